@@ -1,0 +1,495 @@
+//! Typed events: the vocabulary of `spec/events.md`, parsed with field-level errors.
+//!
+//! Anything from outside (the HTTP API, a CDR adapter, the event log itself on replay)
+//! becomes an [`Event`] through [`Event::parse`]. Parsing resolves defaults (an owner
+//! defaults to the actor) and normalizes values, so [`Event::canonical_json`] is the
+//! same for two inputs that mean the same thing: that is what idempotency compares.
+
+use crate::money::Currency;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// The longest id (of an event, user, customer, …) accepted, in characters.
+pub const MAX_ID_CHARS: usize = 200;
+
+/// One thing that happened, done by `user_id` (the actor) at `at`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+    pub at: Timestamp,
+    pub user_id: String,
+}
+
+/// A call's direction, relative to the organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// A sales opportunity's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Won,
+    Lost,
+    Cancelled,
+}
+
+/// The type of an event and the fields of that type.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum EventKind {
+    #[serde(rename = "call")]
+    Call {
+        direction: Direction,
+        answered: bool,
+        talk_seconds: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        customer_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
+    },
+    #[serde(rename = "customer.created")]
+    CustomerCreated {
+        customer_id: String,
+        owner_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated {
+        customer_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner_id: Option<String>,
+    },
+    #[serde(rename = "note.added")]
+    NoteAdded { customer_id: String },
+    #[serde(rename = "note.edited")]
+    NoteEdited { customer_id: String },
+    #[serde(rename = "opportunity.created")]
+    OpportunityCreated {
+        opportunity_id: String,
+        customer_id: String,
+        amount: Decimal,
+        owner_id: String,
+    },
+    #[serde(rename = "opportunity.updated")]
+    OpportunityUpdated {
+        opportunity_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        amount: Option<Decimal>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner_id: Option<String>,
+    },
+    #[serde(rename = "opportunity.status_changed")]
+    OpportunityStatusChanged { opportunity_id: String, status: Status },
+    #[serde(rename = "meeting.held")]
+    MeetingHeld { customer_id: String },
+    #[serde(rename = "sms.sent")]
+    SmsSent { customer_id: String, delivered: bool },
+    #[serde(rename = "email.sent")]
+    EmailSent { customer_id: String, delivered: bool },
+    #[serde(rename = "email.received")]
+    EmailReceived { customer_id: String },
+    #[serde(rename = "todo.created")]
+    TodoCreated { todo_id: String, assignee_id: String },
+    #[serde(rename = "todo.completed")]
+    TodoCompleted { todo_id: String },
+}
+
+/// Every event type name, as in the API.
+pub const EVENT_TYPES: [&str; 14] = [
+    "call",
+    "customer.created",
+    "customer.updated",
+    "note.added",
+    "note.edited",
+    "opportunity.created",
+    "opportunity.updated",
+    "opportunity.status_changed",
+    "meeting.held",
+    "sms.sent",
+    "email.sent",
+    "email.received",
+    "todo.created",
+    "todo.completed",
+];
+
+/// A field of an event that is missing or wrong; displayed as `field: message`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.to_owned(), message: message.into() }
+    }
+}
+
+impl Event {
+    /// Parses one event from its JSON form, naming the first field at fault.
+    pub fn parse(value: &Value, currency: &Currency) -> Result<Event, FieldError> {
+        let Some(object) = value.as_object() else {
+            return Err(FieldError::new("event", "must be a JSON object"));
+        };
+        let fields = Fields(object);
+        let id = fields.id("id")?;
+        let type_name = fields.string("type")?;
+        let at = fields.timestamp("at")?;
+        let user_id = fields.id("user_id")?;
+        let kind = fields.kind(type_name, &user_id, currency)?;
+        Ok(Event { id, kind, at, user_id })
+    }
+
+    /// The event's `id` if the value has a usable one, for naming a rejected event.
+    pub fn id_of(value: &Value) -> Option<String> {
+        value.get("id")?.as_str().map(str::to_owned)
+    }
+
+    /// The type name, as in the API.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+
+    /// The normalized JSON form: equal for two events that mean the same thing.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl EventKind {
+    /// The type name, as in the API.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Call { .. } => "call",
+            EventKind::CustomerCreated { .. } => "customer.created",
+            EventKind::CustomerUpdated { .. } => "customer.updated",
+            EventKind::NoteAdded { .. } => "note.added",
+            EventKind::NoteEdited { .. } => "note.edited",
+            EventKind::OpportunityCreated { .. } => "opportunity.created",
+            EventKind::OpportunityUpdated { .. } => "opportunity.updated",
+            EventKind::OpportunityStatusChanged { .. } => "opportunity.status_changed",
+            EventKind::MeetingHeld { .. } => "meeting.held",
+            EventKind::SmsSent { .. } => "sms.sent",
+            EventKind::EmailSent { .. } => "email.sent",
+            EventKind::EmailReceived { .. } => "email.received",
+            EventKind::TodoCreated { .. } => "todo.created",
+            EventKind::TodoCompleted { .. } => "todo.completed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Open => "open",
+            Status::Won => "won",
+            Status::Lost => "lost",
+            Status::Cancelled => "cancelled",
+        })
+    }
+}
+
+/// The fields of one event object, read with errors that name the field.
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl Fields<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    fn required(&self, name: &str) -> Result<&Value, FieldError> {
+        self.get(name).ok_or_else(|| FieldError::new(name, "is required"))
+    }
+
+    fn string(&self, name: &str) -> Result<&str, FieldError> {
+        self.required(name)?
+            .as_str()
+            .ok_or_else(|| FieldError::new(name, "must be a string"))
+    }
+
+    fn opt_string(&self, name: &str) -> Result<Option<String>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.string(name).map(|s| Some(s.to_owned())),
+        }
+    }
+
+    fn id(&self, name: &str) -> Result<String, FieldError> {
+        let id = self.string(name)?;
+        let chars = id.chars().count();
+        if chars == 0 || chars > MAX_ID_CHARS {
+            return Err(FieldError::new(name, format!("must be 1 to {MAX_ID_CHARS} characters")));
+        }
+        Ok(id.to_owned())
+    }
+
+    fn opt_id(&self, name: &str) -> Result<Option<String>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.id(name).map(Some),
+        }
+    }
+
+    fn bool(&self, name: &str) -> Result<bool, FieldError> {
+        self.required(name)?
+            .as_bool()
+            .ok_or_else(|| FieldError::new(name, "must be true or false"))
+    }
+
+    fn seconds(&self, name: &str) -> Result<u32, FieldError> {
+        self.required(name)?
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| FieldError::new(name, "must be a whole number of seconds ≥ 0"))
+    }
+
+    fn timestamp(&self, name: &str) -> Result<Timestamp, FieldError> {
+        let text = self.string(name)?;
+        let has_offset = text.ends_with(['Z', 'z'])
+            || text.get(text.len().saturating_sub(6)..).is_some_and(|t| t.starts_with(['+', '-']));
+        let parsed = has_offset.then(|| Timestamp::from_str(text).ok()).flatten();
+        parsed.ok_or_else(|| {
+            FieldError::new(
+                name,
+                "must be an RFC 3339 timestamp with an offset, such as 2026-11-27T09:30:00+07:00",
+            )
+        })
+    }
+
+    fn amount(&self, name: &str, currency: &Currency) -> Result<Decimal, FieldError> {
+        let invalid = || FieldError::new(name, "must be a decimal number ≥ 0 (a string or a number)");
+        let amount = match self.required(name)? {
+            Value::String(s) => Decimal::from_str(s.trim()).map_err(|_| invalid())?,
+            Value::Number(n) => Decimal::from_str(&n.to_string())
+                .or_else(|_| Decimal::from_scientific(&n.to_string()))
+                .map_err(|_| invalid())?,
+            _ => return Err(invalid()),
+        };
+        currency
+            .to_minor(amount)
+            .map_err(|e| FieldError::new(name, e.to_string()))?;
+        Ok(amount.normalize())
+    }
+
+    fn opt_amount(&self, name: &str, currency: &Currency) -> Result<Option<Decimal>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.amount(name, currency).map(Some),
+        }
+    }
+
+    fn direction(&self) -> Result<Direction, FieldError> {
+        match self.string("direction")? {
+            "inbound" => Ok(Direction::Inbound),
+            "outbound" => Ok(Direction::Outbound),
+            _ => Err(FieldError::new("direction", "must be inbound or outbound")),
+        }
+    }
+
+    fn status(&self) -> Result<Status, FieldError> {
+        match self.string("status")? {
+            "open" => Ok(Status::Open),
+            "won" => Ok(Status::Won),
+            "lost" => Ok(Status::Lost),
+            "cancelled" => Ok(Status::Cancelled),
+            _ => Err(FieldError::new("status", "must be open, won, lost or cancelled")),
+        }
+    }
+
+    fn call(&self) -> Result<EventKind, FieldError> {
+        let direction = self.direction()?;
+        let answered = self.bool("answered")?;
+        let talk_seconds = self.seconds("talk_seconds")?;
+        if !answered && talk_seconds != 0 {
+            return Err(FieldError::new("talk_seconds", "must be 0 when answered is false"));
+        }
+        Ok(EventKind::Call {
+            direction,
+            answered,
+            talk_seconds,
+            customer_id: self.opt_id("customer_id")?,
+            phone: self.opt_string("phone")?,
+        })
+    }
+
+    fn kind(&self, type_name: &str, actor: &str, currency: &Currency) -> Result<EventKind, FieldError> {
+        let owner_or_actor = |name: &str| -> Result<String, FieldError> {
+            Ok(self.opt_id(name)?.unwrap_or_else(|| actor.to_owned()))
+        };
+        Ok(match type_name {
+            "call" => self.call()?,
+            "customer.created" => EventKind::CustomerCreated {
+                customer_id: self.id("customer_id")?,
+                owner_id: owner_or_actor("owner_id")?,
+                name: self.opt_string("name")?,
+            },
+            "customer.updated" => EventKind::CustomerUpdated {
+                customer_id: self.id("customer_id")?,
+                owner_id: self.opt_id("owner_id")?,
+            },
+            "note.added" => EventKind::NoteAdded { customer_id: self.id("customer_id")? },
+            "note.edited" => EventKind::NoteEdited { customer_id: self.id("customer_id")? },
+            "opportunity.created" => EventKind::OpportunityCreated {
+                opportunity_id: self.id("opportunity_id")?,
+                customer_id: self.id("customer_id")?,
+                amount: self.amount("amount", currency)?,
+                owner_id: owner_or_actor("owner_id")?,
+            },
+            "opportunity.updated" => EventKind::OpportunityUpdated {
+                opportunity_id: self.id("opportunity_id")?,
+                amount: self.opt_amount("amount", currency)?,
+                owner_id: self.opt_id("owner_id")?,
+            },
+            "opportunity.status_changed" => EventKind::OpportunityStatusChanged {
+                opportunity_id: self.id("opportunity_id")?,
+                status: self.status()?,
+            },
+            "meeting.held" => EventKind::MeetingHeld { customer_id: self.id("customer_id")? },
+            "sms.sent" => EventKind::SmsSent {
+                customer_id: self.id("customer_id")?,
+                delivered: self.bool("delivered")?,
+            },
+            "email.sent" => EventKind::EmailSent {
+                customer_id: self.id("customer_id")?,
+                delivered: self.bool("delivered")?,
+            },
+            "email.received" => EventKind::EmailReceived { customer_id: self.id("customer_id")? },
+            "todo.created" => EventKind::TodoCreated {
+                todo_id: self.id("todo_id")?,
+                assignee_id: owner_or_actor("assignee_id")?,
+            },
+            "todo.completed" => EventKind::TodoCompleted { todo_id: self.id("todo_id")? },
+            other => {
+                return Err(FieldError::new("type", format!("unknown event type '{other}'")));
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Event, FieldError> {
+        Event::parse(&v, &Currency::default())
+    }
+
+    fn error_of(v: Value) -> String {
+        parse(v).unwrap_err().to_string()
+    }
+
+    fn call(extra: Value) -> Value {
+        let mut base = json!({"id": "e1", "type": "call", "at": "2026-11-27T09:00:00+07:00",
+            "user_id": "u1", "direction": "outbound", "answered": true, "talk_seconds": 30});
+        for (k, v) in extra.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        base
+    }
+
+    #[test]
+    fn a_call_parses_with_its_fields() {
+        let e = parse(call(json!({"customer_id": "c1"}))).unwrap();
+        assert_eq!(e.type_name(), "call");
+        assert_eq!(
+            e.kind,
+            EventKind::Call {
+                direction: Direction::Outbound,
+                answered: true,
+                talk_seconds: 30,
+                customer_id: Some("c1".into()),
+                phone: None
+            }
+        );
+    }
+
+    #[test]
+    fn talk_seconds_must_be_zero_when_not_answered() {
+        assert_eq!(
+            error_of(call(json!({"answered": false}))),
+            "talk_seconds: must be 0 when answered is false"
+        );
+        assert!(parse(call(json!({"answered": false, "talk_seconds": 0}))).is_ok());
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        assert_eq!(error_of(call(json!({"id": ""}))), "id: must be 1 to 200 characters");
+        assert_eq!(error_of(call(json!({"id": "x".repeat(201)}))), "id: must be 1 to 200 characters");
+        assert!(parse(call(json!({"id": "é".repeat(200)}))).is_ok());
+        assert_eq!(error_of(call(json!({"type": "fax"}))), "type: unknown event type 'fax'");
+        assert!(error_of(call(json!({"at": "2026-11-27T09:00:00"}))).starts_with("at: must be an RFC 3339"));
+        assert!(error_of(call(json!({"at": "yesterday"}))).starts_with("at: "));
+        assert_eq!(error_of(call(json!({"user_id": 7}))), "user_id: must be a string");
+        assert_eq!(error_of(call(json!({"direction": "sideways"}))), "direction: must be inbound or outbound");
+        assert_eq!(error_of(call(json!({"answered": "yes"}))), "answered: must be true or false");
+        assert!(error_of(call(json!({"talk_seconds": -1}))).starts_with("talk_seconds: "));
+        assert!(error_of(call(json!({"talk_seconds": 1.5}))).starts_with("talk_seconds: "));
+        assert_eq!(error_of(json!([1])), "event: must be a JSON object");
+        let missing = json!({"id": "e1", "type": "note.added", "at": "2026-11-27T09:00:00Z", "user_id": "u1"});
+        assert_eq!(error_of(missing), "customer_id: is required");
+    }
+
+    #[test]
+    fn amounts_are_decimal_strings_or_numbers_and_not_negative() {
+        let opp = |amount: Value| {
+            json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T09:00:00Z",
+                "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": amount})
+        };
+        let amount_of = |v: Value| match parse(opp(v)).unwrap().kind {
+            EventKind::OpportunityCreated { amount, .. } => amount.to_string(),
+            _ => unreachable!(),
+        };
+        assert_eq!(amount_of(json!("150000000")), "150000000");
+        assert_eq!(amount_of(json!(150000000)), "150000000");
+        assert_eq!(amount_of(json!("2500.000")), "2500");
+        assert_eq!(error_of(opp(json!("-5"))), "amount: must not be negative");
+        assert!(error_of(opp(json!("lots"))).starts_with("amount: must be a decimal"));
+        assert_eq!(error_of(opp(json!("1.5"))), "amount: VND allows at most 0 decimal places");
+    }
+
+    #[test]
+    fn owners_default_to_the_actor() {
+        let e = parse(json!({"id": "e1", "type": "customer.created", "at": "2026-11-27T09:00:00Z",
+            "user_id": "u1", "customer_id": "c1"}))
+        .unwrap();
+        assert!(matches!(e.kind, EventKind::CustomerCreated { ref owner_id, .. } if owner_id == "u1"));
+    }
+
+    #[test]
+    fn the_same_meaning_gives_the_same_canonical_form() {
+        let a = parse(json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T09:00:00+07:00",
+            "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": "100.00"}))
+        .unwrap();
+        let b = parse(json!({"amount": 100, "customer_id": "c1", "opportunity_id": "o1",
+            "owner_id": "u1", "user_id": "u1", "at": "2026-11-27T02:00:00Z",
+            "type": "opportunity.created", "id": "e1"}))
+        .unwrap();
+        assert_eq!(a.canonical_json(), b.canonical_json());
+        let c = parse(json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T02:00:01Z",
+            "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": 100}))
+        .unwrap();
+        assert_ne!(a.canonical_json(), c.canonical_json());
+    }
+
+    #[test]
+    fn the_canonical_form_parses_back_to_the_same_event() {
+        let e = parse(call(json!({"phone": "0901234567"}))).unwrap();
+        let again = Event::parse(&serde_json::from_str(&e.canonical_json()).unwrap(), &Currency::default());
+        assert_eq!(again, Ok(e));
+    }
+}

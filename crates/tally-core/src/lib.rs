@@ -1,0 +1,25 @@
+//! Tally's pure domain: everything that decides a KPI number, with no I/O and no async.
+//!
+//! The flow (see `design.md`): anything from outside is parsed into a typed
+//! [`Event`](event::Event); [`apply`](apply::apply) checks it against the current
+//! [`State`](state::State) and returns its [`Contribution`](apply::Contribution)s;
+//! [`Rollups`](rollup::Rollups) sum them; reports read sums and distinct marks over a
+//! [`DayRange`](calendar::DayRange) of the organization's [`Calendar`](calendar::Calendar).
+
+pub mod apply;
+pub mod calendar;
+pub mod event;
+pub mod metric;
+pub mod money;
+#[cfg(feature = "oracle")]
+pub mod oracle;
+pub mod rollup;
+pub mod state;
+
+pub use apply::{Contribution, Organization, Rejection, apply};
+pub use calendar::{Calendar, Day, DayRange, Period};
+pub use event::{Event, EventKind, FieldError};
+pub use metric::Metric;
+pub use money::Currency;
+pub use rollup::{Membership, Rollups, Values};
+pub use state::State;
