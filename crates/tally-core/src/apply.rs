@@ -25,9 +25,19 @@ pub struct Organization {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Contribution {
     /// Add `delta` (negative for a retraction) to a count, sum or money metric.
-    Count { user: String, day: Day, metric: Metric, delta: i64 },
+    Count {
+        user: String,
+        day: Day,
+        metric: Metric,
+        delta: i64,
+    },
     /// `entity` counts for a distinct metric of `user` on `day`.
-    Mark { user: String, day: Day, metric: Metric, entity: EntityRef },
+    Mark {
+        user: String,
+        day: Day,
+        metric: Metric,
+        entity: EntityRef,
+    },
 }
 
 /// Why an event cannot be applied: a field error, with a machine-readable code.
@@ -41,43 +51,84 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn invalid(error: FieldError) -> Rejection {
-        Rejection { code: "invalid_field", error }
+        Rejection {
+            code: "invalid_field",
+            error,
+        }
     }
 
     fn unknown(field: &str, what: &str, id: &str) -> Rejection {
         let message = format!("{what} '{id}' does not exist");
-        Rejection { code: "unknown_reference", error: FieldError::new(field, message) }
+        Rejection {
+            code: "unknown_reference",
+            error: FieldError::new(field, message),
+        }
     }
 
     fn exists(field: &str, what: &str, id: &str) -> Rejection {
         let message = format!("{what} '{id}' already exists");
-        Rejection { code: "already_exists", error: FieldError::new(field, message) }
+        Rejection {
+            code: "already_exists",
+            error: FieldError::new(field, message),
+        }
     }
 }
 
 /// Applies one valid-looking event: checks its references, updates `state` and returns
 /// what it contributes. A rejected event leaves `state` untouched.
-pub fn apply(org: &Organization, state: &mut State, event: &Event) -> Result<Vec<Contribution>, Rejection> {
+pub fn apply(
+    org: &Organization,
+    state: &mut State,
+    event: &Event,
+) -> Result<Vec<Contribution>, Rejection> {
     require_user(state, "user_id", &event.user_id)?;
     let day = org.calendar.day_of(event.at);
-    let mut out = Out { actor: &event.user_id, day, contributions: Vec::new() };
+    let mut out = Out {
+        actor: &event.user_id,
+        day,
+        contributions: Vec::new(),
+    };
     match &event.kind {
-        EventKind::Call { direction, answered, talk_seconds, customer_id, .. } => {
-            let customer = customer_id.as_deref().filter(|c| state.customers.contains_key(*c));
-            call(&mut out, *direction, *answered, i64::from(*talk_seconds), customer);
+        EventKind::Call {
+            direction,
+            answered,
+            talk_seconds,
+            customer_id,
+            ..
+        } => {
+            let customer = customer_id
+                .as_deref()
+                .filter(|c| state.customers.contains_key(*c));
+            call(
+                &mut out,
+                *direction,
+                *answered,
+                i64::from(*talk_seconds),
+                customer,
+            );
         }
-        EventKind::CustomerCreated { customer_id, owner_id, .. } => {
+        EventKind::CustomerCreated {
+            customer_id,
+            owner_id,
+            ..
+        } => {
             if state.customers.contains_key(customer_id) {
                 return Err(Rejection::exists("customer_id", "customer", customer_id));
             }
             require_user(state, "owner_id", owner_id)?;
-            let customer = Customer { owner: Stamped::new(owner_id.clone(), event.at), created_day: day };
+            let customer = Customer {
+                owner: Stamped::new(owner_id.clone(), event.at),
+                created_day: day,
+            };
             out.standing_change(&[], &customer.standing());
             state.customers.insert(customer_id.clone(), customer);
             state.touched.insert(EntityRef::customer(customer_id));
             out.customer_action(customer_id, true, true);
         }
-        EventKind::CustomerUpdated { customer_id, owner_id } => {
+        EventKind::CustomerUpdated {
+            customer_id,
+            owner_id,
+        } => {
             require_customer(state, customer_id)?;
             if let Some(owner) = owner_id {
                 require_user(state, "owner_id", owner)?;
@@ -93,26 +144,48 @@ pub fn apply(org: &Organization, state: &mut State, event: &Event) -> Result<Vec
             require_customer(state, customer_id)?;
             out.customer_action(customer_id, true, false);
         }
-        EventKind::OpportunityCreated { opportunity_id, customer_id, amount, owner_id } => {
+        EventKind::OpportunityCreated {
+            opportunity_id,
+            customer_id,
+            amount,
+            owner_id,
+        } => {
             if state.opportunities.contains_key(opportunity_id) {
-                return Err(Rejection::exists("opportunity_id", "opportunity", opportunity_id));
+                return Err(Rejection::exists(
+                    "opportunity_id",
+                    "opportunity",
+                    opportunity_id,
+                ));
             }
             require_customer(state, customer_id)?;
             require_user(state, "owner_id", owner_id)?;
-            let amount = org.currency.to_minor(*amount).map_err(|e| invalid("amount", e))?;
+            let amount = org
+                .currency
+                .to_minor(*amount)
+                .map_err(|e| invalid("amount", e))?;
             let opportunity = Opportunity {
                 customer_id: customer_id.clone(),
                 created_day: day,
                 owner: Stamped::new(owner_id.clone(), event.at),
                 amount_minor: Stamped::new(amount, event.at),
-                statuses: vec![StatusChange { at: event.at, day, status: Status::Open }],
+                statuses: vec![StatusChange {
+                    at: event.at,
+                    day,
+                    status: Status::Open,
+                }],
             };
             out.standing_change(&[], &opportunity.standing());
-            state.opportunities.insert(opportunity_id.clone(), opportunity);
+            state
+                .opportunities
+                .insert(opportunity_id.clone(), opportunity);
             state.touched.insert(EntityRef::opportunity(opportunity_id));
             out.opportunity_action(opportunity_id, customer_id, true);
         }
-        EventKind::OpportunityUpdated { opportunity_id, amount, owner_id } => {
+        EventKind::OpportunityUpdated {
+            opportunity_id,
+            amount,
+            owner_id,
+        } => {
             require_opportunity(state, opportunity_id)?;
             if let Some(owner) = owner_id {
                 require_user(state, "owner_id", owner)?;
@@ -130,9 +203,16 @@ pub fn apply(org: &Organization, state: &mut State, event: &Event) -> Result<Vec
             });
             out.opportunity_action(opportunity_id, &customer_id, false);
         }
-        EventKind::OpportunityStatusChanged { opportunity_id, status } => {
+        EventKind::OpportunityStatusChanged {
+            opportunity_id,
+            status,
+        } => {
             require_opportunity(state, opportunity_id)?;
-            let change = StatusChange { at: event.at, day, status: *status };
+            let change = StatusChange {
+                at: event.at,
+                day,
+                status: *status,
+            };
             let customer_id =
                 change_opportunity(state, &mut out, opportunity_id, |o| o.record_status(change));
             out.opportunity_action(opportunity_id, &customer_id, true);
@@ -142,11 +222,17 @@ pub fn apply(org: &Organization, state: &mut State, event: &Event) -> Result<Vec
             out.count(Metric::Meetings, 1);
             out.customer_action(customer_id, true, true);
         }
-        EventKind::SmsSent { customer_id, delivered } => {
+        EventKind::SmsSent {
+            customer_id,
+            delivered,
+        } => {
             require_customer(state, customer_id)?;
             out.message_sent(Metric::SmsSent, customer_id, *delivered);
         }
-        EventKind::EmailSent { customer_id, delivered } => {
+        EventKind::EmailSent {
+            customer_id,
+            delivered,
+        } => {
             require_customer(state, customer_id)?;
             out.message_sent(Metric::EmailsSent, customer_id, *delivered);
         }
@@ -154,17 +240,28 @@ pub fn apply(org: &Organization, state: &mut State, event: &Event) -> Result<Vec
             require_customer(state, customer_id)?;
             out.customer_action(customer_id, false, true);
         }
-        EventKind::TodoCreated { todo_id, assignee_id } => {
+        EventKind::TodoCreated {
+            todo_id,
+            assignee_id,
+        } => {
             if state.todos.contains_key(todo_id) {
                 return Err(Rejection::exists("todo_id", "to-do", todo_id));
             }
             require_user(state, "assignee_id", assignee_id)?;
             out.credit(assignee_id, Metric::TodosCreated, 1);
-            state.todos.insert(todo_id.clone(), Todo { assignee: assignee_id.clone() });
+            state.todos.insert(
+                todo_id.clone(),
+                Todo {
+                    assignee: assignee_id.clone(),
+                },
+            );
             state.touched.insert(EntityRef::todo(todo_id));
         }
         EventKind::TodoCompleted { todo_id } => {
-            let todo = state.todos.get(todo_id).ok_or_else(|| Rejection::unknown("todo_id", "to-do", todo_id))?;
+            let todo = state
+                .todos
+                .get(todo_id)
+                .ok_or_else(|| Rejection::unknown("todo_id", "to-do", todo_id))?;
             out.credit(&todo.assignee, Metric::TodosCompleted, 1);
         }
     }
@@ -189,7 +286,13 @@ fn call(out: &mut Out, direction: Direction, answered: bool, talk: i64, customer
     }
 }
 
-fn reassign_customer(state: &mut State, out: &mut Out, customer_id: &str, owner: &str, event: &Event) {
+fn reassign_customer(
+    state: &mut State,
+    out: &mut Out,
+    customer_id: &str,
+    owner: &str,
+    event: &Event,
+) {
     if let Some(customer) = state.customers.get_mut(customer_id) {
         let before = customer.standing();
         customer.owner.set(owner.to_owned(), event.at);
@@ -257,21 +360,38 @@ impl Out<'_> {
     fn credit(&mut self, user: &str, metric: Metric, delta: i64) {
         if delta != 0 {
             let (user, day) = (user.to_owned(), self.day);
-            self.contributions.push(Contribution::Count { user, day, metric, delta });
+            self.contributions.push(Contribution::Count {
+                user,
+                day,
+                metric,
+                delta,
+            });
         }
     }
 
     fn mark(&mut self, metric: Metric, kind: EntityKind, id: &str) {
-        let entity = EntityRef { kind, id: id.to_owned() };
+        let entity = EntityRef {
+            kind,
+            id: id.to_owned(),
+        };
         let (user, day) = (self.actor.to_owned(), self.day);
-        self.contributions.push(Contribution::Mark { user, day, metric, entity });
+        self.contributions.push(Contribution::Mark {
+            user,
+            day,
+            metric,
+            entity,
+        });
     }
 
     /// An action on a customer: list A makes it "interacted" (7), list B counts one
     /// interaction (8).
     fn customer_action(&mut self, customer_id: &str, in_a: bool, in_b: bool) {
         if in_a {
-            self.mark(Metric::CustomersInteracted, EntityKind::Customer, customer_id);
+            self.mark(
+                Metric::CustomersInteracted,
+                EntityKind::Customer,
+                customer_id,
+            );
         }
         if in_b {
             self.count(Metric::CustomerInteractions, 1);
@@ -281,7 +401,11 @@ impl Out<'_> {
     /// `opportunity.created`, `.updated` or `.status_changed`: metrics 15 and 18, and
     /// the customer's 7 (not for `updated`) and 8.
     fn opportunity_action(&mut self, opportunity_id: &str, customer_id: &str, in_a: bool) {
-        self.mark(Metric::OpportunitiesInteracted, EntityKind::Opportunity, opportunity_id);
+        self.mark(
+            Metric::OpportunitiesInteracted,
+            EntityKind::Opportunity,
+            opportunity_id,
+        );
         self.count(Metric::OpportunityInteractions, 1);
         self.customer_action(customer_id, in_a, true);
     }
@@ -296,17 +420,32 @@ impl Out<'_> {
     /// Retracts what an entity stood for and credits what it stands for now.
     fn standing_change(&mut self, before: &[Standing], after: &[Standing]) {
         for (user, day, metric, amount) in only_in(before, after) {
-            let c = Contribution::Count { user: user.clone(), day: *day, metric: *metric, delta: -amount };
+            let c = Contribution::Count {
+                user: user.clone(),
+                day: *day,
+                metric: *metric,
+                delta: -amount,
+            };
             self.contributions.push(c);
         }
         for (user, day, metric, amount) in only_in(after, before) {
-            let c = Contribution::Count { user: user.clone(), day: *day, metric: *metric, delta: *amount };
+            let c = Contribution::Count {
+                user: user.clone(),
+                day: *day,
+                metric: *metric,
+                delta: *amount,
+            };
             self.contributions.push(c);
         }
     }
 }
 
 /// The non-zero entries of `these` that `others` does not hold.
-fn only_in<'a>(these: &'a [Standing], others: &'a [Standing]) -> impl Iterator<Item = &'a Standing> {
-    these.iter().filter(move |s| s.3 != 0 && !others.contains(s))
+fn only_in<'a>(
+    these: &'a [Standing],
+    others: &'a [Standing],
+) -> impl Iterator<Item = &'a Standing> {
+    these
+        .iter()
+        .filter(move |s| s.3 != 0 && !others.contains(s))
 }

@@ -179,7 +179,11 @@ impl Calendar {
         let tz = TimeZone::get(tz_name).map_err(|_| CalendarError::TimeZone(tz_name.into()))?;
         let week_start = parse_weekday(week_start)
             .ok_or_else(|| CalendarError::WeekStart(week_start.to_owned()))?;
-        Ok(Calendar { tz, tz_name: tz_name.to_owned(), week_start })
+        Ok(Calendar {
+            tz,
+            tz_name: tz_name.to_owned(),
+            week_start,
+        })
     }
 
     /// The zone's IANA name, as configured.
@@ -209,7 +213,10 @@ impl Calendar {
         let weekday = i32::from(day.date().weekday().to_monday_zero_offset());
         let start = i32::from(self.week_start.to_monday_zero_offset());
         let from = day.plus(-(weekday - start).rem_euclid(7));
-        DayRange { from, to: from.plus(6) }
+        DayRange {
+            from,
+            to: from.plus(6),
+        }
     }
 }
 
@@ -217,7 +224,10 @@ impl Calendar {
 pub fn month_of(day: Day) -> DayRange {
     let date = day.date();
     let from = Day::from_date(date.first_of_month());
-    DayRange { from, to: from.plus(i32::from(date.days_in_month()) - 1) }
+    DayRange {
+        from,
+        to: from.plus(i32::from(date.days_in_month()) - 1),
+    }
 }
 
 fn parse_weekday(name: &str) -> Option<Weekday> {
@@ -261,7 +271,13 @@ mod tests {
 
     #[test]
     fn malformed_days_are_refused() {
-        for bad in ["2026-2-01", "2026-02-30", "20260201", "2026-02-01T00:00", ""] {
+        for bad in [
+            "2026-2-01",
+            "2026-02-30",
+            "20260201",
+            "2026-02-01T00:00",
+            "",
+        ] {
             assert!(bad.parse::<Day>().is_err(), "{bad}");
         }
     }
@@ -274,10 +290,22 @@ mod tests {
         assert_eq!(cal.day_of(ts("2026-11-26T16:59:59Z")), day("2026-11-26"));
         assert_eq!(cal.day_of(ts("2026-11-26T17:00:00Z")), day("2026-11-27"));
         // The same instant written in New York time (UTC-5).
-        assert_eq!(cal.day_of(ts("2026-11-26T12:00:00-05:00")), day("2026-11-27"));
-        assert_eq!(cal.day_of(ts("2026-11-27T06:59:59+09:00")), day("2026-11-27"));
-        assert_eq!(cal.day_of(ts("2026-11-27T00:00:00+07:00")), day("2026-11-27"));
-        assert_eq!(cal.day_of(ts("2026-11-26T23:59:59+07:00")), day("2026-11-26"));
+        assert_eq!(
+            cal.day_of(ts("2026-11-26T12:00:00-05:00")),
+            day("2026-11-27")
+        );
+        assert_eq!(
+            cal.day_of(ts("2026-11-27T06:59:59+09:00")),
+            day("2026-11-27")
+        );
+        assert_eq!(
+            cal.day_of(ts("2026-11-27T00:00:00+07:00")),
+            day("2026-11-27")
+        );
+        assert_eq!(
+            cal.day_of(ts("2026-11-26T23:59:59+07:00")),
+            day("2026-11-26")
+        );
     }
 
     #[test]
@@ -291,9 +319,18 @@ mod tests {
 
     #[test]
     fn month_ends_hold_the_right_number_of_days() {
-        assert_eq!(month_of(day("2026-02-14")), range("2026-02-01", "2026-02-28"));
-        assert_eq!(month_of(day("2028-02-29")), range("2028-02-01", "2028-02-29"));
-        assert_eq!(month_of(day("2026-12-31")), range("2026-12-01", "2026-12-31"));
+        assert_eq!(
+            month_of(day("2026-02-14")),
+            range("2026-02-01", "2026-02-28")
+        );
+        assert_eq!(
+            month_of(day("2028-02-29")),
+            range("2028-02-01", "2028-02-29")
+        );
+        assert_eq!(
+            month_of(day("2026-12-31")),
+            range("2026-12-01", "2026-12-31")
+        );
         assert_eq!(month_of(day("2026-04-01")).len(), 30);
     }
 
@@ -314,12 +351,27 @@ mod tests {
     fn weeks_start_on_the_configured_weekday() {
         // 2026-11-27 is a Friday.
         let monday = hcm();
-        assert_eq!(monday.period(Period::ThisWeek, day("2026-11-27")), range("2026-11-23", "2026-11-29"));
-        assert_eq!(monday.period(Period::LastWeek, day("2026-11-27")), range("2026-11-16", "2026-11-22"));
-        assert_eq!(monday.period(Period::ThisWeek, day("2026-11-23")), range("2026-11-23", "2026-11-29"));
+        assert_eq!(
+            monday.period(Period::ThisWeek, day("2026-11-27")),
+            range("2026-11-23", "2026-11-29")
+        );
+        assert_eq!(
+            monday.period(Period::LastWeek, day("2026-11-27")),
+            range("2026-11-16", "2026-11-22")
+        );
+        assert_eq!(
+            monday.period(Period::ThisWeek, day("2026-11-23")),
+            range("2026-11-23", "2026-11-29")
+        );
         let sunday = Calendar::new("Asia/Ho_Chi_Minh", "sunday").unwrap();
-        assert_eq!(sunday.period(Period::ThisWeek, day("2026-11-27")), range("2026-11-22", "2026-11-28"));
-        assert_eq!(sunday.period(Period::ThisWeek, day("2026-11-29")), range("2026-11-29", "2026-12-05"));
+        assert_eq!(
+            sunday.period(Period::ThisWeek, day("2026-11-27")),
+            range("2026-11-22", "2026-11-28")
+        );
+        assert_eq!(
+            sunday.period(Period::ThisWeek, day("2026-11-29")),
+            range("2026-11-29", "2026-12-05")
+        );
     }
 
     #[test]
@@ -333,8 +385,14 @@ mod tests {
     #[test]
     fn today_and_yesterday_are_single_days() {
         let cal = hcm();
-        assert_eq!(cal.period(Period::Today, day("2026-03-01")), range("2026-03-01", "2026-03-01"));
-        assert_eq!(cal.period(Period::Yesterday, day("2026-03-01")), range("2026-02-28", "2026-02-28"));
+        assert_eq!(
+            cal.period(Period::Today, day("2026-03-01")),
+            range("2026-03-01", "2026-03-01")
+        );
+        assert_eq!(
+            cal.period(Period::Yesterday, day("2026-03-01")),
+            range("2026-02-28", "2026-02-28")
+        );
     }
 
     #[test]
@@ -342,7 +400,10 @@ mod tests {
         let r = range("2026-01-25", "2026-02-05");
         assert_eq!(r.len(), 12);
         assert_eq!(r.days().count(), 12);
-        assert_eq!(r.intersect(month_of(day("2026-02-01"))), Some(range("2026-02-01", "2026-02-05")));
+        assert_eq!(
+            r.intersect(month_of(day("2026-02-01"))),
+            Some(range("2026-02-01", "2026-02-05"))
+        );
         assert_eq!(r.intersect(range("2026-03-01", "2026-03-02")), None);
         assert!(DayRange::new(day("2026-02-05"), day("2026-01-25")).is_none());
     }

@@ -91,17 +91,29 @@ pub enum EventKind {
         owner_id: Option<String>,
     },
     #[serde(rename = "opportunity.status_changed")]
-    OpportunityStatusChanged { opportunity_id: String, status: Status },
+    OpportunityStatusChanged {
+        opportunity_id: String,
+        status: Status,
+    },
     #[serde(rename = "meeting.held")]
     MeetingHeld { customer_id: String },
     #[serde(rename = "sms.sent")]
-    SmsSent { customer_id: String, delivered: bool },
+    SmsSent {
+        customer_id: String,
+        delivered: bool,
+    },
     #[serde(rename = "email.sent")]
-    EmailSent { customer_id: String, delivered: bool },
+    EmailSent {
+        customer_id: String,
+        delivered: bool,
+    },
     #[serde(rename = "email.received")]
     EmailReceived { customer_id: String },
     #[serde(rename = "todo.created")]
-    TodoCreated { todo_id: String, assignee_id: String },
+    TodoCreated {
+        todo_id: String,
+        assignee_id: String,
+    },
     #[serde(rename = "todo.completed")]
     TodoCompleted { todo_id: String },
 }
@@ -134,7 +146,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.to_owned(), message: message.into() }
+        FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -150,7 +165,12 @@ impl Event {
         let at = fields.timestamp("at")?;
         let user_id = fields.id("user_id")?;
         let kind = fields.kind(type_name, &user_id, currency)?;
-        Ok(Event { id, kind, at, user_id })
+        Ok(Event {
+            id,
+            kind,
+            at,
+            user_id,
+        })
     }
 
     /// The event's `id` if the value has a usable one, for naming a rejected event.
@@ -211,7 +231,8 @@ impl Fields<'_> {
     }
 
     fn required(&self, name: &str) -> Result<&Value, FieldError> {
-        self.get(name).ok_or_else(|| FieldError::new(name, "is required"))
+        self.get(name)
+            .ok_or_else(|| FieldError::new(name, "is required"))
     }
 
     fn string(&self, name: &str) -> Result<&str, FieldError> {
@@ -231,7 +252,10 @@ impl Fields<'_> {
         let id = self.string(name)?;
         let chars = id.chars().count();
         if chars == 0 || chars > MAX_ID_CHARS {
-            return Err(FieldError::new(name, format!("must be 1 to {MAX_ID_CHARS} characters")));
+            return Err(FieldError::new(
+                name,
+                format!("must be 1 to {MAX_ID_CHARS} characters"),
+            ));
         }
         Ok(id.to_owned())
     }
@@ -259,7 +283,9 @@ impl Fields<'_> {
     fn timestamp(&self, name: &str) -> Result<Timestamp, FieldError> {
         let text = self.string(name)?;
         let has_offset = text.ends_with(['Z', 'z'])
-            || text.get(text.len().saturating_sub(6)..).is_some_and(|t| t.starts_with(['+', '-']));
+            || text
+                .get(text.len().saturating_sub(6)..)
+                .is_some_and(|t| t.starts_with(['+', '-']));
         let parsed = has_offset.then(|| Timestamp::from_str(text).ok()).flatten();
         parsed.ok_or_else(|| {
             FieldError::new(
@@ -270,7 +296,8 @@ impl Fields<'_> {
     }
 
     fn amount(&self, name: &str, currency: &Currency) -> Result<Decimal, FieldError> {
-        let invalid = || FieldError::new(name, "must be a decimal number ≥ 0 (a string or a number)");
+        let invalid =
+            || FieldError::new(name, "must be a decimal number ≥ 0 (a string or a number)");
         let amount = match self.required(name)? {
             Value::String(s) => Decimal::from_str(s.trim()).map_err(|_| invalid())?,
             Value::Number(n) => Decimal::from_str(&n.to_string())
@@ -305,7 +332,10 @@ impl Fields<'_> {
             "won" => Ok(Status::Won),
             "lost" => Ok(Status::Lost),
             "cancelled" => Ok(Status::Cancelled),
-            _ => Err(FieldError::new("status", "must be open, won, lost or cancelled")),
+            _ => Err(FieldError::new(
+                "status",
+                "must be open, won, lost or cancelled",
+            )),
         }
     }
 
@@ -314,7 +344,10 @@ impl Fields<'_> {
         let answered = self.bool("answered")?;
         let talk_seconds = self.seconds("talk_seconds")?;
         if !answered && talk_seconds != 0 {
-            return Err(FieldError::new("talk_seconds", "must be 0 when answered is false"));
+            return Err(FieldError::new(
+                "talk_seconds",
+                "must be 0 when answered is false",
+            ));
         }
         Ok(EventKind::Call {
             direction,
@@ -325,7 +358,12 @@ impl Fields<'_> {
         })
     }
 
-    fn kind(&self, type_name: &str, actor: &str, currency: &Currency) -> Result<EventKind, FieldError> {
+    fn kind(
+        &self,
+        type_name: &str,
+        actor: &str,
+        currency: &Currency,
+    ) -> Result<EventKind, FieldError> {
         let owner_or_actor = |name: &str| -> Result<String, FieldError> {
             Ok(self.opt_id(name)?.unwrap_or_else(|| actor.to_owned()))
         };
@@ -340,8 +378,12 @@ impl Fields<'_> {
                 customer_id: self.id("customer_id")?,
                 owner_id: self.opt_id("owner_id")?,
             },
-            "note.added" => EventKind::NoteAdded { customer_id: self.id("customer_id")? },
-            "note.edited" => EventKind::NoteEdited { customer_id: self.id("customer_id")? },
+            "note.added" => EventKind::NoteAdded {
+                customer_id: self.id("customer_id")?,
+            },
+            "note.edited" => EventKind::NoteEdited {
+                customer_id: self.id("customer_id")?,
+            },
             "opportunity.created" => EventKind::OpportunityCreated {
                 opportunity_id: self.id("opportunity_id")?,
                 customer_id: self.id("customer_id")?,
@@ -357,7 +399,9 @@ impl Fields<'_> {
                 opportunity_id: self.id("opportunity_id")?,
                 status: self.status()?,
             },
-            "meeting.held" => EventKind::MeetingHeld { customer_id: self.id("customer_id")? },
+            "meeting.held" => EventKind::MeetingHeld {
+                customer_id: self.id("customer_id")?,
+            },
             "sms.sent" => EventKind::SmsSent {
                 customer_id: self.id("customer_id")?,
                 delivered: self.bool("delivered")?,
@@ -366,14 +410,21 @@ impl Fields<'_> {
                 customer_id: self.id("customer_id")?,
                 delivered: self.bool("delivered")?,
             },
-            "email.received" => EventKind::EmailReceived { customer_id: self.id("customer_id")? },
+            "email.received" => EventKind::EmailReceived {
+                customer_id: self.id("customer_id")?,
+            },
             "todo.created" => EventKind::TodoCreated {
                 todo_id: self.id("todo_id")?,
                 assignee_id: owner_or_actor("assignee_id")?,
             },
-            "todo.completed" => EventKind::TodoCompleted { todo_id: self.id("todo_id")? },
+            "todo.completed" => EventKind::TodoCompleted {
+                todo_id: self.id("todo_id")?,
+            },
             other => {
-                return Err(FieldError::new("type", format!("unknown event type '{other}'")));
+                return Err(FieldError::new(
+                    "type",
+                    format!("unknown event type '{other}'"),
+                ));
             }
         })
     }
@@ -428,15 +479,36 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        assert_eq!(error_of(call(json!({"id": ""}))), "id: must be 1 to 200 characters");
-        assert_eq!(error_of(call(json!({"id": "x".repeat(201)}))), "id: must be 1 to 200 characters");
+        assert_eq!(
+            error_of(call(json!({"id": ""}))),
+            "id: must be 1 to 200 characters"
+        );
+        assert_eq!(
+            error_of(call(json!({"id": "x".repeat(201)}))),
+            "id: must be 1 to 200 characters"
+        );
         assert!(parse(call(json!({"id": "é".repeat(200)}))).is_ok());
-        assert_eq!(error_of(call(json!({"type": "fax"}))), "type: unknown event type 'fax'");
-        assert!(error_of(call(json!({"at": "2026-11-27T09:00:00"}))).starts_with("at: must be an RFC 3339"));
+        assert_eq!(
+            error_of(call(json!({"type": "fax"}))),
+            "type: unknown event type 'fax'"
+        );
+        assert!(
+            error_of(call(json!({"at": "2026-11-27T09:00:00"})))
+                .starts_with("at: must be an RFC 3339")
+        );
         assert!(error_of(call(json!({"at": "yesterday"}))).starts_with("at: "));
-        assert_eq!(error_of(call(json!({"user_id": 7}))), "user_id: must be a string");
-        assert_eq!(error_of(call(json!({"direction": "sideways"}))), "direction: must be inbound or outbound");
-        assert_eq!(error_of(call(json!({"answered": "yes"}))), "answered: must be true or false");
+        assert_eq!(
+            error_of(call(json!({"user_id": 7}))),
+            "user_id: must be a string"
+        );
+        assert_eq!(
+            error_of(call(json!({"direction": "sideways"}))),
+            "direction: must be inbound or outbound"
+        );
+        assert_eq!(
+            error_of(call(json!({"answered": "yes"}))),
+            "answered: must be true or false"
+        );
         assert!(error_of(call(json!({"talk_seconds": -1}))).starts_with("talk_seconds: "));
         assert!(error_of(call(json!({"talk_seconds": 1.5}))).starts_with("talk_seconds: "));
         assert_eq!(error_of(json!([1])), "event: must be a JSON object");
@@ -459,29 +531,42 @@ mod tests {
         assert_eq!(amount_of(json!("2500.000")), "2500");
         assert_eq!(error_of(opp(json!("-5"))), "amount: must not be negative");
         assert!(error_of(opp(json!("lots"))).starts_with("amount: must be a decimal"));
-        assert_eq!(error_of(opp(json!("1.5"))), "amount: VND allows at most 0 decimal places");
+        assert_eq!(
+            error_of(opp(json!("1.5"))),
+            "amount: VND allows at most 0 decimal places"
+        );
     }
 
     #[test]
     fn owners_default_to_the_actor() {
-        let e = parse(json!({"id": "e1", "type": "customer.created", "at": "2026-11-27T09:00:00Z",
-            "user_id": "u1", "customer_id": "c1"}))
+        let e = parse(
+            json!({"id": "e1", "type": "customer.created", "at": "2026-11-27T09:00:00Z",
+            "user_id": "u1", "customer_id": "c1"}),
+        )
         .unwrap();
-        assert!(matches!(e.kind, EventKind::CustomerCreated { ref owner_id, .. } if owner_id == "u1"));
+        assert!(
+            matches!(e.kind, EventKind::CustomerCreated { ref owner_id, .. } if owner_id == "u1")
+        );
     }
 
     #[test]
     fn the_same_meaning_gives_the_same_canonical_form() {
-        let a = parse(json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T09:00:00+07:00",
-            "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": "100.00"}))
+        let a = parse(
+            json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T09:00:00+07:00",
+            "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": "100.00"}),
+        )
         .unwrap();
-        let b = parse(json!({"amount": 100, "customer_id": "c1", "opportunity_id": "o1",
+        let b = parse(
+            json!({"amount": 100, "customer_id": "c1", "opportunity_id": "o1",
             "owner_id": "u1", "user_id": "u1", "at": "2026-11-27T02:00:00Z",
-            "type": "opportunity.created", "id": "e1"}))
+            "type": "opportunity.created", "id": "e1"}),
+        )
         .unwrap();
         assert_eq!(a.canonical_json(), b.canonical_json());
-        let c = parse(json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T02:00:01Z",
-            "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": 100}))
+        let c = parse(
+            json!({"id": "e1", "type": "opportunity.created", "at": "2026-11-27T02:00:01Z",
+            "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": 100}),
+        )
         .unwrap();
         assert_ne!(a.canonical_json(), c.canonical_json());
     }
@@ -489,7 +574,10 @@ mod tests {
     #[test]
     fn the_canonical_form_parses_back_to_the_same_event() {
         let e = parse(call(json!({"phone": "0901234567"}))).unwrap();
-        let again = Event::parse(&serde_json::from_str(&e.canonical_json()).unwrap(), &Currency::default());
+        let again = Event::parse(
+            &serde_json::from_str(&e.canonical_json()).unwrap(),
+            &Currency::default(),
+        );
         assert_eq!(again, Ok(e));
     }
 }

@@ -13,6 +13,7 @@ pub mod metric;
 pub mod money;
 #[cfg(feature = "oracle")]
 pub mod oracle;
+pub mod role;
 pub mod rollup;
 pub mod state;
 
@@ -21,5 +22,6 @@ pub use calendar::{Calendar, Day, DayRange, Period};
 pub use event::{Event, EventKind, FieldError};
 pub use metric::Metric;
 pub use money::Currency;
+pub use role::Role;
 pub use rollup::{Membership, Rollups, Values};
 pub use state::State;

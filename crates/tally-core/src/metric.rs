@@ -147,7 +147,10 @@ mod tests {
         let distinct: Vec<_> = Metric::ALL.iter().filter(|m| m.is_distinct()).collect();
         assert_eq!(
             distinct,
-            [&Metric::CustomersInteracted, &Metric::OpportunitiesInteracted]
+            [
+                &Metric::CustomersInteracted,
+                &Metric::OpportunitiesInteracted
+            ]
         );
         assert_eq!(Metric::Revenue.kind(), Kind::Money);
     }

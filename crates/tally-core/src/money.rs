@@ -14,7 +14,10 @@ pub struct Currency {
 
 impl Default for Currency {
     fn default() -> Self {
-        Currency { code: "VND".into(), exponent: 0 }
+        Currency {
+            code: "VND".into(),
+            exponent: 0,
+        }
     }
 }
 
@@ -37,7 +40,10 @@ impl Currency {
             "BHD" | "KWD" | "OMR" | "TND" | "JOD" => 3,
             _ => 2,
         };
-        Currency { code: code.to_owned(), exponent }
+        Currency {
+            code: code.to_owned(),
+            exponent,
+        }
     }
 
     /// The amount in minor units, refusing negatives and sub-minor fractions.
@@ -49,7 +55,10 @@ impl Currency {
             .checked_mul(Decimal::from(10_i64.pow(self.exponent)))
             .ok_or(MoneyError::TooLarge)?;
         if !scaled.fract().is_zero() {
-            return Err(MoneyError::TooPrecise { code: self.code.clone(), exponent: self.exponent });
+            return Err(MoneyError::TooPrecise {
+                code: self.code.clone(),
+                exponent: self.exponent,
+            });
         }
         i64::try_from(scaled.trunc()).map_err(|_| MoneyError::TooLarge)
     }
@@ -74,7 +83,10 @@ mod tests {
         let vnd = Currency::default();
         assert_eq!(vnd.to_minor(dec("150000000")), Ok(150_000_000));
         assert_eq!(vnd.to_minor(dec("150000000.00")), Ok(150_000_000));
-        assert!(matches!(vnd.to_minor(dec("1.5")), Err(MoneyError::TooPrecise { .. })));
+        assert!(matches!(
+            vnd.to_minor(dec("1.5")),
+            Err(MoneyError::TooPrecise { .. })
+        ));
         assert_eq!(vnd.from_minor(150_000_000).to_string(), "150000000");
     }
 
@@ -91,7 +103,10 @@ mod tests {
     fn negative_and_huge_amounts_are_refused() {
         let vnd = Currency::default();
         assert_eq!(vnd.to_minor(dec("-1")), Err(MoneyError::Negative));
-        assert_eq!(vnd.to_minor(dec("100000000000000000000")), Err(MoneyError::TooLarge));
+        assert_eq!(
+            vnd.to_minor(dec("100000000000000000000")),
+            Err(MoneyError::TooLarge)
+        );
         assert_eq!(vnd.to_minor(dec("-0")), Ok(0));
     }
 }

@@ -55,7 +55,12 @@ impl Rollups {
     /// Adds one contribution; sums that come back to zero are dropped.
     pub fn add(&mut self, contribution: &Contribution) {
         match contribution {
-            Contribution::Count { user, day, metric, delta } => {
+            Contribution::Count {
+                user,
+                day,
+                metric,
+                delta,
+            } => {
                 let key = (*day, user.clone(), *metric);
                 let sum = self.counts.entry(key.clone()).or_default();
                 *sum += delta;
@@ -63,8 +68,14 @@ impl Rollups {
                     self.counts.remove(&key);
                 }
             }
-            Contribution::Mark { user, day, metric, entity } => {
-                self.marks.insert((*day, user.clone(), *metric, entity.clone()));
+            Contribution::Mark {
+                user,
+                day,
+                metric,
+                entity,
+            } => {
+                self.marks
+                    .insert((*day, user.clone(), *metric, entity.clone()));
             }
         }
     }
@@ -81,7 +92,11 @@ impl Rollups {
 
     /// A user's values over a range.
     pub fn user_values(&self, user: &str, range: DayRange) -> Values {
-        let member = Membership { user_id: user.to_owned(), from: range.from, to: Some(range.to) };
+        let member = Membership {
+            user_id: user.to_owned(),
+            from: range.from,
+            to: Some(range.to),
+        };
         self.team_values(&[member], range)
     }
 
@@ -91,7 +106,9 @@ impl Rollups {
         let mut values = Values::default();
         let mut distinct: BTreeMap<Metric, BTreeSet<&EntityRef>> = BTreeMap::new();
         for member in members {
-            let Some(days) = member.days_within(range) else { continue };
+            let Some(days) = member.days_within(range) else {
+                continue;
+            };
             for ((_, _, metric), sum) in self.counts_of(&member.user_id, days) {
                 values.add(*metric, *sum);
             }

@@ -83,15 +83,24 @@ pub struct EntityRef {
 
 impl EntityRef {
     pub fn customer(id: &str) -> EntityRef {
-        EntityRef { kind: EntityKind::Customer, id: id.to_owned() }
+        EntityRef {
+            kind: EntityKind::Customer,
+            id: id.to_owned(),
+        }
     }
 
     pub fn opportunity(id: &str) -> EntityRef {
-        EntityRef { kind: EntityKind::Opportunity, id: id.to_owned() }
+        EntityRef {
+            kind: EntityKind::Opportunity,
+            id: id.to_owned(),
+        }
     }
 
     pub fn todo(id: &str) -> EntityRef {
-        EntityRef { kind: EntityKind::Todo, id: id.to_owned() }
+        EntityRef {
+            kind: EntityKind::Todo,
+            id: id.to_owned(),
+        }
     }
 }
 
@@ -101,7 +110,12 @@ pub type Standing = (String, Day, Metric, i64);
 impl Customer {
     /// What the customer counts for now: one new customer for its current owner.
     pub fn standing(&self) -> Vec<Standing> {
-        vec![(self.owner.value.clone(), self.created_day, Metric::CustomersNew, 1)]
+        vec![(
+            self.owner.value.clone(),
+            self.created_day,
+            Metric::CustomersNew,
+            1,
+        )]
     }
 }
 
@@ -163,12 +177,20 @@ mod tests {
             created_day: Day::from_number(100),
             owner: Stamped::new("u1".into(), at),
             amount_minor: Stamped::new(500, at),
-            statuses: vec![StatusChange { at, day: Day::from_number(100), status: Status::Open }],
+            statuses: vec![StatusChange {
+                at,
+                day: Day::from_number(100),
+                status: Status::Open,
+            }],
         }
     }
 
     fn change(at: &str, day: i32, status: Status) -> StatusChange {
-        StatusChange { at: ts(at), day: Day::from_number(day), status }
+        StatusChange {
+            at: ts(at),
+            day: Day::from_number(day),
+            status,
+        }
     }
 
     #[test]

@@ -1,1 +1,161 @@
-//! placeholder
+//! Tally's storage: the event log, entity state, rollups and distinct marks, plus the
+//! people (users, teams, memberships) and API tokens.
+//!
+//! One [`Store`] serves both backends through sqlx's `Any` driver with runtime-bound
+//! queries, so every code path runs on SQLite (the embedded default: one file, WAL)
+//! and on PostgreSQL (many server instances) alike; the few dialect differences are
+//! branches on [`Backend`]. Migrations live per backend at matching version numbers.
+//! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
+
+mod error;
+mod ingest;
+mod people;
+mod rebuild;
+mod reports;
+mod sql;
+
+pub use error::StoreError;
+pub use ingest::{IngestOutcome, RejectedEvent};
+pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
+pub use rebuild::RebuildReport;
+pub use reports::TeamRow;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Which database a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database, opened and migrated.
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time: writers queue here instead of failing busy.
+    write_lock: Mutex<()>,
+}
+
+impl Store {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…`, and migrates it.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let (backend, url) = backend_of(url)?;
+        let pool = match backend {
+            Backend::Sqlite => sqlite_pool(&url).await?,
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(&url)
+                    .await?
+            }
+        };
+        let store = Store {
+            pool,
+            backend,
+            write_lock: Mutex::new(()),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Begins a write transaction: serialized in-process on SQLite, and across
+    /// instances by an advisory lock on PostgreSQL, so read-check-write is atomic.
+    async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            tx.execute("select pg_advisory_xact_lock(7411061)").await?;
+        }
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Closes every connection (for a clean shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A stored fact about the data (for example the time zone of its rollups).
+    pub async fn meta(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("select value from meta where name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Records a fact about the data.
+    pub async fn set_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into meta (name, value) values ($1, $2) \
+             on conflict (name) do update set value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A write transaction holding the in-process write lock.
+struct WriteTx<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _guard: tokio::sync::MutexGuard<'a, ()>,
+}
+
+fn backend_of(url: &str) -> Result<(Backend, String), StoreError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        return Ok((Backend::Sqlite, format!("sqlite://{path}?mode=rwc")));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    Err(StoreError::Config(format!(
+        "database URL must start with sqlite:// or postgres:// (got '{}')",
+        url.split(':').next().unwrap_or_default()
+    )))
+}
+
+async fn sqlite_pool(url: &str) -> Result<AnyPool, StoreError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL lets reports read while a batch commits; synchronous=full makes
+                // every acknowledged commit durable, even across a power loss.
+                conn.execute(
+                    "pragma journal_mode = wal; pragma synchronous = full; \
+                     pragma busy_timeout = 10000; pragma foreign_keys = on;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(pool)
+}

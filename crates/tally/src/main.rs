@@ -1,1 +1,50 @@
-fn main() {}
+//! `tally`: the command line. Parse it, set up logging, read the settings, and hand
+//! over to the library; nothing else lives here.
+
+mod bench;
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command, TokenCommand};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings.to_settings();
+    match cli.command {
+        Command::Serve => tally_server::serve(&settings).await?,
+        Command::Migrate => cli::migrate(&settings).await?,
+        Command::Token {
+            command: TokenCommand::Create { role, name, user },
+        } => {
+            cli::create_token(&settings, &role, &name, user.as_deref()).await?;
+        }
+        Command::Rebuild => cli::rebuild(&settings).await?,
+        Command::Bench(args) => bench::run(&settings, args).await?,
+    }
+    Ok(())
+}

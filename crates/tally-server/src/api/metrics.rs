@@ -1,0 +1,22 @@
+//! `GET /api/v1/metrics`: the catalog of the 18 metrics.
+
+use crate::auth::Caller;
+use axum::Json;
+use serde_json::{Value, json};
+use tally_core::Metric;
+
+/// Lists every metric with its names, unit and kind (any signed-in caller).
+pub async fn list(_caller: Caller) -> Json<Value> {
+    let metrics: Vec<Value> = Metric::ALL
+        .iter()
+        .map(|m| {
+            json!({
+                "key": m.key(),
+                "names": {"vi": m.name_vi(), "en": m.name_en()},
+                "unit": m.unit(),
+                "kind": m.kind(),
+            })
+        })
+        .collect();
+    Json(Value::Array(metrics))
+}

@@ -1,0 +1,217 @@
+//! Users, teams and dated team memberships.
+
+use super::query::JsonObject;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use rand::RngCore;
+use serde_json::{Value, json};
+use tally_core::Role;
+use tally_core::event::MAX_ID_CHARS;
+use tally_store::{MembershipRecord, NewUser, Team, User};
+
+const MANAGERS: [Role; 2] = [Role::Owner, Role::Admin];
+
+/// `POST /api/v1/users`: owners and admins add people (only an owner adds an owner).
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&MANAGERS, "create users")?;
+    let role: Role = body
+        .text("role", 20)?
+        .parse()
+        .map_err(|e: tally_core::role::UnknownRole| ApiError::invalid("role", e.to_string()))?;
+    if !caller.role.may_grant(role) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role may not create a user with role {role}",
+            caller.role
+        )));
+    }
+    let user = NewUser {
+        id: body
+            .optional_text("id", MAX_ID_CHARS)?
+            .unwrap_or_else(|| new_id("u")),
+        name: body.text("name", 200)?,
+        email: email(&body)?,
+        role,
+        extension: extension(&body)?,
+    };
+    let user = state.store.create_user(&user).await?;
+    Ok((StatusCode::CREATED, Json(user_json(&user))))
+}
+
+/// `GET /api/v1/users`: everyone for managers and supervisors; an agent sees themself.
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let users = state.store.users().await?;
+    let visible = users
+        .iter()
+        .filter(|u| caller.role.sees_everyone() || caller.user_id.as_ref() == Some(&u.id));
+    Ok(Json(Value::Array(visible.map(user_json).collect())))
+}
+
+/// `GET /api/v1/users/{id}`.
+pub async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !caller.role.sees_everyone() && caller.user_id.as_ref() != Some(&id) {
+        return Err(ApiError::Forbidden(
+            "an agent may only see their own user".into(),
+        ));
+    }
+    let user = state
+        .store
+        .user(&id)
+        .await?
+        .ok_or_else(|| not_found("user", &id))?;
+    Ok(Json(user_json(&user)))
+}
+
+/// `POST /api/v1/teams`: owners and admins.
+pub async fn create_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&MANAGERS, "create teams")?;
+    let id = body
+        .optional_text("id", MAX_ID_CHARS)?
+        .unwrap_or_else(|| new_id("t"));
+    let team = state
+        .store
+        .create_team(&id, &body.text("name", 200)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(team_json(&team))))
+}
+
+/// `GET /api/v1/teams`: any signed-in caller.
+pub async fn list_teams(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let teams = state.store.teams().await?;
+    Ok(Json(Value::Array(teams.iter().map(team_json).collect())))
+}
+
+/// `GET /api/v1/teams/{id}`: the team with its memberships.
+pub async fn get_team(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let team = state
+        .store
+        .team(&id)
+        .await?
+        .ok_or_else(|| not_found("team", &id))?;
+    let members = state.store.memberships(Some(team.key)).await?;
+    let mut body = team_json(&team);
+    body["members"] = Value::Array(members.iter().map(membership_json).collect());
+    Ok(Json(body))
+}
+
+/// `POST /api/v1/teams/{id}/members` `{"user_id", "from", "to?"}`: owners and admins.
+/// The same user and `from` again sets `to` (ends the membership).
+pub async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(team_id): Path<String>,
+    body: JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&MANAGERS, "change team memberships")?;
+    let user_id = body.text("user_id", MAX_ID_CHARS)?;
+    let from = body
+        .optional_day("from")?
+        .ok_or_else(|| ApiError::invalid("from", "is required"))?;
+    let to = body.optional_day("to")?;
+    let membership = state
+        .store
+        .add_membership(&team_id, &user_id, from, to)
+        .await?;
+    Ok((StatusCode::CREATED, Json(membership_json(&membership))))
+}
+
+/// `GET /api/v1/teams/{id}/members`.
+pub async fn list_members(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(team_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let team = state
+        .store
+        .team(&team_id)
+        .await?
+        .ok_or_else(|| not_found("team", &team_id))?;
+    let members = state.store.memberships(Some(team.key)).await?;
+    Ok(Json(Value::Array(
+        members.iter().map(membership_json).collect(),
+    )))
+}
+
+fn email(body: &JsonObject) -> Result<Option<String>, ApiError> {
+    let email = body.optional_text("email", 254)?;
+    if let Some(email) = &email {
+        let valid = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+        });
+        if !valid {
+            return Err(ApiError::invalid(
+                "email",
+                "must be an email address such as lan@example.vn",
+            ));
+        }
+    }
+    Ok(email.map(|e| e.to_lowercase()))
+}
+
+fn extension(body: &JsonObject) -> Result<Option<String>, ApiError> {
+    let extension = body.optional_text("extension", 20)?;
+    if extension
+        .as_ref()
+        .is_some_and(|e| !e.chars().all(|c| c.is_ascii_digit() || "*#+".contains(c)))
+    {
+        return Err(ApiError::invalid(
+            "extension",
+            "must be digits (and * # +), such as 101",
+        ));
+    }
+    Ok(extension)
+}
+
+/// A new random id such as `u-3f9a1c2b7d4e`.
+fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}-{}", hex::encode(bytes))
+}
+
+fn not_found(what: &str, id: &str) -> ApiError {
+    ApiError::NotFound(format!("{what} '{id}' does not exist"))
+}
+
+pub(super) fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id, "name": user.name, "email": user.email, "role": user.role,
+        "extension": user.extension, "active": user.active,
+    })
+}
+
+fn team_json(team: &Team) -> Value {
+    json!({"id": team.id, "name": team.name})
+}
+
+fn membership_json(m: &MembershipRecord) -> Value {
+    json!({
+        "id": m.key, "team_id": m.team_id, "user_id": m.user_id,
+        "from": m.from.to_string(), "to": m.to.map(|d| d.to_string()),
+    })
+}

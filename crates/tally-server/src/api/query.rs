@@ -1,0 +1,125 @@
+//! Reading requests: JSON object bodies and report ranges, with errors naming the field.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use tally_core::{Day, DayRange, Organization, Period};
+
+/// The longest report range, in days (ten years).
+pub const MAX_RANGE_DAYS: u32 = 3_660;
+
+/// A request body that must be one JSON object.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl FromRequest<AppState> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => Ok(JsonObject(map)),
+            Ok(_) => Err(ApiError::Malformed("the body must be a JSON object".into())),
+            Err(e) => Err(ApiError::Malformed(format!(
+                "the body is not valid JSON: {e}"
+            ))),
+        }
+    }
+}
+
+/// A body that could not be read: too large, or cut off.
+pub fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::TooLarge(format!(
+            "the body is larger than {} bytes",
+            super::MAX_BODY_BYTES
+        ));
+    }
+    ApiError::Malformed(rejection.body_text())
+}
+
+impl JsonObject {
+    /// A required non-blank string field, at most `max` characters.
+    pub fn text(&self, field: &str, max: usize) -> Result<String, ApiError> {
+        self.optional_text(field, max)?
+            .ok_or_else(|| ApiError::invalid(field, "is required"))
+    }
+
+    /// An optional non-blank string field, at most `max` characters.
+    pub fn optional_text(&self, field: &str, max: usize) -> Result<Option<String>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                let chars = s.chars().count();
+                if chars == 0 || chars > max || s.chars().any(char::is_control) {
+                    return Err(ApiError::invalid(
+                        field,
+                        format!("must be 1 to {max} printable characters"),
+                    ));
+                }
+                Ok(Some(s.to_owned()))
+            }
+            Some(_) => Err(ApiError::invalid(field, "must be a string")),
+        }
+    }
+
+    /// An optional local date `YYYY-MM-DD`.
+    pub fn optional_day(&self, field: &str) -> Result<Option<Day>, ApiError> {
+        self.optional_text(field, 10)?
+            .map(|s| {
+                s.parse::<Day>()
+                    .map_err(|e| ApiError::invalid(field, e.to_string()))
+            })
+            .transpose()
+    }
+}
+
+/// The range of a report request: `period` (default `today`) or `from` and `to`.
+pub fn report_range(
+    params: &HashMap<String, String>,
+    org: &Organization,
+) -> Result<DayRange, ApiError> {
+    let day = |field: &str| -> Result<Option<Day>, ApiError> {
+        params
+            .get(field)
+            .map(|s| {
+                s.parse::<Day>()
+                    .map_err(|e| ApiError::invalid(field, e.to_string()))
+            })
+            .transpose()
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    let range = match (from, to, params.get("period")) {
+        (None, None, period) => {
+            let period = period.map_or("today", String::as_str);
+            let period: Period =
+                period
+                    .parse()
+                    .map_err(|e: tally_core::calendar::UnknownPeriod| {
+                        ApiError::invalid("period", e.to_string())
+                    })?;
+            let today = org.calendar.day_of(jiff::Timestamp::now());
+            org.calendar.period(period, today)
+        }
+        (Some(_), Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "period",
+                "give either period or from and to, not both",
+            ));
+        }
+        (Some(from), Some(to), None) => DayRange::new(from, to)
+            .ok_or_else(|| ApiError::invalid("to", "must not be before from"))?,
+        (Some(_), None, _) => return Err(ApiError::invalid("to", "is required with from")),
+        (None, Some(_), _) => return Err(ApiError::invalid("from", "is required with to")),
+    };
+    if range.len() > MAX_RANGE_DAYS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("a report covers at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok(range)
+}

@@ -1,0 +1,193 @@
+//! `GET /api/v1/reports/users` and `/reports/teams`: every requested metric for every
+//! row over a range of local days.
+
+use super::query::report_range;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Query, State};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeSet, HashMap};
+use tally_core::{DayRange, Membership, Metric, Values};
+use tally_store::{MembershipRecord, Team, User};
+
+type Params = Query<HashMap<String, String>>;
+
+/// The users report: every active user (or those filtered by `user_id` / `team_id`).
+pub async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    let range = report_range(&params, &state.org)?;
+    let metrics = requested_metrics(&params)?;
+    let store = &state.store;
+    let mut users = store.users().await?;
+    let memberships = store.memberships(None).await?;
+    if let Some(id) = params.get("user_id") {
+        users.retain(|u| &u.id == id);
+        if users.is_empty() {
+            return Err(ApiError::NotFound(format!("user '{id}' does not exist")));
+        }
+    } else {
+        users.retain(|u| u.active);
+    }
+    if let Some(team_id) = params.get("team_id") {
+        let team = store
+            .team(team_id)
+            .await?
+            .ok_or_else(|| team_not_found(team_id))?;
+        let members = members_during(&memberships, range, |m| m.team_key == team.key);
+        users.retain(|u| members.contains(&u.id));
+    }
+    if !caller.role.sees_everyone() {
+        let visible = visible_to_agent(&caller, &memberships, range)?;
+        users.retain(|u| visible.contains(&u.id));
+    }
+    let keys: Vec<i64> = users.iter().map(|u| u.key).collect();
+    let filter = params.contains_key("user_id")
+        || params.contains_key("team_id")
+        || !caller.role.sees_everyone();
+    let values = store
+        .user_values(range, filter.then_some(keys.as_slice()))
+        .await?;
+    let rows = users
+        .iter()
+        .map(|u| user_row(u, values.get(&u.key), &metrics, &state))
+        .collect();
+    Ok(Json(report(range, rows, &state)))
+}
+
+/// The teams report: every team (or `team_id`), counting members on membership days.
+pub async fn teams(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    let range = report_range(&params, &state.org)?;
+    let metrics = requested_metrics(&params)?;
+    let mut teams: Vec<Team> = state.store.teams().await?;
+    if let Some(id) = params.get("team_id") {
+        teams.retain(|t| &t.id == id);
+        if teams.is_empty() {
+            return Err(team_not_found(id));
+        }
+    }
+    if !caller.role.sees_everyone() {
+        let own = caller.user_id.as_deref().ok_or_else(unbound_agent)?;
+        let memberships = state.store.memberships(None).await?;
+        let mine: BTreeSet<i64> = memberships
+            .iter()
+            .filter(|m| m.user_id == own && during(m, range))
+            .map(|m| m.team_key)
+            .collect();
+        teams.retain(|t| mine.contains(&t.key));
+    }
+    let rows = state.store.team_values(range, &teams).await?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let mut out = json!({"team_id": row.team.id, "name": row.team.name});
+            out["values"] = values_json(Some(&row.values), &metrics, &state);
+            out
+        })
+        .collect();
+    Ok(Json(report(range, rows, &state)))
+}
+
+fn report(range: DayRange, rows: Vec<Value>, state: &AppState) -> Value {
+    json!({
+        "from": range.from.to_string(),
+        "to": range.to.to_string(),
+        "timezone": state.org.calendar.time_zone_name(),
+        "currency": state.org.currency.code,
+        "rows": rows,
+    })
+}
+
+fn user_row(user: &User, values: Option<&Values>, metrics: &[Metric], state: &AppState) -> Value {
+    json!({"user_id": user.id, "name": user.name, "values": values_json(values, metrics, state)})
+}
+
+/// The requested metrics: every metric of `metrics=a,b`, else all 18.
+fn requested_metrics(params: &HashMap<String, String>) -> Result<Vec<Metric>, ApiError> {
+    let Some(list) = params.get("metrics").filter(|l| !l.trim().is_empty()) else {
+        return Ok(Metric::ALL.to_vec());
+    };
+    let mut metrics = Vec::new();
+    for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        let metric: Metric = key
+            .parse()
+            .map_err(|e: tally_core::metric::UnknownMetric| {
+                ApiError::invalid("metrics", e.to_string())
+            })?;
+        if !metrics.contains(&metric) {
+            metrics.push(metric);
+        }
+    }
+    Ok(metrics)
+}
+
+/// Integers, except money: a decimal string in the organization's currency.
+fn values_json(values: Option<&Values>, metrics: &[Metric], state: &AppState) -> Value {
+    let values = values.copied().unwrap_or_default();
+    let mut out = Map::new();
+    for metric in metrics {
+        let value = values.get(*metric);
+        let value = match metric {
+            Metric::Revenue => json!(state.org.currency.from_minor(value).to_string()),
+            _ => json!(value),
+        };
+        out.insert(metric.key().to_owned(), value);
+    }
+    Value::Object(out)
+}
+
+fn during(m: &MembershipRecord, range: DayRange) -> bool {
+    Membership {
+        user_id: String::new(),
+        from: m.from,
+        to: m.to,
+    }
+    .days_within(range)
+    .is_some()
+}
+
+/// The users who were members, on at least one day of the range, of teams matching `which`.
+fn members_during(
+    memberships: &[MembershipRecord],
+    range: DayRange,
+    which: impl Fn(&MembershipRecord) -> bool,
+) -> BTreeSet<String> {
+    memberships
+        .iter()
+        .filter(|m| which(m) && during(m, range))
+        .map(|m| m.user_id.clone())
+        .collect()
+}
+
+/// An agent sees themself and the members of their teams (their team's leaderboard).
+fn visible_to_agent(
+    caller: &Caller,
+    memberships: &[MembershipRecord],
+    range: DayRange,
+) -> Result<BTreeSet<String>, ApiError> {
+    let own = caller.user_id.as_deref().ok_or_else(unbound_agent)?;
+    let teams: BTreeSet<i64> = memberships
+        .iter()
+        .filter(|m| m.user_id == own && during(m, range))
+        .map(|m| m.team_key)
+        .collect();
+    let mut visible = members_during(memberships, range, |m| teams.contains(&m.team_key));
+    visible.insert(own.to_owned());
+    Ok(visible)
+}
+
+fn unbound_agent() -> ApiError {
+    ApiError::Forbidden("an agent token must belong to a user to read reports".into())
+}
+
+fn team_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("team '{id}' does not exist"))
+}

@@ -1,0 +1,452 @@
+//! Ingesting a batch of events in one transaction.
+//!
+//! Load what the batch refers to (earlier copies of its ids, its users, its entities),
+//! plan it with the pure core (duplicates, conflicts, [`tally_core::apply`]), then write
+//! the accepted events, the entity changes and the summed contributions together.
+//! Either the whole plan commits or nothing does: no half-applied event.
+
+use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
+use crate::{Store, StoreError};
+use sqlx::{Any, Transaction};
+use std::collections::{BTreeSet, HashMap};
+use tally_core::state::{EntityKind, EntityRef};
+use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, State, apply};
+
+/// An event the batch did not keep, with why: `field: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedEvent {
+    /// Position in the request (0-based).
+    pub index: usize,
+    pub id: Option<String>,
+    /// `invalid_field`, `unknown_reference`, `already_exists` or `conflict`.
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+/// What became of a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: Vec<RejectedEvent>,
+    /// The (user, day) pairs whose values changed: what live views re-read.
+    pub touched: BTreeSet<(String, Day)>,
+}
+
+/// The writes a batch makes, decided before anything is written.
+#[derive(Default)]
+struct Plan {
+    outcome: IngestOutcome,
+    events: Vec<Event>,
+    sums: HashMap<(Day, String), [i64; SUMMED]>,
+    marks: BTreeSet<(Day, String, Metric, String)>,
+}
+
+impl Store {
+    /// Ingests parsed events (each with its position in the request), in order.
+    pub async fn ingest(
+        &self,
+        org: &Organization,
+        events: Vec<(usize, Event)>,
+    ) -> Result<IngestOutcome, StoreError> {
+        if events.is_empty() {
+            return Ok(IngestOutcome::default());
+        }
+        let mut w = self.begin_write().await?;
+        let known = earlier_bodies(&mut w.tx, &events).await?;
+        let mut user_keys = user_keys(&mut w.tx, named_users(&events)).await?;
+        let mut state = State {
+            users: user_keys.keys().cloned().collect(),
+            ..State::default()
+        };
+        load_entities(&mut w.tx, &events, &mut state).await?;
+        let plan = plan(org, &mut state, events, known);
+        // A reassignment also retracts credit from a former owner the batch does not name.
+        let credited = plan.outcome.touched.iter().map(|(user, _)| user.as_str());
+        let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
+        user_keys.extend(self::user_keys(&mut w.tx, missing).await?);
+        write_events(&mut w.tx, &plan.events, org).await?;
+        write_entities(&mut w.tx, &state).await?;
+        write_sums(&mut w.tx, &plan.sums, &user_keys).await?;
+        write_marks(&mut w.tx, &plan.marks, &user_keys).await?;
+        w.tx.commit().await?;
+        Ok(plan.outcome)
+    }
+}
+
+/// Decides every event of the batch against the state: the pure part of ingest.
+fn plan(
+    org: &Organization,
+    state: &mut State,
+    events: Vec<(usize, Event)>,
+    mut seen: HashMap<String, String>,
+) -> Plan {
+    let mut plan = Plan::default();
+    for (index, event) in events {
+        let body = event.canonical_json();
+        if let Some(earlier) = seen.get(&event.id) {
+            if *earlier == body {
+                plan.outcome.duplicates += 1;
+            } else {
+                let message = format!(
+                    "event '{}' was already received with different content",
+                    event.id
+                );
+                plan.reject(index, &event, "conflict", "id", message);
+            }
+            continue;
+        }
+        match apply(org, state, &event) {
+            Ok(contributions) => {
+                contributions.iter().for_each(|c| plan.add(c));
+                seen.insert(event.id.clone(), body);
+                plan.outcome.accepted += 1;
+                plan.events.push(event);
+            }
+            Err(r) => plan.reject(index, &event, r.code, &r.error.field, r.error.message),
+        }
+    }
+    plan
+}
+
+impl Plan {
+    fn reject(
+        &mut self,
+        index: usize,
+        event: &Event,
+        code: &'static str,
+        field: &str,
+        message: String,
+    ) {
+        let id = Some(event.id.clone());
+        let field = field.to_owned();
+        self.outcome.rejected.push(RejectedEvent {
+            index,
+            id,
+            code,
+            field,
+            message,
+        });
+    }
+
+    fn add(&mut self, contribution: &Contribution) {
+        match contribution {
+            Contribution::Count {
+                user,
+                day,
+                metric,
+                delta,
+            } => {
+                let column = summed_metrics()
+                    .position(|m| m == *metric)
+                    .unwrap_or_default();
+                self.sums.entry((*day, user.clone())).or_insert([0; SUMMED])[column] += delta;
+                self.outcome.touched.insert((user.clone(), *day));
+            }
+            Contribution::Mark {
+                user,
+                day,
+                metric,
+                entity,
+            } => {
+                self.marks
+                    .insert((*day, user.clone(), *metric, entity.id.clone()));
+                self.outcome.touched.insert((user.clone(), *day));
+            }
+        }
+    }
+}
+
+/// The stored canonical bodies of the batch's ids that were received before.
+async fn earlier_bodies(
+    tx: &mut Transaction<'static, Any>,
+    events: &[(usize, Event)],
+) -> Result<HashMap<String, String>, StoreError> {
+    let ids: BTreeSet<&str> = events.iter().map(|(_, e)| e.id.as_str()).collect();
+    select_in(tx, "select id, body from events where id in", &ids).await
+}
+
+/// The internal keys of these users (those that exist).
+async fn user_keys(
+    tx: &mut Transaction<'static, Any>,
+    ids: BTreeSet<&str>,
+) -> Result<HashMap<String, i64>, StoreError> {
+    select_in(tx, "select id, key from users where id in", &ids).await
+}
+
+/// Every user the batch names: actors, owners, assignees.
+fn named_users(events: &[(usize, Event)]) -> BTreeSet<&str> {
+    let mut ids = BTreeSet::new();
+    for (_, event) in events {
+        ids.insert(event.user_id.as_str());
+        match &event.kind {
+            EventKind::CustomerCreated { owner_id, .. }
+            | EventKind::OpportunityCreated { owner_id, .. } => {
+                ids.insert(owner_id.as_str());
+            }
+            EventKind::CustomerUpdated {
+                owner_id: Some(owner_id),
+                ..
+            }
+            | EventKind::OpportunityUpdated {
+                owner_id: Some(owner_id),
+                ..
+            } => {
+                ids.insert(owner_id.as_str());
+            }
+            EventKind::TodoCreated { assignee_id, .. } => {
+                ids.insert(assignee_id.as_str());
+            }
+            _ => {}
+        }
+    }
+    ids
+}
+
+/// Loads the state of every entity the batch refers to.
+async fn load_entities(
+    tx: &mut Transaction<'static, Any>,
+    events: &[(usize, Event)],
+    state: &mut State,
+) -> Result<(), StoreError> {
+    let refs: BTreeSet<EntityRef> = events.iter().flat_map(|(_, e)| entities_of(e)).collect();
+    for kind in [
+        EntityKind::Customer,
+        EntityKind::Opportunity,
+        EntityKind::Todo,
+    ] {
+        let ids: BTreeSet<&str> = refs
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.id.as_str())
+            .collect();
+        let sql = format!(
+            "select id, state from entities where kind = '{}' and id in",
+            kind_name(kind)
+        );
+        let rows: HashMap<String, String> = select_in(tx, &sql, &ids).await?;
+        for (id, json) in rows {
+            match kind {
+                EntityKind::Customer => state
+                    .customers
+                    .insert(id.clone(), entity_state(&id, &json)?)
+                    .map(drop),
+                EntityKind::Opportunity => state
+                    .opportunities
+                    .insert(id.clone(), entity_state(&id, &json)?)
+                    .map(drop),
+                EntityKind::Todo => state
+                    .todos
+                    .insert(id.clone(), entity_state(&id, &json)?)
+                    .map(drop),
+            };
+        }
+    }
+    Ok(())
+}
+
+fn entity_state<T: serde::de::DeserializeOwned>(id: &str, json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("state of entity '{id}': {e}")))
+}
+
+/// The entities an event refers to.
+fn entities_of(event: &Event) -> Vec<EntityRef> {
+    match &event.kind {
+        EventKind::Call {
+            customer_id: Some(c),
+            ..
+        }
+        | EventKind::CustomerCreated { customer_id: c, .. }
+        | EventKind::CustomerUpdated { customer_id: c, .. }
+        | EventKind::NoteAdded { customer_id: c }
+        | EventKind::NoteEdited { customer_id: c }
+        | EventKind::MeetingHeld { customer_id: c }
+        | EventKind::SmsSent { customer_id: c, .. }
+        | EventKind::EmailSent { customer_id: c, .. }
+        | EventKind::EmailReceived { customer_id: c } => vec![EntityRef::customer(c)],
+        EventKind::OpportunityCreated {
+            opportunity_id,
+            customer_id,
+            ..
+        } => {
+            vec![
+                EntityRef::opportunity(opportunity_id),
+                EntityRef::customer(customer_id),
+            ]
+        }
+        EventKind::OpportunityUpdated {
+            opportunity_id: o, ..
+        }
+        | EventKind::OpportunityStatusChanged {
+            opportunity_id: o, ..
+        } => vec![EntityRef::opportunity(o)],
+        EventKind::TodoCreated { todo_id: t, .. } | EventKind::TodoCompleted { todo_id: t } => {
+            vec![EntityRef::todo(t)]
+        }
+        EventKind::Call {
+            customer_id: None, ..
+        } => vec![],
+    }
+}
+
+pub(crate) fn kind_name(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Customer => "customer",
+        EntityKind::Opportunity => "opportunity",
+        EntityKind::Todo => "todo",
+    }
+}
+
+/// Runs `{prefix} ($1, $2, …)` over `keys` in chunks, collecting two-column rows.
+async fn select_in<V>(
+    tx: &mut Transaction<'static, Any>,
+    prefix: &str,
+    keys: &BTreeSet<&str>,
+) -> Result<HashMap<String, V>, StoreError>
+where
+    V: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
+{
+    let mut found = HashMap::new();
+    let keys: Vec<&str> = keys.iter().copied().collect();
+    for chunk in keys.chunks(rows_per_statement(1)) {
+        let sql = format!("{prefix} ({})", crate::sql::params(1, chunk.len()));
+        let mut query = sqlx::query_as::<_, (String, V)>(&sql);
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        found.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(found)
+}
+
+async fn write_events(
+    tx: &mut Transaction<'static, Any>,
+    events: &[Event],
+    org: &Organization,
+) -> Result<(), StoreError> {
+    const WIDTH: usize = 7;
+    let received_at = crate::sql::now_seconds();
+    for chunk in events.chunks(rows_per_statement(WIDTH)) {
+        let sql = format!(
+            "insert into events (id, type, user_id, at_micros, day, body, received_at) values {}",
+            value_rows(chunk.len(), WIDTH)
+        );
+        let mut query = sqlx::query(&sql);
+        for e in chunk {
+            let micros = i64::try_from(e.at.as_microsecond()).unwrap_or(i64::MAX);
+            query = query
+                .bind(e.id.clone())
+                .bind(e.type_name())
+                .bind(e.user_id.clone())
+                .bind(micros)
+                .bind(i64::from(org.calendar.day_of(e.at).number()))
+                .bind(e.canonical_json())
+                .bind(received_at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes back every entity the batch created or changed.
+pub(crate) async fn write_entities(
+    tx: &mut Transaction<'static, Any>,
+    state: &State,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    for entity in &state.touched {
+        let json = match entity.kind {
+            EntityKind::Customer => state.customers.get(&entity.id).map(serde_json::to_string),
+            EntityKind::Opportunity => state
+                .opportunities
+                .get(&entity.id)
+                .map(serde_json::to_string),
+            EntityKind::Todo => state.todos.get(&entity.id).map(serde_json::to_string),
+        };
+        if let Some(json) = json
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        {
+            rows.push((kind_name(entity.kind), entity.id.clone(), json));
+        }
+    }
+    for chunk in rows.chunks(rows_per_statement(3)) {
+        let sql = format!(
+            "insert into entities (kind, id, state) values {} \
+             on conflict (kind, id) do update set state = excluded.state",
+            value_rows(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for (kind, id, json) in chunk {
+            query = query.bind(*kind).bind(id.clone()).bind(json.clone());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn write_sums(
+    tx: &mut Transaction<'static, Any>,
+    sums: &HashMap<(Day, String), [i64; SUMMED]>,
+    user_keys: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    const WIDTH: usize = SUMMED + 2;
+    let columns: Vec<&str> = summed_metrics().map(Metric::key).collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = rollups.{c} + excluded.{c}"))
+        .collect();
+    let rows: Vec<_> = sums.iter().collect();
+    for chunk in rows.chunks(rows_per_statement(WIDTH)) {
+        let sql = format!(
+            "insert into rollups (day, user_key, {}) values {} on conflict (day, user_key) do update set {}",
+            columns.join(", "),
+            value_rows(chunk.len(), WIDTH),
+            updates.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for ((day, user), values) in chunk {
+            query = query
+                .bind(i64::from(day.number()))
+                .bind(key_of(user_keys, user)?);
+            for value in values.iter() {
+                query = query.bind(*value);
+            }
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn write_marks(
+    tx: &mut Transaction<'static, Any>,
+    marks: &BTreeSet<(Day, String, Metric, String)>,
+    user_keys: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = marks.iter().collect();
+    for chunk in rows.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "insert into marks (day, user_key, metric, entity) values {} on conflict do nothing",
+            value_rows(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (day, user, metric, entity) in chunk {
+            query = query
+                .bind(i64::from(day.number()))
+                .bind(key_of(user_keys, user)?)
+                .bind(metric.index() as i64)
+                .bind(entity.clone());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn key_of(user_keys: &HashMap<String, i64>, user: &str) -> Result<i64, StoreError> {
+    user_keys
+        .get(user)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("credited user '{user}' was not loaded")))
+}

@@ -1,0 +1,50 @@
+//! Small helpers for building runtime-bound SQL that both backends accept.
+
+use tally_core::Metric;
+
+/// The metrics kept as columns of `rollups`: every metric but the distinct ones.
+pub(crate) fn summed_metrics() -> impl Iterator<Item = Metric> {
+    Metric::ALL.into_iter().filter(|m| !m.is_distinct())
+}
+
+/// The number of summed metrics (rollup columns).
+pub(crate) const SUMMED: usize = 16;
+
+/// `$start, $start+1, …` for `count` parameters.
+pub(crate) fn params(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` parameters.
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", params(1 + r * width, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How many rows of `width` parameters fit one statement on both backends
+/// (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+pub(crate) fn rows_per_statement(width: usize) -> usize {
+    (30_000 / width).max(1)
+}
+
+/// The current time in seconds since the epoch, for `created_at` columns.
+pub(crate) fn now_seconds() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_rows_number_parameters_across_rows() {
+        assert_eq!(value_rows(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(params(3, 2), "$3, $4");
+        assert_eq!(summed_metrics().count(), SUMMED);
+    }
+}

@@ -1,0 +1,79 @@
+//! The server under test: `tally serve` as a child process, so its memory is its own.
+
+use anyhow::{Context, bail};
+use std::process::Stdio;
+use tally_server::Settings;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running `tally serve` and how to reach it.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub token: String,
+}
+
+impl Server {
+    /// Creates an owner token, starts the server on a free port, waits until it listens.
+    pub async fn start(settings: &Settings) -> anyhow::Result<Server> {
+        let exe = std::env::current_exe()?;
+        let output = Command::new(&exe)
+            .args(settings_args(settings))
+            .args(["token", "create", "--role", "owner", "--name", "bench"])
+            .output()
+            .await?;
+        if !output.status.success() {
+            bail!(
+                "tally token create failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let token = stdout
+            .split_whitespace()
+            .last()
+            .context("no token printed")?
+            .to_owned();
+        let mut child = Command::new(&exe)
+            .args(settings_args(settings))
+            .args(["--listen", "127.0.0.1:0", "serve"])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+        let mut base = None;
+        while let Some(line) = lines.next_line().await? {
+            if let Some(address) = line.strip_prefix("Tally is listening on ") {
+                base = Some(address.trim().to_owned());
+                break;
+            }
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let base = base.context("the server did not start")?;
+        Ok(Server { child, base, token })
+    }
+
+    /// Resident and peak resident memory of the server, in MiB.
+    pub fn memory_mib(&self) -> Option<(f64, f64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
+        let field = |name: &str| -> Option<f64> {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib / 1024.0)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn settings_args(settings: &Settings) -> Vec<String> {
+    vec![
+        format!("--database-url={}", settings.database_url),
+        format!("--timezone={}", settings.timezone),
+        format!("--week-start={}", settings.week_start),
+        format!("--currency={}", settings.currency),
+    ]
+}

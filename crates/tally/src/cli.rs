@@ -1,0 +1,168 @@
+//! The commands and their flags, with help that teaches, and the small commands.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use tally_core::Role;
+use tally_server::Settings;
+
+/// Tally: exact, live KPIs for sales and call-center teams.
+///
+/// Start with `tally serve` (an embedded SQLite file, nothing else to install), then
+/// create an API token with `tally token create --role owner --name me` and send events
+/// to POST /api/v1/events. Every setting can also come from a TALLY_* variable.
+#[derive(Parser)]
+#[command(version, about, long_about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  tally serve                                   # http://127.0.0.1:8080, data in ./tally.db
+  tally token create --role owner --name me     # prints a new API token
+  TALLY_DATABASE_URL=postgres://postgres@127.0.0.1/tally tally serve
+  tally rebuild                                 # recompute rollups from the event log";
+
+/// Settings shared by every command.
+#[derive(Args)]
+pub struct SettingsArgs {
+    /// Where the data lives: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "TALLY_DATABASE_URL",
+        default_value = "sqlite://tally.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// Address and port the server listens on (port 0 picks a free one).
+    #[arg(
+        long,
+        env = "TALLY_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+    /// The organization's IANA time zone: events count on its local days.
+    #[arg(
+        long,
+        env = "TALLY_TIMEZONE",
+        default_value = "Asia/Ho_Chi_Minh",
+        global = true
+    )]
+    pub timezone: String,
+    /// First day of the week for this_week / last_week (monday … sunday).
+    #[arg(
+        long,
+        env = "TALLY_WEEK_START",
+        default_value = "monday",
+        global = true
+    )]
+    pub week_start: String,
+    /// The organization's currency (ISO code): amounts are exact in its minor unit.
+    #[arg(long, env = "TALLY_CURRENCY", default_value = "VND", global = true)]
+    pub currency: String,
+}
+
+impl SettingsArgs {
+    pub fn to_settings(&self) -> Settings {
+        Settings {
+            database_url: self.database_url.clone(),
+            listen: self.listen.clone(),
+            timezone: self.timezone.clone(),
+            week_start: self.week_start.clone(),
+            currency: self.currency.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (migrations run first).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Recompute every rollup from the event log and report any difference.
+    Rebuild,
+    /// Measure ingest and report speed on generated data (see docs/benchmarks.md).
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; it is printed once, as the last word on standard output.
+    Create {
+        /// owner, admin, supervisor or agent.
+        #[arg(long)]
+        role: String,
+        /// A name to recognise the token by (who or what uses it).
+        #[arg(long)]
+        name: String,
+        /// The user the token acts for (required to read reports as an agent).
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let (store, _) = tally_server::open_store(settings).await?;
+    store.close().await;
+    println!(
+        "The database {} is up to date.",
+        settings.database_for_display()
+    );
+    Ok(())
+}
+
+pub async fn create_token(
+    settings: &Settings,
+    role: &str,
+    name: &str,
+    user: Option<&str>,
+) -> anyhow::Result<()> {
+    let role: Role = role.parse()?;
+    let (store, _) = tally_server::open_store(settings).await?;
+    let secret = tally_server::auth::new_token_secret();
+    store
+        .create_token(name, role, user, &tally_server::auth::hash_token(&secret))
+        .await
+        .context("cannot store the token")?;
+    store.close().await;
+    eprintln!("Created the {role} token '{name}'. It is shown only this once; keep it secret:");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{secret}")?;
+    Ok(())
+}
+
+pub async fn rebuild(settings: &Settings) -> anyhow::Result<()> {
+    let org = settings.organization()?;
+    let store = tally_store::Store::open(&settings.database_url).await?;
+    let report = store
+        .rebuild(&org, |n| eprint!("\rreplayed {n} events"))
+        .await
+        .context("rebuild failed; nothing was changed")?;
+    eprintln!();
+    store.set_meta("timezone", &settings.timezone).await?;
+    store.set_meta("currency", &settings.currency).await?;
+    store.close().await;
+    if report.consistent() {
+        println!(
+            "Replayed {} events: the rollups were exact, nothing differed.",
+            report.events
+        );
+    } else {
+        println!(
+            "Replayed {} events: {} sums and {} distinct marks differed and were recomputed.",
+            report.events, report.sums_differing, report.marks_differing
+        );
+    }
+    Ok(())
+}
