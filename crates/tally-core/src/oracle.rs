@@ -445,15 +445,12 @@ fn in_list_b(kind: &EventKind) -> bool {
         | EventKind::OpportunityStatusChanged { .. }
         | EventKind::MeetingHeld { .. }
         | EventKind::EmailReceived { .. } => true,
+        // An outbound call, answered or not; an inbound one only if answered.
         EventKind::Call {
-            direction: Direction::Outbound,
-            ..
-        } => true,
-        EventKind::Call {
-            direction: Direction::Inbound,
+            direction,
             answered,
             ..
-        } => *answered,
+        } => *direction == Direction::Outbound || *answered,
         EventKind::SmsSent { delivered, .. } | EventKind::EmailSent { delivered, .. } => *delivered,
         _ => false,
     }

@@ -1,0 +1,176 @@
+//! Starting the app for a test: on port 0, with a fresh database of either backend.
+//!
+//! SQLite: a file in a temporary directory. PostgreSQL: a uniquely named database on
+//! the server at `TALLY_TEST_POSTGRES_URL` (default the local one), dropped afterwards.
+//! A PostgreSQL that cannot be reached fails the test: it is never skipped.
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tally_core::Role;
+use tally_server::auth::{hash_token, new_token_secret};
+use tally_server::{AppState, Settings};
+use tally_store::Store;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The app under test and a client with an owner token.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub owner: String,
+    pub store: Arc<Store>,
+    _db: TestDb,
+}
+
+/// Runs a test body on both backends: `both!(name)` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(&$crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(&$crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await
+            }
+        }
+    )*};
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::create(backend).await;
+    let settings = Settings { database_url: db.url.clone(), ..Settings::default() };
+    let (store, org) = tally_server::open_store(&settings).await.expect("open the test store");
+    let store = Arc::new(store);
+    let app = tally_server::router(AppState { store: store.clone(), org: Arc::new(org) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let owner = token(&store, Role::Owner, None).await;
+    TestApp { base, client: Client::new(), owner, store, _db: db }
+}
+
+/// A new API token with this role (and user), straight through the store.
+pub async fn token(store: &Store, role: Role, user: Option<&str>) -> String {
+    let secret = new_token_secret();
+    store.create_token("test", role, user, &hash_token(&secret)).await.expect("create token");
+    secret
+}
+
+impl TestApp {
+    pub async fn token(&self, role: Role, user: Option<&str>) -> String {
+        token(&self.store, role, user).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("GET")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await.expect("POST")
+    }
+
+    /// POSTs as the owner and returns the JSON body, asserting the status.
+    pub async fn post_ok(&self, path: &str, body: &Value, status: StatusCode) -> Value {
+        let response = self.post_as(&self.owner, path, body).await;
+        assert_eq!(response.status(), status, "POST {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// GETs as the owner and returns the JSON body of a 200.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let response = self.get_as(&self.owner, path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Sends events and returns the ingest result.
+    pub async fn events(&self, events: Value) -> Value {
+        self.post_ok("/api/v1/events", &events, StatusCode::OK).await
+    }
+
+    pub async fn user(&self, id: &str, name: &str) {
+        let body = json!({"id": id, "name": name, "role": "agent"});
+        self.post_ok("/api/v1/users", &body, StatusCode::CREATED).await;
+    }
+
+    /// Values of one user's row of the users report over `from..=to`.
+    pub async fn user_values(&self, user: &str, from: &str, to: &str) -> Value {
+        let report = self.get_ok(&format!("/api/v1/reports/users?from={from}&to={to}&user_id={user}")).await;
+        report["rows"][0]["values"].clone()
+    }
+
+    /// Values of one team's row of the teams report over `from..=to`.
+    pub async fn team_values(&self, team: &str, from: &str, to: &str) -> Value {
+        let report = self.get_ok(&format!("/api/v1/reports/teams?from={from}&to={to}&team_id={team}")).await;
+        report["rows"][0]["values"].clone()
+    }
+}
+
+/// A database made for one test and removed after it.
+struct TestDb {
+    url: String,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TALLY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    async fn create(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("tally.db").display());
+                TestDb { url, postgres: None, _dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!(
+                    "tally_test_{}_{}_{}",
+                    std::process::id(),
+                    NEXT.fetch_add(1, Ordering::Relaxed),
+                    jiff::Timestamp::now().as_millisecond() % 1_000_000
+                );
+                admin_execute(&admin, &format!("create database {name}")).await;
+                let (base, _) = admin.rsplit_once('/').expect("admin URL ends with /DATABASE");
+                TestDb { url: format!("{base}/{name}"), postgres: Some((admin, name)), _dir: None }
+            }
+        }
+    }
+}
+
+async fn admin_execute(admin: &str, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for these tests: {e}"));
+    sqlx::Executor::execute(&mut conn, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop runs inside the test's runtime: drop the database from another thread.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(admin_execute(&admin, &format!("drop database if exists {name} with (force)")));
+                }
+            })
+            .join();
+        }
+    }
+}
