@@ -6,8 +6,8 @@
 //! Either the whole plan commits or nothing does: no half-applied event.
 
 use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
-use crate::{Store, StoreError};
-use sqlx::{Any, Transaction};
+use crate::{Store, StoreError, WriteTx};
+use sqlx::Any;
 use std::collections::{BTreeSet, HashMap};
 use tally_core::state::{EntityKind, EntityRef};
 use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, State, apply};
@@ -54,22 +54,22 @@ impl Store {
             return Ok(IngestOutcome::default());
         }
         let mut w = self.begin_write().await?;
-        let known = earlier_bodies(&mut w.tx, &events).await?;
-        let mut user_keys = user_keys(&mut w.tx, named_users(&events)).await?;
+        let known = earlier_bodies(&mut w, &events).await?;
+        let mut user_keys = user_keys(&mut w, named_users(&events)).await?;
         let mut state = State {
             users: user_keys.keys().cloned().collect(),
             ..State::default()
         };
-        load_entities(&mut w.tx, &events, &mut state).await?;
+        load_entities(&mut w, &events, &mut state).await?;
         let plan = plan(org, &mut state, events, known);
         // A reassignment also retracts credit from a former owner the batch does not name.
         let credited = plan.outcome.touched.iter().map(|(user, _)| user.as_str());
         let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
-        user_keys.extend(self::user_keys(&mut w.tx, missing).await?);
-        write_events(&mut w.tx, &plan.events, org).await?;
-        write_entities(&mut w.tx, &state).await?;
-        write_sums(&mut w.tx, &plan.sums, &user_keys).await?;
-        write_marks(&mut w.tx, &plan.marks, &user_keys).await?;
+        user_keys.extend(self::user_keys(&mut w, missing).await?);
+        write_events(&mut w, &plan.events, org).await?;
+        write_entities(&mut w, &state).await?;
+        write_sums(&mut w, &plan.sums, &user_keys).await?;
+        write_marks(&mut w, &plan.marks, &user_keys).await?;
         w.tx.commit().await?;
         Ok(plan.outcome)
     }
@@ -160,19 +160,19 @@ impl Plan {
 
 /// The stored canonical bodies of the batch's ids that were received before.
 async fn earlier_bodies(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     events: &[(usize, Event)],
 ) -> Result<HashMap<String, String>, StoreError> {
     let ids: BTreeSet<&str> = events.iter().map(|(_, e)| e.id.as_str()).collect();
-    select_in(tx, "select id, body from events where id in", &ids).await
+    select_in(w, "select id, body from events where id in", &ids).await
 }
 
 /// The internal keys of these users (those that exist).
 async fn user_keys(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     ids: BTreeSet<&str>,
 ) -> Result<HashMap<String, i64>, StoreError> {
-    select_in(tx, "select id, key from users where id in", &ids).await
+    select_in(w, "select id, key from users where id in", &ids).await
 }
 
 /// Every user the batch names: actors, owners, assignees.
@@ -206,7 +206,7 @@ fn named_users(events: &[(usize, Event)]) -> BTreeSet<&str> {
 
 /// Loads the state of every entity the batch refers to.
 async fn load_entities(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     events: &[(usize, Event)],
     state: &mut State,
 ) -> Result<(), StoreError> {
@@ -225,7 +225,7 @@ async fn load_entities(
             "select id, state from entities where kind = '{}' and id in",
             kind_name(kind)
         );
-        let rows: HashMap<String, String> = select_in(tx, &sql, &ids).await?;
+        let rows: HashMap<String, String> = select_in(w, &sql, &ids).await?;
         for (id, json) in rows {
             match kind {
                 EntityKind::Customer => state
@@ -301,7 +301,7 @@ pub(crate) fn kind_name(kind: EntityKind) -> &'static str {
 
 /// Runs `{prefix} ($1, $2, …)` over `keys` in chunks, collecting two-column rows.
 async fn select_in<V>(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     prefix: &str,
     keys: &BTreeSet<&str>,
 ) -> Result<HashMap<String, V>, StoreError>
@@ -311,18 +311,18 @@ where
     let mut found = HashMap::new();
     let keys: Vec<&str> = keys.iter().copied().collect();
     for chunk in keys.chunks(rows_per_statement(1)) {
-        let sql = format!("{prefix} ({})", crate::sql::params(1, chunk.len()));
+        let sql = format!("{prefix} ({})", crate::sql::params(w.backend, 1, chunk.len()));
         let mut query = sqlx::query_as::<_, (String, V)>(&sql);
         for key in chunk {
             query = query.bind(*key);
         }
-        found.extend(query.fetch_all(&mut **tx).await?);
+        found.extend(query.fetch_all(&mut *w.tx).await?);
     }
     Ok(found)
 }
 
 async fn write_events(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     events: &[Event],
     org: &Organization,
 ) -> Result<(), StoreError> {
@@ -331,7 +331,7 @@ async fn write_events(
     for chunk in events.chunks(rows_per_statement(WIDTH)) {
         let sql = format!(
             "insert into events (id, type, user_id, at_micros, day, body, received_at) values {}",
-            value_rows(chunk.len(), WIDTH)
+            value_rows(w.backend, chunk.len(), WIDTH)
         );
         let mut query = sqlx::query(&sql);
         for e in chunk {
@@ -345,14 +345,14 @@ async fn write_events(
                 .bind(e.canonical_json())
                 .bind(received_at);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *w.tx).await?;
     }
     Ok(())
 }
 
 /// Writes back every entity the batch created or changed.
 pub(crate) async fn write_entities(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     state: &State,
 ) -> Result<(), StoreError> {
     let mut rows = Vec::new();
@@ -376,19 +376,19 @@ pub(crate) async fn write_entities(
         let sql = format!(
             "insert into entities (kind, id, state) values {} \
              on conflict (kind, id) do update set state = excluded.state",
-            value_rows(chunk.len(), 3)
+            value_rows(w.backend, chunk.len(), 3)
         );
         let mut query = sqlx::query(&sql);
         for (kind, id, json) in chunk {
             query = query.bind(*kind).bind(id.clone()).bind(json.clone());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *w.tx).await?;
     }
     Ok(())
 }
 
 pub(crate) async fn write_sums(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     sums: &HashMap<(Day, String), [i64; SUMMED]>,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
@@ -403,7 +403,7 @@ pub(crate) async fn write_sums(
         let sql = format!(
             "insert into rollups (day, user_key, {}) values {} on conflict (day, user_key) do update set {}",
             columns.join(", "),
-            value_rows(chunk.len(), WIDTH),
+            value_rows(w.backend, chunk.len(), WIDTH),
             updates.join(", ")
         );
         let mut query = sqlx::query(&sql);
@@ -415,13 +415,13 @@ pub(crate) async fn write_sums(
                 query = query.bind(*value);
             }
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *w.tx).await?;
     }
     Ok(())
 }
 
 pub(crate) async fn write_marks(
-    tx: &mut Transaction<'static, Any>,
+    w: &mut WriteTx<'_>,
     marks: &BTreeSet<(Day, String, Metric, String)>,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
@@ -429,7 +429,7 @@ pub(crate) async fn write_marks(
     for chunk in rows.chunks(rows_per_statement(4)) {
         let sql = format!(
             "insert into marks (day, user_key, metric, entity) values {} on conflict do nothing",
-            value_rows(chunk.len(), 4)
+            value_rows(w.backend, chunk.len(), 4)
         );
         let mut query = sqlx::query(&sql);
         for (day, user, metric, entity) in chunk {
@@ -439,7 +439,7 @@ pub(crate) async fn write_marks(
                 .bind(metric.index() as i64)
                 .bind(entity.clone());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *w.tx).await?;
     }
     Ok(())
 }

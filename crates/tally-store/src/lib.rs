@@ -13,6 +13,8 @@ mod people;
 mod rebuild;
 mod reports;
 mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::StoreError;
 pub use ingest::{IngestOutcome, RejectedEvent};
@@ -86,7 +88,7 @@ impl Store {
         if self.backend == Backend::Postgres {
             tx.execute("select pg_advisory_xact_lock(7411061)").await?;
         }
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx { tx, backend: self.backend, _guard: guard })
     }
 
     /// Closes every connection (for a clean shutdown).
@@ -120,6 +122,7 @@ impl Store {
 /// A write transaction holding the in-process write lock.
 struct WriteTx<'a> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
     _guard: tokio::sync::MutexGuard<'a, ()>,
 }
 

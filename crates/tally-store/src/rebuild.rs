@@ -90,9 +90,9 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        write_sums(&mut w.tx, &by_day_and_user(&replay_sums), &user_keys).await?;
-        write_marks(&mut w.tx, &replay_marks, &user_keys).await?;
-        write_entities(&mut w.tx, &state).await?;
+        write_sums(&mut w, &by_day_and_user(&replay_sums), &user_keys).await?;
+        write_marks(&mut w, &replay_marks, &user_keys).await?;
+        write_entities(&mut w, &state).await?;
         w.tx.commit().await?;
         Ok(report)
     }

@@ -3,7 +3,7 @@
 
 use crate::people::Team;
 use crate::sql::{params, summed_metrics};
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tally_core::{Day, DayRange, Membership, Metric, Values};
@@ -129,10 +129,9 @@ impl Store {
         for ((from, to), users) in spans {
             let first = binds.len() + 1;
             conditions.push(format!(
-                "(day between ${} and ${} and user_key in ({}))",
-                first,
-                first + 1,
-                params(first + 2, users.len())
+                "(day between {} and user_key in ({}))",
+                params(self.backend, first, 2).replace(", ", " and "),
+                params(self.backend, first + 2, users.len())
             ));
             binds.extend([i64::from(from.number()), i64::from(to.number())]);
             binds.extend(users);
@@ -157,7 +156,7 @@ impl Store {
         users: Option<&[i64]>,
         into: &mut HashMap<i64, Values>,
     ) -> Result<(), StoreError> {
-        let (filter, binds) = range_filter(range, users);
+        let (filter, binds) = range_filter(self.backend, range, users);
         let sums: Vec<String> = summed_metrics()
             .map(|m| format!("cast(sum({m}) as bigint)"))
             .collect();
@@ -190,18 +189,19 @@ impl Store {
 }
 
 /// The `where` clause for a range and optional users, with its parameters.
-fn range_filter(range: DayRange, users: Option<&[i64]>) -> (String, Vec<i64>) {
+fn range_filter(backend: Backend, range: DayRange, users: Option<&[i64]>) -> (String, Vec<i64>) {
     let (from, to) = (i64::from(range.from.number()), i64::from(range.to.number()));
+    let between = format!("day between {}", params(backend, 1, 2).replace(", ", " and "));
     let Some(users) = users else {
-        return ("day between $1 and $2".to_owned(), vec![from, to]);
+        return (between, vec![from, to]);
     };
     let days = range.len() as usize;
     if days * users.len() <= POINT_LOOKUPS {
         let day_numbers: Vec<i64> = range.days().map(|d| i64::from(d.number())).collect();
         let filter = format!(
             "day in ({}) and user_key in ({})",
-            params(1, days),
-            params(days + 1, users.len())
+            params(backend, 1, days),
+            params(backend, days + 1, users.len())
         );
         return (
             filter,
@@ -212,8 +212,8 @@ fn range_filter(range: DayRange, users: Option<&[i64]>) -> (String, Vec<i64>) {
         );
     }
     let filter = format!(
-        "day between $1 and $2 and user_key in ({})",
-        params(3, users.len())
+        "{between} and user_key in ({})",
+        params(backend, 3, users.len())
     );
     (
         filter,

@@ -1,23 +1,18 @@
 //! Starting the app for a test: on port 0, with a fresh database of either backend.
 //!
-//! SQLite: a file in a temporary directory. PostgreSQL: a uniquely named database on
-//! the server at `TALLY_TEST_POSTGRES_URL` (default the local one), dropped afterwards.
-//! A PostgreSQL that cannot be reached fails the test: it is never skipped.
+//! The database comes from [`TestDb`]: a temporary SQLite file or a uniquely named
+//! PostgreSQL database; a PostgreSQL that cannot be reached fails the test.
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use tally_core::Role;
 use tally_server::auth::{hash_token, new_token_secret};
 use tally_server::{AppState, Settings};
 use tally_store::Store;
+use tally_store::testing::TestDb;
 
-#[derive(Clone, Copy, Debug)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use tally_store::Backend;
 
 /// The app under test and a client with an owner token.
 pub struct TestApp {
@@ -115,62 +110,3 @@ impl TestApp {
     }
 }
 
-/// A database made for one test and removed after it.
-struct TestDb {
-    url: String,
-    postgres: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-pub fn postgres_admin_url() -> String {
-    std::env::var("TALLY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-impl TestDb {
-    async fn create(backend: Backend) -> TestDb {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("tally.db").display());
-                TestDb { url, postgres: None, _dir: Some(dir) }
-            }
-            Backend::Postgres => {
-                let admin = postgres_admin_url();
-                let name = format!(
-                    "tally_test_{}_{}_{}",
-                    std::process::id(),
-                    NEXT.fetch_add(1, Ordering::Relaxed),
-                    jiff::Timestamp::now().as_millisecond() % 1_000_000
-                );
-                admin_execute(&admin, &format!("create database {name}")).await;
-                let (base, _) = admin.rsplit_once('/').expect("admin URL ends with /DATABASE");
-                TestDb { url: format!("{base}/{name}"), postgres: Some((admin, name)), _dir: None }
-            }
-        }
-    }
-}
-
-async fn admin_execute(admin: &str, sql: &str) {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(admin)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for these tests: {e}"));
-    sqlx::Executor::execute(&mut conn, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.postgres.take() {
-            // Drop runs inside the test's runtime: drop the database from another thread.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-                if let Ok(runtime) = runtime {
-                    runtime.block_on(admin_execute(&admin, &format!("drop database if exists {name} with (force)")));
-                }
-            })
-            .join();
-        }
-    }
-}
