@@ -127,14 +127,13 @@ impl Store {
         let mut conditions = Vec::new();
         let mut binds: Vec<i64> = Vec::new();
         for ((from, to), users) in spans {
-            let first = binds.len() + 1;
-            conditions.push(format!(
-                "(day between {} and user_key in ({}))",
-                params(self.backend, first, 2).replace(", ", " and "),
-                params(self.backend, first + 2, users.len())
-            ));
-            binds.extend([i64::from(from.number()), i64::from(to.number())]);
-            binds.extend(users);
+            let range = DayRange {
+                from: *from,
+                to: *to,
+            };
+            let (condition, values) = span_filter(self.backend, binds.len() + 1, range, users);
+            conditions.push(format!("({condition})"));
+            binds.extend(values);
         }
         let sql = format!(
             "select metric, count(distinct entity) from marks where {} group by metric",
@@ -190,38 +189,52 @@ impl Store {
 
 /// The `where` clause for a range and optional users, with its parameters.
 fn range_filter(backend: Backend, range: DayRange, users: Option<&[i64]>) -> (String, Vec<i64>) {
-    let (from, to) = (i64::from(range.from.number()), i64::from(range.to.number()));
-    let between = format!("day between {}", params(backend, 1, 2).replace(", ", " and "));
-    let Some(users) = users else {
-        return (between, vec![from, to]);
-    };
-    let days = range.len() as usize;
-    if days * users.len() <= POINT_LOOKUPS {
-        let day_numbers: Vec<i64> = range.days().map(|d| i64::from(d.number())).collect();
-        let filter = format!(
-            "day in ({}) and user_key in ({})",
-            params(backend, 1, days),
-            params(backend, days + 1, users.len())
-        );
-        return (
-            filter,
-            day_numbers
-                .into_iter()
-                .chain(users.iter().copied())
-                .collect(),
-        );
+    match users {
+        Some(users) => span_filter(backend, 1, range, users),
+        None => {
+            let (from, to) = (range.from.number(), range.to.number());
+            let between = format!(
+                "day between {}",
+                params(backend, 1, 2).replace(", ", " and ")
+            );
+            (between, vec![i64::from(from), i64::from(to)])
+        }
     }
-    let filter = format!(
-        "{between} and user_key in ({})",
-        params(backend, 3, users.len())
+}
+
+/// The condition "these users on these days", its parameters numbered from `first`.
+/// Up to [`POINT_LOOKUPS`] (day, user) pairs, it names every day so that the
+/// `(day, user_key)` keys are looked up directly instead of scanning every user's rows.
+fn span_filter(
+    backend: Backend,
+    first: usize,
+    range: DayRange,
+    users: &[i64],
+) -> (String, Vec<i64>) {
+    let days: Vec<i64> = if range.len() as usize * users.len() <= POINT_LOOKUPS {
+        range.days().map(|d| i64::from(d.number())).collect()
+    } else {
+        Vec::new()
+    };
+    let day_condition = if days.is_empty() {
+        format!(
+            "day between {}",
+            params(backend, first, 2).replace(", ", " and ")
+        )
+    } else {
+        format!("day in ({})", params(backend, first, days.len()))
+    };
+    let mut binds = if days.is_empty() {
+        vec![i64::from(range.from.number()), i64::from(range.to.number())]
+    } else {
+        days
+    };
+    let users_condition = format!(
+        "user_key in ({})",
+        params(backend, first + binds.len(), users.len())
     );
-    (
-        filter,
-        [from, to]
-            .into_iter()
-            .chain(users.iter().copied())
-            .collect(),
-    )
+    binds.extend(users);
+    (format!("{day_condition} and {users_condition}"), binds)
 }
 
 fn add_sums(values: &mut Values, sums: Option<&Values>) {

@@ -23,27 +23,30 @@ pub async fn users(
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
     let store = &state.store;
-    let mut users = store.users().await?;
-    let memberships = store.memberships(None).await?;
-    if let Some(id) = params.get("user_id") {
-        users.retain(|u| &u.id == id);
-        if users.is_empty() {
-            return Err(ApiError::NotFound(format!("user '{id}' does not exist")));
-        }
-    } else {
-        users.retain(|u| u.active);
-    }
-    if let Some(team_id) = params.get("team_id") {
-        let team = store
-            .team(team_id)
+    let mut users = match params.get("user_id") {
+        Some(id) => vec![store.user(id).await?.ok_or_else(|| user_not_found(id))?],
+        None => store
+            .users()
             .await?
-            .ok_or_else(|| team_not_found(team_id))?;
-        let members = members_during(&memberships, range, |m| m.team_key == team.key);
-        users.retain(|u| members.contains(&u.id));
-    }
-    if !caller.role.sees_everyone() {
-        let visible = visible_to_agent(&caller, &memberships, range)?;
-        users.retain(|u| visible.contains(&u.id));
+            .into_iter()
+            .filter(|u| u.active)
+            .collect(),
+    };
+    let team_filter = params.get("team_id");
+    if team_filter.is_some() || !caller.role.sees_everyone() {
+        let memberships = store.memberships(None).await?;
+        if let Some(team_id) = team_filter {
+            let team = store
+                .team(team_id)
+                .await?
+                .ok_or_else(|| team_not_found(team_id))?;
+            let members = members_during(&memberships, range, |m| m.team_key == team.key);
+            users.retain(|u| members.contains(&u.id));
+        }
+        if !caller.role.sees_everyone() {
+            let visible = visible_to_agent(&caller, &memberships, range)?;
+            users.retain(|u| visible.contains(&u.id));
+        }
     }
     let keys: Vec<i64> = users.iter().map(|u| u.key).collect();
     let filter = params.contains_key("user_id")
@@ -186,6 +189,10 @@ fn visible_to_agent(
 
 fn unbound_agent() -> ApiError {
     ApiError::Forbidden("an agent token must belong to a user to read reports".into())
+}
+
+fn user_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("user '{id}' does not exist"))
 }
 
 fn team_not_found(id: &str) -> ApiError {

@@ -32,8 +32,13 @@ async fn accepted_events_show_in_the_users_report(app: &TestApp) {
             call("e3", "u2", "2026-11-03T10:00:00+07:00", true, 45),
         ]))
         .await;
-    assert_eq!(result, json!({"accepted": 3, "duplicates": 0, "rejected": []}));
-    let report = app.get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-30").await;
+    assert_eq!(
+        result,
+        json!({"accepted": 3, "duplicates": 0, "rejected": []})
+    );
+    let report = app
+        .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-30")
+        .await;
     assert_eq!(report["from"], "2026-11-01");
     assert_eq!(report["to"], "2026-11-30");
     assert_eq!(report["timezone"], "Asia/Ho_Chi_Minh");
@@ -69,8 +74,14 @@ async fn ndjson_is_accepted_like_a_json_array(app: &TestApp) {
     assert_eq!(response.status(), StatusCode::OK);
     let result: Value = response.json().await.unwrap();
     assert_eq!(result["accepted"], 2);
-    assert_eq!(result["rejected"][0]["index"], 2, "blank lines are not events");
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"], 30);
+    assert_eq!(
+        result["rejected"][0]["index"], 2,
+        "blank lines are not events"
+    );
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"],
+        30
+    );
 }
 
 async fn each_bad_event_is_listed_and_the_good_ones_are_kept(app: &TestApp) {
@@ -89,19 +100,40 @@ async fn each_bad_event_is_listed_and_the_good_ones_are_kept(app: &TestApp) {
     let rejected = result["rejected"].as_array().unwrap();
     let summary: Vec<(u64, Value, &str)> = rejected
         .iter()
-        .map(|r| (r["index"].as_u64().unwrap(), r["id"].clone(), r["field"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["id"].clone(),
+                r["field"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        vec![(1, json!("bad1"), "talk_seconds"), (2, json!("bad2"), "type"), (3, Value::Null, "id"), (4, json!("bad4"), "at")]
+        vec![
+            (1, json!("bad1"), "talk_seconds"),
+            (2, json!("bad2"), "type"),
+            (3, Value::Null, "id"),
+            (4, json!("bad4"), "at")
+        ]
     );
-    assert_eq!(rejected[0]["error"], "talk_seconds: must be 0 when answered is false");
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"], 100);
+    assert_eq!(
+        rejected[0]["error"],
+        "talk_seconds: must be 0 when answered is false"
+    );
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"],
+        100
+    );
 }
 
 async fn a_body_that_is_not_json_stores_nothing(app: &TestApp) {
     app.user("u1", "Lan").await;
-    for (content_type, body) in [("application/json", "hello"), ("application/x-ndjson", "hello\nworld"), ("application/json", "42")] {
+    for (content_type, body) in [
+        ("application/json", "hello"),
+        ("application/x-ndjson", "hello\nworld"),
+        ("application/json", "42"),
+    ] {
         let response = app
             .client
             .post(format!("{}/api/v1/events", app.base))
@@ -116,23 +148,59 @@ async fn a_body_that_is_not_json_stores_nothing(app: &TestApp) {
         assert_eq!(error["error"]["code"], "malformed");
         assert!(error["error"]["message"].as_str().unwrap().len() > 10);
     }
-    let truncated = format!("[{}", call("t1", "u1", "2026-11-02T09:00:00+07:00", true, 5));
-    let response = app.client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&app.owner).body(truncated).send().await.unwrap();
+    let truncated = format!(
+        "[{}",
+        call("t1", "u1", "2026-11-02T09:00:00+07:00", true, 5)
+    );
+    let response = app
+        .client
+        .post(format!("{}/api/v1/events", app.base))
+        .bearer_auth(&app.owner)
+        .body(truncated)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["calls"], 0);
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["calls"],
+        0
+    );
 }
 
 async fn more_than_ten_thousand_events_is_too_large_and_stores_nothing(app: &TestApp) {
     app.user("u1", "Lan").await;
-    let events: Vec<Value> =
-        (0..10_001).map(|i| call(&format!("big{i}"), "u1", "2026-11-02T09:00:00+07:00", true, 1)).collect();
-    let response = app.post_as(&app.owner, "/api/v1/events", &Value::Array(events)).await;
+    let events: Vec<Value> = (0..10_001)
+        .map(|i| {
+            call(
+                &format!("big{i}"),
+                "u1",
+                "2026-11-02T09:00:00+07:00",
+                true,
+                1,
+            )
+        })
+        .collect();
+    let response = app
+        .post_as(&app.owner, "/api/v1/events", &Value::Array(events))
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["error"]["code"], "too_large");
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["calls"], 0);
-    let events: Vec<Value> =
-        (0..10_000).map(|i| call(&format!("max{i}"), "u1", "2026-11-02T09:00:00+07:00", true, 1)).collect();
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["calls"],
+        0
+    );
+    let events: Vec<Value> = (0..10_000)
+        .map(|i| {
+            call(
+                &format!("max{i}"),
+                "u1",
+                "2026-11-02T09:00:00+07:00",
+                true,
+                1,
+            )
+        })
+        .collect();
     assert_eq!(app.events(Value::Array(events)).await["accepted"], 10_000);
 }
 
@@ -148,15 +216,31 @@ async fn a_resent_event_is_a_duplicate_whatever_its_formatting(app: &TestApp) {
         {"id": "d1", "type": "call", "at": "2026-11-02T02:00:00.000Z", "user_id": "u1",
          "direction": "inbound", "answered": true, "talk_seconds": 30},
     ]);
-    assert_eq!(app.events(again).await, json!({"accepted": 0, "duplicates": 2, "rejected": []}));
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["calls"], 1);
+    assert_eq!(
+        app.events(again).await,
+        json!({"accepted": 0, "duplicates": 2, "rejected": []})
+    );
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["calls"],
+        1
+    );
 }
 
 async fn the_same_id_with_different_content_is_a_conflict_naming_the_id(app: &TestApp) {
     app.user("u1", "Lan").await;
-    app.events(json!([call("c1", "u1", "2026-11-02T09:00:00+07:00", true, 30)])).await;
+    app.events(json!([call(
+        "c1",
+        "u1",
+        "2026-11-02T09:00:00+07:00",
+        true,
+        30
+    )]))
+    .await;
     let result = app
-        .events(json!([call("c2", "u1", "2026-11-02T09:00:00+07:00", true, 5), call("c1", "u1", "2026-11-02T09:00:00+07:00", true, 31)]))
+        .events(json!([
+            call("c2", "u1", "2026-11-02T09:00:00+07:00", true, 5),
+            call("c1", "u1", "2026-11-02T09:00:00+07:00", true, 31)
+        ]))
         .await;
     assert_eq!(result["accepted"], 1);
     let conflict = &result["rejected"][0];
@@ -164,7 +248,10 @@ async fn the_same_id_with_different_content_is_a_conflict_naming_the_id(app: &Te
     assert_eq!(conflict["id"], "c1");
     assert_eq!(conflict["code"], "conflict");
     assert!(conflict["error"].as_str().unwrap().contains("'c1'"));
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"], 35);
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"],
+        35
+    );
 }
 
 async fn events_naming_unknown_entities_or_users_are_rejected(app: &TestApp) {
@@ -181,19 +268,50 @@ async fn events_naming_unknown_entities_or_users_are_rejected(app: &TestApp) {
         ]))
         .await;
     assert_eq!(result["accepted"], 1, "a call may name an unknown customer");
-    let fields: Vec<&str> = result["rejected"].as_array().unwrap().iter().map(|r| r["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = result["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["customer_id", "user_id", "owner_id"]);
     let values = app.user_values("u1", "2026-11-02", "2026-11-02").await;
-    assert_eq!((values["calls"].as_i64(), values["customers_new"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(
+        (values["calls"].as_i64(), values["customers_new"].as_i64()),
+        (Some(1), Some(0))
+    );
     assert_eq!(values["customer_interactions"], 0);
 }
 
 async fn a_late_event_is_applied_to_the_day_of_its_at_at_once(app: &TestApp) {
     app.user("u1", "Lan").await;
-    app.events(json!([call("today", "u1", "2026-11-05T09:00:00+07:00", true, 10)])).await;
+    app.events(json!([call(
+        "today",
+        "u1",
+        "2026-11-05T09:00:00+07:00",
+        true,
+        10
+    )]))
+    .await;
     // Talk time of a call three days ago arrives now; 23:30 UTC is the next local day.
-    app.events(json!([call("late", "u1", "2026-11-01T23:30:00Z", true, 600)])).await;
-    assert_eq!(app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"], 600);
-    assert_eq!(app.user_values("u1", "2026-11-01", "2026-11-01").await["talk_seconds"], 0);
-    assert_eq!(app.user_values("u1", "2026-11-01", "2026-11-05").await["talk_seconds"], 610);
+    app.events(json!([call(
+        "late",
+        "u1",
+        "2026-11-01T23:30:00Z",
+        true,
+        600
+    )]))
+    .await;
+    assert_eq!(
+        app.user_values("u1", "2026-11-02", "2026-11-02").await["talk_seconds"],
+        600
+    );
+    assert_eq!(
+        app.user_values("u1", "2026-11-01", "2026-11-01").await["talk_seconds"],
+        0
+    );
+    assert_eq!(
+        app.user_values("u1", "2026-11-01", "2026-11-05").await["talk_seconds"],
+        610
+    );
 }

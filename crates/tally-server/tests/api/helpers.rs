@@ -42,21 +42,40 @@ macro_rules! both {
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let db = TestDb::create(backend).await;
-    let settings = Settings { database_url: db.url.clone(), ..Settings::default() };
-    let (store, org) = tally_server::open_store(&settings).await.expect("open the test store");
+    let settings = Settings {
+        database_url: db.url.clone(),
+        ..Settings::default()
+    };
+    let (store, org) = tally_server::open_store(&settings)
+        .await
+        .expect("open the test store");
     let store = Arc::new(store);
-    let app = tally_server::router(AppState { store: store.clone(), org: Arc::new(org) });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let app = tally_server::router(AppState {
+        store: store.clone(),
+        org: Arc::new(org),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().expect("local address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let owner = token(&store, Role::Owner, None).await;
-    TestApp { base, client: Client::new(), owner, store, _db: db }
+    TestApp {
+        base,
+        client: Client::new(),
+        owner,
+        store,
+        _db: db,
+    }
 }
 
 /// A new API token with this role (and user), straight through the store.
 pub async fn token(store: &Store, role: Role, user: Option<&str>) -> String {
     let secret = new_token_secret();
-    store.create_token("test", role, user, &hash_token(&secret)).await.expect("create token");
+    store
+        .create_token("test", role, user, &hash_token(&secret))
+        .await
+        .expect("create token");
     secret
 }
 
@@ -66,11 +85,22 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> Response {
-        self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("GET")
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await.expect("POST")
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// POSTs as the owner and returns the JSON body, asserting the status.
@@ -89,24 +119,33 @@ impl TestApp {
 
     /// Sends events and returns the ingest result.
     pub async fn events(&self, events: Value) -> Value {
-        self.post_ok("/api/v1/events", &events, StatusCode::OK).await
+        self.post_ok("/api/v1/events", &events, StatusCode::OK)
+            .await
     }
 
     pub async fn user(&self, id: &str, name: &str) {
         let body = json!({"id": id, "name": name, "role": "agent"});
-        self.post_ok("/api/v1/users", &body, StatusCode::CREATED).await;
+        self.post_ok("/api/v1/users", &body, StatusCode::CREATED)
+            .await;
     }
 
     /// Values of one user's row of the users report over `from..=to`.
     pub async fn user_values(&self, user: &str, from: &str, to: &str) -> Value {
-        let report = self.get_ok(&format!("/api/v1/reports/users?from={from}&to={to}&user_id={user}")).await;
+        let report = self
+            .get_ok(&format!(
+                "/api/v1/reports/users?from={from}&to={to}&user_id={user}"
+            ))
+            .await;
         report["rows"][0]["values"].clone()
     }
 
     /// Values of one team's row of the teams report over `from..=to`.
     pub async fn team_values(&self, team: &str, from: &str, to: &str) -> Value {
-        let report = self.get_ok(&format!("/api/v1/reports/teams?from={from}&to={to}&team_id={team}")).await;
+        let report = self
+            .get_ok(&format!(
+                "/api/v1/reports/teams?from={from}&to={to}&team_id={team}"
+            ))
+            .await;
         report["rows"][0]["values"].clone()
     }
 }
-

@@ -5,7 +5,10 @@ use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-both!(users_are_created_listed_and_validated, teams_and_dated_memberships);
+both!(
+    users_are_created_listed_and_validated,
+    teams_and_dated_memberships
+);
 
 async fn users_are_created_listed_and_validated(app: &TestApp) {
     let created = app
@@ -15,51 +18,146 @@ async fn users_are_created_listed_and_validated(app: &TestApp) {
     assert!(id.starts_with("u-"));
     assert_eq!(created["email"], "lan@example.vn");
     assert_eq!(app.get_ok(&format!("/api/v1/users/{id}")).await, created);
-    let duplicate = app.post_as(&app.owner, "/api/v1/users", &json!({"id": id, "name": "X", "role": "agent"})).await;
+    let duplicate = app
+        .post_as(
+            &app.owner,
+            "/api/v1/users",
+            &json!({"id": id, "name": "X", "role": "agent"}),
+        )
+        .await;
     assert_eq!(duplicate.status(), StatusCode::CONFLICT);
     for (body, field) in [
         (json!({"role": "agent"}), "name"),
         (json!({"name": "A", "role": "boss"}), "role"),
-        (json!({"name": "A", "role": "agent", "email": "nope"}), "email"),
-        (json!({"name": "A", "role": "agent", "extension": "12a"}), "extension"),
+        (
+            json!({"name": "A", "role": "agent", "email": "nope"}),
+            "email",
+        ),
+        (
+            json!({"name": "A", "role": "agent", "extension": "12a"}),
+            "extension",
+        ),
         (json!({"name": "", "role": "agent"}), "name"),
     ] {
         let response = app.post_as(&app.owner, "/api/v1/users", &body).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"]["field"], field, "{body}");
     }
-    let response = app.client.post(format!("{}/api/v1/users", app.base)).bearer_auth(&app.owner).body("{").send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}/api/v1/users", app.base))
+        .bearer_auth(&app.owner)
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.get_ok("/api/v1/users").await.as_array().unwrap().len(), 1);
-    assert_eq!(app.get_as(&app.owner, "/api/v1/users/ghost").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_ok("/api/v1/users").await.as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        app.get_as(&app.owner, "/api/v1/users/ghost").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn teams_and_dated_memberships(app: &TestApp) {
     app.user("u1", "Lan").await;
-    let team = app.post_ok("/api/v1/teams", &json!({"id": "t1", "name": "Telesales"}), StatusCode::CREATED).await;
+    let team = app
+        .post_ok(
+            "/api/v1/teams",
+            &json!({"id": "t1", "name": "Telesales"}),
+            StatusCode::CREATED,
+        )
+        .await;
     assert_eq!(team, json!({"id": "t1", "name": "Telesales"}));
-    let taken = app.post_as(&app.owner, "/api/v1/teams", &json!({"id": "t1", "name": "Again"})).await;
+    let taken = app
+        .post_as(
+            &app.owner,
+            "/api/v1/teams",
+            &json!({"id": "t1", "name": "Again"}),
+        )
+        .await;
     assert_eq!(taken.status(), StatusCode::CONFLICT);
     let path = "/api/v1/teams/t1/members";
-    app.post_ok(path, &json!({"user_id": "u1", "from": "2026-11-01"}), StatusCode::CREATED).await;
+    app.post_ok(
+        path,
+        &json!({"user_id": "u1", "from": "2026-11-01"}),
+        StatusCode::CREATED,
+    )
+    .await;
     // Overlapping membership of the same user: a member-day must count once.
-    let overlap = app.post_as(&app.owner, path, &json!({"user_id": "u1", "from": "2026-11-10"})).await;
+    let overlap = app
+        .post_as(
+            &app.owner,
+            path,
+            &json!({"user_id": "u1", "from": "2026-11-10"}),
+        )
+        .await;
     assert_eq!(overlap.status(), StatusCode::CONFLICT);
     // The same start again ends the membership; then a later one may follow.
-    app.post_ok(path, &json!({"user_id": "u1", "from": "2026-11-01", "to": "2026-11-09"}), StatusCode::CREATED).await;
-    app.post_ok(path, &json!({"user_id": "u1", "from": "2026-11-20"}), StatusCode::CREATED).await;
+    app.post_ok(
+        path,
+        &json!({"user_id": "u1", "from": "2026-11-01", "to": "2026-11-09"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    app.post_ok(
+        path,
+        &json!({"user_id": "u1", "from": "2026-11-20"}),
+        StatusCode::CREATED,
+    )
+    .await;
     let members = app.get_ok(path).await;
-    let spans: Vec<(Value, Value)> = members.as_array().unwrap().iter().map(|m| (m["from"].clone(), m["to"].clone())).collect();
-    assert_eq!(spans, vec![(json!("2026-11-01"), json!("2026-11-09")), (json!("2026-11-20"), Value::Null)]);
+    let spans: Vec<(Value, Value)> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from"].clone(), m["to"].clone()))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            (json!("2026-11-01"), json!("2026-11-09")),
+            (json!("2026-11-20"), Value::Null)
+        ]
+    );
     for (body, status) in [
-        (json!({"user_id": "ghost", "from": "2026-11-01"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"user_id": "u1", "from": "2026-12-05", "to": "2026-12-01"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"user_id": "ghost", "from": "2026-11-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"user_id": "u1", "from": "2026-12-05", "to": "2026-12-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         (json!({"user_id": "u1"}), StatusCode::UNPROCESSABLE_ENTITY),
     ] {
-        assert_eq!(app.post_as(&app.owner, path, &body).await.status(), status, "{body}");
+        assert_eq!(
+            app.post_as(&app.owner, path, &body).await.status(),
+            status,
+            "{body}"
+        );
     }
-    let missing = app.post_as(&app.owner, "/api/v1/teams/ghost/members", &json!({"user_id": "u1", "from": "2026-11-01"})).await;
+    let missing = app
+        .post_as(
+            &app.owner,
+            "/api/v1/teams/ghost/members",
+            &json!({"user_id": "u1", "from": "2026-11-01"}),
+        )
+        .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.get_ok("/api/v1/teams/t1").await["members"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get_ok("/api/v1/teams/t1").await["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }

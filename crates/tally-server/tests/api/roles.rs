@@ -6,40 +6,99 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tally_core::Role;
 
-both!(missing_or_unknown_tokens_are_unauthorized, the_role_matrix_of_writes, an_agent_sees_only_their_teams_rows);
+both!(
+    missing_or_unknown_tokens_are_unauthorized,
+    the_role_matrix_of_writes,
+    an_agent_sees_only_their_teams_rows
+);
 
 async fn missing_or_unknown_tokens_are_unauthorized(app: &TestApp) {
-    for path in ["/api/v1/reports/users", "/api/v1/metrics", "/api/v1/users", "/api/v1/teams"] {
-        let response = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    for path in [
+        "/api/v1/reports/users",
+        "/api/v1/metrics",
+        "/api/v1/users",
+        "/api/v1/teams",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthorized");
-        assert_eq!(app.get_as("tally_not-a-token", path).await.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            app.get_as("tally_not-a-token", path).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
     }
-    let response = app.client.post(format!("{}/api/v1/events", app.base)).json(&json!([])).send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}/api/v1/events", app.base))
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn the_role_matrix_of_writes(app: &TestApp) {
     app.user("u1", "Lan").await;
-    app.post_ok("/api/v1/teams", &json!({"id": "t0", "name": "Zero"}), StatusCode::CREATED).await;
+    app.post_ok(
+        "/api/v1/teams",
+        &json!({"id": "t0", "name": "Zero"}),
+        StatusCode::CREATED,
+    )
+    .await;
     let event = json!([{"id": "r1", "type": "call", "at": "2026-11-02T09:00:00+07:00", "user_id": "u1",
         "direction": "outbound", "answered": false, "talk_seconds": 0}]);
-    let allowed = |roles: &[Role], role: Role| if roles.contains(&role) { "allowed" } else { "forbidden" };
+    let allowed = |roles: &[Role], role: Role| {
+        if roles.contains(&role) {
+            "allowed"
+        } else {
+            "forbidden"
+        }
+    };
     for role in [Role::Owner, Role::Admin, Role::Supervisor, Role::Agent] {
         let token = app.token(role, None).await;
         let n = role.as_str();
         let cases = [
-            ("/api/v1/users", json!({"id": format!("new-{n}"), "name": "X", "role": "agent"}), allowed(&[Role::Owner, Role::Admin], role)),
-            ("/api/v1/users", json!({"id": format!("own-{n}"), "name": "X", "role": "owner"}), allowed(&[Role::Owner], role)),
-            ("/api/v1/teams", json!({"id": format!("t-{n}"), "name": "X"}), allowed(&[Role::Owner, Role::Admin], role)),
-            ("/api/v1/teams/t0/members", json!({"user_id": "u1", "from": format!("2026-0{}-01", role as u8 + 1), "to": format!("2026-0{}-02", role as u8 + 1)}), allowed(&[Role::Owner, Role::Admin], role)),
-            ("/api/v1/events", event.clone(), allowed(&[Role::Owner, Role::Admin, Role::Supervisor], role)),
+            (
+                "/api/v1/users",
+                json!({"id": format!("new-{n}"), "name": "X", "role": "agent"}),
+                allowed(&[Role::Owner, Role::Admin], role),
+            ),
+            (
+                "/api/v1/users",
+                json!({"id": format!("own-{n}"), "name": "X", "role": "owner"}),
+                allowed(&[Role::Owner], role),
+            ),
+            (
+                "/api/v1/teams",
+                json!({"id": format!("t-{n}"), "name": "X"}),
+                allowed(&[Role::Owner, Role::Admin], role),
+            ),
+            (
+                "/api/v1/teams/t0/members",
+                json!({"user_id": "u1", "from": format!("2026-0{}-01", role as u8 + 1), "to": format!("2026-0{}-02", role as u8 + 1)}),
+                allowed(&[Role::Owner, Role::Admin], role),
+            ),
+            (
+                "/api/v1/events",
+                event.clone(),
+                allowed(&[Role::Owner, Role::Admin, Role::Supervisor], role),
+            ),
         ];
         for (path, body, expected) in cases {
             let response = app.post_as(&token, path, &body).await;
             let status = response.status();
-            let got = if status == StatusCode::FORBIDDEN { "forbidden" } else { "allowed" };
+            let got = if status == StatusCode::FORBIDDEN {
+                "forbidden"
+            } else {
+                "allowed"
+            };
             assert_eq!(got, expected, "{n} POST {path} {body}: {status}");
             if got == "forbidden" {
                 let error: Value = response.json().await.unwrap();
@@ -49,7 +108,11 @@ async fn the_role_matrix_of_writes(app: &TestApp) {
             }
         }
         for path in ["/api/v1/metrics", "/api/v1/teams"] {
-            assert_eq!(app.get_as(&token, path).await.status(), StatusCode::OK, "{n} GET {path}");
+            assert_eq!(
+                app.get_as(&token, path).await.status(),
+                StatusCode::OK,
+                "{n} GET {path}"
+            );
         }
     }
 }
@@ -59,19 +122,60 @@ async fn an_agent_sees_only_their_teams_rows(app: &TestApp) {
         app.user(id, name).await;
     }
     for team in ["t1", "t2"] {
-        app.post_ok("/api/v1/teams", &json!({"id": team, "name": team}), StatusCode::CREATED).await;
+        app.post_ok(
+            "/api/v1/teams",
+            &json!({"id": team, "name": team}),
+            StatusCode::CREATED,
+        )
+        .await;
     }
     for (team, user) in [("t1", "u1"), ("t1", "u2"), ("t2", "u3")] {
-        app.post_ok(&format!("/api/v1/teams/{team}/members"), &json!({"user_id": user, "from": "2026-01-01"}), StatusCode::CREATED).await;
+        app.post_ok(
+            &format!("/api/v1/teams/{team}/members"),
+            &json!({"user_id": user, "from": "2026-01-01"}),
+            StatusCode::CREATED,
+        )
+        .await;
     }
     let agent = app.token(Role::Agent, Some("u1")).await;
-    let report: Value = app.get_as(&agent, "/api/v1/reports/users?from=2026-11-01&to=2026-11-30").await.json().await.unwrap();
-    let ids: Vec<&str> = report["rows"].as_array().unwrap().iter().map(|r| r["user_id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["u1", "u2"], "the agent's leaderboard: their team only");
-    let teams: Value = app.get_as(&agent, "/api/v1/reports/teams?from=2026-11-01&to=2026-11-30").await.json().await.unwrap();
+    let report: Value = app
+        .get_as(
+            &agent,
+            "/api/v1/reports/users?from=2026-11-01&to=2026-11-30",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["u1", "u2"],
+        "the agent's leaderboard: their team only"
+    );
+    let teams: Value = app
+        .get_as(
+            &agent,
+            "/api/v1/reports/teams?from=2026-11-01&to=2026-11-30",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(teams["rows"].as_array().unwrap().len(), 1);
     assert_eq!(teams["rows"][0]["team_id"], "t1");
-    assert_eq!(app.get_as(&agent, "/api/v1/users/u3").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_as(&agent, "/api/v1/users/u3").await.status(),
+        StatusCode::FORBIDDEN
+    );
     let unbound = app.token(Role::Agent, None).await;
-    assert_eq!(app.get_as(&unbound, "/api/v1/reports/users").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_as(&unbound, "/api/v1/reports/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
