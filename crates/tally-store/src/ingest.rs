@@ -311,7 +311,10 @@ where
     let mut found = HashMap::new();
     let keys: Vec<&str> = keys.iter().copied().collect();
     for chunk in keys.chunks(rows_per_statement(1)) {
-        let sql = format!("{prefix} ({})", crate::sql::params(w.backend, 1, chunk.len()));
+        let sql = format!(
+            "{prefix} ({})",
+            crate::sql::params(w.backend, 1, chunk.len())
+        );
         let mut query = sqlx::query_as::<_, (String, V)>(&sql);
         for key in chunk {
             query = query.bind(*key);
@@ -351,10 +354,7 @@ async fn write_events(
 }
 
 /// Writes back every entity the batch created or changed.
-pub(crate) async fn write_entities(
-    w: &mut WriteTx<'_>,
-    state: &State,
-) -> Result<(), StoreError> {
+pub(crate) async fn write_entities(w: &mut WriteTx<'_>, state: &State) -> Result<(), StoreError> {
     let mut rows = Vec::new();
     for entity in &state.touched {
         let json = match entity.kind {

@@ -88,7 +88,11 @@ impl Store {
         if self.backend == Backend::Postgres {
             tx.execute("select pg_advisory_xact_lock(7411061)").await?;
         }
-        Ok(WriteTx { tx, backend: self.backend, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            _guard: guard,
+        })
     }
 
     /// Closes every connection (for a clean shutdown).

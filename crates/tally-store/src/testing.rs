@@ -15,7 +15,8 @@ pub struct TestDb {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("TALLY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TALLY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -27,7 +28,11 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("tally.db").display());
-                TestDb { url, postgres: None, _dir: Some(dir) }
+                TestDb {
+                    url,
+                    postgres: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -38,8 +43,14 @@ impl TestDb {
                     jiff::Timestamp::now().as_millisecond() % 1_000_000
                 );
                 admin_execute(&admin, &format!("create database {name}")).await;
-                let (base, _) = admin.rsplit_once('/').expect("admin URL ends with /DATABASE");
-                TestDb { url: format!("{base}/{name}"), postgres: Some((admin, name)), _dir: None }
+                let (base, _) = admin
+                    .rsplit_once('/')
+                    .expect("admin URL ends with /DATABASE");
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    postgres: Some((admin, name)),
+                    _dir: None,
+                }
             }
         }
     }
@@ -50,7 +61,9 @@ async fn admin_execute(admin: &str, sql: &str) {
     let mut conn = sqlx::PgConnection::connect(admin)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for these tests: {e}"));
-    sqlx::Executor::execute(&mut conn, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    sqlx::Executor::execute(&mut conn, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 impl Drop for TestDb {
@@ -58,9 +71,14 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.postgres.take() {
             // Drop runs inside the test's runtime: drop the database from another thread.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(runtime) = runtime {
-                    runtime.block_on(admin_execute(&admin, &format!("drop database if exists {name} with (force)")));
+                    runtime.block_on(admin_execute(
+                        &admin,
+                        &format!("drop database if exists {name} with (force)"),
+                    ));
                 }
             })
             .join();

@@ -15,7 +15,9 @@ const EVENTS_PER_BATCH: usize = 2_000;
 
 fn tally(db: &TestDb) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
-    command.arg(format!("--database-url={}", db.url)).kill_on_drop(true);
+    command
+        .arg(format!("--database-url={}", db.url))
+        .kill_on_drop(true);
     command
 }
 
@@ -38,9 +40,22 @@ async fn serve(db: &TestDb) -> (Child, String) {
 }
 
 async fn token(db: &TestDb) -> String {
-    let output = tally(db).args(["token", "create", "--role", "owner", "--name", "crash"]).output().await.unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().split_whitespace().last().unwrap().to_owned()
+    let output = tally(db)
+        .args(["token", "create", "--role", "owner", "--name", "crash"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned()
 }
 
 fn batch(n: usize) -> Value {
@@ -59,10 +74,22 @@ async fn acknowledged_batches_survive_kill_9(backend: Backend) {
     let client = Client::new();
     let (mut server, base) = serve(&db).await;
     let user = json!({"id": "u1", "name": "Lan", "role": "agent"});
-    let created = client.post(format!("{base}/api/v1/users")).bearer_auth(&token).json(&user).send().await.unwrap();
+    let created = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(&token)
+        .json(&user)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(created.status(), 201);
     for n in 0..BATCHES {
-        let response = client.post(format!("{base}/api/v1/events")).bearer_auth(&token).json(&batch(n)).send().await.unwrap();
+        let response = client
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&token)
+            .json(&batch(n))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         let result: Value = response.json().await.unwrap();
         assert_eq!(result["accepted"], EVENTS_PER_BATCH);
@@ -73,7 +100,9 @@ async fn acknowledged_batches_survive_kill_9(backend: Backend) {
 
     let (mut server, base) = serve(&db).await;
     let report: Value = client
-        .get(format!("{base}/api/v1/reports/users?from=2026-11-02&to=2026-11-02"))
+        .get(format!(
+            "{base}/api/v1/reports/users?from=2026-11-02&to=2026-11-02"
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -88,9 +117,16 @@ async fn acknowledged_batches_survive_kill_9(backend: Backend) {
     server.wait().await.unwrap();
 
     let rebuild = tally(&db).arg("rebuild").output().await.unwrap();
-    assert!(rebuild.status.success(), "{}", String::from_utf8_lossy(&rebuild.stderr));
+    assert!(
+        rebuild.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuild.stderr)
+    );
     let said = String::from_utf8(rebuild.stdout).unwrap();
-    assert!(said.contains(&format!("Replayed {} events", BATCHES * EVENTS_PER_BATCH)), "{said}");
+    assert!(
+        said.contains(&format!("Replayed {} events", BATCHES * EVENTS_PER_BATCH)),
+        "{said}"
+    );
     assert!(said.contains("nothing differed"), "{said}");
 }
 
