@@ -5,6 +5,7 @@
 //! the accepted events, the entity changes and the summed contributions together.
 //! Either the whole plan commits or nothing does: no half-applied event.
 
+use crate::readmodel::Change;
 use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use sqlx::Any;
@@ -70,9 +71,57 @@ impl Store {
         write_entities(&mut w, &state).await?;
         write_sums(&mut w, &plan.sums, &user_keys).await?;
         write_marks(&mut w, &plan.marks, &user_keys).await?;
-        w.tx.commit().await?;
+        let change = record_change(&mut w, &plan, &user_keys).await?;
+        let WriteTx { tx, _guard, .. } = w;
+        tx.commit().await?;
+        drop(_guard);
+        if let Some(change) = change {
+            self.model.write().await.apply(change);
+        }
         Ok(plan.outcome)
     }
+}
+
+/// Records the batch's new version and the days it touched (for other instances'
+/// read models), and returns what this instance's read model must add.
+async fn record_change(
+    w: &mut WriteTx<'_>,
+    plan: &Plan,
+    user_keys: &HashMap<String, i64>,
+) -> Result<Option<Change>, StoreError> {
+    let days: BTreeSet<Day> = plan.outcome.touched.iter().map(|(_, day)| *day).collect();
+    if days.is_empty() {
+        return Ok(None);
+    }
+    let list: Vec<String> = days.iter().map(|d| d.number().to_string()).collect();
+    let version = next_version(w, &list.join(",")).await?;
+    let mut change = Change {
+        version,
+        sums: Vec::new(),
+        marks: Vec::new(),
+    };
+    for ((day, user), sums) in &plan.sums {
+        change.sums.push((*day, key_of(user_keys, user)?, *sums));
+    }
+    for (day, user, metric, entity) in &plan.marks {
+        change
+            .marks
+            .push((*day, key_of(user_keys, user)?, *metric, entity.clone()));
+    }
+    Ok(Some(change))
+}
+
+/// Inserts the next version into `changes` with these days (`*`: everything).
+pub(crate) async fn next_version(w: &mut WriteTx<'_>, days: &str) -> Result<i64, StoreError> {
+    let (latest,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
+        .fetch_one(&mut *w.tx)
+        .await?;
+    sqlx::query("insert into changes (version, days) values ($1, $2)")
+        .bind(latest + 1)
+        .bind(days)
+        .execute(&mut *w.tx)
+        .await?;
+    Ok(latest + 1)
 }
 
 /// Decides every event of the batch against the state: the pure part of ingest.

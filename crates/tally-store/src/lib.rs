@@ -10,6 +10,7 @@
 mod error;
 mod ingest;
 mod people;
+mod readmodel;
 mod rebuild;
 mod reports;
 mod sql;
@@ -40,6 +41,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite has one writer at a time: writers queue here instead of failing busy.
     write_lock: Mutex<()>,
+    /// Every rollup and mark in memory, kept in step with the database's versions.
+    model: tokio::sync::RwLock<readmodel::ReadModel>,
 }
 
 impl Store {
@@ -61,6 +64,7 @@ impl Store {
             pool,
             backend,
             write_lock: Mutex::new(()),
+            model: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

@@ -4,7 +4,7 @@
 //! The production twin of the replay property test: if the incremental path ever
 //! drifted, this finds it and repairs it.
 
-use crate::ingest::{write_entities, write_marks, write_sums};
+use crate::ingest::{next_version, write_entities, write_marks, write_sums};
 use crate::sql::{SUMMED, summed_metrics};
 use crate::{Store, StoreError};
 use futures::TryStreamExt;
@@ -93,6 +93,7 @@ impl Store {
         write_sums(&mut w, &by_day_and_user(&replay_sums), &user_keys).await?;
         write_marks(&mut w, &replay_marks, &user_keys).await?;
         write_entities(&mut w, &state).await?;
+        next_version(&mut w, "*").await?;
         w.tx.commit().await?;
         Ok(report)
     }

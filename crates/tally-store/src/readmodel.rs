@@ -1,0 +1,320 @@
+//! The in-memory read model: every rollup and distinct mark, held by each server
+//! instance so that reports are computed in memory, in microseconds per user.
+//!
+//! The database stays the truth. Every committed write records a new version in
+//! `changes` with the days it touched. A reader compares the model's version with the
+//! latest: equal, it reads the model; behind (another instance wrote, or `tally
+//! rebuild` ran), it reloads just those days from one consistent snapshot. A writer
+//! applies its own committed sums to the model when nothing came in between, so a
+//! single instance never reloads. Reads therefore cost users × days, never events.
+
+use crate::sql::{SUMMED, summed_metrics};
+use crate::{Backend, Store, StoreError};
+use futures::TryStreamExt;
+use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use tally_core::{Day, DayRange, Metric, Values};
+use tokio::sync::RwLockReadGuard;
+
+/// The two distinct-count metrics, whose marks the model keeps per entity.
+const DISTINCT: [Metric; 2] = [Metric::CustomersInteracted, Metric::OpportunitiesInteracted];
+
+/// Rollups and marks as of `version`.
+#[derive(Default)]
+pub(crate) struct ReadModel {
+    loaded: bool,
+    version: i64,
+    /// Per day, per user key: the summed metrics, in rollup column order.
+    sums: BTreeMap<Day, HashMap<i64, [i64; SUMMED]>>,
+    /// Per (user key, distinct metric): each entity and the sorted days it was marked.
+    touches: HashMap<(i64, Metric), HashMap<String, Vec<Day>>>,
+}
+
+/// A committed write, to apply to the model: its version, sums and marks.
+pub(crate) struct Change {
+    pub version: i64,
+    pub sums: Vec<(Day, i64, [i64; SUMMED])>,
+    pub marks: Vec<(Day, i64, Metric, String)>,
+}
+
+impl ReadModel {
+    fn is_current(&self, latest: i64) -> bool {
+        self.loaded && self.version >= latest
+    }
+
+    /// Applies a write that follows the model's version directly; otherwise leaves it
+    /// to the next reader to reload what changed.
+    pub(crate) fn apply(&mut self, change: Change) {
+        if !self.loaded || self.version != change.version - 1 {
+            return;
+        }
+        for (day, user, sums) in change.sums {
+            self.add_sums(day, user, &sums);
+        }
+        for (day, user, metric, entity) in change.marks {
+            self.add_mark(day, user, metric, entity);
+        }
+        self.version = change.version;
+    }
+
+    fn add_sums(&mut self, day: Day, user: i64, sums: &[i64; SUMMED]) {
+        let row = self
+            .sums
+            .entry(day)
+            .or_default()
+            .entry(user)
+            .or_insert([0; SUMMED]);
+        row.iter_mut()
+            .zip(sums)
+            .for_each(|(total, delta)| *total += delta);
+    }
+
+    fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
+        let days = self
+            .touches
+            .entry((user, metric))
+            .or_default()
+            .entry(entity)
+            .or_default();
+        let at = days.partition_point(|d| *d < day);
+        if days.get(at) != Some(&day) {
+            days.insert(at, day);
+        }
+    }
+
+    /// Drops what the model holds for these days, before reloading them.
+    fn forget(&mut self, days: &BTreeSet<Day>) {
+        for day in days {
+            self.sums.remove(day);
+        }
+        for entities in self.touches.values_mut() {
+            for marked in entities.values_mut() {
+                marked.retain(|d| !days.contains(d));
+            }
+            entities.retain(|_, marked| !marked.is_empty());
+        }
+    }
+
+    /// Sums and distinct counts of users over a range (all users with data if `None`).
+    pub(crate) fn user_values(
+        &self,
+        range: DayRange,
+        users: Option<&[i64]>,
+    ) -> HashMap<i64, Values> {
+        let mut values = HashMap::new();
+        self.sums_into(range, users, &mut values);
+        let mut count = |user: i64, metric: Metric, entities: &HashMap<String, Vec<Day>>| {
+            let n = entities
+                .values()
+                .filter(|days| touched_within(days, range))
+                .count();
+            if n > 0 {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                values
+                    .entry(user)
+                    .or_insert_with(Values::default)
+                    .set(metric, n);
+            }
+        };
+        match users {
+            None => self
+                .touches
+                .iter()
+                .for_each(|((user, metric), e)| count(*user, *metric, e)),
+            Some(users) => {
+                for (user, metric) in users.iter().flat_map(|u| DISTINCT.map(|m| (*u, m))) {
+                    if let Some(entities) = self.touches.get(&(user, metric)) {
+                        count(user, metric, entities);
+                    }
+                }
+            }
+        }
+        values
+    }
+
+    /// Adds the summed metrics of users over a range into `values`.
+    pub(crate) fn sums_into(
+        &self,
+        range: DayRange,
+        users: Option<&[i64]>,
+        values: &mut HashMap<i64, Values>,
+    ) {
+        for per_user in self.sums.range(range.from..=range.to).map(|(_, u)| u) {
+            let mut add = |user: i64, sums: &[i64; SUMMED]| {
+                let row = values.entry(user).or_default();
+                summed_metrics().zip(sums).for_each(|(m, v)| row.add(m, *v));
+            };
+            match users {
+                None => per_user.iter().for_each(|(user, sums)| add(*user, sums)),
+                Some(users) => {
+                    for user in users {
+                        if let Some(sums) = per_user.get(user) {
+                            add(*user, sums);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Distinct counts over the union of member-days: each span of days with its users.
+    pub(crate) fn distinct_union(
+        &self,
+        spans: &BTreeMap<(Day, Day), Vec<i64>>,
+    ) -> Vec<(Metric, i64)> {
+        DISTINCT
+            .iter()
+            .map(|metric| {
+                let mut entities: HashSet<&str> = HashSet::new();
+                for ((from, to), users) in spans {
+                    let range = DayRange {
+                        from: *from,
+                        to: *to,
+                    };
+                    for user in users {
+                        let Some(marked) = self.touches.get(&(*user, *metric)) else {
+                            continue;
+                        };
+                        let within = marked
+                            .iter()
+                            .filter(|(_, days)| touched_within(days, range));
+                        entities.extend(within.map(|(entity, _)| entity.as_str()));
+                    }
+                }
+                (*metric, i64::try_from(entities.len()).unwrap_or(i64::MAX))
+            })
+            .collect()
+    }
+}
+
+/// Whether any of these sorted days falls in the range.
+fn touched_within(days: &[Day], range: DayRange) -> bool {
+    let first = days.partition_point(|d| *d < range.from);
+    days.get(first).is_some_and(|d| *d <= range.to)
+}
+
+impl Store {
+    /// The read model, brought up to the latest committed version first if needed.
+    pub(crate) async fn read_model(&self) -> Result<RwLockReadGuard<'_, ReadModel>, StoreError> {
+        let latest = self.latest_version().await?;
+        let model = self.model.read().await;
+        if model.is_current(latest) {
+            return Ok(model);
+        }
+        drop(model);
+        let mut model = self.model.write().await;
+        if !model.is_current(latest) {
+            self.refresh(&mut model).await?;
+        }
+        Ok(model.downgrade())
+    }
+
+    async fn latest_version(&self) -> Result<i64, StoreError> {
+        let (version,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version)
+    }
+
+    /// Reloads the days changed since the model's version (or everything), all read
+    /// in one snapshot so the model equals the database at exactly one version.
+    async fn refresh(&self, model: &mut ReadModel) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("set transaction isolation level repeatable read")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (latest,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
+            .fetch_one(&mut *tx)
+            .await?;
+        let changed: Vec<(String,)> = sqlx::query_as("select days from changes where version > $1")
+            .bind(model.version)
+            .fetch_all(&mut *tx)
+            .await?;
+        let days = if model.loaded {
+            changed_days(&changed)?
+        } else {
+            None
+        };
+        let filter = match &days {
+            None => {
+                *model = ReadModel::default();
+                String::new()
+            }
+            Some(days) => {
+                model.forget(days);
+                let numbers: Vec<String> = days.iter().map(|d| d.number().to_string()).collect();
+                format!("where day in ({})", numbers.join(", "))
+            }
+        };
+        if days.as_ref().is_none_or(|d| !d.is_empty()) {
+            load_sums(&mut tx, &filter, model).await?;
+            load_marks(&mut tx, &filter, model).await?;
+        }
+        tx.commit().await?;
+        model.loaded = true;
+        model.version = latest;
+        Ok(())
+    }
+}
+
+/// The days named by these changes, or `None` when one of them changed everything.
+fn changed_days(changes: &[(String,)]) -> Result<Option<BTreeSet<Day>>, StoreError> {
+    let mut days = BTreeSet::new();
+    for (list,) in changes {
+        if list == "*" {
+            return Ok(None);
+        }
+        for number in list.split(',').filter(|n| !n.is_empty()) {
+            let number: i32 = number
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("changes.days '{list}'")))?;
+            days.insert(Day::from_number(number));
+        }
+    }
+    Ok(Some(days))
+}
+
+async fn load_sums(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    filter: &str,
+    model: &mut ReadModel,
+) -> Result<(), StoreError> {
+    let columns: Vec<&str> = summed_metrics().map(Metric::key).collect();
+    let sql = format!(
+        "select day, user_key, {} from rollups {filter}",
+        columns.join(", ")
+    );
+    let mut rows = sqlx::query(&sql).fetch(&mut **tx);
+    while let Some(row) = rows.try_next().await? {
+        let mut sums = [0; SUMMED];
+        for (i, sum) in sums.iter_mut().enumerate() {
+            *sum = row.try_get(i + 2)?;
+        }
+        model.add_sums(
+            crate::people::day_of(row.try_get(0)?),
+            row.try_get(1)?,
+            &sums,
+        );
+    }
+    Ok(())
+}
+
+async fn load_marks(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    filter: &str,
+    model: &mut ReadModel,
+) -> Result<(), StoreError> {
+    let sql = format!("select day, user_key, metric, entity from marks {filter}");
+    let mut rows = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql).fetch(&mut **tx);
+    while let Some((day, user, metric, entity)) = rows.try_next().await? {
+        let metric = usize::try_from(metric)
+            .ok()
+            .and_then(|i| Metric::ALL.get(i).copied());
+        let metric =
+            metric.ok_or_else(|| StoreError::Corrupt(format!("marks.metric {metric:?}")))?;
+        model.add_mark(crate::people::day_of(day), user, metric, entity);
+    }
+    Ok(())
+}
