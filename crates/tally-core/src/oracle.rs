@@ -21,6 +21,11 @@
 //! counts on the day of the first `won` of its final unbroken run of `won`s. An event
 //! whose `id` an earlier accepted event already has is not applied again: a duplicate
 //! if it means the same thing, a conflict otherwise.
+//!
+//! [`streams`] generates random logs (and ranges and teams to report on) for the
+//! property tests that compare `apply` and the store with the oracle.
+
+pub mod streams;
 
 use crate::apply::{Contribution, Organization};
 use crate::calendar::{Day, DayRange};

@@ -387,7 +387,7 @@ async fn write_events(
         );
         let mut query = sqlx::query(&sql);
         for e in chunk {
-            let micros = i64::try_from(e.at.as_microsecond()).unwrap_or(i64::MAX);
+            let micros = e.at.as_microsecond();
             query = query
                 .bind(e.id.clone())
                 .bind(e.type_name())

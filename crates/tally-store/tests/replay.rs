@@ -1,0 +1,418 @@
+//! "Store == oracle": the real [`Store`], on SQLite and on PostgreSQL, against the
+//! oracle's reading of the spec.
+//!
+//! Each case takes a random event stream from [`tally_core::oracle::streams`], a random
+//! roster of users (created in a random order, so that user keys do not follow ids, and
+//! some of the stream's actors missing), random teams of dated, non-overlapping
+//! memberships, a few events that do not even parse, and a random split of the stream
+//! into batches. It ingests the batches into a fresh database and checks that:
+//!
+//! - (a) the store rejects exactly the events the oracle rejects (conflicts as
+//!   conflicts), counts the same duplicates and accepts the rest; the events that fail
+//!   [`Event::parse`] never reach the store, as in the API;
+//! - (b) every user's values over several ranges, read for all users and for chosen
+//!   ones, are the oracle's (a user absent from the store's answer has only zeros);
+//! - (c) every team's values are the oracle's;
+//! - (d) a rebuild afterwards finds nothing to repair and changes no report.
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::{Config, TestCaseError};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use tally_core::oracle::streams::{DAYS, PEOPLE, case, day_range, first_day, ndjson, team};
+use tally_core::oracle::{self, Outcome, Replay, streams};
+use tally_core::{DayRange, Event, Membership, Role, Values};
+use tally_store::testing::TestDb;
+use tally_store::{Backend, NewUser, Store, StoreError, Team};
+
+/// Users who never act: they only take user keys between the others'.
+const IDLE: [&str; 2] = ["idle1", "idle2"];
+
+/// Every user id a case may create: [`PEOPLE`] (ghost included), then [`IDLE`].
+fn everyone() -> impl Iterator<Item = &'static str> {
+    PEOPLE.into_iter().chain(IDLE)
+}
+
+/// How the events as sent are cut into batches.
+#[derive(Clone, Debug)]
+enum Split {
+    /// One batch per event.
+    Each,
+    /// New batches start at these positions (taken modulo the length).
+    At(Vec<Index>),
+}
+
+/// How an event is broken so that it no longer parses (it keeps an id of the stream).
+#[derive(Clone, Copy, Debug)]
+enum Garble {
+    UnknownType,
+    NoTimestamp,
+    BadTimestamp,
+}
+
+/// One test case: a stream and everything around it.
+#[derive(Clone, Debug)]
+struct StoreCase {
+    case: streams::Case,
+    /// The users that exist, in order of creation.
+    roster: Vec<&'static str>,
+    /// Events that do not parse: which event of the stream, how broken, inserted where.
+    garbled: Vec<(Index, Garble, Index)>,
+    split: Split,
+    teams: Vec<Vec<Membership>>,
+    ranges: Vec<DayRange>,
+}
+
+/// Most of u1–u3, sometimes ghost, maybe the idle ones, in a random order.
+fn roster() -> impl Strategy<Value = Vec<&'static str>> {
+    let chances = [0.9, 0.9, 0.85, 0.2, 0.5, 0.5];
+    let picks: Vec<_> = chances.into_iter().map(prop::bool::weighted).collect();
+    picks
+        .prop_map(|picks| {
+            everyone()
+                .zip(picks)
+                .filter_map(|(user, picked)| picked.then_some(user))
+                .collect::<Vec<_>>()
+        })
+        .prop_shuffle()
+}
+
+fn garble() -> impl Strategy<Value = Garble> {
+    prop_oneof![
+        Just(Garble::UnknownType),
+        Just(Garble::NoTimestamp),
+        Just(Garble::BadTimestamp),
+    ]
+}
+
+fn split() -> impl Strategy<Value = Split> {
+    prop_oneof![
+        1 => Just(Split::Each),
+        4 => prop::collection::vec(any::<Index>(), 0..12).prop_map(Split::At),
+    ]
+}
+
+fn store_case() -> impl Strategy<Value = StoreCase> {
+    let garbled = prop::collection::vec((any::<Index>(), garble(), any::<Index>()), 0..3);
+    let teams = prop::collection::vec(team(), 1..4);
+    let ranges = prop::collection::vec(day_range(), 1..4);
+    (case(), roster(), garbled, split(), teams, ranges).prop_map(
+        |(case, roster, garbled, split, teams, ranges)| StoreCase {
+            case,
+            roster,
+            garbled,
+            split,
+            teams,
+            ranges,
+        },
+    )
+}
+
+/// Every local day an event of a stream can fall on, and more.
+fn everything() -> DayRange {
+    DayRange {
+        from: first_day().plus(-2),
+        to: first_day().plus(DAYS + 1),
+    }
+}
+
+impl StoreCase {
+    /// The events as sent: the stream with the garbled events inserted.
+    fn sent(&self, stream: &streams::Stream) -> Vec<Value> {
+        let mut sent = stream.json.clone();
+        if sent.is_empty() {
+            return sent;
+        }
+        for (of, garble, position) in &self.garbled {
+            let mut event = sent[of.index(sent.len())].clone();
+            match garble {
+                Garble::UnknownType => event["type"] = json!("teleport"),
+                Garble::NoTimestamp => {
+                    if let Some(fields) = event.as_object_mut() {
+                        fields.remove("at");
+                    }
+                }
+                Garble::BadTimestamp => event["at"] = json!("yesterday at noon"),
+            }
+            sent.insert(position.index(sent.len() + 1), event);
+        }
+        sent
+    }
+
+    /// The batches, as ranges of positions in `sent`.
+    fn batches(&self, len: usize) -> Vec<std::ops::Range<usize>> {
+        let starts: BTreeSet<usize> = match &self.split {
+            Split::Each => (0..len).collect(),
+            Split::At(cuts) => cuts
+                .iter()
+                .map(|cut| cut.index(len.max(1)))
+                .chain([0])
+                .collect(),
+        };
+        let starts: Vec<usize> = starts.into_iter().filter(|s| *s < len).collect();
+        let ends = starts.iter().skip(1).copied().chain([len]);
+        starts.iter().zip(ends).map(|(s, e)| *s..e).collect()
+    }
+}
+
+/// What became of the events as sent.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Outcomes {
+    /// Positions (in the events as sent) refused for any reason but a conflict.
+    rejected: Vec<usize>,
+    /// Positions refused as conflicts: an id already accepted with other content.
+    conflicts: Vec<usize>,
+    duplicates: usize,
+    accepted: usize,
+}
+
+/// What the oracle makes of the events as sent.
+struct Expected {
+    replay: Replay,
+    outcomes: Outcomes,
+}
+
+fn expected(stream: &streams::Stream, sent: &[Value]) -> Expected {
+    let mut failed = Vec::new();
+    let mut parsed = Vec::new();
+    for (position, value) in sent.iter().enumerate() {
+        match Event::parse(value, &stream.org.currency) {
+            Ok(event) => parsed.push((position, event)),
+            Err(_) => failed.push(position),
+        }
+    }
+    let events: Vec<Event> = parsed.iter().map(|(_, e)| e.clone()).collect();
+    let replay = oracle::replay_log(&stream.org, &stream.users, &events);
+    let positions = |wanted: Outcome| -> Vec<usize> {
+        parsed
+            .iter()
+            .zip(&replay.outcomes)
+            .filter(|(_, outcome)| **outcome == wanted)
+            .map(|((position, _), _)| *position)
+            .collect()
+    };
+    let mut rejected = positions(Outcome::Rejected);
+    rejected.extend(failed);
+    rejected.sort_unstable();
+    let outcomes = Outcomes {
+        rejected,
+        conflicts: positions(Outcome::Conflict),
+        duplicates: positions(Outcome::Duplicate).len(),
+        accepted: positions(Outcome::Accepted).len(),
+    };
+    Expected { replay, outcomes }
+}
+
+/// A store error fails the case, saying what was being done.
+fn stored<T>(result: Result<T, StoreError>, doing: &str) -> Result<T, TestCaseError> {
+    result.map_err(|e| TestCaseError::fail(format!("{doing}: {e}")))
+}
+
+/// A team as created in the store, with the memberships the store took.
+struct StoredTeam {
+    team: Team,
+    members: Vec<Membership>,
+}
+
+async fn create_people(
+    store: &Store,
+    case: &StoreCase,
+) -> Result<(HashMap<&'static str, i64>, Vec<StoredTeam>), TestCaseError> {
+    let mut keys = HashMap::new();
+    for id in &case.roster {
+        let user = NewUser {
+            id: (*id).to_owned(),
+            name: format!("User {id}"),
+            email: None,
+            role: Role::Agent,
+            extension: None,
+        };
+        keys.insert(
+            *id,
+            stored(store.create_user(&user).await, "create_user")?.key,
+        );
+    }
+    let mut teams = Vec::new();
+    for (i, memberships) in case.teams.iter().enumerate() {
+        let id = format!("team{i}");
+        let team = stored(store.create_team(&id, &id).await, "create_team")?;
+        let mut members = Vec::new();
+        for m in memberships {
+            let added = store.add_membership(&id, &m.user_id, m.from, m.to).await;
+            let is_user = keys.contains_key(m.user_id.as_str());
+            let has_days = m.to.is_none_or(|to| m.from <= to);
+            match added {
+                Ok(_) => {
+                    prop_assert!(is_user && has_days, "{m:?} should have been refused");
+                    members.push(m.clone());
+                }
+                Err(StoreError::Invalid { .. }) if !is_user || !has_days => {}
+                Err(e) => prop_assert!(false, "add_membership {m:?}: {e}"),
+            }
+        }
+        teams.push(StoredTeam { team, members });
+    }
+    Ok((keys, teams))
+}
+
+/// Ingests the events as sent, batch by batch, parsing each as the API does.
+async fn ingest(
+    store: &Store,
+    case: &StoreCase,
+    stream: &streams::Stream,
+    sent: &[Value],
+) -> Result<Outcomes, TestCaseError> {
+    let mut got = Outcomes::default();
+    for batch in case.batches(sent.len()) {
+        let start = batch.start;
+        let mut events = Vec::new();
+        for (position, value) in sent[batch].iter().enumerate() {
+            match Event::parse(value, &stream.org.currency) {
+                Ok(event) => events.push((position, event)),
+                Err(_) => got.rejected.push(start + position),
+            }
+        }
+        let outcome = stored(store.ingest(&stream.org, events).await, "ingest")?;
+        got.accepted += outcome.accepted;
+        got.duplicates += outcome.duplicates;
+        for rejected in outcome.rejected {
+            match rejected.code {
+                "conflict" => got.conflicts.push(start + rejected.index),
+                _ => got.rejected.push(start + rejected.index),
+            }
+        }
+    }
+    got.rejected.sort_unstable();
+    got.conflicts.sort_unstable();
+    Ok(got)
+}
+
+/// (b) and (c): every user's and every team's values over every range.
+async fn check_reports(
+    store: &Store,
+    expected: &Replay,
+    keys: &HashMap<&'static str, i64>,
+    teams: &[StoredTeam],
+    ranges: &[DayRange],
+    log: &str,
+) -> Result<(), TestCaseError> {
+    let known: HashSet<i64> = keys.values().copied().collect();
+    let mut all_keys: Vec<i64> = known.iter().copied().collect();
+    all_keys.sort_unstable();
+    for range in ranges.iter().copied() {
+        let all = stored(store.user_values(range, None).await, "user_values")?;
+        let chosen = stored(
+            store.user_values(range, Some(&all_keys)).await,
+            "user_values",
+        )?;
+        let strangers: Vec<_> = all.keys().filter(|k| !known.contains(k)).collect();
+        prop_assert!(strangers.is_empty(), "unknown user keys {strangers:?}");
+        for user in everyone() {
+            let want = expected.user_values(user, range);
+            let Some(key) = keys.get(user) else {
+                prop_assert_eq!(want, Values::default(), "{} is no user", user);
+                continue;
+            };
+            let of = |map: &HashMap<i64, Values>| map.get(key).copied().unwrap_or_default();
+            let context = format!(
+                "user {user} (key {key}), {range:?}; left: store, right: oracle; log:\n{log}"
+            );
+            prop_assert_eq!(of(&all), want, "all users: {}", context);
+            prop_assert_eq!(of(&chosen), want, "every user by key: {}", context);
+            let one = stored(store.user_values(range, Some(&[*key])).await, "user_values")?;
+            prop_assert!(
+                one.keys().all(|k| k == key),
+                "asked for {key}, got {:?}",
+                one.keys()
+            );
+            prop_assert_eq!(of(&one), want, "this user only: {}", context);
+        }
+        let stored_teams: Vec<Team> = teams.iter().map(|t| t.team.clone()).collect();
+        let rows = stored(store.team_values(range, &stored_teams).await, "team_values")?;
+        prop_assert_eq!(rows.len(), teams.len());
+        for (row, team) in rows.iter().zip(teams) {
+            prop_assert_eq!(&row.team, &team.team);
+            prop_assert_eq!(
+                row.values,
+                expected.team_values(&team.members, range),
+                "team {:?}, {:?}; left: store, right: oracle; log:\n{}",
+                team.members,
+                range,
+                log
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn store_agrees_with_the_oracle(
+    backend: Backend,
+    case: StoreCase,
+) -> Result<(), TestCaseError> {
+    let mut stream = case.case.stream();
+    stream.users = case.roster.iter().map(|u| (*u).to_owned()).collect();
+    let sent = case.sent(&stream);
+    let log = ndjson(&sent);
+    let want = expected(&stream, &sent);
+
+    let db = TestDb::create(backend).await;
+    let store = stored(Store::open(&db.url).await, "open")?;
+    let (keys, teams) = create_people(&store, &case).await?;
+
+    // (a) the same events refused, the same duplicates.
+    let got = ingest(&store, &case, &stream, &sent).await?;
+    let context = format!(
+        "left: store, right: oracle; users {:?}, batches {:?}, zone {}, log:\n{log}",
+        case.roster,
+        case.batches(sent.len()),
+        case.case.zone
+    );
+    prop_assert_eq!(&got, &want.outcomes, "{}", context);
+
+    // (b) and (c).
+    let mut ranges = case.ranges.clone();
+    ranges.push(everything());
+    let replay = &want.replay;
+    check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
+
+    // (d) nothing to repair, and the same reports after.
+    let report = stored(store.rebuild(&stream.org, |_| {}).await, "rebuild")?;
+    prop_assert!(report.consistent(), "rebuild found {report:?}; log:\n{log}");
+    prop_assert_eq!(report.events, want.outcomes.accepted as u64);
+    check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// `cases` cases, or `TALLY_STORE_REPLAY_CASES` if set.
+fn config(cases: u32) -> Config {
+    let cases = std::env::var("TALLY_STORE_REPLAY_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    Config {
+        cases,
+        // Each case is a new database: keep shrinking affordable.
+        max_shrink_iters: 256,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+fn run(backend: Backend, cases: u32) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    proptest!(config(cases), |(case in store_case())| {
+        runtime.block_on(store_agrees_with_the_oracle(backend, case))?;
+    });
+}
+
+#[test]
+fn sqlite_store_agrees_with_the_oracle() {
+    run(Backend::Sqlite, 24);
+}
+
+#[test]
+fn postgres_store_agrees_with_the_oracle() {
+    run(Backend::Postgres, 8);
+}
