@@ -59,9 +59,11 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::Unauthorized("sign in: send Authorization: Bearer <token>".into())
             })?;
+        // The scheme name is case-insensitive (RFC 9110); the secret is not.
         let secret = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())

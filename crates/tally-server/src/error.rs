@@ -22,6 +22,9 @@ pub enum ApiError {
     /// 404: the named thing does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists, but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: it clashes with what is stored.
     #[error("{0}")]
     Conflict(String),
@@ -50,6 +53,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),

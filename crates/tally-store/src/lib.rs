@@ -160,7 +160,8 @@ async fn sqlite_pool(url: &str) -> Result<AnyPool, StoreError> {
                 // every acknowledged commit durable, even across a power loss.
                 conn.execute(
                     "pragma journal_mode = wal; pragma synchronous = full; \
-                     pragma busy_timeout = 10000; pragma foreign_keys = on;",
+                     pragma busy_timeout = 10000; pragma foreign_keys = on; \
+                     pragma cache_size = -16384;",
                 )
                 .await?;
                 Ok(())

@@ -12,7 +12,7 @@ use crate::sql::{SUMMED, summed_metrics};
 use crate::{Backend, Store, StoreError};
 use futures::TryStreamExt;
 use sqlx::Row;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tally_core::{Day, DayRange, Metric, Values};
 use tokio::sync::RwLockReadGuard;
 
@@ -26,8 +26,11 @@ pub(crate) struct ReadModel {
     version: i64,
     /// Per day, per user key: the summed metrics, in rollup column order.
     sums: BTreeMap<Day, HashMap<i64, [i64; SUMMED]>>,
-    /// Per (user key, distinct metric): each entity and the sorted days it was marked.
-    touches: HashMap<(i64, Metric), HashMap<String, Vec<Day>>>,
+    /// Per (user key, distinct metric): its marks as (day, entity number), sorted, so
+    /// a range is a contiguous slice (most marks are today's: appended at the end).
+    marks: HashMap<(i64, Metric), Vec<(Day, u32)>>,
+    /// Entity ids as small numbers: compact marks, and counting with a stamp array.
+    entities: HashMap<String, u32>,
 }
 
 /// A committed write, to apply to the model: its version, sums and marks.
@@ -70,15 +73,12 @@ impl ReadModel {
     }
 
     fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
-        let days = self
-            .touches
-            .entry((user, metric))
-            .or_default()
-            .entry(entity)
-            .or_default();
-        let at = days.partition_point(|d| *d < day);
-        if days.get(at) != Some(&day) {
-            days.insert(at, day);
+        let next = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
+        let mark = (day, *self.entities.entry(entity).or_insert(next));
+        let marks = self.marks.entry((user, metric)).or_default();
+        let at = marks.partition_point(|m| *m < mark);
+        if marks.get(at) != Some(&mark) {
+            marks.insert(at, mark);
         }
     }
 
@@ -87,11 +87,8 @@ impl ReadModel {
         for day in days {
             self.sums.remove(day);
         }
-        for entities in self.touches.values_mut() {
-            for marked in entities.values_mut() {
-                marked.retain(|d| !days.contains(d));
-            }
-            entities.retain(|_, marked| !marked.is_empty());
+        for marks in self.marks.values_mut() {
+            marks.retain(|(day, _)| !days.contains(day));
         }
     }
 
@@ -103,13 +100,10 @@ impl ReadModel {
     ) -> HashMap<i64, Values> {
         let mut values = HashMap::new();
         self.sums_into(range, users, &mut values);
-        let mut count = |user: i64, metric: Metric, entities: &HashMap<String, Vec<Day>>| {
-            let n = entities
-                .values()
-                .filter(|days| touched_within(days, range))
-                .count();
+        let mut distinct = Distinct::new(self.entities.len());
+        let mut count = |user: i64, metric: Metric, marks: &[(Day, u32)]| {
+            let n = distinct.count(within(marks, range));
             if n > 0 {
-                let n = i64::try_from(n).unwrap_or(i64::MAX);
                 values
                     .entry(user)
                     .or_insert_with(Values::default)
@@ -118,13 +112,13 @@ impl ReadModel {
         };
         match users {
             None => self
-                .touches
+                .marks
                 .iter()
-                .for_each(|((user, metric), e)| count(*user, *metric, e)),
+                .for_each(|((user, metric), m)| count(*user, *metric, m)),
             Some(users) => {
                 for (user, metric) in users.iter().flat_map(|u| DISTINCT.map(|m| (*u, m))) {
-                    if let Some(entities) = self.touches.get(&(user, metric)) {
-                        count(user, metric, entities);
+                    if let Some(marks) = self.marks.get(&(user, metric)) {
+                        count(user, metric, marks);
                     }
                 }
             }
@@ -162,35 +156,64 @@ impl ReadModel {
         &self,
         spans: &BTreeMap<(Day, Day), Vec<i64>>,
     ) -> Vec<(Metric, i64)> {
+        let mut distinct = Distinct::new(self.entities.len());
         DISTINCT
             .iter()
             .map(|metric| {
-                let mut entities: HashSet<&str> = HashSet::new();
-                for ((from, to), users) in spans {
+                let marks = spans.iter().flat_map(|((from, to), users)| {
                     let range = DayRange {
                         from: *from,
                         to: *to,
                     };
-                    for user in users {
-                        let Some(marked) = self.touches.get(&(*user, *metric)) else {
-                            continue;
-                        };
-                        let within = marked
-                            .iter()
-                            .filter(|(_, days)| touched_within(days, range));
-                        entities.extend(within.map(|(entity, _)| entity.as_str()));
-                    }
-                }
-                (*metric, i64::try_from(entities.len()).unwrap_or(i64::MAX))
+                    users.iter().flat_map(move |user| {
+                        let marks = self
+                            .marks
+                            .get(&(*user, *metric))
+                            .map_or(&[][..], Vec::as_slice);
+                        within(marks, range)
+                    })
+                });
+                (*metric, distinct.count(marks))
             })
             .collect()
     }
 }
 
-/// Whether any of these sorted days falls in the range.
-fn touched_within(days: &[Day], range: DayRange) -> bool {
-    let first = days.partition_point(|d| *d < range.from);
-    days.get(first).is_some_and(|d| *d <= range.to)
+/// The marks of a sorted slice that fall in the range.
+fn within(marks: &[(Day, u32)], range: DayRange) -> &[(Day, u32)] {
+    let start = marks.partition_point(|(day, _)| *day < range.from);
+    let end = marks.partition_point(|(day, _)| *day <= range.to);
+    &marks[start..end.max(start)]
+}
+
+/// Counts distinct entity numbers: each count stamps what it saw, so nothing is
+/// cleared between counts and no set is allocated per count.
+struct Distinct {
+    seen: Vec<u32>,
+    stamp: u32,
+}
+
+impl Distinct {
+    fn new(entities: usize) -> Distinct {
+        Distinct {
+            seen: vec![0; entities],
+            stamp: 0,
+        }
+    }
+
+    fn count<'a>(&mut self, marks: impl IntoIterator<Item = &'a (Day, u32)>) -> i64 {
+        self.stamp += 1;
+        let mut n = 0;
+        for (_, entity) in marks {
+            if let Some(seen) = self.seen.get_mut(*entity as usize) {
+                if *seen != self.stamp {
+                    *seen = self.stamp;
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
 }
 
 impl Store {

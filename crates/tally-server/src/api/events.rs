@@ -87,21 +87,20 @@ fn json_items(body: &[u8]) -> Result<Vec<Item>, ApiError> {
 fn ndjson_items(body: &[u8]) -> Result<Vec<Item>, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
-    let lines: Vec<&str> = text
+    // Blank lines are not events; messages still name the physical line.
+    let lines = text
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let items: Vec<Item> = lines
-        .iter()
         .enumerate()
-        .map(|(index, line)| {
+        .filter(|(_, l)| !l.trim().is_empty());
+    let items: Vec<Item> = lines
+        .enumerate()
+        .map(|(index, (line_number, line))| {
             serde_json::from_str::<Value>(line).map_err(|e| RejectedEvent {
                 index,
                 id: None,
                 code: "malformed",
                 field: "event".into(),
-                message: format!("line {} is not JSON: {e}", index + 1),
+                message: format!("line {} is not JSON: {e}", line_number + 1),
             })
         })
         .collect();

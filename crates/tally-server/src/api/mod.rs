@@ -41,5 +41,8 @@ pub fn routes() -> Router<AppState> {
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         )
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("this endpoint does not take this method".into())
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -123,3 +123,15 @@ pub fn report_range(
     }
     Ok(range)
 }
+
+/// Refuses query parameters the endpoint does not know, so a typo (`user=` for
+/// `user_id=`) is an error rather than a silently unfiltered report.
+pub fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(unknown) => Err(ApiError::invalid(
+            unknown,
+            format!("unknown parameter (expected one of {})", known.join(", ")),
+        )),
+    }
+}

@@ -1,7 +1,7 @@
 //! `GET /api/v1/reports/users` and `/reports/teams`: every requested metric for every
 //! row over a range of local days.
 
-use super::query::report_range;
+use super::query::{only_known, report_range};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -20,6 +20,10 @@ pub async fn users(
     caller: Caller,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
+    only_known(
+        &params,
+        &["period", "from", "to", "user_id", "team_id", "metrics"],
+    )?;
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
     let store = &state.store;
@@ -45,6 +49,11 @@ pub async fn users(
         }
         if !caller.role.sees_everyone() {
             let visible = visible_to_agent(&caller, &memberships, range)?;
+            if let Some(hidden) = params.get("user_id").filter(|id| !visible.contains(*id)) {
+                return Err(ApiError::Forbidden(format!(
+                    "an agent sees only themself and their teams' members, not '{hidden}'"
+                )));
+            }
             users.retain(|u| visible.contains(&u.id));
         }
     }
@@ -68,6 +77,7 @@ pub async fn teams(
     caller: Caller,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
+    only_known(&params, &["period", "from", "to", "team_id", "metrics"])?;
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
     let mut teams: Vec<Team> = state.store.teams().await?;

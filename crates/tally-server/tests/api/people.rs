@@ -65,6 +65,17 @@ async fn users_are_created_listed_and_validated(app: &TestApp) {
         app.get_as(&app.owner, "/api/v1/users/ghost").await.status(),
         StatusCode::NOT_FOUND
     );
+    let url = format!("{}/api/v1/users/{id}", app.base);
+    let delete = app
+        .client
+        .delete(url)
+        .bearer_auth(&app.owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let error: Value = delete.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "method_not_allowed");
 }
 
 async fn teams_and_dated_memberships(app: &TestApp) {

@@ -260,6 +260,7 @@ async fn bad_report_parameters_name_the_field(app: &TestApp) {
             "period",
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        ("user=lan", "user", StatusCode::UNPROCESSABLE_ENTITY),
         ("user_id=ghost", "", StatusCode::NOT_FOUND),
         ("team_id=ghost", "", StatusCode::NOT_FOUND),
     ] {

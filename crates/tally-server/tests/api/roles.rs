@@ -34,6 +34,14 @@ async fn missing_or_unknown_tokens_are_unauthorized(app: &TestApp) {
             "{path}"
         );
     }
+    // The scheme is case-insensitive; the secret is not.
+    let lower = app.client.get(format!("{}/api/v1/metrics", app.base));
+    let lower = lower.header("authorization", format!("bearer {}", app.owner));
+    assert_eq!(lower.send().await.unwrap().status(), StatusCode::OK);
+    let upper = app
+        .get_as(&app.owner.to_uppercase(), "/api/v1/metrics")
+        .await;
+    assert_eq!(upper.status(), StatusCode::UNAUTHORIZED);
     let response = app
         .client
         .post(format!("{}/api/v1/events", app.base))
@@ -173,6 +181,8 @@ async fn an_agent_sees_only_their_teams_rows(app: &TestApp) {
         app.get_as(&agent, "/api/v1/users/u3").await.status(),
         StatusCode::FORBIDDEN
     );
+    let other = app.get_as(&agent, "/api/v1/reports/users?user_id=u3").await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
     let unbound = app.token(Role::Agent, None).await;
     assert_eq!(
         app.get_as(&unbound, "/api/v1/reports/users").await.status(),
