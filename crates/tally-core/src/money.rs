@@ -21,6 +21,10 @@ impl Default for Currency {
     }
 }
 
+/// The largest amount accepted, in minor units (a quadrillion dong): far above any
+/// deal, and far enough below `i64::MAX` that sums of amounts cannot overflow.
+pub const MAX_MINOR_UNITS: i64 = 1_000_000_000_000_000;
+
 /// Why an amount cannot be kept exactly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -28,7 +32,7 @@ pub enum MoneyError {
     Negative,
     #[error("{code} allows at most {exponent} decimal places")]
     TooPrecise { code: String, exponent: u32 },
-    #[error("is too large")]
+    #[error("is too large (at most {MAX_MINOR_UNITS} in minor units)")]
     TooLarge,
 }
 
@@ -60,7 +64,10 @@ impl Currency {
                 exponent: self.exponent,
             });
         }
-        i64::try_from(scaled.trunc()).map_err(|_| MoneyError::TooLarge)
+        i64::try_from(scaled.trunc())
+            .ok()
+            .filter(|minor| *minor <= MAX_MINOR_UNITS)
+            .ok_or(MoneyError::TooLarge)
     }
 
     /// The decimal amount of a number of minor units.
@@ -105,6 +112,11 @@ mod tests {
         assert_eq!(vnd.to_minor(dec("-1")), Err(MoneyError::Negative));
         assert_eq!(
             vnd.to_minor(dec("100000000000000000000")),
+            Err(MoneyError::TooLarge)
+        );
+        assert_eq!(vnd.to_minor(dec("1000000000000000")), Ok(MAX_MINOR_UNITS));
+        assert_eq!(
+            vnd.to_minor(dec("1000000000000001")),
             Err(MoneyError::TooLarge)
         );
         assert_eq!(vnd.to_minor(dec("-0")), Ok(0));

@@ -20,7 +20,8 @@ impl Values {
     }
 
     pub fn add(&mut self, metric: Metric, amount: i64) {
-        self.0[metric.index()] += amount;
+        let value = &mut self.0[metric.index()];
+        *value = value.saturating_add(amount);
     }
 
     pub fn set(&mut self, metric: Metric, value: i64) {

@@ -10,6 +10,9 @@
 //! reject the same events, give the same rollups, and report the same values for any
 //! range, user and team. A few hand-computed examples pin the oracle itself to the spec.
 
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Value, json};

@@ -6,6 +6,9 @@
 //! The organization is the default one: `Asia/Ho_Chi_Minh` (+07:00), weeks from Monday,
 //! VND (no minor unit, so revenue reads in dong).
 
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use tally_core::Metric::*;

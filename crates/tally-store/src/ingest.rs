@@ -190,7 +190,8 @@ impl Plan {
                 let column = summed_metrics()
                     .position(|m| m == *metric)
                     .unwrap_or_default();
-                self.sums.entry((*day, user.clone())).or_insert([0; SUMMED])[column] += delta;
+                let sum = &mut self.sums.entry((*day, user.clone())).or_insert([0; SUMMED])[column];
+                *sum = sum.saturating_add(*delta);
                 self.outcome.touched.insert((user.clone(), *day));
             }
             Contribution::Mark {

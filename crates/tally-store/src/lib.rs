@@ -88,7 +88,12 @@ impl Store {
     /// instances by an advisory lock on PostgreSQL, so read-check-write is atomic.
     async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let guard = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take SQLite's write lock now, so a batch that reads before it
+        // writes is never refused because another writer committed in between.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         if self.backend == Backend::Postgres {
             tx.execute("select pg_advisory_xact_lock(7411061)").await?;
         }

@@ -69,7 +69,7 @@ impl ReadModel {
             .or_insert([0; SUMMED]);
         row.iter_mut()
             .zip(sums)
-            .for_each(|(total, delta)| *total += delta);
+            .for_each(|(total, delta)| *total = total.saturating_add(*delta));
     }
 
     fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
@@ -151,12 +151,18 @@ impl ReadModel {
         }
     }
 
+    /// A counter of distinct entities, sized for this model.
+    pub(crate) fn counter(&self) -> Distinct {
+        Distinct::new(self.entities.len())
+    }
+
     /// Distinct counts over the union of member-days: each span of days with its users.
+    /// `distinct` comes from [`ReadModel::counter`], once for all the teams of a report.
     pub(crate) fn distinct_union(
         &self,
         spans: &BTreeMap<(Day, Day), Vec<i64>>,
+        distinct: &mut Distinct,
     ) -> Vec<(Metric, i64)> {
-        let mut distinct = Distinct::new(self.entities.len());
         DISTINCT
             .iter()
             .map(|metric| {
@@ -188,7 +194,7 @@ fn within(marks: &[(Day, u32)], range: DayRange) -> &[(Day, u32)] {
 
 /// Counts distinct entity numbers: each count stamps what it saw, so nothing is
 /// cleared between counts and no set is allocated per count.
-struct Distinct {
+pub(crate) struct Distinct {
     seen: Vec<u32>,
     stamp: u32,
 }
@@ -205,11 +211,11 @@ impl Distinct {
         self.stamp += 1;
         let mut n = 0;
         for (_, entity) in marks {
-            if let Some(seen) = self.seen.get_mut(*entity as usize) {
-                if *seen != self.stamp {
-                    *seen = self.stamp;
-                    n += 1;
-                }
+            if let Some(seen) = self.seen.get_mut(*entity as usize)
+                && *seen != self.stamp
+            {
+                *seen = self.stamp;
+                n += 1;
             }
         }
         n
@@ -251,14 +257,16 @@ impl Store {
         let (latest,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
             .fetch_one(&mut *tx)
             .await?;
-        let changed: Vec<(String,)> = sqlx::query_as("select days from changes where version > $1")
-            .bind(model.version)
-            .fetch_all(&mut *tx)
-            .await?;
-        let days = if model.loaded {
-            changed_days(&changed)?
-        } else {
-            None
+        let days = match model.loaded {
+            false => None,
+            true => {
+                let changed: Vec<(String,)> =
+                    sqlx::query_as("select days from changes where version > $1")
+                        .bind(model.version)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                changed_days(&changed)?
+            }
         };
         let filter = match &days {
             None => {

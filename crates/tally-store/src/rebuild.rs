@@ -94,6 +94,21 @@ impl Store {
         write_marks(&mut w, &replay_marks, &user_keys).await?;
         write_entities(&mut w, &state).await?;
         next_version(&mut w, "*").await?;
+        // The rollups are now those of this calendar and currency: record it with them.
+        let settings = [
+            ("timezone", org.calendar.time_zone_name()),
+            ("currency", &org.currency.code),
+        ];
+        for (name, value) in settings {
+            sqlx::query(
+                "insert into meta (name, value) values ($1, $2) \
+                 on conflict (name) do update set value = excluded.value",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(&mut *w.tx)
+            .await?;
+        }
         w.tx.commit().await?;
         Ok(report)
     }

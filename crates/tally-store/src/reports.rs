@@ -38,6 +38,7 @@ impl Store {
         let spans = self.member_spans(range, teams).await?;
         let model = self.read_model().await?;
         let mut rows = Vec::with_capacity(teams.len());
+        let mut distinct = model.counter();
         for team in teams {
             let mut values = Values::default();
             if let Some(team_spans) = spans.get(&team.key) {
@@ -60,7 +61,7 @@ impl Store {
                         values.add(metric, value);
                     }
                 }
-                for (metric, count) in model.distinct_union(team_spans) {
+                for (metric, count) in model.distinct_union(team_spans, &mut distinct) {
                     values.set(metric, count);
                 }
             }

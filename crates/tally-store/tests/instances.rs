@@ -1,6 +1,9 @@
 //! Several server instances on one database: each keeps its own in-memory read model,
 //! and each sees what the others wrote, exactly, on SQLite and on PostgreSQL.
 
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::json;
 use tally_core::{Calendar, Currency, DayRange, Event, Metric, Organization, Role};
 use tally_store::testing::TestDb;

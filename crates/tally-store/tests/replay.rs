@@ -15,6 +15,9 @@
 //! - (c) every team's values are the oracle's;
 //! - (d) a rebuild afterwards finds nothing to repair and changes no report.
 
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError};

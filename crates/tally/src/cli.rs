@@ -150,8 +150,6 @@ pub async fn rebuild(settings: &Settings) -> anyhow::Result<()> {
         .await
         .context("rebuild failed; nothing was changed")?;
     eprintln!();
-    store.set_meta("timezone", &settings.timezone).await?;
-    store.set_meta("currency", &settings.currency).await?;
     store.close().await;
     if report.consistent() {
         println!(

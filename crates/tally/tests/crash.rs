@@ -2,6 +2,9 @@
 //! lost none of them after a restart, on SQLite and on PostgreSQL; and `tally rebuild`
 //! then finds the rollups exact.
 
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::process::Stdio;

@@ -1,11 +1,11 @@
 //! Users, teams and dated team memberships.
 
-use super::query::JsonObject;
+use super::query::{JsonObject, PathId};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use rand::RngCore;
 use serde_json::{Value, json};
@@ -61,7 +61,7 @@ pub async fn list_users(
 pub async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     if !caller.role.sees_everyone() && caller.user_id.as_ref() != Some(&id) {
         return Err(ApiError::Forbidden(
@@ -93,27 +93,31 @@ pub async fn create_team(
     Ok((StatusCode::CREATED, Json(team_json(&team))))
 }
 
-/// `GET /api/v1/teams`: any signed-in caller.
+/// `GET /api/v1/teams`: every team; an agent sees only the teams they belong to.
 pub async fn list_teams(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let teams = state.store.teams().await?;
+    let mut teams = state.store.teams().await?;
+    if !caller.role.sees_everyone() {
+        let memberships = state.store.memberships(None).await?;
+        let own = caller.user_id.as_deref().unwrap_or_default();
+        teams.retain(|t| {
+            memberships
+                .iter()
+                .any(|m| m.team_key == t.key && m.user_id == own)
+        });
+    }
     Ok(Json(Value::Array(teams.iter().map(team_json).collect())))
 }
 
 /// `GET /api/v1/teams/{id}`: the team with its memberships.
 pub async fn get_team(
     State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<String>,
+    caller: Caller,
+    PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let team = state
-        .store
-        .team(&id)
-        .await?
-        .ok_or_else(|| not_found("team", &id))?;
-    let members = state.store.memberships(Some(team.key)).await?;
+    let (team, members) = team_and_members(&state, &caller, &id).await?;
     let mut body = team_json(&team);
     body["members"] = Value::Array(members.iter().map(membership_json).collect());
     Ok(Json(body))
@@ -124,7 +128,7 @@ pub async fn get_team(
 pub async fn add_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path(team_id): Path<String>,
+    PathId(team_id): PathId,
     body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&MANAGERS, "change team memberships")?;
@@ -143,18 +147,37 @@ pub async fn add_member(
 /// `GET /api/v1/teams/{id}/members`.
 pub async fn list_members(
     State(state): State<AppState>,
-    _caller: Caller,
-    Path(team_id): Path<String>,
+    caller: Caller,
+    PathId(team_id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let team = state
-        .store
-        .team(&team_id)
-        .await?
-        .ok_or_else(|| not_found("team", &team_id))?;
-    let members = state.store.memberships(Some(team.key)).await?;
+    let (_, members) = team_and_members(&state, &caller, &team_id).await?;
     Ok(Json(Value::Array(
         members.iter().map(membership_json).collect(),
     )))
+}
+
+/// A team and its memberships; an agent may only see a team they belong to (and gets
+/// 403 for any other, existing or not, so team ids are not revealed).
+async fn team_and_members(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Team, Vec<MembershipRecord>), ApiError> {
+    let team = state.store.team(id).await?;
+    let members = match &team {
+        Some(team) => state.store.memberships(Some(team.key)).await?,
+        None => Vec::new(),
+    };
+    if !caller.role.sees_everyone() {
+        let own = caller.user_id.as_deref().unwrap_or_default();
+        if !members.iter().any(|m| m.user_id == own) {
+            return Err(ApiError::Forbidden(
+                "an agent may only see their own teams".into(),
+            ));
+        }
+    }
+    let team = team.ok_or_else(|| not_found("team", id))?;
+    Ok((team, members))
 }
 
 fn email(body: &JsonObject) -> Result<Option<String>, ApiError> {

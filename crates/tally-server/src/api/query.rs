@@ -135,3 +135,37 @@ pub fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<()
         )),
     }
 }
+
+/// The `{id}` of a path, with a JSON error (not axum's plain text) when it is unreadable.
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| PathId(id))
+            .map_err(|e| ApiError::Malformed(e.body_text()))
+    }
+}
+
+/// The query parameters, with a JSON error when the query string is unreadable.
+pub struct QueryParams(pub HashMap<String, String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(params)| QueryParams(params))
+            .map_err(|e| ApiError::Malformed(e.body_text()))
+    }
+}

@@ -1,24 +1,22 @@
 //! `GET /api/v1/reports/users` and `/reports/teams`: every requested metric for every
 //! row over a range of local days.
 
-use super::query::{only_known, report_range};
+use super::query::{QueryParams, only_known, report_range};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tally_core::{DayRange, Membership, Metric, Values};
 use tally_store::{MembershipRecord, Team, User};
 
-type Params = Query<HashMap<String, String>>;
-
 /// The users report: every active user (or those filtered by `user_id` / `team_id`).
 pub async fn users(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Params,
+    QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(
         &params,
@@ -27,7 +25,22 @@ pub async fn users(
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
     let store = &state.store;
+    let agent = !caller.role.sees_everyone();
+    let memberships = match params.contains_key("team_id") || agent {
+        true => store.memberships(None).await?,
+        false => Vec::new(),
+    };
+    // An agent's view is decided before anything is looked up, so that it cannot learn
+    // which user ids exist from 404s.
+    let visible = agent
+        .then(|| visible_to_agent(&caller, &memberships, range))
+        .transpose()?;
     let mut users = match params.get("user_id") {
+        Some(id) if visible.as_ref().is_some_and(|v| !v.contains(id)) => {
+            return Err(ApiError::Forbidden(format!(
+                "an agent sees only themself and their teams' members, not '{id}'"
+            )));
+        }
         Some(id) => vec![store.user(id).await?.ok_or_else(|| user_not_found(id))?],
         None => store
             .users()
@@ -36,26 +49,16 @@ pub async fn users(
             .filter(|u| u.active)
             .collect(),
     };
-    let team_filter = params.get("team_id");
-    if team_filter.is_some() || !caller.role.sees_everyone() {
-        let memberships = store.memberships(None).await?;
-        if let Some(team_id) = team_filter {
-            let team = store
-                .team(team_id)
-                .await?
-                .ok_or_else(|| team_not_found(team_id))?;
-            let members = members_during(&memberships, range, |m| m.team_key == team.key);
-            users.retain(|u| members.contains(&u.id));
-        }
-        if !caller.role.sees_everyone() {
-            let visible = visible_to_agent(&caller, &memberships, range)?;
-            if let Some(hidden) = params.get("user_id").filter(|id| !visible.contains(*id)) {
-                return Err(ApiError::Forbidden(format!(
-                    "an agent sees only themself and their teams' members, not '{hidden}'"
-                )));
-            }
-            users.retain(|u| visible.contains(&u.id));
-        }
+    if let Some(team_id) = params.get("team_id") {
+        let team = store
+            .team(team_id)
+            .await?
+            .ok_or_else(|| team_not_found(team_id))?;
+        let members = members_during(&memberships, range, |m| m.team_key == team.key);
+        users.retain(|u| members.contains(&u.id));
+    }
+    if let Some(visible) = &visible {
+        users.retain(|u| visible.contains(&u.id));
     }
     let keys: Vec<i64> = users.iter().map(|u| u.key).collect();
     let filter = params.contains_key("user_id")
@@ -75,7 +78,7 @@ pub async fn users(
 pub async fn teams(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Params,
+    QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&params, &["period", "from", "to", "team_id", "metrics"])?;
     let range = report_range(&params, &state.org)?;

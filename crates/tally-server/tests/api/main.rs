@@ -1,5 +1,8 @@
 //! HTTP integration tests: every test body runs on SQLite and on PostgreSQL.
 
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod events;

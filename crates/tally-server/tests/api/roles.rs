@@ -183,6 +183,29 @@ async fn an_agent_sees_only_their_teams_rows(app: &TestApp) {
     );
     let other = app.get_as(&agent, "/api/v1/reports/users?user_id=u3").await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    let ghost = app
+        .get_as(&agent, "/api/v1/reports/users?user_id=ghost")
+        .await;
+    assert_eq!(
+        ghost.status(),
+        StatusCode::FORBIDDEN,
+        "no 404: user ids are not revealed"
+    );
+    let teams: Value = app
+        .get_as(&agent, "/api/v1/teams")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(teams, json!([{"id": "t1", "name": "t1"}]));
+    assert_eq!(
+        app.get_as(&agent, "/api/v1/teams/t2").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let members = app.get_as(&agent, "/api/v1/teams/t2/members").await;
+    assert_eq!(members.status(), StatusCode::FORBIDDEN);
+    let own = app.get_as(&agent, "/api/v1/teams/t1/members").await;
+    assert_eq!(own.status(), StatusCode::OK);
     let unbound = app.token(Role::Agent, None).await;
     assert_eq!(
         app.get_as(&unbound, "/api/v1/reports/users").await.status(),

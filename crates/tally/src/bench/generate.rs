@@ -109,10 +109,10 @@ impl Floor {
             "direction": if outbound { "outbound" } else { "inbound" },
             "answered": answered, "talk_seconds": talk,
         });
-        if self.rng.random_bool(0.85) {
-            if let Some(customer) = self.customer_of(user) {
-                fields["customer_id"] = json!(customer);
-            }
+        if self.rng.random_bool(0.85)
+            && let Some(customer) = self.customer_of(user)
+        {
+            fields["customer_id"] = json!(customer);
         }
         self.base(user, at, "call", fields)
     }

@@ -17,7 +17,14 @@ impl Server {
     /// Creates an owner token, starts the server on a free port, waits until it listens.
     pub async fn start(settings: &Settings) -> anyhow::Result<Server> {
         let exe = std::env::current_exe()?;
+        let store = tally_store::Store::open(&settings.database_url).await?;
+        let users = store.count_users().await?;
+        store.close().await;
+        if users > 0 {
+            bail!("tally bench needs an empty database: point TALLY_DATABASE_URL at a new one");
+        }
         let output = Command::new(&exe)
+            .env("TALLY_DATABASE_URL", &settings.database_url)
             .args(settings_args(settings))
             .args(["token", "create", "--role", "owner", "--name", "bench"])
             .output()
@@ -35,6 +42,7 @@ impl Server {
             .context("no token printed")?
             .to_owned();
         let mut child = Command::new(&exe)
+            .env("TALLY_DATABASE_URL", &settings.database_url)
             .args(settings_args(settings))
             .args(["--listen", "127.0.0.1:0", "serve"])
             .stdout(Stdio::piped())
@@ -69,9 +77,10 @@ impl Server {
     }
 }
 
+/// The settings as flags; the database URL, which may hold a password, goes by the
+/// environment instead, out of other users' sight in `ps`.
 fn settings_args(settings: &Settings) -> Vec<String> {
     vec![
-        format!("--database-url={}", settings.database_url),
         format!("--timezone={}", settings.timezone),
         format!("--week-start={}", settings.week_start),
         format!("--currency={}", settings.currency),
