@@ -32,11 +32,6 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
-    /// Everyone but agents may send events and read every report row.
-    pub fn sees_everyone(self) -> bool {
-        self != Role::Agent
-    }
-
     /// Whether this role may give `other` to a new user or token: only an owner makes
     /// owners, and nobody hands out more power than they have.
     pub fn may_grant(self, other: Role) -> bool {

@@ -21,6 +21,16 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The user whose view this caller is limited to: an agent token bound to a user
+    /// sees only themself and their teams. Every other token reads every row; an agent
+    /// token bound to nobody is a read-only viewer (a wallboard on the call floor).
+    pub fn limited_to(&self) -> Option<&str> {
+        match self.role {
+            Role::Agent => self.user_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Refuses unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role], what: &str) -> Result<(), ApiError> {
         if roles.contains(&self.role) {

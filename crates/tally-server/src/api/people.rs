@@ -53,7 +53,7 @@ pub async fn list_users(
     let users = state.store.users().await?;
     let visible = users
         .iter()
-        .filter(|u| caller.role.sees_everyone() || caller.user_id.as_ref() == Some(&u.id));
+        .filter(|u| caller.limited_to().is_none_or(|own| own == u.id));
     Ok(Json(Value::Array(visible.map(user_json).collect())))
 }
 
@@ -63,7 +63,7 @@ pub async fn get_user(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    if !caller.role.sees_everyone() && caller.user_id.as_ref() != Some(&id) {
+    if caller.limited_to().is_some_and(|own| own != id) {
         return Err(ApiError::Forbidden(
             "an agent may only see their own user".into(),
         ));
@@ -99,9 +99,8 @@ pub async fn list_teams(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     let mut teams = state.store.teams().await?;
-    if !caller.role.sees_everyone() {
+    if let Some(own) = caller.limited_to() {
         let memberships = state.store.memberships(None).await?;
-        let own = caller.user_id.as_deref().unwrap_or_default();
         teams.retain(|t| {
             memberships
                 .iter()
@@ -168,8 +167,7 @@ async fn team_and_members(
         Some(team) => state.store.memberships(Some(team.key)).await?,
         None => Vec::new(),
     };
-    if !caller.role.sees_everyone() {
-        let own = caller.user_id.as_deref().unwrap_or_default();
+    if let Some(own) = caller.limited_to() {
         if !members.iter().any(|m| m.user_id == own) {
             return Err(ApiError::Forbidden(
                 "an agent may only see their own teams".into(),

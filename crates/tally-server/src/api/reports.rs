@@ -25,16 +25,14 @@ pub async fn users(
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
     let store = &state.store;
-    let agent = !caller.role.sees_everyone();
-    let memberships = match params.contains_key("team_id") || agent {
+    let agent = caller.limited_to();
+    let memberships = match params.contains_key("team_id") || agent.is_some() {
         true => store.memberships(None).await?,
         false => Vec::new(),
     };
     // An agent's view is decided before anything is looked up, so that it cannot learn
     // which user ids exist from 404s.
-    let visible = agent
-        .then(|| visible_to_agent(&caller, &memberships, range))
-        .transpose()?;
+    let visible = agent.map(|own| visible_to_agent(own, &memberships, range));
     let mut users = match params.get("user_id") {
         Some(id) if visible.as_ref().is_some_and(|v| !v.contains(id)) => {
             return Err(ApiError::Forbidden(format!(
@@ -61,9 +59,8 @@ pub async fn users(
         users.retain(|u| visible.contains(&u.id));
     }
     let keys: Vec<i64> = users.iter().map(|u| u.key).collect();
-    let filter = params.contains_key("user_id")
-        || params.contains_key("team_id")
-        || !caller.role.sees_everyone();
+    let filter =
+        params.contains_key("user_id") || params.contains_key("team_id") || agent.is_some();
     let values = store
         .user_values(range, filter.then_some(keys.as_slice()))
         .await?;
@@ -90,8 +87,7 @@ pub async fn teams(
             return Err(team_not_found(id));
         }
     }
-    if !caller.role.sees_everyone() {
-        let own = caller.user_id.as_deref().ok_or_else(unbound_agent)?;
+    if let Some(own) = caller.limited_to() {
         let memberships = state.store.memberships(None).await?;
         let mine: BTreeSet<i64> = memberships
             .iter()
@@ -185,11 +181,10 @@ fn members_during(
 
 /// An agent sees themself and the members of their teams (their team's leaderboard).
 fn visible_to_agent(
-    caller: &Caller,
+    own: &str,
     memberships: &[MembershipRecord],
     range: DayRange,
-) -> Result<BTreeSet<String>, ApiError> {
-    let own = caller.user_id.as_deref().ok_or_else(unbound_agent)?;
+) -> BTreeSet<String> {
     let teams: BTreeSet<i64> = memberships
         .iter()
         .filter(|m| m.user_id == own && during(m, range))
@@ -197,11 +192,7 @@ fn visible_to_agent(
         .collect();
     let mut visible = members_during(memberships, range, |m| teams.contains(&m.team_key));
     visible.insert(own.to_owned());
-    Ok(visible)
-}
-
-fn unbound_agent() -> ApiError {
-    ApiError::Forbidden("an agent token must belong to a user to read reports".into())
+    visible
 }
 
 fn user_not_found(id: &str) -> ApiError {

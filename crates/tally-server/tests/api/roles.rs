@@ -206,9 +206,20 @@ async fn an_agent_sees_only_their_teams_rows(app: &TestApp) {
     assert_eq!(members.status(), StatusCode::FORBIDDEN);
     let own = app.get_as(&agent, "/api/v1/teams/t1/members").await;
     assert_eq!(own.status(), StatusCode::OK);
-    let unbound = app.token(Role::Agent, None).await;
-    assert_eq!(
-        app.get_as(&unbound, "/api/v1/reports/users").await.status(),
-        StatusCode::FORBIDDEN
-    );
+    // An agent token bound to nobody is a read-only viewer (a wallboard): every row.
+    let wallboard = app.token(Role::Agent, None).await;
+    let all: Value = app
+        .get_as(
+            &wallboard,
+            "/api/v1/reports/users?from=2026-11-01&to=2026-11-30",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["rows"].as_array().unwrap().len(), 3);
+    let write = app
+        .post_as(&wallboard, "/api/v1/teams", &json!({"name": "X"}))
+        .await;
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
 }
