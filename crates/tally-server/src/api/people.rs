@@ -167,12 +167,12 @@ async fn team_and_members(
         Some(team) => state.store.memberships(Some(team.key)).await?,
         None => Vec::new(),
     };
-    if let Some(own) = caller.limited_to() {
-        if !members.iter().any(|m| m.user_id == own) {
-            return Err(ApiError::Forbidden(
-                "an agent may only see their own teams".into(),
-            ));
-        }
+    if let Some(own) = caller.limited_to()
+        && !members.iter().any(|m| m.user_id == own)
+    {
+        return Err(ApiError::Forbidden(
+            "an agent may only see their own teams".into(),
+        ));
     }
     let team = team.ok_or_else(|| not_found("team", id))?;
     Ok((team, members))
