@@ -120,6 +120,27 @@ impl Store {
         user_of(&row)
     }
 
+    /// Saves a changed user (name, email, role, extension, active), found by id; a taken
+    /// email is a conflict.
+    pub async fn save_user(&self, user: &User) -> Result<User, StoreError> {
+        let sql = format!(
+            "update users set name = $1, email = $2, role = $3, extension = $4, active = $5 \
+             where id = $6 returning {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.role.as_str())
+            .bind(&user.extension)
+            .bind(i64::from(user.active))
+            .bind(&user.id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| StoreError::conflict_on_unique(e, "another user already has this email"))?
+            .ok_or_else(|| StoreError::NotFound(format!("user '{}' does not exist", user.id)))?;
+        user_of(&row)
+    }
+
     /// Every user, ordered by id.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("select {USER_COLUMNS} from users");

@@ -23,7 +23,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/users",
             post(people::create_user).get(people::list_users),
         )
-        .route("/api/v1/users/{id}", get(people::get_user))
+        .route(
+            "/api/v1/users/{id}",
+            get(people::get_user).patch(people::update_user),
+        )
         .route(
             "/api/v1/teams",
             post(people::create_team).get(people::list_teams),

@@ -45,6 +45,52 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user_json(&user))))
 }
 
+/// `PATCH /api/v1/users/{id}` `{"name?", "email?", "role?", "extension?", "active?"}`:
+/// owners and admins; only an owner changes an owner or makes one. `null` clears the
+/// email or extension; `"active": false` takes the user out of the users report.
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&MANAGERS, "change users")?;
+    let mut user = state
+        .store
+        .user(&id)
+        .await?
+        .ok_or_else(|| not_found("user", &id))?;
+    let previous_role = user.role;
+    if let Some(role) = body.optional_text("role", 20)? {
+        user.role = role
+            .parse()
+            .map_err(|e: tally_core::role::UnknownRole| ApiError::invalid("role", e.to_string()))?;
+    }
+    if [previous_role, user.role]
+        .iter()
+        .any(|role| !caller.role.may_grant(*role))
+    {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role may not change an owner",
+            caller.role
+        )));
+    }
+    if let Some(name) = body.optional_text("name", 200)? {
+        user.name = name;
+    }
+    if body.0.contains_key("email") {
+        user.email = email(&body)?;
+    }
+    if let Some(extension) = body.nullable_text("extension", 20)? {
+        user.extension = extension;
+        extension_valid(user.extension.as_deref())?;
+    }
+    if let Some(active) = body.optional_bool("active")? {
+        user.active = active;
+    }
+    Ok(Json(user_json(&state.store.save_user(&user).await?)))
+}
+
 /// `GET /api/v1/users`: everyone for managers and supervisors; an agent sees themself.
 pub async fn list_users(
     State(state): State<AppState>,
@@ -196,6 +242,11 @@ fn email(body: &JsonObject) -> Result<Option<String>, ApiError> {
 
 fn extension(body: &JsonObject) -> Result<Option<String>, ApiError> {
     let extension = body.optional_text("extension", 20)?;
+    extension_valid(extension.as_deref())?;
+    Ok(extension)
+}
+
+fn extension_valid(extension: Option<&str>) -> Result<(), ApiError> {
     if extension
         .as_ref()
         .is_some_and(|e| !e.chars().all(|c| c.is_ascii_digit() || "*#+".contains(c)))
@@ -205,7 +256,7 @@ fn extension(body: &JsonObject) -> Result<Option<String>, ApiError> {
             "must be digits (and * # +), such as 101",
         ));
     }
-    Ok(extension)
+    Ok(())
 }
 
 /// A new random id such as `u-3f9a1c2b7d4e`.

@@ -66,6 +66,29 @@ impl JsonObject {
         }
     }
 
+    /// A field that may be absent (`None`: leave as is), `null` (`Some(None)`: clear it)
+    /// or a non-blank string of at most `max` characters.
+    pub fn nullable_text(
+        &self,
+        field: &str,
+        max: usize,
+    ) -> Result<Option<Option<String>>, ApiError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(_) => self.optional_text(field, max).map(Some),
+        }
+    }
+
+    /// An optional `true` / `false`.
+    pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::invalid(field, "must be true or false")),
+        }
+    }
+
     /// An optional local date `YYYY-MM-DD`.
     pub fn optional_day(&self, field: &str) -> Result<Option<Day>, ApiError> {
         self.optional_text(field, 10)?

@@ -4,9 +4,11 @@ use crate::both;
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tally_core::Role;
 
 both!(
     users_are_created_listed_and_validated,
+    users_are_changed_and_deactivated,
     teams_and_dated_memberships
 );
 
@@ -171,4 +173,96 @@ async fn teams_and_dated_memberships(app: &TestApp) {
             .len(),
         2
     );
+}
+
+async fn users_are_changed_and_deactivated(app: &TestApp) {
+    app.user("u1", "Lan").await;
+    app.user("u2", "Minh").await;
+    let patch = |token: &str, id: &str, body: Value| {
+        let url = format!("{}/api/v1/users/{id}", app.base);
+        app.client
+            .patch(url)
+            .bearer_auth(token.to_owned())
+            .json(&body)
+            .send()
+    };
+    let changed: Value = patch(
+        &app.owner,
+        "u1",
+        json!({"name": "Nguyễn Thị Lan", "extension": "101", "active": false}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (changed["name"].as_str(), changed["active"].as_bool()),
+        (Some("Nguyễn Thị Lan"), Some(false))
+    );
+    assert_eq!(changed["extension"], "101");
+    let cleared: Value = patch(&app.owner, "u1", json!({"extension": null}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cleared["extension"], Value::Null);
+    // An inactive user leaves the users report, unless asked for by id.
+    let report = app
+        .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-01")
+        .await;
+    let ids: Vec<&str> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["u2"]);
+    let one = app
+        .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-01&user_id=u1")
+        .await;
+    assert_eq!(one["rows"][0]["user_id"], "u1");
+    // Who may change what.
+    let admin = app.token(Role::Admin, None).await;
+    assert_eq!(
+        patch(&admin, "u2", json!({"role": "owner"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        patch(&admin, "u2", json!({"role": "supervisor"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let agent = app.token(Role::Agent, Some("u2")).await;
+    assert_eq!(
+        patch(&agent, "u2", json!({"name": "Me"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        patch(&app.owner, "ghost", json!({"name": "X"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let invalid = patch(&app.owner, "u2", json!({"active": "no"}))
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    patch(&app.owner, "u1", json!({"email": "lan@example.vn"}))
+        .await
+        .unwrap();
+    let taken = patch(&app.owner, "u2", json!({"email": "lan@example.vn"}))
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
 }
