@@ -19,6 +19,12 @@ use tokio::sync::RwLockReadGuard;
 /// The two distinct-count metrics, whose marks the model keeps per entity.
 const DISTINCT: [Metric; 2] = [Metric::CustomersInteracted, Metric::OpportunitiesInteracted];
 
+/// One (user, metric) and its sorted marks.
+type MarkList<'a> = (&'a (i64, Metric), &'a Vec<(Day, u32)>);
+
+/// From this many mark lists on, counting is split over the cores.
+const PARALLEL_FROM: usize = 256;
+
 /// Rollups and marks as of `version`.
 #[derive(Default)]
 pub(crate) struct ReadModel {
@@ -100,30 +106,51 @@ impl ReadModel {
     ) -> HashMap<i64, Values> {
         let mut values = HashMap::new();
         self.sums_into(range, users, &mut values);
-        let mut distinct = Distinct::new(self.entities.len());
-        let mut count = |user: i64, metric: Metric, marks: &[(Day, u32)]| {
-            let n = distinct.count(within(marks, range));
+        let lists: Vec<MarkList<'_>> = match users {
+            None => self.marks.iter().collect(),
+            Some(users) => users
+                .iter()
+                .flat_map(|u| DISTINCT.map(|m| (*u, m)))
+                .filter_map(|key| self.marks.get_key_value(&key))
+                .collect(),
+        };
+        for ((user, metric), n) in self.count_lists(&lists, range) {
             if n > 0 {
                 values
                     .entry(user)
                     .or_insert_with(Values::default)
                     .set(metric, n);
             }
-        };
-        match users {
-            None => self
-                .marks
-                .iter()
-                .for_each(|((user, metric), m)| count(*user, *metric, m)),
-            Some(users) => {
-                for (user, metric) in users.iter().flat_map(|u| DISTINCT.map(|m| (*u, m))) {
-                    if let Some(marks) = self.marks.get(&(user, metric)) {
-                        count(user, metric, marks);
-                    }
-                }
-            }
         }
         values
+    }
+
+    /// Distinct entities of each (user, metric) mark list within the range. Big reports
+    /// split the lists over the machine's cores: this is most of a report's work.
+    fn count_lists(&self, lists: &[MarkList<'_>], range: DayRange) -> Vec<((i64, Metric), i64)> {
+        let count = |chunk: &[MarkList<'_>]| {
+            let mut distinct = self.counter();
+            let counted = chunk
+                .iter()
+                .map(|(key, marks)| (**key, distinct.count(within(marks, range))));
+            counted.collect::<Vec<_>>()
+        };
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        if cores == 1 || lists.len() < PARALLEL_FROM {
+            return count(lists);
+        }
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = lists
+                .chunks(lists.len().div_ceil(cores))
+                .map(|c| scope.spawn(move || count(c)))
+                .collect();
+            let joined = parts
+                .into_iter()
+                .map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            joined.flatten().collect()
+        })
     }
 
     /// Adds the summed metrics of users over a range into `values`.
@@ -348,4 +375,47 @@ async fn load_marks(
         model.add_mark(crate::people::day_of(day), user, metric, entity);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn distinct_counts_split_over_cores_equal_a_plain_count() {
+        let mut model = ReadModel {
+            loaded: true,
+            ..ReadModel::default()
+        };
+        let mut expected: HashMap<i64, HashSet<String>> = HashMap::new();
+        let range = DayRange {
+            from: Day::from_number(10),
+            to: Day::from_number(20),
+        };
+        for user in 0..400_i64 {
+            for n in 0..30_i32 {
+                let day = Day::from_number(n);
+                let entity = format!("c{}", (user * 7 + i64::from(n) * 3) % 50);
+                model.add_mark(day, user, Metric::CustomersInteracted, entity.clone());
+                if range.contains(day) {
+                    expected.entry(user).or_default().insert(entity);
+                }
+            }
+        }
+        assert!(
+            model.marks.len() >= PARALLEL_FROM,
+            "the test must take the parallel path"
+        );
+        let values = model.user_values(range, None);
+        for (user, entities) in &expected {
+            let counted = values[user].get(Metric::CustomersInteracted);
+            assert_eq!(
+                counted,
+                i64::try_from(entities.len()).unwrap(),
+                "user {user}"
+            );
+        }
+        assert_eq!(values.len(), expected.len());
+    }
 }

@@ -5,19 +5,21 @@ use super::query::{QueryParams, only_known, report_range};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use axum::Json;
 use axum::extract::State;
-use serde_json::{Map, Value, json};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::ser::SerializeMap;
 use std::collections::{BTreeSet, HashMap};
 use tally_core::{DayRange, Membership, Metric, Values};
-use tally_store::{MembershipRecord, Team, User};
+use tally_store::{MembershipRecord, Team};
 
 /// The users report: every active user (or those filtered by `user_id` / `team_id`).
 pub async fn users(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(params): QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     only_known(
         &params,
         &["period", "from", "to", "user_id", "team_id", "metrics"],
@@ -66,9 +68,14 @@ pub async fn users(
         .await?;
     let rows = users
         .iter()
-        .map(|u| user_row(u, values.get(&u.key), &metrics, &state))
+        .map(|u| Row {
+            user_id: Some(&u.id),
+            team_id: None,
+            name: &u.name,
+            values: MetricValues::new(values.get(&u.key), &metrics, &state),
+        })
         .collect();
-    Ok(Json(report(range, rows, &state)))
+    json_response(&report(range, rows, &state))
 }
 
 /// The teams report: every team (or `team_id`), counting members on membership days.
@@ -76,7 +83,7 @@ pub async fn teams(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(params): QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     only_known(&params, &["period", "from", "to", "team_id", "metrics"])?;
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
@@ -99,27 +106,52 @@ pub async fn teams(
     let rows = state.store.team_values(range, &teams).await?;
     let rows = rows
         .iter()
-        .map(|row| {
-            let mut out = json!({"team_id": row.team.id, "name": row.team.name});
-            out["values"] = values_json(Some(&row.values), &metrics, &state);
-            out
+        .map(|row| Row {
+            user_id: None,
+            team_id: Some(&row.team.id),
+            name: &row.team.name,
+            values: MetricValues::new(Some(&row.values), &metrics, &state),
         })
         .collect();
-    Ok(Json(report(range, rows, &state)))
+    json_response(&report(range, rows, &state))
 }
 
-fn report(range: DayRange, rows: Vec<Value>, state: &AppState) -> Value {
-    json!({
-        "from": range.from.to_string(),
-        "to": range.to.to_string(),
-        "timezone": state.org.calendar.time_zone_name(),
-        "currency": state.org.currency.code,
-        "rows": rows,
-    })
+/// A report, serialized straight from these structs (no intermediate JSON tree: a
+/// report of 1,000 users × 18 metrics is 18,000 values).
+#[derive(Serialize)]
+struct Report<'a> {
+    from: String,
+    to: String,
+    timezone: &'a str,
+    currency: &'a str,
+    rows: Vec<Row<'a>>,
 }
 
-fn user_row(user: &User, values: Option<&Values>, metrics: &[Metric], state: &AppState) -> Value {
-    json!({"user_id": user.id, "name": user.name, "values": values_json(values, metrics, state)})
+/// One row: a user (`user_id`) or a team (`team_id`), its name and its values.
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_id: Option<&'a str>,
+    name: &'a str,
+    values: MetricValues<'a>,
+}
+
+/// Serializes a report that borrows from the request's own data.
+fn json_response(report: &Report<'_>) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+fn report<'a>(range: DayRange, rows: Vec<Row<'a>>, state: &'a AppState) -> Report<'a> {
+    Report {
+        from: range.from.to_string(),
+        to: range.to.to_string(),
+        timezone: state.org.calendar.time_zone_name(),
+        currency: &state.org.currency.code,
+        rows,
+    }
 }
 
 /// The requested metrics: every metric of `metrics=a,b`, else all 18.
@@ -141,19 +173,39 @@ fn requested_metrics(params: &HashMap<String, String>) -> Result<Vec<Metric>, Ap
     Ok(metrics)
 }
 
-/// Integers, except money: a decimal string in the organization's currency.
-fn values_json(values: Option<&Values>, metrics: &[Metric], state: &AppState) -> Value {
-    let values = values.copied().unwrap_or_default();
-    let mut out = Map::new();
-    for metric in metrics {
-        let value = values.get(*metric);
-        let value = match metric {
-            Metric::Revenue => json!(state.org.currency.from_minor(value).to_string()),
-            _ => json!(value),
-        };
-        out.insert(metric.key().to_owned(), value);
+/// The requested metrics of a row, every one present (zero included): integers,
+/// except money, a decimal string in the organization's currency.
+struct MetricValues<'a> {
+    values: Values,
+    metrics: &'a [Metric],
+    currency: &'a tally_core::Currency,
+}
+
+impl<'a> MetricValues<'a> {
+    fn new(values: Option<&Values>, metrics: &'a [Metric], state: &'a AppState) -> Self {
+        let values = values.copied().unwrap_or_default();
+        MetricValues {
+            values,
+            metrics,
+            currency: &state.org.currency,
+        }
     }
-    Value::Object(out)
+}
+
+impl Serialize for MetricValues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.metrics.len()))?;
+        for metric in self.metrics {
+            let value = self.values.get(*metric);
+            match metric {
+                Metric::Revenue => {
+                    map.serialize_entry(metric.key(), &self.currency.from_minor(value).to_string())?
+                }
+                _ => map.serialize_entry(metric.key(), &value)?,
+            }
+        }
+        map.end()
+    }
 }
 
 fn during(m: &MembershipRecord, range: DayRange) -> bool {
