@@ -39,7 +39,9 @@ pub struct IngestOutcome {
 #[derive(Default)]
 struct Plan {
     outcome: IngestOutcome,
-    events: Vec<Event>,
+    /// Accepted events with their canonical JSON, computed once for both the duplicate
+    /// check and the log.
+    events: Vec<(Event, String)>,
     sums: HashMap<(Day, String), [i64; SUMMED]>,
     marks: BTreeSet<(Day, String, Metric, String)>,
 }
@@ -149,9 +151,9 @@ fn plan(
         match apply(org, state, &event) {
             Ok(contributions) => {
                 contributions.iter().for_each(|c| plan.add(c));
-                seen.insert(event.id.clone(), body);
+                seen.insert(event.id.clone(), body.clone());
                 plan.outcome.accepted += 1;
-                plan.events.push(event);
+                plan.events.push((event, body));
             }
             Err(r) => plan.reject(index, &event, r.code, &r.error.field, r.error.message),
         }
@@ -376,7 +378,7 @@ where
 
 async fn write_events(
     w: &mut WriteTx<'_>,
-    events: &[Event],
+    events: &[(Event, String)],
     org: &Organization,
 ) -> Result<(), StoreError> {
     const WIDTH: usize = 7;
@@ -387,7 +389,7 @@ async fn write_events(
             value_rows(w.backend, chunk.len(), WIDTH)
         );
         let mut query = sqlx::query(&sql);
-        for e in chunk {
+        for (e, body) in chunk {
             let micros = e.at.as_microsecond();
             query = query
                 .bind(e.id.clone())
@@ -395,7 +397,7 @@ async fn write_events(
                 .bind(e.user_id.clone())
                 .bind(micros)
                 .bind(i64::from(org.calendar.day_of(e.at).number()))
-                .bind(e.canonical_json())
+                .bind(body.clone())
                 .bind(received_at);
         }
         query.execute(&mut *w.tx).await?;

@@ -120,16 +120,25 @@ impl Store {
 
     /// Records a fact about the data.
     pub async fn set_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "insert into meta (name, value) values ($1, $2) \
-             on conflict (name) do update set value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        upsert_meta(&self.pool, name, value).await
     }
+}
+
+/// Records a fact about the data, on the pool or inside a transaction.
+pub(crate) async fn upsert_meta<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into meta (name, value) values ($1, $2) \
+         on conflict (name) do update set value = excluded.value",
+    )
+    .bind(name)
+    .bind(value)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// A write transaction holding the in-process write lock.

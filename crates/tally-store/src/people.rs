@@ -160,7 +160,7 @@ impl Store {
         row.as_ref().map(user_of).transpose()
     }
 
-    /// Whether any user has a role that manages people (an owner or admin).
+    /// How many users exist (none on a fresh install).
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("select count(*) from users")
             .fetch_one(&self.pool)

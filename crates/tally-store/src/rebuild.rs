@@ -100,14 +100,7 @@ impl Store {
             ("currency", &org.currency.code),
         ];
         for (name, value) in settings {
-            sqlx::query(
-                "insert into meta (name, value) values ($1, $2) \
-                 on conflict (name) do update set value = excluded.value",
-            )
-            .bind(name)
-            .bind(value)
-            .execute(&mut *w.tx)
-            .await?;
+            crate::upsert_meta(&mut *w.tx, name, value).await?;
         }
         w.tx.commit().await?;
         Ok(report)

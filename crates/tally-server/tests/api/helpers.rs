@@ -79,6 +79,14 @@ pub async fn token(store: &Store, role: Role, user: Option<&str>) -> String {
     secret
 }
 
+/// The `user_id` of each row of a users report, in order.
+pub fn row_ids(report: &Value) -> Vec<&str> {
+    let rows = report["rows"].as_array().expect("rows");
+    rows.iter()
+        .map(|r| r["user_id"].as_str().expect("user_id"))
+        .collect()
+}
+
 impl TestApp {
     pub async fn token(&self, role: Role, user: Option<&str>) -> String {
         token(&self.store, role, user).await

@@ -1,7 +1,7 @@
 //! Users, teams and memberships.
 
 use crate::both;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, row_ids};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tally_core::Role;
@@ -212,12 +212,7 @@ async fn users_are_changed_and_deactivated(app: &TestApp) {
     let report = app
         .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-01")
         .await;
-    let ids: Vec<&str> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["user_id"].as_str().unwrap())
-        .collect();
+    let ids = row_ids(&report);
     assert_eq!(ids, ["u2"]);
     let one = app
         .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-01&user_id=u1")

@@ -1,7 +1,7 @@
 //! `GET /api/v1/reports/*` and `/metrics`: exact values, teams, ranges and parameters.
 
 use crate::both;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, row_ids};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -184,12 +184,7 @@ async fn team_values_count_member_days_and_distinct_customers_once(app: &TestApp
     let report = app
         .get_ok("/api/v1/reports/users?from=2026-11-05&to=2026-11-05&team_id=t1")
         .await;
-    let ids: Vec<&str> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["user_id"].as_str().unwrap())
-        .collect();
+    let ids = row_ids(&report);
     assert_eq!(ids, ["u1"]);
 }
 
@@ -224,12 +219,7 @@ async fn metrics_filter_and_row_order(app: &TestApp) {
     let report = app
         .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-01&metrics=revenue,calls")
         .await;
-    let ids: Vec<&str> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["user_id"].as_str().unwrap())
-        .collect();
+    let ids = row_ids(&report);
     assert_eq!(ids, ["C", "a", "b"]);
     assert_eq!(
         report["rows"][1]["values"],

@@ -1,7 +1,7 @@
 //! Who may do what: tokens, roles, and what an agent sees.
 
 use crate::both;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, row_ids};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tally_core::Role;
@@ -155,12 +155,7 @@ async fn an_agent_sees_only_their_teams_rows(app: &TestApp) {
         .json()
         .await
         .unwrap();
-    let ids: Vec<&str> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["user_id"].as_str().unwrap())
-        .collect();
+    let ids = row_ids(&report);
     assert_eq!(
         ids,
         ["u1", "u2"],
