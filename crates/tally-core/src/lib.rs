@@ -8,20 +8,26 @@
 
 pub mod apply;
 pub mod calendar;
+pub mod dayset;
 pub mod event;
+pub mod goal;
 pub mod metric;
 pub mod money;
 #[cfg(feature = "oracle")]
 pub mod oracle;
+pub mod progress;
 pub mod role;
 pub mod rollup;
 pub mod state;
 
 pub use apply::{Contribution, Organization, Rejection, apply};
 pub use calendar::{Calendar, Day, DayRange, Period};
+pub use dayset::DaySet;
 pub use event::{Event, EventKind, FieldError};
+pub use goal::{Assignee, Criterion, GoalSpec, PeriodKind, TeamMode};
 pub use metric::Metric;
 pub use money::Currency;
+pub use progress::{Grade, Pace, PaceStatus, Scoring};
 pub use role::Role;
 pub use rollup::{Membership, Rollups, Values};
 pub use state::State;
