@@ -8,6 +8,7 @@
 //! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
 
 mod error;
+mod goals;
 mod ingest;
 mod people;
 mod readmodel;
@@ -18,6 +19,7 @@ mod sql;
 pub mod testing;
 
 pub use error::StoreError;
+pub use goals::{GoalRecord, GoalResult, GoalRevision};
 pub use ingest::{IngestOutcome, RejectedEvent};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;

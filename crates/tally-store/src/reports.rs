@@ -3,6 +3,7 @@
 //! users × days, not the number of events.
 
 use crate::people::Team;
+use crate::readmodel::{Distinct, ReadModel};
 use crate::{Store, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tally_core::{Day, DayRange, Membership, Values};
@@ -37,40 +38,39 @@ impl Store {
     ) -> Result<Vec<TeamRow>, StoreError> {
         let spans = self.member_spans(range, teams).await?;
         let model = self.read_model().await?;
-        let mut rows = Vec::with_capacity(teams.len());
         let mut distinct = model.counter();
-        for team in teams {
-            let mut values = Values::default();
-            if let Some(team_spans) = spans.get(&team.key) {
-                let mut by_user = HashMap::new();
-                for ((from, to), users) in team_spans {
-                    model.sums_into(
-                        DayRange {
-                            from: *from,
-                            to: *to,
-                        },
-                        Some(users),
-                        &mut by_user,
-                    );
-                }
-                for user_values in by_user.values() {
-                    for (metric, value) in tally_core::Metric::ALL
-                        .iter()
-                        .map(|m| (*m, user_values.get(*m)))
-                    {
-                        values.add(metric, value);
-                    }
-                }
-                for (metric, count) in model.distinct_union(team_spans, &mut distinct) {
-                    values.set(metric, count);
-                }
-            }
-            rows.push(TeamRow {
+        let empty = BTreeMap::new();
+        Ok(teams
+            .iter()
+            .map(|team| TeamRow {
                 team: team.clone(),
-                values,
-            });
-        }
-        Ok(rows)
+                values: spans_values(
+                    &model,
+                    spans.get(&team.key).unwrap_or(&empty),
+                    &mut distinct,
+                ),
+            })
+            .collect())
+    }
+
+    /// The values of groups of (user key, days): each group's sums add up, and its
+    /// distinct metrics count an entity once over the whole group (as for a team).
+    pub async fn group_values(
+        &self,
+        groups: &[Vec<(i64, DayRange)>],
+    ) -> Result<Vec<Values>, StoreError> {
+        let model = self.read_model().await?;
+        let mut distinct = model.counter();
+        Ok(groups
+            .iter()
+            .map(|group| {
+                let mut spans: BTreeMap<(Day, Day), Vec<i64>> = BTreeMap::new();
+                for (user, days) in group {
+                    spans.entry((days.from, days.to)).or_default().push(*user);
+                }
+                spans_values(&model, &spans, &mut distinct)
+            })
+            .collect())
     }
 
     async fn member_spans(&self, range: DayRange, teams: &[Team]) -> Result<Spans, StoreError> {
@@ -96,4 +96,33 @@ impl Store {
         }
         Ok(spans)
     }
+}
+
+/// The values over spans of days, each with its users.
+fn spans_values(
+    model: &ReadModel,
+    spans: &BTreeMap<(Day, Day), Vec<i64>>,
+    distinct: &mut Distinct,
+) -> Values {
+    let mut by_user = HashMap::new();
+    for ((from, to), users) in spans {
+        model.sums_into(
+            DayRange {
+                from: *from,
+                to: *to,
+            },
+            Some(users),
+            &mut by_user,
+        );
+    }
+    let mut values = Values::default();
+    for user_values in by_user.values() {
+        for metric in tally_core::Metric::ALL {
+            values.add(metric, user_values.get(metric));
+        }
+    }
+    for (metric, count) in model.distinct_union(spans, distinct) {
+        values.set(metric, count);
+    }
+    values
 }

@@ -1,0 +1,402 @@
+//! Goals as stored: the current definition, every revision with who made it, frozen
+//! results of closed periods, and the teams each supervisor supervises.
+//!
+//! The store keeps a goal's definition as JSON text; what it means (criteria, targets,
+//! assignees) is `tally_core::GoalSpec`, parsed by the caller.
+
+use crate::people::day_of;
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tally_core::{Day, DayRange};
+
+/// A goal as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoalRecord {
+    pub key: i64,
+    pub id: String,
+    pub name: String,
+    /// The definition's JSON (see `tally_core::GoalSpec::to_json`).
+    pub definition: String,
+    pub revision: i64,
+    /// When it was archived, in microseconds since the epoch.
+    pub archived_at: Option<i64>,
+    /// Every period that ended on or before this day has its results recorded.
+    pub closed_through: Day,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+/// One version of a goal: what it became, by whom, when (microseconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoalRevision {
+    pub revision: i64,
+    pub action: String,
+    pub definition: String,
+    pub actor: String,
+    pub at: i64,
+}
+
+/// The frozen result of one criterion of a goal, for one closed period and assignee.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoalResult {
+    pub metric: String,
+    pub period: DayRange,
+    /// `user` or `team`.
+    pub subject_kind: String,
+    pub subject_id: String,
+    /// The goal's revision when the period closed.
+    pub revision: i64,
+    /// The pro-rated target, a decimal in the metric's unit.
+    pub target: String,
+    /// The actual in the metric's stored unit (minor units for money).
+    pub actual: i64,
+    pub achieved: bool,
+    pub closed_at: i64,
+}
+
+const GOAL_COLUMNS: &str = "key, id, name, definition, revision, archived_at, closed_through, \
+     created_at, created_by, updated_at, updated_by";
+
+fn goal_of(row: &AnyRow) -> Result<GoalRecord, StoreError> {
+    Ok(GoalRecord {
+        key: row.try_get("key")?,
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        definition: row.try_get("definition")?,
+        revision: row.try_get("revision")?,
+        archived_at: row.try_get("archived_at")?,
+        closed_through: day_of(row.try_get("closed_through")?),
+        created_at: row.try_get("created_at")?,
+        created_by: row.try_get("created_by")?,
+        updated_at: row.try_get("updated_at")?,
+        updated_by: row.try_get("updated_by")?,
+    })
+}
+
+fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+impl Store {
+    /// Creates a goal (revision 1). Nothing before `starts_on` is ever closed.
+    pub async fn create_goal(
+        &self,
+        id: &str,
+        name: &str,
+        definition: &str,
+        starts_on: Day,
+        actor: &str,
+    ) -> Result<GoalRecord, StoreError> {
+        let mut w = self.begin_write().await?;
+        let now = now_micros();
+        let (key,): (i64,) = sqlx::query_as(
+            "insert into goals (id, name, definition, revision, closed_through, created_at, \
+             created_by, updated_at, updated_by) values ($1, $2, $3, 1, $4, $5, $6, $7, $8) \
+             returning key",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(definition)
+        .bind(i64::from(starts_on.plus(-1).number()))
+        .bind(now)
+        .bind(actor)
+        .bind(now)
+        .bind(actor)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, format!("a goal with id '{id}' already exists"))
+        })?;
+        add_revision(&mut w.tx, key, 1, "created", definition, actor, now).await?;
+        w.tx.commit().await?;
+        self.goal(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("goal '{id}' vanished")))
+    }
+
+    /// Replaces a goal's definition (a new revision). Periods before a new, earlier
+    /// `starts_on` become closable; periods already closed stay as they were.
+    pub async fn update_goal(
+        &self,
+        id: &str,
+        name: &str,
+        definition: &str,
+        starts_on: Day,
+        actor: &str,
+    ) -> Result<GoalRecord, StoreError> {
+        let mut w = self.begin_write().await?;
+        let goal = goal_in(&mut w.tx, id).await?;
+        let now = now_micros();
+        let revision = goal.revision + 1;
+        let closed_through = goal.closed_through.min(starts_on.plus(-1));
+        sqlx::query(
+            "update goals set name = $1, definition = $2, revision = $3, closed_through = $4, \
+             updated_at = $5, updated_by = $6 where key = $7",
+        )
+        .bind(name)
+        .bind(definition)
+        .bind(revision)
+        .bind(i64::from(closed_through.number()))
+        .bind(now)
+        .bind(actor)
+        .bind(goal.key)
+        .execute(&mut *w.tx)
+        .await?;
+        add_revision(
+            &mut w.tx, goal.key, revision, "updated", definition, actor, now,
+        )
+        .await?;
+        w.tx.commit().await?;
+        self.existing_goal(id).await
+    }
+
+    /// Archives a goal: it leaves the lists, its history and results stay.
+    pub async fn archive_goal(&self, id: &str, actor: &str) -> Result<GoalRecord, StoreError> {
+        let mut w = self.begin_write().await?;
+        let goal = goal_in(&mut w.tx, id).await?;
+        if goal.archived_at.is_some() {
+            return Ok(goal);
+        }
+        let now = now_micros();
+        let revision = goal.revision + 1;
+        sqlx::query(
+            "update goals set archived_at = $1, revision = $2, updated_at = $3, updated_by = $4 \
+             where key = $5",
+        )
+        .bind(now)
+        .bind(revision)
+        .bind(now)
+        .bind(actor)
+        .bind(goal.key)
+        .execute(&mut *w.tx)
+        .await?;
+        add_revision(
+            &mut w.tx,
+            goal.key,
+            revision,
+            "archived",
+            &goal.definition,
+            actor,
+            now,
+        )
+        .await?;
+        w.tx.commit().await?;
+        self.existing_goal(id).await
+    }
+
+    /// Every goal, archived ones included, ordered by id.
+    pub async fn goals(&self) -> Result<Vec<GoalRecord>, StoreError> {
+        let sql = format!("select {GOAL_COLUMNS} from goals order by id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(goal_of).collect()
+    }
+
+    /// One goal by id.
+    pub async fn goal(&self, id: &str) -> Result<Option<GoalRecord>, StoreError> {
+        let sql = format!("select {GOAL_COLUMNS} from goals where id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(goal_of).transpose()
+    }
+
+    async fn existing_goal(&self, id: &str) -> Result<GoalRecord, StoreError> {
+        self.goal(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("goal '{id}' does not exist")))
+    }
+
+    /// A goal's revisions, oldest first.
+    pub async fn goal_revisions(&self, goal_key: i64) -> Result<Vec<GoalRevision>, StoreError> {
+        let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+            "select revision, action, definition, actor, at from goal_revisions \
+             where goal_key = $1 order by revision",
+        )
+        .bind(goal_key)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(revision, action, definition, actor, at)| GoalRevision {
+                revision,
+                action,
+                definition,
+                actor,
+                at,
+            })
+            .collect())
+    }
+
+    /// Records closed periods' results and moves `closed_through` forward, at once.
+    /// A result already recorded is kept as it was: results are frozen.
+    pub async fn record_results(
+        &self,
+        goal_key: i64,
+        results: &[GoalResult],
+        closed_through: Day,
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        for r in results {
+            sqlx::query(
+                "insert into goal_results (goal_key, metric, period_from, period_to, subject_kind, \
+                 subject_id, revision, target, actual, achieved, closed_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 on conflict (goal_key, metric, period_from, subject_kind, subject_id) do nothing",
+            )
+            .bind(goal_key)
+            .bind(&r.metric)
+            .bind(i64::from(r.period.from.number()))
+            .bind(i64::from(r.period.to.number()))
+            .bind(&r.subject_kind)
+            .bind(&r.subject_id)
+            .bind(r.revision)
+            .bind(&r.target)
+            .bind(r.actual)
+            .bind(i64::from(r.achieved))
+            .bind(r.closed_at)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        sqlx::query("update goals set closed_through = $1 where key = $2 and closed_through < $3")
+            .bind(i64::from(closed_through.number()))
+            .bind(goal_key)
+            .bind(i64::from(closed_through.number()))
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// The frozen results of a goal's periods that lie within `range`.
+    pub async fn goal_results(
+        &self,
+        goal_key: i64,
+        range: DayRange,
+    ) -> Result<Vec<GoalResult>, StoreError> {
+        let rows = sqlx::query(
+            "select metric, period_from, period_to, subject_kind, subject_id, revision, target, \
+             actual, achieved, closed_at from goal_results \
+             where goal_key = $1 and period_from >= $2 and period_to <= $3 \
+             order by period_from, metric, subject_kind, subject_id",
+        )
+        .bind(goal_key)
+        .bind(i64::from(range.from.number()))
+        .bind(i64::from(range.to.number()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(GoalResult {
+                    metric: row.try_get("metric")?,
+                    period: DayRange {
+                        from: day_of(row.try_get("period_from")?),
+                        to: day_of(row.try_get("period_to")?),
+                    },
+                    subject_kind: row.try_get("subject_kind")?,
+                    subject_id: row.try_get("subject_id")?,
+                    revision: row.try_get("revision")?,
+                    target: row.try_get("target")?,
+                    actual: row.try_get("actual")?,
+                    achieved: row.try_get::<i64, _>("achieved")? != 0,
+                    closed_at: row.try_get("closed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes a user a supervisor of a team (again is fine).
+    pub async fn add_supervisor(&self, team_id: &str, user_id: &str) -> Result<(), StoreError> {
+        let (team, user) = self.team_and_user_keys(team_id, user_id).await?;
+        sqlx::query(
+            "insert into supervisors (team_key, user_key) values ($1, $2) \
+             on conflict (team_key, user_key) do nothing",
+        )
+        .bind(team)
+        .bind(user)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a supervises link; false when there was none.
+    pub async fn remove_supervisor(
+        &self,
+        team_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (team, user) = self.team_and_user_keys(team_id, user_id).await?;
+        let done = sqlx::query("delete from supervisors where team_key = $1 and user_key = $2")
+            .bind(team)
+            .bind(user)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every supervises link as (team id, user id), ordered.
+    pub async fn supervisors(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select t.id, u.id from supervisors s join teams t on t.key = s.team_key \
+             join users u on u.key = s.user_key order by t.id, u.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    async fn team_and_user_keys(
+        &self,
+        team_id: &str,
+        user_id: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        let team = self
+            .team(team_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("team '{team_id}' does not exist")))?;
+        let user = self.user(user_id).await?.ok_or_else(|| {
+            StoreError::invalid("user_id", format!("user '{user_id}' does not exist"))
+        })?;
+        Ok((team.key, user.key))
+    }
+}
+
+/// A goal read inside a write, so that its revision cannot change underneath.
+async fn goal_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+) -> Result<GoalRecord, StoreError> {
+    let sql = format!("select {GOAL_COLUMNS} from goals where id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref()
+        .map(goal_of)
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound(format!("goal '{id}' does not exist")))
+}
+
+async fn add_revision(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    goal_key: i64,
+    revision: i64,
+    action: &str,
+    definition: &str,
+    actor: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into goal_revisions (goal_key, revision, action, definition, actor, at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(goal_key)
+    .bind(revision)
+    .bind(action)
+    .bind(definition)
+    .bind(actor)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
