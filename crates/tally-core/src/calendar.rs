@@ -196,6 +196,17 @@ impl Calendar {
         Day::from_date(at.to_zoned_datetime(self.tz.clone()).date())
     }
 
+    /// The local day of an instant and how much of that day has passed (0 to 1).
+    pub fn day_and_elapsed(&self, at: Timestamp) -> (Day, rust_decimal::Decimal) {
+        let local = at.to_zoned_datetime(self.tz.clone());
+        let time = local.time();
+        let seconds = i64::from(time.hour()) * 3600
+            + i64::from(time.minute()) * 60
+            + i64::from(time.second());
+        let elapsed = rust_decimal::Decimal::from(seconds) / rust_decimal::Decimal::from(86_400);
+        (Day::from_date(local.date()), elapsed)
+    }
+
     /// The days of a named period, for the local day `today`.
     pub fn period(&self, period: Period, today: Day) -> DayRange {
         match period {

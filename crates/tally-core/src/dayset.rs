@@ -63,6 +63,18 @@ impl DaySet {
         DaySet(self.0.iter().filter_map(|r| r.intersect(range)).collect())
     }
 
+    /// The days in both sets.
+    pub fn intersect(&self, other: &DaySet) -> DaySet {
+        let mut both = DaySet::new();
+        for range in other.ranges() {
+            self.within(*range)
+                .ranges()
+                .iter()
+                .for_each(|r| both.insert(*r));
+        }
+        both
+    }
+
     /// The days of the set before `day`.
     pub fn before(&self, day: Day) -> DaySet {
         match DayRange::new(Day::from_number(i32::MIN / 2), day.plus(-1)) {
@@ -117,5 +129,7 @@ mod tests {
         );
         assert_eq!(set.before(day("2026-11-03")).len(), 2);
         assert!(set.before(day("2026-11-01")).is_empty());
+        let other = DaySet::of(range("2026-11-05", "2026-11-11"));
+        assert_eq!(set.intersect(&other).len(), 3);
     }
 }

@@ -18,9 +18,19 @@ pub struct Caller {
     pub role: Role,
     /// The user the token belongs to, if it is bound to one.
     pub user_id: Option<String>,
+    /// The token's name, to record who changed what.
+    pub token_name: String,
 }
 
 impl Caller {
+    /// Who made a change, as recorded in histories: the user, else the token's name.
+    pub fn actor(&self) -> String {
+        match &self.user_id {
+            Some(user) => format!("user:{user}"),
+            None => format!("token:{}", self.token_name),
+        }
+    }
+
     /// The user whose view this caller is limited to: an agent token bound to a user
     /// sees only themself and their teams. Every other token reads every row; an agent
     /// token bound to nobody is a read-only viewer (a wallboard on the call floor).
@@ -86,6 +96,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             role: token.role,
             user_id: token.user_id,
+            token_name: token.name,
         })
     }
 }

@@ -6,7 +6,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod close;
 pub mod error;
+pub mod export;
+pub mod progress;
+pub mod scope;
 pub mod settings;
 
 pub use settings::Settings;
@@ -78,16 +82,29 @@ pub async fn serve(settings: &Settings) -> Result<(), StartError> {
         .local_addr()
         .map_err(|e| StartError(e.to_string()))?;
     announce(address, settings, store.count_tokens().await.unwrap_or(0));
-    let app = router(AppState {
+    let state = AppState {
         store: store.clone(),
         org: Arc::new(org),
-    });
+    };
+    tokio::spawn(close_periods_every_minute(state.clone()));
+    let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| StartError(e.to_string()))?;
     store.close().await;
     Ok(())
+}
+
+/// Records the results of goal periods as they end (see `close.rs`).
+async fn close_periods_every_minute(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = close::close_all(&state).await {
+            tracing::warn!(error = %e, "closing goal periods failed; will retry");
+        }
+    }
 }
 
 fn announce(address: SocketAddr, settings: &Settings, tokens: i64) {

@@ -1,8 +1,11 @@
 //! The JSON API under `/api/v1`: one file a resource.
 
 mod events;
+pub(crate) mod goals;
 mod metrics;
+pub(crate) mod org;
 mod people;
+mod progress;
 mod query;
 mod reports;
 
@@ -10,7 +13,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 /// The largest request body accepted (10,000 events of about 6 KB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -36,6 +39,25 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/teams/{id}/members",
             post(people::add_member).get(people::list_members),
         )
+        .route(
+            "/api/v1/teams/{id}/supervisors",
+            post(people::add_supervisor).get(people::list_supervisors),
+        )
+        .route(
+            "/api/v1/teams/{id}/supervisors/{user_id}",
+            delete(people::remove_supervisor),
+        )
+        .route("/api/v1/goals", post(goals::create).get(goals::list))
+        .route(
+            "/api/v1/goals/{id}",
+            get(goals::get).patch(goals::update).delete(goals::archive),
+        )
+        .route("/api/v1/goals/{id}/history", get(goals::history))
+        .route("/api/v1/goals/{id}/progress", get(progress::by_goal))
+        .route("/api/v1/goals/{id}/results", get(progress::results))
+        .route("/api/v1/progress/employees", get(progress::by_employee))
+        .route("/api/v1/progress/teams", get(progress::by_team))
+        .route("/api/v1/settings", get(org::get).patch(org::update))
         .route("/api/v1/reports/users", get(reports::users))
         .route("/api/v1/reports/teams", get(reports::teams))
         .route("/api/v1/metrics", get(metrics::list))

@@ -260,13 +260,13 @@ fn extension_valid(extension: Option<&str>) -> Result<(), ApiError> {
 }
 
 /// A new random id such as `u-3f9a1c2b7d4e`.
-fn new_id(prefix: &str) -> String {
+pub(super) fn new_id(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
     rand::rng().fill_bytes(&mut bytes);
     format!("{prefix}-{}", hex::encode(bytes))
 }
 
-fn not_found(what: &str, id: &str) -> ApiError {
+pub(super) fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("{what} '{id}' does not exist"))
 }
 
@@ -286,4 +286,64 @@ fn membership_json(m: &MembershipRecord) -> Value {
         "id": m.key, "team_id": m.team_id, "user_id": m.user_id,
         "from": m.from.to_string(), "to": m.to.map(|d| d.to_string()),
     })
+}
+
+/// `POST /api/v1/teams/{id}/supervisors` `{"user_id"}`: owners and admins make a user
+/// a supervisor of the team (they then set goals for it and its members).
+pub async fn add_supervisor(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(team_id): PathId,
+    body: JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&MANAGERS, "change who supervises a team")?;
+    let user_id = body.text("user_id", MAX_ID_CHARS)?;
+    state.store.add_supervisor(&team_id, &user_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"team_id": team_id, "user_id": user_id})),
+    ))
+}
+
+/// `GET /api/v1/teams/{id}/supervisors`: every role that sees the team.
+pub async fn list_supervisors(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(team_id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let scope = super::goals::read_scope_of(&state, &caller).await?;
+    if !scope.sees_team(&team_id) {
+        return Err(ApiError::Forbidden(format!(
+            "team '{team_id}' is not one of the teams you see"
+        )));
+    }
+    state
+        .store
+        .team(&team_id)
+        .await?
+        .ok_or_else(|| not_found("team", &team_id))?;
+    let list: Vec<Value> = state
+        .store
+        .supervisors()
+        .await?
+        .into_iter()
+        .filter(|(team, _)| *team == team_id)
+        .map(|(team, user)| json!({"team_id": team, "user_id": user}))
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+/// `DELETE /api/v1/teams/{id}/supervisors/{user_id}`: owners and admins.
+pub async fn remove_supervisor(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path((team_id, user_id)): axum::extract::Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&MANAGERS, "change who supervises a team")?;
+    match state.store.remove_supervisor(&team_id, &user_id).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::NotFound(format!(
+            "'{user_id}' does not supervise team '{team_id}'"
+        ))),
+    }
 }

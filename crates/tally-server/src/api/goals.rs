@@ -1,0 +1,304 @@
+//! `/api/v1/goals`: create, list, read, change and archive KPI goals; their history,
+//! and the frozen results of their closed periods. Who may do what: `scope.rs`.
+
+use super::people::{new_id, not_found};
+use super::query::{JsonObject, PathId, QueryParams, only_known};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::close::close_due_periods;
+use crate::error::ApiError;
+use crate::scope::{Scope, read_scope, write_scope};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+use tally_core::event::MAX_ID_CHARS;
+use tally_core::{Assignee, Day, GoalSpec};
+use tally_store::{GoalRecord, MembershipRecord};
+
+/// The fields a goal's body may have.
+const GOAL_FIELDS: [&str; 6] = [
+    "id",
+    "name",
+    "criteria",
+    "assignees",
+    "starts_on",
+    "ends_on",
+];
+
+/// `POST /api/v1/goals`: owners, admins, and supervisors for their teams.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let scope = write_scope_of(&state, &caller).await?;
+    only_fields(&body, &GOAL_FIELDS)?;
+    let spec = parse_spec(&state, &body).await?;
+    if !scope.covers_goal(&spec) {
+        return Err(out_of_scope());
+    }
+    let id = match body.get("id") {
+        None | Some(Value::Null) => new_id("g"),
+        Some(_) => JsonObject(body.clone()).text("id", MAX_ID_CHARS)?,
+    };
+    let definition = spec.to_json(&state.org.currency).to_string();
+    let goal = state
+        .store
+        .create_goal(
+            &id,
+            &spec.name,
+            &definition,
+            spec.starts_on,
+            &caller.actor(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(goal_json(&goal)?)))
+}
+
+/// `GET /api/v1/goals[?archived=true]`: the goals the caller may see (archived ones
+/// only when asked).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    only_known(&params, &["archived"])?;
+    let archived = match params.get("archived").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::invalid("archived", "must be true or false")),
+    };
+    let scope = read_scope_of(&state, &caller).await?;
+    let mut goals = Vec::new();
+    for goal in state.store.goals().await? {
+        if goal.archived_at.is_some() != archived {
+            continue;
+        }
+        if scope.sees_goal(&spec_of(&state, &goal)?) {
+            goals.push(goal_json(&goal)?);
+        }
+    }
+    Ok(Json(Value::Array(goals)))
+}
+
+/// `GET /api/v1/goals/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let goal = visible_goal(&state, &caller, &id).await?;
+    Ok(Json(goal_json(&goal)?))
+}
+
+/// `PATCH /api/v1/goals/{id}`: any of the creation fields but `id`; `"ends_on": null`
+/// clears the end. Periods that ended before the change are closed first, with the
+/// definition they ran under.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let scope = write_scope_of(&state, &caller).await?;
+    only_fields(&body, &GOAL_FIELDS[1..])?;
+    let goal = existing(&state, &id).await?;
+    let old = spec_of(&state, &goal)?;
+    if !scope.covers_goal(&old) {
+        return Err(out_of_scope());
+    }
+    if goal.archived_at.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "goal '{id}' is archived and cannot change"
+        )));
+    }
+    let mut merged = match serde_json::from_str::<Value>(&goal.definition) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            return Err(ApiError::Internal(format!(
+                "goal '{id}' has an unreadable definition"
+            )));
+        }
+    };
+    merged.extend(body);
+    let spec = parse_spec(&state, &merged).await?;
+    if !scope.covers_goal(&spec) {
+        return Err(out_of_scope());
+    }
+    close_due_periods(&state, &goal).await?;
+    let definition = spec.to_json(&state.org.currency).to_string();
+    let goal = state
+        .store
+        .update_goal(
+            &id,
+            &spec.name,
+            &definition,
+            spec.starts_on,
+            &caller.actor(),
+        )
+        .await?;
+    Ok(Json(goal_json(&goal)?))
+}
+
+/// `DELETE /api/v1/goals/{id}`: archives the goal; its history and results stay.
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let scope = write_scope_of(&state, &caller).await?;
+    let goal = existing(&state, &id).await?;
+    if !scope.covers_goal(&spec_of(&state, &goal)?) {
+        return Err(out_of_scope());
+    }
+    close_due_periods(&state, &goal).await?;
+    let goal = state.store.archive_goal(&id, &caller.actor()).await?;
+    Ok(Json(goal_json(&goal)?))
+}
+
+/// `GET /api/v1/goals/{id}/history`: every revision, who made it and when.
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let goal = visible_goal(&state, &caller, &id).await?;
+    let revisions = state.store.goal_revisions(goal.key).await?;
+    let list = revisions
+        .iter()
+        .map(|r| {
+            Ok(json!({
+                "revision": r.revision,
+                "action": r.action,
+                "actor": r.actor,
+                "at": micros_json(r.at),
+                "goal": serde_json::from_str::<Value>(&r.definition)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            }))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(Json(Value::Array(list)))
+}
+
+/// A goal the caller may see: 404 when there is none, 403 when it is not theirs.
+pub(crate) async fn visible_goal(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<GoalRecord, ApiError> {
+    let scope = read_scope_of(state, caller).await?;
+    let goal = existing(state, id).await?;
+    if !scope.sees_goal(&spec_of(state, &goal)?) {
+        return Err(ApiError::Forbidden(format!(
+            "goal '{id}' is not one of yours"
+        )));
+    }
+    Ok(goal)
+}
+
+async fn existing(state: &AppState, id: &str) -> Result<GoalRecord, ApiError> {
+    state
+        .store
+        .goal(id)
+        .await?
+        .ok_or_else(|| not_found("goal", id))
+}
+
+pub(crate) async fn read_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
+    let (memberships, supervises) = relations(state).await?;
+    Ok(read_scope(caller, &memberships, &supervises))
+}
+
+async fn write_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
+    let (memberships, supervises) = relations(state).await?;
+    write_scope(caller, &memberships, &supervises)
+}
+
+async fn relations(
+    state: &AppState,
+) -> Result<(Vec<MembershipRecord>, Vec<(String, String)>), ApiError> {
+    Ok((
+        state.store.memberships(None).await?,
+        state.store.supervisors().await?,
+    ))
+}
+
+fn out_of_scope() -> ApiError {
+    ApiError::Forbidden(
+        "a supervisor sets goals only for the teams they supervise and their members".into(),
+    )
+}
+
+fn only_fields(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::invalid(
+            k,
+            format!("unknown field (expected one of {})", known.join(", ")),
+        )),
+    }
+}
+
+/// Parses a goal definition and checks that every assignee exists.
+async fn parse_spec(state: &AppState, body: &Map<String, Value>) -> Result<GoalSpec, ApiError> {
+    let today = state.org.calendar.day_of(jiff::Timestamp::now());
+    let spec = GoalSpec::parse(body, &state.org.currency, today)
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    for (i, assignee) in spec.assignees.iter().enumerate() {
+        match assignee {
+            Assignee::User(id) if state.store.user(id).await?.is_none() => {
+                return Err(ApiError::invalid(
+                    &format!("assignees[{i}].user_id"),
+                    format!("user '{id}' does not exist"),
+                ));
+            }
+            Assignee::Team(id, _) if state.store.team(id).await?.is_none() => {
+                return Err(ApiError::invalid(
+                    &format!("assignees[{i}].team_id"),
+                    format!("team '{id}' does not exist"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
+}
+
+/// The stored definition of a goal, parsed.
+pub(crate) fn spec_of(state: &AppState, goal: &GoalRecord) -> Result<GoalSpec, ApiError> {
+    definition_spec(state, &goal.definition)
+        .map_err(|e| ApiError::Internal(format!("goal '{}': {e}", goal.id)))
+}
+
+/// A stored definition (of any revision), parsed.
+pub(crate) fn definition_spec(state: &AppState, definition: &str) -> Result<GoalSpec, String> {
+    let value: Value = serde_json::from_str(definition).map_err(|e| e.to_string())?;
+    let map = value.as_object().ok_or("not an object")?;
+    GoalSpec::parse(map, &state.org.currency, Day::from_number(0))
+        .map_err(|e| format!("{}: {}", e.field, e.message))
+}
+
+fn goal_json(goal: &GoalRecord) -> Result<Value, ApiError> {
+    let mut value: Value = serde_json::from_str(&goal.definition)
+        .map_err(|e| ApiError::Internal(format!("goal '{}': {e}", goal.id)))?;
+    let extra = json!({
+        "id": goal.id,
+        "archived": goal.archived_at.is_some(),
+        "archived_at": goal.archived_at.map(micros_json),
+        "revision": goal.revision,
+        "created_at": micros_json(goal.created_at),
+        "created_by": goal.created_by,
+        "updated_at": micros_json(goal.updated_at),
+        "updated_by": goal.updated_by,
+    });
+    if let (Some(map), Value::Object(extra)) = (value.as_object_mut(), extra) {
+        map.extend(extra);
+    }
+    Ok(value)
+}
+
+/// An instant in microseconds as RFC 3339 UTC.
+pub(crate) fn micros_json(micros: i64) -> Value {
+    jiff::Timestamp::from_microsecond(micros).map_or(Value::Null, |t| Value::String(t.to_string()))
+}

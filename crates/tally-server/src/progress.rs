@@ -1,0 +1,565 @@
+//! Progress of goals over a range of days: each assignee's actual against the
+//! pro-rated target, per criterion, with completion, grade, rank, the previous range
+//! and pace; weighted scores per assignee; and teams against their own targets or the
+//! sum of their members'.
+//!
+//! The numbers come from the store's read model (`Store::group_values`): a person's
+//! actual counts exactly the days the goal applies to them (while it is active, and
+//! for a target carried by each member of a team, while they are a member).
+
+use crate::error::ApiError;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tally_core::goal::prorated_target;
+use tally_core::progress::{completion, pace, ranks};
+use tally_core::{
+    Assignee, Day, DayRange, DaySet, GoalSpec, Grade, Metric, Organization, Pace, PeriodKind,
+    Scoring, TeamMode, Values,
+};
+use tally_store::{GoalRecord, MembershipRecord, Store, Team, User};
+
+/// Everything a progress computation reads besides the rollups.
+pub struct Context<'a> {
+    pub org: &'a Organization,
+    pub scoring: Scoring,
+    pub range: DayRange,
+    /// The range of the same length just before `range`, for comparison.
+    pub previous: DayRange,
+    pub today: Day,
+    /// How much of `today` has passed, 0 to 1.
+    pub elapsed_today: Decimal,
+    pub users: HashMap<String, User>,
+    pub teams: HashMap<String, Team>,
+    pub memberships: Vec<MembershipRecord>,
+}
+
+/// A stored goal with its parsed definition.
+pub struct Goal {
+    pub record: GoalRecord,
+    pub spec: GoalSpec,
+}
+
+/// Whose row it is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    User(String),
+    Team(String),
+}
+
+/// Part of a row's target: a criterion's target over the days it applies.
+#[derive(Clone, Debug)]
+struct TargetPart {
+    target: Decimal,
+    period: PeriodKind,
+    days: DaySet,
+}
+
+fn target_of(parts: &[TargetPart], within: Option<&DaySet>) -> Decimal {
+    parts
+        .iter()
+        .map(|p| {
+            let days = match within {
+                Some(set) => p.days.intersect(set),
+                None => p.days.clone(),
+            };
+            prorated_target(p.target, p.period, &days)
+        })
+        .sum()
+}
+
+/// One row of a progress view.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub subject: Subject,
+    pub name: String,
+    /// The goal (id, name), in goal-based views.
+    pub goal: Option<(String, String)>,
+    pub metric: Metric,
+    pub period: Option<PeriodKind>,
+    pub weight: Option<Decimal>,
+    /// The number of days the target applies within the range.
+    pub days: u32,
+    /// In the metric's stored unit (minor units for money).
+    pub actual: i64,
+    pub target: Decimal,
+    pub completion: Option<Decimal>,
+    pub grade: Option<Grade>,
+    pub rank: Option<u32>,
+    pub previous: i64,
+    pub pace: Option<Pace>,
+    /// Team rows: where the target comes from, the members' sum, and whether they differ.
+    pub team_targets: Option<TeamTargets>,
+}
+
+/// A team's own target and its members', side by side.
+#[derive(Clone, Debug)]
+pub struct TeamTargets {
+    pub source: &'static str,
+    pub team: Option<Decimal>,
+    pub members: Option<Decimal>,
+    pub disagree: bool,
+}
+
+/// An assignee's weighted score on a goal.
+#[derive(Clone, Debug)]
+pub struct Score {
+    pub subject: Subject,
+    pub name: String,
+    pub goal: (String, String),
+    pub score: Decimal,
+    pub grade: Grade,
+    pub rank: Option<u32>,
+}
+
+/// A goal's rows and scores, and the days each assignee's actual counts.
+pub struct GoalProgress {
+    pub rows: Vec<Row>,
+    pub scores: Vec<Score>,
+    pub groups: Vec<(Subject, Vec<(i64, DayRange)>)>,
+}
+
+impl Context<'_> {
+    fn actual_decimal(&self, metric: Metric, raw: i64) -> Decimal {
+        match metric {
+            Metric::Revenue => self.org.currency.from_minor(raw),
+            _ => Decimal::from(raw),
+        }
+    }
+
+    fn name_of(&self, subject: &Subject) -> String {
+        match subject {
+            Subject::User(id) => self
+                .users
+                .get(id)
+                .map_or_else(|| id.clone(), |u| u.name.clone()),
+            Subject::Team(id) => self
+                .teams
+                .get(id)
+                .map_or_else(|| id.clone(), |t| t.name.clone()),
+        }
+    }
+
+    fn user_key(&self, id: &str) -> Option<i64> {
+        self.users.get(id).map(|u| u.key)
+    }
+
+    /// The member-days of a team within `within`, as (user key, days).
+    pub fn team_group(&self, team_id: &str, within: DayRange) -> Vec<(i64, DayRange)> {
+        self.memberships
+            .iter()
+            .filter(|m| m.team_id == team_id)
+            .filter_map(|m| membership_days(m, within).map(|d| (m.user_key, d)))
+            .collect()
+    }
+
+    /// The people a goal applies to within `within`, each with the days it applies.
+    pub fn person_days(&self, spec: &GoalSpec, within: DayRange) -> BTreeMap<String, DaySet> {
+        let mut people: BTreeMap<String, DaySet> = BTreeMap::new();
+        let Some(active) = spec.active_within(within) else {
+            return people;
+        };
+        for assignee in &spec.assignees {
+            match assignee {
+                Assignee::User(id) => people.entry(id.clone()).or_default().insert(active),
+                Assignee::Team(team, TeamMode::EachMember) => {
+                    for m in self.memberships.iter().filter(|m| &m.team_id == team) {
+                        if let Some(days) = membership_days(m, active) {
+                            people.entry(m.user_id.clone()).or_default().insert(days);
+                        }
+                    }
+                }
+                Assignee::Team(_, TeamMode::TeamTotal) => {}
+            }
+        }
+        people.retain(|id, _| self.users.contains_key(id));
+        people
+    }
+
+    fn pace_of(&self, actual: Decimal, parts: &[TargetPart]) -> Option<Pace> {
+        if !self.range.contains(self.today) {
+            return None;
+        }
+        let mut days = DaySet::new();
+        parts
+            .iter()
+            .flat_map(|p| p.days.ranges())
+            .for_each(|r| days.insert(*r));
+        pace(
+            actual,
+            &days,
+            self.today,
+            self.elapsed_today,
+            |within| target_of(parts, Some(within)),
+            &self.scoring,
+        )
+    }
+}
+
+fn membership_days(m: &MembershipRecord, within: DayRange) -> Option<DayRange> {
+    let to = m.to.unwrap_or(within.to);
+    DayRange::new(m.from, to)?.intersect(within)
+}
+
+fn spans_of(key: i64, days: &DaySet) -> Vec<(i64, DayRange)> {
+    days.ranges().iter().map(|r| (key, *r)).collect()
+}
+
+/// The progress of one goal over the context's range: a row per assignee and
+/// criterion (people, and teams that carry a team total), and each one's score.
+pub async fn goal_progress(
+    store: &Store,
+    ctx: &Context<'_>,
+    goal: &Goal,
+) -> Result<GoalProgress, ApiError> {
+    let spec = &goal.spec;
+    let mut subjects: Vec<(
+        Subject,
+        Vec<TargetPartsOf>,
+        Vec<(i64, DayRange)>,
+        Vec<(i64, DayRange)>,
+    )> = Vec::new();
+    for (user, days) in ctx.person_days(spec, ctx.range) {
+        let Some(key) = ctx.user_key(&user) else {
+            continue;
+        };
+        let parts = criteria_parts(spec, &days);
+        subjects.push((
+            Subject::User(user),
+            parts,
+            spans_of(key, &days),
+            vec![(key, ctx.previous)],
+        ));
+    }
+    if let Some(active) = spec.active_within(ctx.range) {
+        for assignee in &spec.assignees {
+            if let Assignee::Team(team, TeamMode::TeamTotal) = assignee {
+                if !ctx.teams.contains_key(team) {
+                    continue;
+                }
+                let parts = criteria_parts(spec, &DaySet::of(active));
+                let now = ctx.team_group(team, active);
+                let before = ctx.team_group(team, ctx.previous);
+                subjects.push((Subject::Team(team.clone()), parts, now, before));
+            }
+        }
+    }
+    let groups: Vec<Vec<(i64, DayRange)>> = subjects
+        .iter()
+        .flat_map(|(_, _, now, before)| [now.clone(), before.clone()])
+        .collect();
+    let values = store.group_values(&groups).await?;
+    let goal_ref = (goal.record.id.clone(), spec.name.clone());
+    let mut rows = Vec::new();
+    for (i, (subject, parts, _, _)) in subjects.iter().enumerate() {
+        let (now, before) = (&values[2 * i], &values[2 * i + 1]);
+        for (criterion, part) in spec.criteria.iter().zip(parts) {
+            let mut row = make_row(ctx, subject.clone(), criterion.metric, &part.0, now, before);
+            row.goal = Some(goal_ref.clone());
+            row.period = Some(criterion.period);
+            row.weight = Some(criterion.weight);
+            rows.push(row);
+        }
+    }
+    rank_rows(&mut rows, |r| {
+        (matches!(r.subject, Subject::Team(_)), r.metric)
+    });
+    let scores = score_rows(ctx, spec, &goal_ref, &rows);
+    let groups = subjects
+        .into_iter()
+        .map(|(s, _, now, _)| (s, now))
+        .collect();
+    Ok(GoalProgress {
+        rows,
+        scores,
+        groups,
+    })
+}
+
+/// Each criterion's target part over a set of days.
+struct TargetPartsOf(Vec<TargetPart>);
+
+fn criteria_parts(spec: &GoalSpec, days: &DaySet) -> Vec<TargetPartsOf> {
+    spec.criteria
+        .iter()
+        .map(|c| {
+            TargetPartsOf(vec![TargetPart {
+                target: c.target,
+                period: c.period,
+                days: days.clone(),
+            }])
+        })
+        .collect()
+}
+
+fn make_row(
+    ctx: &Context<'_>,
+    subject: Subject,
+    metric: Metric,
+    parts: &[TargetPart],
+    now: &Values,
+    before: &Values,
+) -> Row {
+    let actual = now.get(metric);
+    let target = target_of(parts, None);
+    let actual_decimal = ctx.actual_decimal(metric, actual);
+    let completion = completion(actual_decimal, target);
+    let days: BTreeSet<Day> = parts.iter().flat_map(|p| p.days.days()).collect();
+    Row {
+        name: ctx.name_of(&subject),
+        subject,
+        goal: None,
+        metric,
+        period: None,
+        weight: None,
+        days: u32::try_from(days.len()).unwrap_or(u32::MAX),
+        actual,
+        target,
+        completion,
+        grade: completion.map(|c| ctx.scoring.grade(c)),
+        rank: None,
+        previous: before.get(metric),
+        pace: ctx.pace_of(actual_decimal, parts),
+        team_targets: None,
+    }
+}
+
+/// Ranks rows by completion among the rows of the same group.
+fn rank_rows<K: Ord>(rows: &mut [Row], group: impl Fn(&Row) -> K) {
+    let mut by_group: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        by_group.entry(group(row)).or_default().push(i);
+    }
+    for indices in by_group.values() {
+        let completions: Vec<_> = indices.iter().map(|i| rows[*i].completion).collect();
+        for (i, rank) in indices.iter().zip(ranks(&completions)) {
+            rows[*i].rank = rank;
+        }
+    }
+}
+
+/// Each assignee's weighted score over the goal's criteria, graded and ranked among
+/// the goal's people (teams among teams).
+fn score_rows(
+    ctx: &Context<'_>,
+    spec: &GoalSpec,
+    goal: &(String, String),
+    rows: &[Row],
+) -> Vec<Score> {
+    let mut parts: BTreeMap<&Subject, Vec<(Decimal, Option<Decimal>)>> = BTreeMap::new();
+    for row in rows {
+        let criterion = spec.criteria.iter().find(|c| c.metric == row.metric);
+        let share = criterion.map_or(Decimal::ZERO, |c| spec.weight_share(c));
+        parts
+            .entry(&row.subject)
+            .or_default()
+            .push((share, row.completion));
+    }
+    let mut scores: Vec<Score> = parts
+        .into_iter()
+        .map(|(subject, parts)| {
+            let score = ctx.scoring.score(&parts);
+            Score {
+                subject: subject.clone(),
+                name: ctx.name_of(subject),
+                goal: goal.clone(),
+                score,
+                grade: ctx.scoring.grade(score),
+                rank: None,
+            }
+        })
+        .collect();
+    for teams in [false, true] {
+        let indices: Vec<usize> = (0..scores.len())
+            .filter(|i| matches!(scores[*i].subject, Subject::Team(_)) == teams)
+            .collect();
+        let values: Vec<_> = indices.iter().map(|i| Some(scores[*i].score)).collect();
+        for (i, rank) in indices.iter().zip(ranks(&values)) {
+            scores[*i].rank = rank;
+        }
+    }
+    scores
+}
+
+/// The teams view: per team and metric, the team's actual (members on their member
+/// days) against the team's own target (team totals), or else the sum of its members'
+/// targets on their member days; both shown, flagged when they differ.
+pub async fn team_progress(
+    store: &Store,
+    ctx: &Context<'_>,
+    goals: &[Goal],
+    teams: &[String],
+) -> Result<Vec<Row>, ApiError> {
+    let mut rows = Vec::new();
+    let per_goal: Vec<BTreeMap<String, DaySet>> = goals
+        .iter()
+        .map(|g| ctx.person_days(&g.spec, ctx.range))
+        .collect();
+    let mut groups = Vec::new();
+    let mut pending = Vec::new();
+    for team in teams {
+        let (own, members) = team_parts(ctx, goals, &per_goal, team);
+        let metrics: BTreeSet<Metric> = own.keys().chain(members.keys()).copied().collect();
+        if metrics.is_empty() {
+            continue;
+        }
+        groups.push(ctx.team_group(team, ctx.range));
+        groups.push(ctx.team_group(team, ctx.previous));
+        pending.push((team.clone(), own, members, metrics));
+    }
+    let values = store.group_values(&groups).await?;
+    for (i, (team, own, members, metrics)) in pending.into_iter().enumerate() {
+        let (now, before) = (&values[2 * i], &values[2 * i + 1]);
+        for metric in metrics {
+            let own_parts = own.get(&metric);
+            let member_parts = members.get(&metric);
+            let parts = own_parts.or(member_parts).map_or(&[][..], Vec::as_slice);
+            let mut row = make_row(ctx, Subject::Team(team.clone()), metric, parts, now, before);
+            let team_target = own_parts.map(|p| target_of(p, None));
+            let members_target = member_parts.map(|p| target_of(p, None));
+            row.team_targets = Some(TeamTargets {
+                source: if own_parts.is_some() {
+                    "team"
+                } else {
+                    "members"
+                },
+                team: team_target,
+                members: members_target,
+                disagree: matches!((team_target, members_target), (Some(t), Some(m)) if t.round_dp(2) != m.round_dp(2)),
+            });
+            rows.push(row);
+        }
+    }
+    rank_rows(&mut rows, |r| r.metric);
+    Ok(rows)
+}
+
+type PartsByMetric = BTreeMap<Metric, Vec<TargetPart>>;
+
+/// A team's own target parts (team totals) and its members' (on member days).
+fn team_parts(
+    ctx: &Context<'_>,
+    goals: &[Goal],
+    per_goal: &[BTreeMap<String, DaySet>],
+    team: &str,
+) -> (PartsByMetric, PartsByMetric) {
+    let mut own = PartsByMetric::new();
+    let mut members = PartsByMetric::new();
+    let memberships: Vec<&MembershipRecord> = ctx
+        .memberships
+        .iter()
+        .filter(|m| m.team_id == team)
+        .collect();
+    for (goal, people) in goals.iter().zip(per_goal) {
+        let spec = &goal.spec;
+        let carries_total = spec
+            .assignees
+            .iter()
+            .any(|a| matches!(a, Assignee::Team(t, TeamMode::TeamTotal) if t == team));
+        if let (true, Some(active)) = (carries_total, spec.active_within(ctx.range)) {
+            for c in &spec.criteria {
+                own.entry(c.metric).or_default().push(TargetPart {
+                    target: c.target,
+                    period: c.period,
+                    days: DaySet::of(active),
+                });
+            }
+        }
+        for m in &memberships {
+            let (Some(days), Some(member_days)) =
+                (people.get(&m.user_id), membership_days(m, ctx.range))
+            else {
+                continue;
+            };
+            let days = days.within(member_days);
+            if days.is_empty() {
+                continue;
+            }
+            for c in &spec.criteria {
+                members.entry(c.metric).or_default().push(TargetPart {
+                    target: c.target,
+                    period: c.period,
+                    days: days.clone(),
+                });
+            }
+        }
+    }
+    (own, members)
+}
+
+/// The actual of each group on each day of the range (for the per-day breakdown).
+pub async fn daily_values(
+    store: &Store,
+    range: DayRange,
+    groups: &[Vec<(i64, DayRange)>],
+) -> Result<Vec<Vec<(Day, Values)>>, ApiError> {
+    let mut day_groups = Vec::new();
+    let mut index = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        for day in range.days() {
+            let on_day: Vec<(i64, DayRange)> = group
+                .iter()
+                .filter(|(_, r)| r.contains(day))
+                .map(|(k, _)| (*k, DayRange::single(day)))
+                .collect();
+            if !on_day.is_empty() {
+                day_groups.push(on_day);
+                index.push((g, day));
+            }
+        }
+    }
+    let values = store.group_values(&day_groups).await?;
+    let mut out = vec![Vec::new(); groups.len()];
+    for ((g, day), v) in index.into_iter().zip(values) {
+        out[g].push((day, v));
+    }
+    Ok(out)
+}
+
+impl<'a> Context<'a> {
+    /// Reads the people, teams, memberships and scoring settings, for `range`.
+    pub async fn load(
+        state: &'a crate::AppState,
+        range: DayRange,
+    ) -> Result<Context<'a>, ApiError> {
+        let store = &state.store;
+        let (today, elapsed_today) = state.org.calendar.day_and_elapsed(jiff::Timestamp::now());
+        let users = store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect();
+        let teams = store
+            .teams()
+            .await?
+            .into_iter()
+            .map(|t| (t.id.clone(), t))
+            .collect();
+        Ok(Context {
+            org: &state.org,
+            scoring: crate::api::org::load_scoring(store).await?,
+            range,
+            previous: previous_of(range),
+            today,
+            elapsed_today,
+            users,
+            teams,
+            memberships: store.memberships(None).await?,
+        })
+    }
+
+    /// The same context over another range.
+    pub fn set_range(&mut self, range: DayRange) {
+        self.range = range;
+        self.previous = previous_of(range);
+    }
+}
+
+/// The range of the same length just before `range`.
+pub fn previous_of(range: DayRange) -> DayRange {
+    let length = i32::try_from(range.len()).unwrap_or(i32::MAX);
+    DayRange {
+        from: range.from.plus(-length),
+        to: range.from.plus(-1),
+    }
+}
