@@ -6,6 +6,7 @@
 mod helpers;
 
 mod events;
+mod goals;
 mod people;
 mod reports;
 mod roles;
