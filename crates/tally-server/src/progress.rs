@@ -212,23 +212,17 @@ pub async fn goal_progress(
     goal: &Goal,
 ) -> Result<GoalProgress, ApiError> {
     let spec = &goal.spec;
-    let mut subjects: Vec<(
-        Subject,
-        Vec<TargetPartsOf>,
-        Vec<(i64, DayRange)>,
-        Vec<(i64, DayRange)>,
-    )> = Vec::new();
+    let mut subjects: Vec<Assigned> = Vec::new();
     for (user, days) in ctx.person_days(spec, ctx.range) {
         let Some(key) = ctx.user_key(&user) else {
             continue;
         };
-        let parts = criteria_parts(spec, &days);
-        subjects.push((
-            Subject::User(user),
-            parts,
-            spans_of(key, &days),
-            vec![(key, ctx.previous)],
-        ));
+        subjects.push(Assigned {
+            subject: Subject::User(user),
+            parts: criteria_parts(spec, &days),
+            now: spans_of(key, &days),
+            before: vec![(key, ctx.previous)],
+        });
     }
     if let Some(active) = spec.active_within(ctx.range) {
         for assignee in &spec.assignees {
@@ -236,24 +230,27 @@ pub async fn goal_progress(
                 if !ctx.teams.contains_key(team) {
                     continue;
                 }
-                let parts = criteria_parts(spec, &DaySet::of(active));
-                let now = ctx.team_group(team, active);
-                let before = ctx.team_group(team, ctx.previous);
-                subjects.push((Subject::Team(team.clone()), parts, now, before));
+                subjects.push(Assigned {
+                    subject: Subject::Team(team.clone()),
+                    parts: criteria_parts(spec, &DaySet::of(active)),
+                    now: ctx.team_group(team, active),
+                    before: ctx.team_group(team, ctx.previous),
+                });
             }
         }
     }
     let groups: Vec<Vec<(i64, DayRange)>> = subjects
         .iter()
-        .flat_map(|(_, _, now, before)| [now.clone(), before.clone()])
+        .flat_map(|a| [a.now.clone(), a.before.clone()])
         .collect();
     let values = store.group_values(&groups).await?;
     let goal_ref = (goal.record.id.clone(), spec.name.clone());
     let mut rows = Vec::new();
-    for (i, (subject, parts, _, _)) in subjects.iter().enumerate() {
+    for (i, assigned) in subjects.iter().enumerate() {
         let (now, before) = (&values[2 * i], &values[2 * i + 1]);
-        for (criterion, part) in spec.criteria.iter().zip(parts) {
-            let mut row = make_row(ctx, subject.clone(), criterion.metric, &part.0, now, before);
+        for (criterion, parts) in spec.criteria.iter().zip(&assigned.parts) {
+            let subject = assigned.subject.clone();
+            let mut row = make_row(ctx, subject, criterion.metric, parts, now, before);
             row.goal = Some(goal_ref.clone());
             row.period = Some(criterion.period);
             row.weight = Some(criterion.weight);
@@ -264,10 +261,7 @@ pub async fn goal_progress(
         (matches!(r.subject, Subject::Team(_)), r.metric)
     });
     let scores = score_rows(ctx, spec, &goal_ref, &rows);
-    let groups = subjects
-        .into_iter()
-        .map(|(s, _, now, _)| (s, now))
-        .collect();
+    let groups = subjects.into_iter().map(|a| (a.subject, a.now)).collect();
     Ok(GoalProgress {
         rows,
         scores,
@@ -275,18 +269,25 @@ pub async fn goal_progress(
     })
 }
 
-/// Each criterion's target part over a set of days.
-struct TargetPartsOf(Vec<TargetPart>);
+/// An assignee of a goal: their target parts per criterion, and the member-days their
+/// actual counts now and in the previous range.
+struct Assigned {
+    subject: Subject,
+    parts: Vec<Vec<TargetPart>>,
+    now: Vec<(i64, DayRange)>,
+    before: Vec<(i64, DayRange)>,
+}
 
-fn criteria_parts(spec: &GoalSpec, days: &DaySet) -> Vec<TargetPartsOf> {
+/// Each criterion's target part over a set of days.
+fn criteria_parts(spec: &GoalSpec, days: &DaySet) -> Vec<Vec<TargetPart>> {
     spec.criteria
         .iter()
         .map(|c| {
-            TargetPartsOf(vec![TargetPart {
+            vec![TargetPart {
                 target: c.target,
                 period: c.period,
                 days: days.clone(),
-            }])
+            }]
         })
         .collect()
 }

@@ -20,6 +20,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tally_core::goal::quantity_json;
 use tally_core::{Day, DayRange, Metric};
@@ -288,7 +289,7 @@ pub async fn results(
             .parse()
             .map_err(|e: tally_core::metric::UnknownMetric| ApiError::Internal(e.to_string()))?;
         let key = (result.revision, result.period);
-        if !current.contains_key(&key) {
+        if let Entry::Vacant(slot) = current.entry(key) {
             let definition = revisions
                 .get(&result.revision)
                 .ok_or_else(|| ApiError::Internal("missing revision".into()))?;
@@ -303,8 +304,7 @@ pub async fn results(
                 },
             )
             .await?;
-            current.insert(
-                key,
+            slot.insert(
                 progress
                     .rows
                     .into_iter()
