@@ -5,13 +5,14 @@ use super::query::{QueryParams, only_known, report_range};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::scope::Scope;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::collections::{BTreeSet, HashMap};
-use tally_core::{DayRange, Membership, Metric, Values};
+use tally_core::{DayRange, Membership, Metric, Role, Values};
 use tally_store::{MembershipRecord, Team};
 
 /// The users report: every active user (or those filtered by `user_id` / `team_id`).
@@ -28,17 +29,23 @@ pub async fn users(
     let metrics = requested_metrics(&params)?;
     let store = &state.store;
     let agent = caller.limited_to();
+    let supervised = supervised_scope(&state, &caller).await?;
     let memberships = match params.contains_key("team_id") || agent.is_some() {
         true => store.memberships(None).await?,
         false => Vec::new(),
     };
-    // An agent's view is decided before anything is looked up, so that it cannot learn
-    // which user ids exist from 404s.
-    let visible = agent.map(|own| visible_to_agent(own, &memberships, range));
+    // A limited view is decided before anything is looked up, so that it cannot reveal
+    // which user ids exist through 404s.
+    let visible = match (agent, supervised) {
+        (Some(own), _) => Some(visible_to_agent(own, &memberships, range)),
+        (None, Some(scope)) => Some(scope.users),
+        (None, None) => None,
+    };
     let mut users = match params.get("user_id") {
         Some(id) if visible.as_ref().is_some_and(|v| !v.contains(id)) => {
             return Err(ApiError::Forbidden(format!(
-                "an agent sees only themself and their teams' members, not '{id}'"
+                "the {} role sees only themself and their teams' members, not '{id}'",
+                caller.role
             )));
         }
         Some(id) => vec![store.user(id).await?.ok_or_else(|| user_not_found(id))?],
@@ -62,7 +69,7 @@ pub async fn users(
     }
     let keys: Vec<i64> = users.iter().map(|u| u.key).collect();
     let filter =
-        params.contains_key("user_id") || params.contains_key("team_id") || agent.is_some();
+        params.contains_key("user_id") || params.contains_key("team_id") || visible.is_some();
     let values = store
         .user_values(range, filter.then_some(keys.as_slice()))
         .await?;
@@ -93,6 +100,9 @@ pub async fn teams(
         if teams.is_empty() {
             return Err(team_not_found(id));
         }
+    }
+    if let Some(scope) = supervised_scope(&state, &caller).await? {
+        teams.retain(|t| scope.sees_team(&t.id));
     }
     if let Some(own) = caller.limited_to() {
         let memberships = state.store.memberships(None).await?;
@@ -245,6 +255,15 @@ fn visible_to_agent(
     let mut visible = members_during(memberships, range, |m| teams.contains(&m.team_key));
     visible.insert(own.to_owned());
     visible
+}
+
+/// A supervisor bound to a user sees the teams they supervise and those teams' members
+/// (see `scope.rs`); `None` for every other caller.
+async fn supervised_scope(state: &AppState, caller: &Caller) -> Result<Option<Scope>, ApiError> {
+    if caller.role != Role::Supervisor || caller.user_id.is_none() {
+        return Ok(None);
+    }
+    super::goals::read_scope_of(state, caller).await.map(Some)
 }
 
 fn user_not_found(id: &str) -> ApiError {

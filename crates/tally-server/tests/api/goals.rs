@@ -16,6 +16,7 @@ both!(
     closed_periods_stay_frozen_through_edits_and_flag_later_changes,
     pace_and_the_scoring_settings,
     the_role_matrix_of_goals,
+    a_supervisor_reports_on_the_teams_they_supervise,
 );
 
 fn calls(user: &str, day: &str, n: usize, first_id: usize) -> Vec<Value> {
@@ -972,4 +973,65 @@ async fn the_role_matrix_of_goals(app: &TestApp) {
             .status(),
         StatusCode::NO_CONTENT
     );
+}
+
+async fn a_supervisor_reports_on_the_teams_they_supervise(app: &TestApp) {
+    two_people_and_a_team(app).await;
+    app.user("sue", "Sue").await;
+    app.user("out", "Outsider").await;
+    let supervisor = app.token(Role::Supervisor, Some("sue")).await;
+    let range = "from=2025-11-01&to=2025-11-30";
+    let before: Value = app
+        .get_as(&supervisor, &format!("/api/v1/reports/users?{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::helpers::row_ids(&before),
+        ["sue"],
+        "supervising nothing yet"
+    );
+    app.post_ok(
+        "/api/v1/teams/north/supervisors",
+        &json!({"user_id": "sue"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let users: Value = app
+        .get_as(&supervisor, &format!("/api/v1/reports/users?{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::row_ids(&users), ["lan", "minh", "sue"]);
+    let outsider = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/reports/users?{range}&user_id=out"),
+        )
+        .await;
+    assert_eq!(outsider.status(), StatusCode::FORBIDDEN);
+    let teams: Value = app
+        .get_as(&supervisor, &format!("/api/v1/reports/teams?{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = teams["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["team_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["north"]);
+    // An integration's supervisor token, bound to nobody, still reads every row.
+    let integration = app.token(Role::Supervisor, None).await;
+    let all: Value = app
+        .get_as(&integration, &format!("/api/v1/reports/users?{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::row_ids(&all), ["lan", "minh", "out", "sue"]);
 }
