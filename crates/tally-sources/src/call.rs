@@ -1,0 +1,195 @@
+//! A call record from any PBX, and how it becomes a `call` event.
+//!
+//! Direction comes from the extension mapping (`docs/decisions.md`, "Calls from the
+//! phone system"): a mapped extension calling an outside number is an **outbound** call
+//! of that extension's user; an outside number reaching a mapped extension is an
+//! **inbound** call of its user; extension to extension is **internal** and not counted;
+//! a record where an extension-like number is not mapped, or where no side is a mapped
+//! extension, is **kept aside** until the extension is mapped.
+
+use crate::phone::{is_extension_like, normalize};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Which phone system a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Asterisk,
+    FreeSwitch,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Asterisk => "asterisk",
+            Source::FreeSwitch => "freeswitch",
+        }
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "asterisk" => Ok(Source::Asterisk),
+            "freeswitch" => Ok(Source::FreeSwitch),
+            _ => Err(format!("'{s}' is not a known phone system")),
+        }
+    }
+}
+
+/// One call record, whatever the PBX.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    pub source: Source,
+    /// The PBX's unique id of the record: the idempotency key.
+    pub uid: String,
+    /// When the call started.
+    pub start: Timestamp,
+    /// The calling number (an extension on outbound calls).
+    pub caller: String,
+    /// The extension of the calling channel, when the PBX names it (`PJSIP/201-…`).
+    pub caller_channel: Option<String>,
+    /// The number called.
+    pub callee: String,
+    /// The extension of the answering channel, when the PBX names it.
+    pub callee_channel: Option<String>,
+    pub answered: bool,
+    /// Seconds of conversation (0 when not answered).
+    pub talk_seconds: i64,
+}
+
+/// Who has which extension, and which customer has which phone.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    /// Extension → user id.
+    pub extensions: HashMap<String, String>,
+    /// Normalised phone → customer id.
+    pub customers: HashMap<String, String>,
+}
+
+/// What a record is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Classified {
+    /// A call of a user: the `call` event to ingest.
+    Call(Value),
+    /// Extension to extension: not counted.
+    Internal,
+    /// No side is a mapped extension: kept aside with the reason.
+    Unmapped(String),
+}
+
+impl Directory {
+    fn user_of(&self, number: Option<&str>) -> Option<&String> {
+        number.and_then(|n| self.extensions.get(n))
+    }
+
+    /// The user of one side: the channel's extension, else the number.
+    fn side(&self, channel: Option<&str>, number: &str) -> Option<&String> {
+        self.user_of(channel).or_else(|| self.user_of(Some(number)))
+    }
+}
+
+/// Classifies a record with the directory.
+pub fn classify(record: &CallRecord, directory: &Directory) -> Classified {
+    let caller = directory.side(record.caller_channel.as_deref(), &record.caller);
+    let callee = directory.side(record.callee_channel.as_deref(), &record.callee);
+    let unmapped_extension = |channel: &Option<String>, number: &str| {
+        channel
+            .clone()
+            .filter(|c| is_extension_like(c))
+            .or_else(|| is_extension_like(number).then(|| number.to_owned()))
+    };
+    match (caller, callee) {
+        (Some(_), Some(_)) => Classified::Internal,
+        (Some(user), None) => match unmapped_extension(&record.callee_channel, &record.callee) {
+            Some(ext) => Classified::Unmapped(format!("extension {ext} is not mapped to a user")),
+            None => Classified::Call(event(record, user, "outbound", &record.callee, directory)),
+        },
+        (None, Some(user)) => match unmapped_extension(&record.caller_channel, &record.caller) {
+            Some(ext) => Classified::Unmapped(format!("extension {ext} is not mapped to a user")),
+            None => Classified::Call(event(record, user, "inbound", &record.caller, directory)),
+        },
+        (None, None) => {
+            let ext = unmapped_extension(&record.caller_channel, &record.caller)
+                .or_else(|| unmapped_extension(&record.callee_channel, &record.callee));
+            Classified::Unmapped(match ext {
+                Some(ext) => format!("extension {ext} is not mapped to a user"),
+                None => format!(
+                    "no extension in the call from '{}' to '{}'",
+                    record.caller, record.callee
+                ),
+            })
+        }
+    }
+}
+
+/// The event id of a record: its source and unique id.
+pub fn event_id(record: &CallRecord) -> String {
+    format!("{}-{}", record.source.as_str(), record.uid)
+}
+
+fn event(
+    record: &CallRecord,
+    user: &str,
+    direction: &str,
+    other: &str,
+    directory: &Directory,
+) -> Value {
+    let phone = normalize(other);
+    let mut event = json!({
+        "id": event_id(record),
+        "type": "call",
+        "user_id": user,
+        "at": record.start.to_string(),
+        "direction": direction,
+        "answered": record.answered,
+        "talk_seconds": if record.answered { record.talk_seconds } else { 0 },
+    });
+    if let Some(phone) = phone {
+        if let Some(customer) = directory.customers.get(&phone) {
+            event["customer_id"] = json!(customer);
+        }
+        event["phone"] = json!(phone);
+    }
+    event
+}
+
+/// The extension in a channel name: `PJSIP/201-00000013` → `201`,
+/// `SIP/201@host-0001` → `201`, `Local/201@from-queue-0001;1` → `201`.
+pub fn channel_extension(channel: &str) -> Option<String> {
+    let (_, rest) = channel.split_once('/')?;
+    let name = match rest.find(['@', ';']) {
+        Some(end) => &rest[..end],
+        None => rest.rsplit_once('-').map_or(rest, |(name, _)| name),
+    };
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_give_their_extension() {
+        assert_eq!(
+            channel_extension("PJSIP/201-00000013").as_deref(),
+            Some("201")
+        );
+        assert_eq!(
+            channel_extension("SIP/202-0000a1b2").as_deref(),
+            Some("202")
+        );
+        assert_eq!(
+            channel_extension("Local/203@from-queue-00000001;1").as_deref(),
+            Some("203")
+        );
+        assert_eq!(
+            channel_extension("PJSIP/trunk-00000012").as_deref(),
+            Some("trunk")
+        );
+        assert_eq!(channel_extension(""), None);
+    }
+}

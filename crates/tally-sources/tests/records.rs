@@ -1,0 +1,202 @@
+//! Call records from the fixtures (written from the formats' documentation, see
+//! `spec/cdr-formats.md`) through parsing and classification.
+
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{Value, json};
+use tally_sources::{CallRecord, Classified, Directory, asterisk, classify, freeswitch};
+
+fn directory() -> Directory {
+    let mut directory = Directory::default();
+    for (ext, user) in [
+        ("201", "lan"),
+        ("202", "minh"),
+        ("1001", "lan"),
+        ("1002", "minh"),
+    ] {
+        directory.extensions.insert(ext.into(), user.into());
+    }
+    directory
+        .customers
+        .insert("0912345678".into(), "cust-a".into());
+    directory
+        .customers
+        .insert("0933333333".into(), "cust-b".into());
+    directory
+}
+
+fn master() -> Vec<(u64, Result<CallRecord, tally_sources::CdrError>)> {
+    let file = std::fs::File::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/Master.csv"
+    ))
+    .unwrap();
+    asterisk::read(file, jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).collect()
+}
+
+fn call(classified: &Classified) -> &Value {
+    match classified {
+        Classified::Call(event) => event,
+        other => panic!("not a call: {other:?}"),
+    }
+}
+
+#[test]
+fn every_asterisk_disposition_and_direction() {
+    let records = master();
+    assert_eq!(records.len(), 11);
+    let dir = directory();
+    let classified: Vec<Classified> = records
+        .iter()
+        .take(10)
+        .map(|(_, r)| classify(r.as_ref().unwrap(), &dir))
+        .collect();
+    let inbound = call(&classified[0]);
+    assert_eq!(
+        *inbound,
+        json!({"id": "asterisk-1778463005.18", "type": "call", "user_id": "lan", "at": "2026-05-11T01:30:05Z",
+               "direction": "inbound", "answered": true, "talk_seconds": 280, "phone": "0901234567"})
+    );
+    let no_answer = call(&classified[1]);
+    assert_eq!(
+        (
+            no_answer["direction"].as_str(),
+            no_answer["answered"].as_bool()
+        ),
+        (Some("outbound"), Some(false))
+    );
+    assert_eq!(
+        (
+            no_answer["talk_seconds"].as_i64(),
+            no_answer["customer_id"].as_str()
+        ),
+        (Some(0), Some("cust-a"))
+    );
+    let normalised = call(&classified[2]);
+    assert_eq!(
+        (normalised["user_id"].as_str(), normalised["phone"].as_str()),
+        (Some("minh"), Some("0912345678"))
+    );
+    assert_eq!(
+        (
+            normalised["customer_id"].as_str(),
+            normalised["talk_seconds"].as_i64()
+        ),
+        (Some("cust-a"), Some(300))
+    );
+    for (i, user) in [(3, "minh"), (4, "lan")] {
+        let missed = call(&classified[i]);
+        assert_eq!(
+            (missed["user_id"].as_str(), missed["answered"].as_bool()),
+            (Some(user), Some(false)),
+            "busy / failed"
+        );
+    }
+    assert_eq!(classified[5], Classified::Internal);
+    // A transfer: each leg is a call of the agent who talked, keyed by uniqueid-sequence.
+    let (first, second) = (call(&classified[6]), call(&classified[7]));
+    assert_eq!(
+        (
+            first["id"].as_str(),
+            first["user_id"].as_str(),
+            first["talk_seconds"].as_i64()
+        ),
+        (Some("asterisk-1778472000.50-1"), Some("lan"), Some(60))
+    );
+    assert_eq!(
+        (
+            second["id"].as_str(),
+            second["user_id"].as_str(),
+            second["talk_seconds"].as_i64()
+        ),
+        (Some("asterisk-1778472000.50-2"), Some("minh"), Some(180))
+    );
+    assert_eq!(first["customer_id"], "cust-b");
+    assert_eq!(
+        classified[8],
+        Classified::Unmapped("extension 299 is not mapped to a user".into())
+    );
+    // 16 columns, no uniqueid: a stable id from the row's content.
+    let no_uid = call(&classified[9]);
+    assert!(no_uid["id"].as_str().unwrap().starts_with("asterisk-h"));
+    assert_eq!(no_uid["at"], "2026-05-11T16:59:30Z");
+    let again = master();
+    assert_eq!(
+        again[9].1.as_ref().unwrap().uid,
+        records[9].1.as_ref().unwrap().uid
+    );
+    let (line, error) = (&records[10].0, records[10].1.as_ref().unwrap_err());
+    assert_eq!((*line, error.field.as_str()), (11, "start"));
+}
+
+#[test]
+fn mapping_the_extension_turns_a_kept_aside_record_into_a_call() {
+    let records = master();
+    let record = records[8].1.as_ref().unwrap();
+    let mut dir = directory();
+    assert!(matches!(classify(record, &dir), Classified::Unmapped(_)));
+    dir.extensions.insert("299".into(), "sue".into());
+    assert_eq!(call(&classify(record, &dir))["user_id"], "sue");
+    // Nothing mapped at all: kept aside, naming the extension.
+    let empty = Directory::default();
+    assert_eq!(
+        classify(records[0].1.as_ref().unwrap(), &empty),
+        Classified::Unmapped("extension 201 is not mapped to a user".into())
+    );
+}
+
+#[test]
+fn bad_rows_name_the_field() {
+    let zone = jiff::tz::TimeZone::UTC;
+    let rows = "\"\",\"201\"\n\"\",\"201\",\"0912\",\"c\",\"\",\"PJSIP/201-1\",\"\",\"Dial\",\"\",\"2026-05-11 08:00:00\",,\"2026-05-11 08:00:01\",1,0,\"HUNG UP\",\"DOCUMENTATION\"\n";
+    let results: Vec<_> = asterisk::read(rows.as_bytes(), zone).collect();
+    assert_eq!(results[0].1.as_ref().unwrap_err().field, "columns");
+    assert_eq!(results[1].1.as_ref().unwrap_err().field, "disposition");
+    assert_eq!(results[1].0, 2);
+}
+
+#[test]
+fn freeswitch_json_raw_and_form_encoded() {
+    let dir = directory();
+    let raw = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/freeswitch-outbound.json"
+    ))
+    .unwrap();
+    let record = freeswitch::parse(&raw).unwrap();
+    let outbound = classify(&record, &dir);
+    assert_eq!(
+        *call(&outbound),
+        json!({"id": "freeswitch-6d3c8f4a-9a7b-4c2e-8f1d-1234567890ab", "type": "call", "user_id": "lan",
+               "at": "2026-05-11T01:30:05Z", "direction": "outbound", "answered": true, "talk_seconds": 280,
+               "phone": "0912345678", "customer_id": "cust-a"})
+    );
+    let form = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/freeswitch-inbound-missed.form"
+    ))
+    .unwrap();
+    let missed = freeswitch::parse(&form).unwrap();
+    let missed = classify(&missed, &dir);
+    let missed = call(&missed);
+    assert_eq!(
+        (missed["user_id"].as_str(), missed["direction"].as_str()),
+        (Some("minh"), Some("inbound"))
+    );
+    assert_eq!(
+        (missed["answered"].as_bool(), missed["phone"].as_str()),
+        (Some(false), Some("0933333333"))
+    );
+    let base64 = base64_of(&raw);
+    assert_eq!(freeswitch::parse(base64.as_bytes()).unwrap(), record);
+    assert_eq!(
+        freeswitch::parse(b"{\"variables\": {}}").unwrap_err().field,
+        "variables.uuid"
+    );
+    assert_eq!(freeswitch::parse(b"not a cdr").unwrap_err().field, "body");
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
