@@ -186,6 +186,11 @@ impl Calendar {
         })
     }
 
+    /// The time zone.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
     /// The zone's IANA name, as configured.
     pub fn time_zone_name(&self) -> &str {
         &self.tz_name

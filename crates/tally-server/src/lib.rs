@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod calls;
 pub mod close;
 pub mod error;
 pub mod export;

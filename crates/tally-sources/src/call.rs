@@ -61,6 +61,39 @@ pub struct CallRecord {
     pub talk_seconds: i64,
 }
 
+impl CallRecord {
+    /// The record as JSON, to keep it aside and classify it again later.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "source": self.source.as_str(),
+            "uid": self.uid,
+            "start": self.start.to_string(),
+            "caller": self.caller,
+            "caller_channel": self.caller_channel,
+            "callee": self.callee,
+            "callee_channel": self.callee_channel,
+            "answered": self.answered,
+            "talk_seconds": self.talk_seconds,
+        })
+    }
+
+    /// A record from [`CallRecord::to_json`].
+    pub fn from_json(value: &Value) -> Option<CallRecord> {
+        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+        Some(CallRecord {
+            source: text("source")?.parse().ok()?,
+            uid: text("uid")?,
+            start: text("start")?.parse().ok()?,
+            caller: text("caller")?,
+            caller_channel: text("caller_channel"),
+            callee: text("callee")?,
+            callee_channel: text("callee_channel"),
+            answered: value.get("answered")?.as_bool()?,
+            talk_seconds: value.get("talk_seconds")?.as_i64()?,
+        })
+    }
+}
+
 /// Who has which extension, and which customer has which phone.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {

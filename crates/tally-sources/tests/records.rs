@@ -120,6 +120,8 @@ fn every_asterisk_disposition_and_direction() {
     let no_uid = call(&classified[9]);
     assert!(no_uid["id"].as_str().unwrap().starts_with("asterisk-h"));
     assert_eq!(no_uid["at"], "2026-05-11T16:59:30Z");
+    let kept = records[8].1.as_ref().unwrap();
+    assert_eq!(CallRecord::from_json(&kept.to_json()).as_ref(), Some(kept));
     let again = master();
     assert_eq!(
         again[9].1.as_ref().unwrap().uid,

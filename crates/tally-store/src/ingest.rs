@@ -53,7 +53,19 @@ impl Store {
         org: &Organization,
         events: Vec<(usize, Event)>,
     ) -> Result<IngestOutcome, StoreError> {
-        if events.is_empty() {
+        self.ingest_with(org, events, None).await
+    }
+
+    /// Ingests events together with the CRM records they come from, in one
+    /// transaction: when any event is rejected, nothing is written (the outcome says
+    /// why), so a record never changes without its event, nor an event without it.
+    pub async fn ingest_with(
+        &self,
+        org: &Organization,
+        events: Vec<(usize, Event)>,
+        records: Option<&crate::crm::CrmWrite>,
+    ) -> Result<IngestOutcome, StoreError> {
+        if events.is_empty() && records.is_none() {
             return Ok(IngestOutcome::default());
         }
         let mut w = self.begin_write().await?;
@@ -65,6 +77,9 @@ impl Store {
         };
         load_entities(&mut w, &events, &mut state).await?;
         let plan = plan(org, &mut state, events, known);
+        if records.is_some() && !plan.outcome.rejected.is_empty() {
+            return Ok(plan.outcome);
+        }
         // A reassignment also retracts credit from a former owner the batch does not name.
         let credited = plan.outcome.touched.iter().map(|(user, _)| user.as_str());
         let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
@@ -74,6 +89,9 @@ impl Store {
         write_sums(&mut w, &plan.sums, &user_keys).await?;
         write_marks(&mut w, &plan.marks, &user_keys).await?;
         let change = record_change(&mut w, &plan, &user_keys).await?;
+        if let Some(records) = records {
+            crate::crm::write(&mut w, records).await?;
+        }
         let WriteTx { tx, _guard, .. } = w;
         tx.commit().await?;
         drop(_guard);

@@ -7,6 +7,8 @@
 //! branches on [`Backend`]. Migrations live per backend at matching version numbers.
 //! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
 
+mod calls;
+pub mod crm;
 mod error;
 mod goals;
 mod ingest;
@@ -18,6 +20,8 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use calls::CallRow;
+pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;
 pub use goals::{GoalRecord, GoalResult, GoalRevision};
 pub use ingest::{IngestOutcome, RejectedEvent};

@@ -24,7 +24,8 @@ const EXAMPLES: &str = "Examples:
   tally serve                                   # http://127.0.0.1:8080, data in ./tally.db
   tally token create --role owner --name me     # prints a new API token
   TALLY_DATABASE_URL=postgres://postgres@127.0.0.1/tally tally serve
-  tally rebuild                                 # recompute rollups from the event log";
+  tally rebuild                                 # recompute rollups from the event log
+  tally import asterisk-cdr /var/log/asterisk/cdr-csv/Master.csv";
 
 /// Settings shared by every command.
 #[derive(Args)]
@@ -92,6 +93,11 @@ pub enum Command {
     },
     /// Recompute every rollup from the event log and report any difference.
     Rebuild,
+    /// Import call records from the phone system (Asterisk, FreeSWITCH).
+    Import {
+        #[command(subcommand)]
+        command: crate::import::ImportCommand,
+    },
     /// Measure ingest and report speed on generated data (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
 }

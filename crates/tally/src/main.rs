@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod import;
 
 use clap::Parser;
 use cli::{Cli, Command, TokenCommand};
@@ -44,6 +45,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::create_token(&settings, &role, &name, user.as_deref()).await?;
         }
         Command::Rebuild => cli::rebuild(&settings).await?,
+        Command::Import { command } => import::run(&settings, command).await?,
         Command::Bench(args) => bench::run(&settings, args).await?,
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: one file a resource.
 
+mod calls;
 mod events;
 pub(crate) mod goals;
 mod metrics;
@@ -58,6 +59,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/progress/employees", get(progress::by_employee))
         .route("/api/v1/progress/teams", get(progress::by_team))
         .route("/api/v1/settings", get(org::get).patch(org::update))
+        .route("/api/v1/calls/asterisk", post(calls::asterisk_upload))
+        .route("/api/v1/calls/freeswitch", post(calls::freeswitch_post))
+        .route("/api/v1/calls/unmapped", get(calls::unmapped))
+        .route("/api/v1/calls/retry", post(calls::retry))
         .route("/api/v1/reports/users", get(reports::users))
         .route("/api/v1/reports/teams", get(reports::teams))
         .route("/api/v1/metrics", get(metrics::list))

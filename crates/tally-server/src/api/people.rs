@@ -41,8 +41,13 @@ pub async fn create_user(
         role,
         extension: extension(&body)?,
     };
+    let more = more_extensions(&state, &body, None).await?;
+    check_main_extension(&state, user.extension.as_deref(), None).await?;
     let user = state.store.create_user(&user).await?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))))
+    if let Some(more) = &more {
+        state.store.set_more_extensions(user.key, more).await?;
+    }
+    Ok((StatusCode::CREATED, Json(user_view(&state, &user).await?)))
 }
 
 /// `PATCH /api/v1/users/{id}` `{"name?", "email?", "role?", "extension?", "active?"}`:
@@ -88,7 +93,13 @@ pub async fn update_user(
     if let Some(active) = body.optional_bool("active")? {
         user.active = active;
     }
-    Ok(Json(user_json(&state.store.save_user(&user).await?)))
+    let more = more_extensions(&state, &body, Some(&user.id)).await?;
+    check_main_extension(&state, user.extension.as_deref(), Some(&user.id)).await?;
+    let user = state.store.save_user(&user).await?;
+    if let Some(more) = &more {
+        state.store.set_more_extensions(user.key, more).await?;
+    }
+    Ok(Json(user_view(&state, &user).await?))
 }
 
 /// `GET /api/v1/users`: everyone for managers and supervisors; an agent sees themself.
@@ -100,7 +111,10 @@ pub async fn list_users(
     let visible = users
         .iter()
         .filter(|u| caller.limited_to().is_none_or(|own| own == u.id));
-    Ok(Json(Value::Array(visible.map(user_json).collect())))
+    let more = state.store.all_more_extensions().await?;
+    let none = Vec::new();
+    let list = visible.map(|u| user_json(u, more.get(&u.key).unwrap_or(&none)));
+    Ok(Json(Value::Array(list.collect())))
 }
 
 /// `GET /api/v1/users/{id}`.
@@ -119,7 +133,7 @@ pub async fn get_user(
         .user(&id)
         .await?
         .ok_or_else(|| not_found("user", &id))?;
-    Ok(Json(user_json(&user)))
+    Ok(Json(user_view(&state, &user).await?))
 }
 
 /// `POST /api/v1/teams`: owners and admins.
@@ -270,11 +284,72 @@ pub(super) fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("{what} '{id}' does not exist"))
 }
 
-pub(super) fn user_json(user: &User) -> Value {
+fn user_json(user: &User, more_extensions: &[String]) -> Value {
     json!({
         "id": user.id, "name": user.name, "email": user.email, "role": user.role,
-        "extension": user.extension, "active": user.active,
+        "extension": user.extension, "extensions": more_extensions, "active": user.active,
     })
+}
+
+async fn user_view(state: &AppState, user: &User) -> Result<Value, ApiError> {
+    Ok(user_json(
+        user,
+        &state.store.more_extensions(user.key).await?,
+    ))
+}
+
+/// `extensions`: the user's phone extensions besides `extension` (all of them
+/// replaced), none of which another user may have.
+async fn more_extensions(
+    state: &AppState,
+    body: &JsonObject,
+    user: Option<&str>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let list = match body.0.get("extensions") {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(Vec::new())),
+        Some(Value::Array(list)) if list.len() <= 20 => list,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "extensions",
+                "must be a list of at most 20 extensions",
+            ));
+        }
+    };
+    let mut extensions: Vec<String> = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let field = format!("extensions[{i}]");
+        let text = item
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 20)
+            .ok_or_else(|| ApiError::invalid(&field, "must be an extension such as 201"))?;
+        extension_valid(Some(text))
+            .map_err(|_| ApiError::invalid(&field, "must be digits (and * # +), such as 201"))?;
+        if !extensions.iter().any(|e| e == text) {
+            extensions.push(text.to_owned());
+        }
+        check_main_extension(state, Some(text), user).await?;
+    }
+    Ok(Some(extensions))
+}
+
+/// An extension maps calls to one user: another user's is a conflict.
+async fn check_main_extension(
+    state: &AppState,
+    extension: Option<&str>,
+    user: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(extension) = extension else {
+        return Ok(());
+    };
+    let holders = state.store.extension_holders(extension).await?;
+    match holders.iter().find(|h| Some(h.as_str()) != user) {
+        Some(other) => Err(ApiError::Conflict(format!(
+            "extension {extension} already belongs to user '{other}'"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn team_json(team: &Team) -> Value {

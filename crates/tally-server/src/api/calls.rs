@@ -1,0 +1,106 @@
+//! The phone system: `POST /api/v1/calls/asterisk` (a `Master.csv` upload),
+//! `POST /api/v1/calls/freeswitch` (where `mod_json_cdr` posts each CDR), the records
+//! kept aside for want of a mapped extension, and counting them once mapped.
+
+use super::query::{QueryParams, body_error, only_known};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::calls::{ImportSummary, import, retry_unmapped};
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use serde_json::{Value, json};
+use tally_core::Role;
+use tally_sources::{asterisk, freeswitch};
+
+/// Who may send call records: owners, admins and supervisors (integrations).
+const SENDERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Supervisor];
+
+/// `POST /api/v1/calls/asterisk[?utc=true]`: the body is `Master.csv` (times local to
+/// the organization, or UTC with `utc=true` for a PBX with `usegmtime=yes`).
+pub async fn asterisk_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportSummary>, ApiError> {
+    caller.require(&SENDERS, "send call records")?;
+    only_known(&params, &["utc"])?;
+    let zone = match params.get("utc").map(String::as_str) {
+        None | Some("false") => state.org.calendar.time_zone().clone(),
+        Some("true") => jiff::tz::TimeZone::UTC,
+        Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
+    };
+    let body = body.map_err(body_error)?;
+    let mut summary = ImportSummary::default();
+    let mut batch = Vec::new();
+    for (line, record) in asterisk::read(&body[..], zone) {
+        match record {
+            Ok(record) => batch.push(record),
+            Err(e) => summary.invalid(format!("line {line}"), &e.field, &e.message),
+        }
+        if batch.len() == 5_000 {
+            import(
+                &state.store,
+                &state.org,
+                std::mem::take(&mut batch),
+                &mut summary,
+            )
+            .await?;
+        }
+    }
+    import(&state.store, &state.org, batch, &mut summary).await?;
+    Ok(Json(summary))
+}
+
+/// `POST /api/v1/calls/freeswitch`: one `mod_json_cdr` document (raw JSON, the form
+/// field `cdr=`, or base64; values may be URL-encoded).
+pub async fn freeswitch_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportSummary>, ApiError> {
+    caller.require(&SENDERS, "send call records")?;
+    let body = body.map_err(body_error)?;
+    let record = freeswitch::parse(&body).map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    let mut summary = ImportSummary::default();
+    import(&state.store, &state.org, vec![record], &mut summary).await?;
+    Ok(Json(summary))
+}
+
+/// `GET /api/v1/calls/unmapped`: the records kept aside, oldest first, with why.
+pub async fn unmapped(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&SENDERS, "see the call records kept aside")?;
+    let rows = state.store.calls_with_status("unmapped", 10_000).await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "source": r.source,
+                "uid": r.uid,
+                "reason": r.reason,
+                "received_at": super::goals::micros_json(r.received_at),
+                "record": serde_json::from_str::<Value>(&r.record).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+/// `POST /api/v1/calls/retry`: counts the kept-aside records whose extension is now
+/// mapped (owners and admins, after mapping it).
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ImportSummary>, ApiError> {
+    caller.require(
+        &[Role::Owner, Role::Admin],
+        "retry the call records kept aside",
+    )?;
+    Ok(Json(retry_unmapped(&state.store, &state.org).await?))
+}

@@ -1,0 +1,181 @@
+//! Importing call records from the phone system: each record becomes a `call` event of
+//! the user whose extension it names (see `tally_sources::classify`), an internal call
+//! (not counted), or a record kept aside until its extension is mapped. Every record is
+//! remembered by its source and unique id, so importing a file or a CDR again is a
+//! no-op, and kept-aside records are counted by [`retry_unmapped`] once mapped.
+
+use serde::Serialize;
+use tally_core::{Event, Organization};
+use tally_sources::{CallRecord, Classified, Directory, classify};
+use tally_store::{CallRow, Store, StoreError};
+
+/// What an import did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportSummary {
+    /// Records read (valid or not).
+    pub read: usize,
+    /// New call events counted.
+    pub counted: usize,
+    /// Records seen before (or whose event was already in the log).
+    pub duplicates: usize,
+    /// Extension-to-extension calls, not counted.
+    pub internal: usize,
+    /// Records kept aside: no mapped extension.
+    pub unmapped: usize,
+    /// Records whose event was refused, and records that could not be read.
+    pub rejected: Vec<Problem>,
+}
+
+/// A record that could not be counted: where, which field, why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    /// The line in a file, or the record's unique id.
+    pub record: String,
+    pub field: String,
+    pub error: String,
+}
+
+impl ImportSummary {
+    /// Notes a record that could not be read.
+    pub fn invalid(&mut self, record: String, field: &str, message: &str) {
+        self.read += 1;
+        self.rejected.push(Problem {
+            record,
+            field: field.to_owned(),
+            error: format!("{field}: {message}"),
+        });
+    }
+}
+
+/// Imports parsed records of one batch.
+pub async fn import(
+    store: &Store,
+    org: &Organization,
+    records: Vec<CallRecord>,
+    summary: &mut ImportSummary,
+) -> Result<(), StoreError> {
+    summary.read += records.len();
+    let records = new_records(store, records, summary).await?;
+    let directory = Directory {
+        extensions: store.extension_directory().await?,
+        customers: store.customer_phone_index().await?,
+    };
+    let received_at = jiff::Timestamp::now().as_microsecond();
+    let mut rows = Vec::with_capacity(records.len());
+    let mut events = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let row = |status: &str, reason: Option<String>, event_id: Option<String>| CallRow {
+            source: record.source.as_str().to_owned(),
+            uid: record.uid.clone(),
+            status: status.to_owned(),
+            reason,
+            record: record.to_json().to_string(),
+            event_id,
+            received_at,
+        };
+        match classify(record, &directory) {
+            Classified::Call(json) => match Event::parse(&json, &org.currency) {
+                Ok(event) => {
+                    rows.push(row("counted", None, Some(event.id.clone())));
+                    events.push((i, event));
+                }
+                Err(e) => {
+                    summary.rejected.push(problem(record, &e.field, &e.message));
+                    rows.push(row(
+                        "rejected",
+                        Some(format!("{}: {}", e.field, e.message)),
+                        None,
+                    ));
+                }
+            },
+            Classified::Internal => {
+                summary.internal += 1;
+                rows.push(row("internal", None, None));
+            }
+            Classified::Unmapped(reason) => {
+                summary.unmapped += 1;
+                rows.push(row("unmapped", Some(reason), None));
+            }
+        }
+    }
+    let outcome = store.ingest(org, events).await?;
+    summary.counted += outcome.accepted;
+    summary.duplicates += outcome.duplicates;
+    for rejected in &outcome.rejected {
+        let record = &records[rejected.index];
+        summary
+            .rejected
+            .push(problem(record, &rejected.field, &rejected.message));
+        if let Some(row) = rows
+            .iter_mut()
+            .find(|r| r.uid == record.uid && r.source == record.source.as_str())
+        {
+            row.status = "rejected".into();
+            row.reason = Some(format!("{}: {}", rejected.field, rejected.message));
+            row.event_id = None;
+        }
+    }
+    store.record_calls(&rows).await
+}
+
+/// The records not seen before (a kept-aside one counts as not seen: it is classified
+/// again); the others are counted as duplicates.
+async fn new_records(
+    store: &Store,
+    records: Vec<CallRecord>,
+    summary: &mut ImportSummary,
+) -> Result<Vec<CallRecord>, StoreError> {
+    let mut fresh = Vec::with_capacity(records.len());
+    let mut by_source: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for r in &records {
+        by_source
+            .entry(r.source.as_str())
+            .or_default()
+            .push(r.uid.clone());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (source, uids) in by_source {
+        for (uid, status) in store.call_statuses(source, &uids).await? {
+            if status != "unmapped" {
+                seen.insert((source.to_owned(), uid));
+            }
+        }
+    }
+    let mut in_batch = std::collections::HashSet::new();
+    for record in records {
+        let key = (record.source.as_str().to_owned(), record.uid.clone());
+        if seen.contains(&key) || !in_batch.insert(key) {
+            summary.duplicates += 1;
+        } else {
+            fresh.push(record);
+        }
+    }
+    Ok(fresh)
+}
+
+fn problem(record: &CallRecord, field: &str, message: &str) -> Problem {
+    Problem {
+        record: format!("{}-{}", record.source.as_str(), record.uid),
+        field: field.to_owned(),
+        error: format!("{field}: {message}"),
+    }
+}
+
+/// Classifies every kept-aside record again with today's extension mapping, and counts
+/// the ones that now have a user.
+pub async fn retry_unmapped(
+    store: &Store,
+    org: &Organization,
+) -> Result<ImportSummary, StoreError> {
+    let mut summary = ImportSummary::default();
+    let rows = store.calls_with_status("unmapped", i64::MAX).await?;
+    for chunk in rows.chunks(5_000) {
+        let records: Vec<CallRecord> = chunk
+            .iter()
+            .filter_map(|r| serde_json::from_str(&r.record).ok())
+            .filter_map(|v| CallRecord::from_json(&v))
+            .collect();
+        import(store, org, records, &mut summary).await?;
+    }
+    Ok(summary)
+}

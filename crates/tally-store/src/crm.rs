@@ -1,0 +1,193 @@
+//! The mini-CRM's records (customers, notes, opportunities, to-dos, meetings, SMS and
+//! email logs), kept as JSON with the columns that lists filter, search and sort on.
+//!
+//! Records are written only through [`Store::ingest_with`], in the transaction of the
+//! events they emit (`spec/events.md`), so KPIs and records never disagree.
+
+use crate::{Store, StoreError, WriteTx};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A CRM record as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmRecord {
+    pub kind: String,
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub owner_id: Option<String>,
+    /// What lists sort by name: the name or title, lower-cased.
+    pub sort_name: String,
+    /// Lower-cased text that search matches: name, email, company, phones…
+    pub search: String,
+    /// The record's JSON.
+    pub body: String,
+    /// Microseconds since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a CRM action writes besides its events.
+#[derive(Clone, Debug, Default)]
+pub struct CrmWrite {
+    /// Records to insert or replace.
+    pub records: Vec<CrmRecord>,
+    /// A customer's normalised phones, replacing the ones stored.
+    pub phones: Option<(String, Vec<String>)>,
+}
+
+/// Which records a list shows, and in which order.
+#[derive(Clone, Debug)]
+pub struct CrmQuery {
+    pub kind: String,
+    /// Words to find in the search text (all of them), or a phone.
+    pub search: Option<String>,
+    pub phone: Option<String>,
+    pub customer_id: Option<String>,
+    pub owner_id: Option<String>,
+    /// `name`, `created_at` or `updated_at`.
+    pub sort: &'static str,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const COLUMNS: &str =
+    "kind, id, customer_id, owner_id, sort_name, search, body, created_at, updated_at";
+
+fn record_of(row: &AnyRow) -> Result<CrmRecord, StoreError> {
+    Ok(CrmRecord {
+        kind: row.try_get("kind")?,
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        owner_id: row.try_get("owner_id")?,
+        sort_name: row.try_get("sort_name")?,
+        search: row.try_get("search")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Writes a CRM action's records inside its events' transaction.
+pub(crate) async fn write(w: &mut WriteTx<'_>, crm: &CrmWrite) -> Result<(), StoreError> {
+    for r in &crm.records {
+        sqlx::query(
+            "insert into crm_records (kind, id, customer_id, owner_id, sort_name, search, body, \
+             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             on conflict (kind, id) do update set customer_id = excluded.customer_id, \
+             owner_id = excluded.owner_id, sort_name = excluded.sort_name, \
+             search = excluded.search, body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(&r.kind)
+        .bind(&r.id)
+        .bind(&r.customer_id)
+        .bind(&r.owner_id)
+        .bind(&r.sort_name)
+        .bind(&r.search)
+        .bind(&r.body)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .execute(&mut *w.tx)
+        .await?;
+    }
+    if let Some((customer, phones)) = &crm.phones {
+        sqlx::query("delete from customer_phones where customer_id = $1")
+            .bind(customer)
+            .execute(&mut *w.tx)
+            .await?;
+        for phone in phones {
+            sqlx::query(
+                "insert into customer_phones (phone, customer_id) values ($1, $2) \
+                 on conflict (phone, customer_id) do nothing",
+            )
+            .bind(phone)
+            .bind(customer)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// One record.
+    pub async fn crm_record(&self, kind: &str, id: &str) -> Result<Option<CrmRecord>, StoreError> {
+        let sql = format!("select {COLUMNS} from crm_records where kind = $1 and id = $2");
+        let row = sqlx::query(&sql)
+            .bind(kind)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_of).transpose()
+    }
+
+    /// A page of records and how many match in all.
+    pub async fn crm_records(&self, query: &CrmQuery) -> Result<(Vec<CrmRecord>, i64), StoreError> {
+        let mut conditions = vec!["r.kind = $1".to_owned()];
+        let mut binds: Vec<String> = vec![query.kind.clone()];
+        let mut add = |condition: &str, value: String| {
+            binds.push(value);
+            conditions.push(condition.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(customer) = &query.customer_id {
+            add("r.customer_id = ?", customer.clone());
+        }
+        if let Some(owner) = &query.owner_id {
+            add("r.owner_id = ?", owner.clone());
+        }
+        if let Some(phone) = &query.phone {
+            add(
+                "r.id in (select customer_id from customer_phones where phone = ?)",
+                phone.clone(),
+            );
+        }
+        for word in query.search.iter().flat_map(|s| s.split_whitespace()) {
+            add(
+                "r.search like ?",
+                format!("%{}%", escape_like(&word.to_lowercase())),
+            );
+        }
+        let filter = conditions.join(" and ");
+        let count_sql =
+            format!("select cast(count(*) as bigint) from crm_records r where {filter}");
+        let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+        for b in &binds {
+            count = count.bind(b);
+        }
+        let (total,) = count.fetch_one(&self.pool).await?;
+        let order = match query.sort {
+            "name" => "r.sort_name",
+            "updated_at" => "r.updated_at",
+            _ => "r.created_at",
+        };
+        let direction = if query.descending { "desc" } else { "asc" };
+        let sql = format!(
+            "select {COLUMNS} from crm_records r where {filter} order by {order} {direction}, r.id \
+             limit {} offset {}",
+            query.limit.max(0),
+            query.offset.max(0)
+        );
+        let mut rows = sqlx::query(&sql);
+        for b in &binds {
+            rows = rows.bind(b);
+        }
+        let rows = rows.fetch_all(&self.pool).await?;
+        Ok((rows.iter().map(record_of).collect::<Result<_, _>>()?, total))
+    }
+
+    /// Normalised phone → customer id, to find who is calling.
+    pub async fn customer_phone_index(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("select phone, customer_id from customer_phones order by customer_id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+/// `%` and `_` are dropped from a search: they are not wildcards for the user.
+fn escape_like(text: &str) -> String {
+    text.replace(['%', '_'], "")
+}
