@@ -147,7 +147,7 @@ impl GoalSpec {
                     "metric": c.metric.key(),
                     "period": c.period.as_str(),
                     "target": quantity_json(c.metric, c.target, currency),
-                    "weight": number_json(c.weight.round_dp(4)),
+                    "weight": number_json(c.weight),
                 })
             })
             .collect();
@@ -251,7 +251,13 @@ fn parse_criteria(
             Some(v) => {
                 weights_given += 1;
                 positive_decimal(v)
-                    .ok_or_else(|| FieldError::new(&at("weight"), "must be a number above 0"))?
+                    .filter(|w| *w <= Decimal::ONE_HUNDRED && w.normalize().scale() <= 4)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            &at("weight"),
+                            "must be a percentage above 0, at most 100, with at most 4 decimals",
+                        )
+                    })?
             }
         };
         criteria.push(Criterion {
@@ -268,8 +274,14 @@ fn parse_criteria(
 /// Weights are all given and sum to 100, or all left out and split evenly.
 fn settle_weights(criteria: &mut [Criterion], given: usize) -> Result<(), FieldError> {
     if given == 0 {
-        let even = Decimal::ONE_HUNDRED / Decimal::from(criteria.len());
-        criteria.iter_mut().for_each(|c| c.weight = even);
+        // Even shares to 4 decimals; the last takes the remainder, so they sum to 100.
+        let even = (Decimal::ONE_HUNDRED / Decimal::from(criteria.len())).round_dp(4);
+        let mut left = Decimal::ONE_HUNDRED;
+        let last = criteria.len() - 1;
+        for (i, c) in criteria.iter_mut().enumerate() {
+            c.weight = if i == last { left } else { even };
+            left -= even;
+        }
         return Ok(());
     }
     if given != criteria.len() {
@@ -448,9 +460,14 @@ pub fn periods_covering(
 /// A quantity of a metric as JSON: money a decimal string, counts and seconds numbers.
 pub fn quantity_json(metric: Metric, value: Decimal, currency: &Currency) -> Value {
     match metric.unit() {
-        Unit::Money => Value::String(value.round_dp(currency.exponent).normalize().to_string()),
-        Unit::Count | Unit::Seconds => number_json(value.round_dp(2)),
+        Unit::Money => Value::String(round(value, currency.exponent).normalize().to_string()),
+        Unit::Count | Unit::Seconds => number_json(round(value, 2)),
     }
+}
+
+/// Rounds half away from zero (5.025 → 5.03), as people round by hand.
+pub fn round(value: Decimal, places: u32) -> Decimal {
+    value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// A decimal as a JSON number: an integer when whole.

@@ -231,8 +231,18 @@ fn even_weights_when_none_are_given_and_a_sum_of_100_otherwise() {
         {"metric": "meetings", "period": "week", "target": 2},
         {"metric": "revenue", "period": "month", "target": "1000000"}
     ]}));
+    let weights: Vec<Decimal> = spec.criteria.iter().map(|c| c.weight).collect();
+    assert_eq!(weights, [dec("33.3333"), dec("33.3333"), dec("33.3334")]);
     let shares: Decimal = spec.criteria.iter().map(|c| spec.weight_share(c)).sum();
-    assert_eq!(shares.round_dp(20), Decimal::ONE);
+    assert_eq!(shares, Decimal::ONE);
+    // Stored and read back, the weights still sum to exactly 100.
+    let json = spec.to_json(&Currency::default());
+    let again = GoalSpec::parse(
+        json.as_object().unwrap(),
+        &Currency::default(),
+        day("2026-11-27"),
+    );
+    assert_eq!(again.unwrap(), spec);
     let scoring = Scoring::default();
     let parts: Vec<_> = spec
         .criteria
@@ -384,6 +394,14 @@ fn bad_goal_definitions_name_the_field() {
                 {"metric": "calls", "period": "week", "target": 5}
             ]}),
             "criteria[1].metric",
+        ),
+        (
+            json!({"criteria": [{"metric": "calls", "period": "day", "target": 1, "weight": "79228162514264337593543950335"}]}),
+            "criteria[0].weight",
+        ),
+        (
+            json!({"criteria": [{"metric": "calls", "period": "day", "target": 1, "weight": 99.99999}]}),
+            "criteria[0].weight",
         ),
         (json!({"assignees": []}), "assignees"),
         (

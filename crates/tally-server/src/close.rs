@@ -15,35 +15,65 @@ use tally_core::goal::periods_covering;
 use tally_core::{DayRange, PeriodKind};
 use tally_store::{GoalRecord, GoalResult};
 
+/// Closes at most this many days at a time, each step its own transaction.
+const STEP_DAYS: i32 = 92;
+
 /// Records the results of every period of `goal` that ended before today and is not
 /// recorded yet.
 pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<(), ApiError> {
     if goal.archived_at.is_some() {
         return Ok(());
     }
-    let today = state.org.calendar.day_of(jiff::Timestamp::now());
-    let last = today.plus(-1);
-    let Some(window) = DayRange::new(goal.closed_through.plus(1), last) else {
+    let last = state.org.calendar.day_of(jiff::Timestamp::now()).plus(-1);
+    if goal.closed_through >= last {
         return Ok(());
-    };
+    }
     let spec = spec_of(state, goal)?;
+    let view = Goal {
+        record: goal.clone(),
+        spec,
+    };
+    let mut ctx = Context::load(state, DayRange::single(last)).await?;
+    let mut through = goal.closed_through;
+    while through < last {
+        let step_end = through.plus(STEP_DAYS).min(last);
+        let window = DayRange {
+            from: through.plus(1),
+            to: step_end,
+        };
+        let results = close_window(state, &mut ctx, &view, window).await?;
+        if !state
+            .store
+            .record_results(goal.key, &results, through, step_end)
+            .await?
+        {
+            return Ok(());
+        }
+        through = step_end;
+    }
+    Ok(())
+}
+
+/// The results of the periods that end within `window`.
+async fn close_window(
+    state: &AppState,
+    ctx: &mut Context<'_>,
+    goal: &Goal,
+    window: DayRange,
+) -> Result<Vec<GoalResult>, ApiError> {
+    let spec = &goal.spec;
     let kinds: BTreeSet<PeriodKind> = spec.criteria.iter().map(|c| c.period).collect();
     let calendar = &state.org.calendar;
-    let mut ctx = Context::load(state, window).await?;
     let closed_at = jiff::Timestamp::now().as_microsecond();
-    let goal_view = Goal {
-        record: goal.clone(),
-        spec: spec.clone(),
-    };
     let mut results = Vec::new();
     for kind in kinds {
         let periods = periods_covering(kind, window, |d| calendar.week_of(d));
-        for period in periods
+        let ended = periods
             .into_iter()
-            .filter(|p| p.to <= last && spec.active_within(*p).is_some())
-        {
+            .filter(|p| p.to <= window.to && spec.active_within(*p).is_some());
+        for period in ended {
             ctx.set_range(period);
-            let progress = goal_progress(&state.store, &ctx, &goal_view).await?;
+            let progress = goal_progress(&state.store, ctx, goal).await?;
             for row in progress.rows.iter().filter(|r| r.period == Some(kind)) {
                 let (subject_kind, subject_id) = match &row.subject {
                     Subject::User(id) => ("user", id),
@@ -54,7 +84,7 @@ pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<()
                     period,
                     subject_kind: subject_kind.to_owned(),
                     subject_id: subject_id.clone(),
-                    revision: goal.revision,
+                    revision: goal.record.revision,
                     target: row.target.normalize().to_string(),
                     actual: row.actual,
                     achieved: row
@@ -65,14 +95,16 @@ pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<()
             }
         }
     }
-    state.store.record_results(goal.key, &results, last).await?;
-    Ok(())
+    Ok(results)
 }
 
-/// Closes the due periods of every goal that is not archived.
+/// Closes the due periods of every goal that is not archived; a goal that fails is
+/// logged and the others still close.
 pub async fn close_all(state: &AppState) -> Result<(), ApiError> {
     for goal in state.store.goals().await? {
-        close_due_periods(state, &goal).await?;
+        if let Err(e) = close_due_periods(state, &goal).await {
+            tracing::warn!(goal = %goal.id, error = %e, "closing the goal's periods failed; will retry");
+        }
     }
     Ok(())
 }

@@ -160,13 +160,23 @@ pub fn csv(columns: &[Column], rows: &[Value], lang: Lang) -> Result<Vec<u8>, Ap
         .write_record(columns.iter().map(|c| header(c, lang)))
         .map_err(internal)?;
     for row in rows {
-        writer
-            .write_record(columns.iter().map(|c| cell(row, c.key)))
-            .map_err(internal)?;
+        let cells = columns.iter().map(|c| match c.numeric {
+            true => cell(row, c.key),
+            false => inert(cell(row, c.key)),
+        });
+        writer.write_record(cells).map_err(internal)?;
     }
     writer
         .into_inner()
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A text cell a spreadsheet will not run as a formula (a goal named `=HYPERLINK(…)`).
+fn inert(text: String) -> String {
+    match text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{text}"),
+        false => text,
+    }
 }
 
 /// The view as an XLSX workbook: the rows, then the per-day breakdown.
@@ -238,6 +248,13 @@ pub fn download(format: ExportFormat, stem: &str, bytes: Vec<u8>) -> Response {
         ),
         _ => ("text/csv; charset=utf-8", "csv"),
     };
+    let stem: String = stem
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || "._-".contains(c) {
+            true => c,
+            false => '_',
+        })
+        .collect();
     let disposition = format!("attachment; filename=\"{stem}.{extension}\"");
     (
         [

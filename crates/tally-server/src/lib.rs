@@ -102,8 +102,15 @@ async fn close_periods_every_minute(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        if let Err(e) = close::close_all(&state).await {
-            tracing::warn!(error = %e, "closing goal periods failed; will retry");
+        // Each round in its own task, so that even a panic only costs one round.
+        let round = tokio::spawn({
+            let state = state.clone();
+            async move { close::close_all(&state).await }
+        });
+        match round.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing goal periods failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "closing goal periods panicked; will retry"),
         }
     }
 }

@@ -10,7 +10,7 @@
 use crate::error::ApiError;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tally_core::goal::prorated_target;
+use tally_core::goal::{prorated_target, round};
 use tally_core::progress::{completion, pace, ranks};
 use tally_core::{
     Assignee, Day, DayRange, DaySet, GoalSpec, Grade, Metric, Organization, Pace, PeriodKind,
@@ -52,6 +52,8 @@ struct TargetPart {
     target: Decimal,
     period: PeriodKind,
     days: DaySet,
+    /// The member who carries it, for a member's part of a team's target.
+    member: Option<i64>,
 }
 
 fn target_of(parts: &[TargetPart], within: Option<&DaySet>) -> Decimal {
@@ -149,6 +151,14 @@ impl Context<'_> {
             .iter()
             .filter(|m| m.team_id == team_id)
             .filter_map(|m| membership_days(m, within).map(|d| (m.user_key, d)))
+            .collect()
+    }
+
+    /// The member-days of a team on a set of days.
+    fn team_group_on(&self, team_id: &str, days: &DaySet) -> Vec<(i64, DayRange)> {
+        days.ranges()
+            .iter()
+            .flat_map(|r| self.team_group(team_id, *r))
             .collect()
     }
 
@@ -287,6 +297,7 @@ fn criteria_parts(spec: &GoalSpec, days: &DaySet) -> Vec<Vec<TargetPart>> {
                 target: c.target,
                 period: c.period,
                 days: days.clone(),
+                member: None,
             }]
         })
         .collect()
@@ -304,7 +315,7 @@ fn make_row(
     let target = target_of(parts, None);
     let actual_decimal = ctx.actual_decimal(metric, actual);
     let completion = completion(actual_decimal, target);
-    let days: BTreeSet<Day> = parts.iter().flat_map(|p| p.days.days()).collect();
+    let days = union(parts).len();
     Row {
         name: ctx.name_of(&subject),
         subject,
@@ -312,7 +323,7 @@ fn make_row(
         metric,
         period: None,
         weight: None,
-        days: u32::try_from(days.len()).unwrap_or(u32::MAX),
+        days,
         actual,
         target,
         completion,
@@ -390,7 +401,6 @@ pub async fn team_progress(
     goals: &[Goal],
     teams: &[String],
 ) -> Result<Vec<Row>, ApiError> {
-    let mut rows = Vec::new();
     let per_goal: Vec<BTreeMap<String, DaySet>> = goals
         .iter()
         .map(|g| ctx.person_days(&g.spec, ctx.range))
@@ -400,41 +410,76 @@ pub async fn team_progress(
     for team in teams {
         let (own, members) = team_parts(ctx, goals, &per_goal, team);
         let metrics: BTreeSet<Metric> = own.keys().chain(members.keys()).copied().collect();
-        if metrics.is_empty() {
-            continue;
+        for metric in metrics {
+            let (own, members) = (own.get(&metric).cloned(), members.get(&metric).cloned());
+            let (now, before) = match (&own, &members) {
+                (Some(parts), _) => (
+                    ctx.team_group_on(team, &union(parts)),
+                    ctx.team_group(team, ctx.previous),
+                ),
+                (None, Some(parts)) => members_groups(ctx, parts),
+                (None, None) => continue,
+            };
+            groups.push(now);
+            groups.push(before);
+            pending.push((team.clone(), metric, own, members));
         }
-        groups.push(ctx.team_group(team, ctx.range));
-        groups.push(ctx.team_group(team, ctx.previous));
-        pending.push((team.clone(), own, members, metrics));
     }
     let values = store.group_values(&groups).await?;
-    for (i, (team, own, members, metrics)) in pending.into_iter().enumerate() {
+    let mut rows = Vec::new();
+    for (i, (team, metric, own, members)) in pending.into_iter().enumerate() {
         let (now, before) = (&values[2 * i], &values[2 * i + 1]);
-        for metric in metrics {
-            let own_parts = own.get(&metric);
-            let member_parts = members.get(&metric);
-            let parts = own_parts.or(member_parts).map_or(&[][..], Vec::as_slice);
-            let mut row = make_row(ctx, Subject::Team(team.clone()), metric, parts, now, before);
-            let team_target = own_parts.map(|p| target_of(p, None));
-            let members_target = member_parts.map(|p| target_of(p, None));
-            row.team_targets = Some(TeamTargets {
-                source: if own_parts.is_some() {
-                    "team"
-                } else {
-                    "members"
-                },
-                team: team_target,
-                members: members_target,
-                disagree: matches!((team_target, members_target), (Some(t), Some(m)) if t.round_dp(2) != m.round_dp(2)),
-            });
-            rows.push(row);
-        }
+        let parts = own
+            .as_ref()
+            .or(members.as_ref())
+            .map_or(&[][..], Vec::as_slice);
+        let mut row = make_row(ctx, Subject::Team(team), metric, parts, now, before);
+        let team_target = own.as_ref().map(|p| target_of(p, None));
+        let members_target = members.as_ref().map(|p| target_of(p, None));
+        row.team_targets = Some(TeamTargets {
+            source: if own.is_some() { "team" } else { "members" },
+            team: team_target,
+            members: members_target,
+            disagree: matches!((team_target, members_target), (Some(t), Some(m)) if round(t, 2) != round(m, 2)),
+        });
+        rows.push(row);
     }
     rank_rows(&mut rows, |r| r.metric);
     Ok(rows)
 }
 
 type PartsByMetric = BTreeMap<Metric, Vec<TargetPart>>;
+
+/// Every day of some target parts.
+fn union(parts: &[TargetPart]) -> DaySet {
+    let mut days = DaySet::new();
+    parts
+        .iter()
+        .flat_map(|p| p.days.ranges())
+        .for_each(|r| days.insert(*r));
+    days
+}
+
+/// The member-days members' targets cover (each day of a member once), and the same
+/// members over the previous range.
+fn members_groups(
+    ctx: &Context<'_>,
+    parts: &[TargetPart],
+) -> (Vec<(i64, DayRange)>, Vec<(i64, DayRange)>) {
+    let mut by_member: BTreeMap<i64, DaySet> = BTreeMap::new();
+    for part in parts {
+        if let Some(member) = part.member {
+            let days = by_member.entry(member).or_default();
+            part.days.ranges().iter().for_each(|r| days.insert(*r));
+        }
+    }
+    let now = by_member
+        .iter()
+        .flat_map(|(k, days)| spans_of(*k, days))
+        .collect();
+    let before = by_member.keys().map(|k| (*k, ctx.previous)).collect();
+    (now, before)
+}
 
 /// A team's own target parts (team totals) and its members' (on member days).
 fn team_parts(
@@ -462,6 +507,7 @@ fn team_parts(
                     target: c.target,
                     period: c.period,
                     days: DaySet::of(active),
+                    member: None,
                 });
             }
         }
@@ -480,6 +526,7 @@ fn team_parts(
                     target: c.target,
                     period: c.period,
                     days: days.clone(),
+                    member: Some(m.user_key),
                 });
             }
         }

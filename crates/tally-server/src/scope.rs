@@ -7,12 +7,13 @@
 //!   reads everything and sets nothing;
 //! - agent bound to a user: the goals that apply to them, with their own rows and their
 //!   teams' rows (the leaderboard); they set nothing. An agent token bound to nobody is
-//!   a read-only wallboard of everything.
+//!   a read-only wallboard of everything. An agent's teams are the ones they are in
+//!   today.
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use std::collections::BTreeSet;
-use tally_core::{Assignee, GoalSpec, Role};
+use tally_core::{Assignee, Day, GoalSpec, Role};
 use tally_store::MembershipRecord;
 
 /// The users and teams a caller may see (or set goals for).
@@ -70,6 +71,7 @@ pub fn read_scope(
     caller: &Caller,
     memberships: &[MembershipRecord],
     supervises: &[(String, String)],
+    today: Day,
 ) -> Scope {
     let Some(own) = caller.user_id.as_deref() else {
         return Scope::everything();
@@ -82,9 +84,12 @@ pub fn read_scope(
             scope
         }
         Role::Agent => {
+            // The teams they are in today: one they left is no longer theirs.
             let teams: BTreeSet<String> = memberships
                 .iter()
-                .filter(|m| m.user_id == own)
+                .filter(|m| {
+                    m.user_id == own && m.from <= today && m.to.is_none_or(|to| to >= today)
+                })
                 .map(|m| m.team_id.clone())
                 .collect();
             let mut users = members_of(&teams, memberships);

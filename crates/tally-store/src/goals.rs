@@ -122,6 +122,7 @@ impl Store {
     pub async fn update_goal(
         &self,
         id: &str,
+        expected_revision: i64,
         name: &str,
         definition: &str,
         starts_on: Day,
@@ -129,6 +130,7 @@ impl Store {
     ) -> Result<GoalRecord, StoreError> {
         let mut w = self.begin_write().await?;
         let goal = goal_in(&mut w.tx, id).await?;
+        unchanged_since(&goal, expected_revision)?;
         let now = now_micros();
         let revision = goal.revision + 1;
         let closed_through = goal.closed_through.min(starts_on.plus(-1));
@@ -154,12 +156,18 @@ impl Store {
     }
 
     /// Archives a goal: it leaves the lists, its history and results stay.
-    pub async fn archive_goal(&self, id: &str, actor: &str) -> Result<GoalRecord, StoreError> {
+    pub async fn archive_goal(
+        &self,
+        id: &str,
+        expected_revision: i64,
+        actor: &str,
+    ) -> Result<GoalRecord, StoreError> {
         let mut w = self.begin_write().await?;
         let goal = goal_in(&mut w.tx, id).await?;
         if goal.archived_at.is_some() {
             return Ok(goal);
         }
+        unchanged_since(&goal, expected_revision)?;
         let now = now_micros();
         let revision = goal.revision + 1;
         sqlx::query(
@@ -231,21 +239,25 @@ impl Store {
             .collect())
     }
 
-    /// Records closed periods' results and moves `closed_through` forward, at once.
-    /// A result already recorded is kept as it was: results are frozen.
+    /// Records closed periods' results and moves `closed_through` from `from` to
+    /// `through`, at once. A result already recorded is kept as it was: results are
+    /// frozen. When `closed_through` is no longer `from` (another instance closed, or
+    /// the goal's start moved), it is left alone and `false` says so.
     pub async fn record_results(
         &self,
         goal_key: i64,
         results: &[GoalResult],
-        closed_through: Day,
-    ) -> Result<(), StoreError> {
+        from: Day,
+        through: Day,
+    ) -> Result<bool, StoreError> {
         let mut w = self.begin_write().await?;
         for r in results {
             sqlx::query(
                 "insert into goal_results (goal_key, metric, period_from, period_to, subject_kind, \
                  subject_id, revision, target, actual, achieved, closed_at) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 on conflict (goal_key, metric, period_from, subject_kind, subject_id) do nothing",
+                 on conflict (goal_key, metric, period_from, period_to, subject_kind, subject_id) \
+                 do nothing",
             )
             .bind(goal_key)
             .bind(&r.metric)
@@ -261,14 +273,16 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         }
-        sqlx::query("update goals set closed_through = $1 where key = $2 and closed_through < $3")
-            .bind(i64::from(closed_through.number()))
-            .bind(goal_key)
-            .bind(i64::from(closed_through.number()))
-            .execute(&mut *w.tx)
-            .await?;
+        let moved = sqlx::query(
+            "update goals set closed_through = $1 where key = $2 and closed_through = $3",
+        )
+        .bind(i64::from(through.number()))
+        .bind(goal_key)
+        .bind(i64::from(from.number()))
+        .execute(&mut *w.tx)
+        .await?;
         w.tx.commit().await?;
-        Ok(())
+        Ok(moved.rows_affected() == 1)
     }
 
     /// The frozen results of a goal's periods that lie within `range`.
@@ -362,6 +376,24 @@ impl Store {
         })?;
         Ok((team.key, user.key))
     }
+}
+
+/// Refuses a change decided on an older revision, or of an archived goal: two people
+/// editing at once must not silently undo each other.
+fn unchanged_since(goal: &GoalRecord, expected_revision: i64) -> Result<(), StoreError> {
+    if goal.archived_at.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "goal '{}' is archived and cannot change",
+            goal.id
+        )));
+    }
+    if goal.revision != expected_revision {
+        return Err(StoreError::Conflict(format!(
+            "goal '{}' changed meanwhile (now revision {}); read it again and retry",
+            goal.id, goal.revision
+        )));
+    }
+    Ok(())
 }
 
 /// A goal read inside a write, so that its revision cannot change underneath.

@@ -2,7 +2,7 @@
 //! and the frozen results of their closed periods. Who may do what: `scope.rs`.
 
 use super::people::{new_id, not_found};
-use super::query::{JsonObject, PathId, QueryParams, only_known};
+use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_known};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::close::close_due_periods;
@@ -75,8 +75,10 @@ pub async fn list(
         if goal.archived_at.is_some() != archived {
             continue;
         }
-        if scope.sees_goal(&spec_of(&state, &goal)?) {
-            goals.push(goal_json(&goal)?);
+        match spec_of(&state, &goal) {
+            Ok(spec) if scope.sees_goal(&spec) => goals.push(goal_json(&goal)?),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "a stored goal cannot be read; it is left out"),
         }
     }
     Ok(Json(Value::Array(goals)))
@@ -103,11 +105,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
     only_fields(&body, &GOAL_FIELDS[1..])?;
-    let goal = existing(&state, &id).await?;
-    let old = spec_of(&state, &goal)?;
-    if !scope.covers_goal(&old) {
-        return Err(out_of_scope());
-    }
+    let goal = scoped_goal(&state, &scope, &id, Scope::covers_goal).await?;
     if goal.archived_at.is_some() {
         return Err(ApiError::Conflict(format!(
             "goal '{id}' is archived and cannot change"
@@ -132,6 +130,7 @@ pub async fn update(
         .store
         .update_goal(
             &id,
+            goal.revision,
             &spec.name,
             &definition,
             spec.starts_on,
@@ -148,12 +147,12 @@ pub async fn archive(
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
-    let goal = existing(&state, &id).await?;
-    if !scope.covers_goal(&spec_of(&state, &goal)?) {
-        return Err(out_of_scope());
-    }
+    let goal = scoped_goal(&state, &scope, &id, Scope::covers_goal).await?;
     close_due_periods(&state, &goal).await?;
-    let goal = state.store.archive_goal(&id, &caller.actor()).await?;
+    let goal = state
+        .store
+        .archive_goal(&id, goal.revision, &caller.actor())
+        .await?;
     Ok(Json(goal_json(&goal)?))
 }
 
@@ -188,26 +187,30 @@ pub(crate) async fn visible_goal(
     id: &str,
 ) -> Result<GoalRecord, ApiError> {
     let scope = read_scope_of(state, caller).await?;
-    let goal = existing(state, id).await?;
-    if !scope.sees_goal(&spec_of(state, &goal)?) {
-        return Err(ApiError::Forbidden(format!(
-            "goal '{id}' is not one of yours"
-        )));
-    }
-    Ok(goal)
+    scoped_goal(state, &scope, id, Scope::sees_goal).await
 }
 
-async fn existing(state: &AppState, id: &str) -> Result<GoalRecord, ApiError> {
-    state
-        .store
-        .goal(id)
-        .await?
-        .ok_or_else(|| not_found("goal", id))
+/// A goal within a scope: 403 for one outside it and, for a limited scope, also for
+/// one that does not exist, so that goal ids cannot be probed.
+async fn scoped_goal(
+    state: &AppState,
+    scope: &Scope,
+    id: &str,
+    allowed: fn(&Scope, &GoalSpec) -> bool,
+) -> Result<GoalRecord, ApiError> {
+    let refused = || ApiError::Forbidden(format!("goal '{id}' is not one of yours"));
+    match state.store.goal(id).await? {
+        Some(goal) if allowed(scope, &spec_of(state, &goal)?) => Ok(goal),
+        Some(_) => Err(refused()),
+        None if scope.all => Err(not_found("goal", id)),
+        None => Err(refused()),
+    }
 }
 
 pub(crate) async fn read_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
     let (memberships, supervises) = relations(state).await?;
-    Ok(read_scope(caller, &memberships, &supervises))
+    let today = state.org.calendar.day_of(jiff::Timestamp::now());
+    Ok(read_scope(caller, &memberships, &supervises, today))
 }
 
 async fn write_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
@@ -245,6 +248,13 @@ async fn parse_spec(state: &AppState, body: &Map<String, Value>) -> Result<GoalS
     let today = state.org.calendar.day_of(jiff::Timestamp::now());
     let spec = GoalSpec::parse(body, &state.org.currency, today)
         .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    let earliest = today.plus(-i32::try_from(MAX_RANGE_DAYS).unwrap_or(i32::MAX));
+    if spec.starts_on < earliest {
+        return Err(ApiError::invalid(
+            "starts_on",
+            format!("must be at most {MAX_RANGE_DAYS} days ago"),
+        ));
+    }
     for (i, assignee) in spec.assignees.iter().enumerate() {
         match assignee {
             Assignee::User(id) if state.store.user(id).await?.is_none() => {

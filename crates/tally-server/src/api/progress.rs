@@ -22,10 +22,13 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tally_core::goal::quantity_json;
+use tally_core::goal::{quantity_json, round};
 use tally_core::{Day, DayRange, Metric};
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
+
+/// The longest range an XLSX export covers (a year and its per-day sheet).
+const MAX_XLSX_DAYS: u32 = 366;
 
 /// `GET /api/v1/goals/{id}/progress[?user_id=…]`: each assignee × criterion, and scores.
 pub async fn by_goal(
@@ -433,7 +436,7 @@ fn amount(ctx: &Context<'_>, metric: Metric, raw: i64) -> Value {
 
 /// A fraction as a decimal string, to 4 places ("0.75", "1.2").
 fn fraction(value: Decimal) -> Value {
-    Value::String(value.round_dp(4).normalize().to_string())
+    Value::String(round(value, 4).normalize().to_string())
 }
 
 fn subject_json(subject: &Subject, ctx: &Context<'_>) -> Map<String, Value> {
@@ -470,10 +473,7 @@ fn row_json(row: &Row, ctx: &Context<'_>, lang: Lang) -> Value {
         map.insert("period".into(), json!(period.as_str()));
     }
     if let Some(weight) = row.weight {
-        map.insert(
-            "weight".into(),
-            tally_core::goal::number_json(weight.round_dp(4)),
-        );
+        map.insert("weight".into(), tally_core::goal::number_json(weight));
     }
     let actual = ctx_amount(ctx, metric, row.actual);
     let previous = ctx_amount(ctx, metric, row.previous);
@@ -581,6 +581,10 @@ async fn answer(
             stem,
             export::csv(columns, &rows, lang)?,
         )),
+        ExportFormat::Xlsx if ctx.range.len() > MAX_XLSX_DAYS => Err(ApiError::invalid(
+            "to",
+            format!("an XLSX export, with its per-day sheet, covers at most {MAX_XLSX_DAYS} days"),
+        )),
         ExportFormat::Xlsx => {
             let daily = daily_rows(state, ctx, lang, daily()).await?;
             Ok(export::download(
@@ -604,7 +608,7 @@ async fn daily_rows(
     let mut rows = Vec::new();
     for ((subject, goal, metrics, _), days) in groups.iter().zip(values) {
         for metric in metrics {
-            for (day, v) in &days {
+            for (day, v) in days.iter().filter(|(_, v)| v.get(*metric) != 0) {
                 let mut row = subject_json(subject, ctx);
                 row.insert("goal_id".into(), json!(goal));
                 row.insert("metric".into(), json!(metric.key()));

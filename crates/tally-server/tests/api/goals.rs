@@ -172,6 +172,37 @@ async fn goals_are_created_listed_changed_archived_with_history(app: &TestApp) {
         app.get_as(&app.owner, "/api/v1/goals/nope").await.status(),
         StatusCode::NOT_FOUND
     );
+    let agent = app.token(Role::Agent, Some("lan")).await;
+    let probe = app.get_as(&agent, "/api/v1/goals/nope").await;
+    assert_eq!(
+        probe.status(),
+        StatusCode::FORBIDDEN,
+        "a limited caller cannot probe goal ids"
+    );
+    // Weights left out are split evenly and read back summing to exactly 100.
+    let even = json!({"name": "Even", "assignees": [{"user_id": "lan"}], "criteria": [
+        {"metric": "calls", "period": "day", "target": 10},
+        {"metric": "meetings", "period": "week", "target": 2},
+        {"metric": "emails_sent", "period": "month", "target": 30}]});
+    let even = post_goal(app, even).await;
+    let weights: Vec<f64> = even["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["weight"].as_f64().unwrap())
+        .collect();
+    assert_eq!(weights, [33.3333, 33.3333, 33.3334]);
+    assert_eq!(
+        app.get_ok("/api/v1/goals").await.as_array().unwrap().len(),
+        1
+    );
+    let path = format!("/api/v1/goals/{}", even["id"].as_str().unwrap());
+    assert_eq!(
+        patch(app, &app.owner, &path, &json!({"name": "Even 2"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 async fn bad_goals_name_the_field(app: &TestApp) {
@@ -202,6 +233,7 @@ async fn bad_goals_name_the_field(app: &TestApp) {
             "assignees[0].mode",
         ),
         (json!({"ends_on": "2025-10-01"}), "ends_on"),
+        (json!({"starts_on": "1990-01-01"}), "starts_on"),
         (json!({"owner": "lan"}), "owner"),
     ];
     for (change, field) in cases {
@@ -487,6 +519,27 @@ async fn team_targets_each_member_or_team_total_and_the_disagreement_flag(app: &
         (Some("members"), Some(450))
     );
     assert_eq!(north["targets_disagree"], false);
+    // In south only lan carries targets (hers, and north's each-member one): the team's actual counts only what she did.
+    app.user("kim", "Kim").await;
+    for user in ["lan", "kim"] {
+        let body = json!({"user_id": user, "from": "2025-11-01"});
+        app.post_ok("/api/v1/teams/south/members", &body, StatusCode::CREATED)
+            .await;
+    }
+    let lan_only = json!({"name": "Lan", "criteria": [{"metric": "calls", "period": "day", "target": 10}],
+                          "assignees": [{"user_id": "lan"}], "starts_on": "2025-11-01"});
+    post_goal(app, lan_only).await;
+    app.events(Value::Array(calls("kim", "2025-11-06", 9, 500)))
+        .await;
+    let south = app
+        .get_ok(&format!("/api/v1/progress/teams?{range}&team_id=south"))
+        .await;
+    let south = row(&south, ("team_id", "south"), "calls");
+    assert_eq!(
+        (south["actual"].as_i64(), south["target"].as_i64()),
+        (Some(4), Some(600))
+    );
+    assert_eq!(south["target_source"], "members");
 }
 
 async fn exports_hold_exactly_the_numbers_of_the_json(app: &TestApp) {
@@ -542,6 +595,33 @@ async fn exports_hold_exactly_the_numbers_of_the_json(app: &TestApp) {
             assert_eq!(&record[column(header)], expected, "{header}");
         }
     }
+    let path = format!("/api/v1/goals/{id}");
+    assert_eq!(
+        patch(
+            app,
+            &app.owner,
+            &path,
+            &json!({"name": "=HYPERLINK(\"http://x\")"})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let named = app
+        .get_as(&app.owner, &format!("{query}&format=csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        named.contains("'=HYPERLINK"),
+        "a name is never a formula: {named}"
+    );
+    let long = format!("/api/v1/goals/{id}/progress?from=2024-01-01&to=2025-12-31&format=xlsx");
+    assert_eq!(
+        app.get_as(&app.owner, &long).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let vietnamese = app
         .get_as(
             &app.owner,

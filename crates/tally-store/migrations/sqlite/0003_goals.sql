@@ -42,7 +42,7 @@ create table goal_results (
     actual bigint not null,
     achieved bigint not null,
     closed_at bigint not null,
-    primary key (goal_key, metric, period_from, subject_kind, subject_id)
+    primary key (goal_key, metric, period_from, period_to, subject_kind, subject_id)
 );
 
 -- "Supervises" links: a supervisor sets KPIs for, and sees, these teams.
