@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: one file a resource.
 
 mod calls;
+mod crm;
 mod events;
 pub(crate) mod goals;
 mod metrics;
@@ -14,7 +15,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 
 /// The largest request body accepted (10,000 events of about 6 KB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -63,6 +64,41 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calls/freeswitch", post(calls::freeswitch_post))
         .route("/api/v1/calls/unmapped", get(calls::unmapped))
         .route("/api/v1/calls/retry", post(calls::retry))
+        .route(
+            "/api/v1/customers",
+            post(crm::create_customer).get(crm::list_customers),
+        )
+        .route(
+            "/api/v1/customers/{id}",
+            get(crm::get_customer).patch(crm::update_customer),
+        )
+        .route(
+            "/api/v1/customers/{id}/notes",
+            post(crm::add_note).get(crm::list_notes),
+        )
+        .route("/api/v1/notes/{id}", patch(crm::edit_note))
+        .route(
+            "/api/v1/opportunities",
+            post(crm::create_opportunity).get(crm::list_opportunities),
+        )
+        .route(
+            "/api/v1/opportunities/{id}",
+            get(crm::get_opportunity).patch(crm::update_opportunity),
+        )
+        .route("/api/v1/todos", post(crm::create_todo).get(crm::list_todos))
+        .route(
+            "/api/v1/todos/{id}",
+            get(crm::get_todo).patch(crm::update_todo),
+        )
+        .route(
+            "/api/v1/meetings",
+            post(crm::create_meeting).get(crm::list_meetings),
+        )
+        .route("/api/v1/meetings/{id}", patch(crm::update_meeting))
+        .route(
+            "/api/v1/messages",
+            post(crm::log_message).get(crm::list_messages),
+        )
         .route("/api/v1/reports/users", get(reports::users))
         .route("/api/v1/reports/teams", get(reports::teams))
         .route("/api/v1/metrics", get(metrics::list))

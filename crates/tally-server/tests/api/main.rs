@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod calls;
+mod crm;
 mod events;
 mod goals;
 mod people;

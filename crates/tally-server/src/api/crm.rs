@@ -1,0 +1,215 @@
+//! The mini-CRM: customers and their notes, sales opportunities, to-dos, meetings, and
+//! SMS / email logs. Each action emits exactly the event of `spec/events.md`, credited
+//! to the signed-in user (the token's user), in the same transaction as the record
+//! change: either both are stored or neither is.
+//!
+//! Lists page (`limit`, `offset`) and sort (`sort=name|created_at|updated_at`,
+//! `order=asc|desc`); customers are found by words of their name, email or company
+//! (`q=`) and by phone in any Vietnamese notation (`phone=`).
+
+mod records;
+
+use super::people::new_id;
+use super::query::{JsonObject, only_known};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::Json;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use tally_core::Event;
+use tally_store::{CrmQuery, CrmRecord, CrmWrite};
+
+pub use records::*;
+
+/// Who is acting: CRM actions are credited to a person.
+fn actor(caller: &Caller) -> Result<String, ApiError> {
+    caller.user_id.clone().ok_or_else(|| {
+        ApiError::Forbidden(
+            "CRM actions are credited to a person: use a token bound to a user (tally token create --user …)"
+                .into(),
+        )
+    })
+}
+
+/// A record being written: its kind, id, JSON and the columns lists use.
+struct Draft {
+    kind: &'static str,
+    id: String,
+    body: Map<String, Value>,
+    customer_id: Option<String>,
+    owner_id: Option<String>,
+    name: String,
+    search: Vec<String>,
+    created_at: i64,
+}
+
+impl Draft {
+    fn record(self, now: i64) -> CrmRecord {
+        CrmRecord {
+            kind: self.kind.to_owned(),
+            id: self.id,
+            customer_id: self.customer_id,
+            owner_id: self.owner_id,
+            sort_name: self.name.to_lowercase(),
+            search: self.search.join(" ").to_lowercase(),
+            body: Value::Object(self.body).to_string(),
+            created_at: self.created_at,
+            updated_at: now,
+        }
+    }
+}
+
+/// An event of `spec/events.md` by the actor, now (or at `at`).
+fn event(kind: &str, actor: &str, at: Option<&str>, fields: Value) -> Value {
+    let mut event = fields;
+    event["id"] = json!(new_id("crm"));
+    event["type"] = json!(kind);
+    event["user_id"] = json!(actor);
+    event["at"] = json!(at.map_or_else(|| jiff::Timestamp::now().to_string(), str::to_owned));
+    event
+}
+
+/// Stores the records and their events in one transaction; a refused event refuses
+/// the whole action with its field (422).
+async fn commit(
+    state: &AppState,
+    events: Vec<Value>,
+    drafts: Vec<Draft>,
+    phones: Option<(String, Vec<String>)>,
+) -> Result<(), ApiError> {
+    let mut parsed = Vec::with_capacity(events.len());
+    for (i, value) in events.iter().enumerate() {
+        let event = Event::parse(value, &state.org.currency)
+            .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+        parsed.push((i, event));
+    }
+    let now = jiff::Timestamp::now().as_microsecond();
+    let write = CrmWrite {
+        records: drafts.into_iter().map(|d| d.record(now)).collect(),
+        phones,
+    };
+    let outcome = state
+        .store
+        .ingest_with(&state.org, parsed, Some(&write))
+        .await?;
+    match outcome.rejected.first() {
+        None => Ok(()),
+        Some(r) => Err(ApiError::invalid(&r.field, r.message.clone())),
+    }
+}
+
+/// A stored record's JSON, with its timestamps.
+fn record_json(record: &CrmRecord) -> Value {
+    let mut body: Value = serde_json::from_str(&record.body).unwrap_or_else(|_| json!({}));
+    body["created_at"] = super::goals::micros_json(record.created_at);
+    body["updated_at"] = super::goals::micros_json(record.updated_at);
+    body
+}
+
+/// A record that must exist: 404 otherwise.
+async fn existing(state: &AppState, kind: &str, id: &str) -> Result<CrmRecord, ApiError> {
+    state.store.crm_record(kind, id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!("{} '{id}' does not exist", kind.replace('_', " ")))
+    })
+}
+
+/// A stored record's body, to change.
+fn body_of(record: &CrmRecord) -> Map<String, Value> {
+    match serde_json::from_str(&record.body) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The list parameters of every CRM list, and the filters `extra` names.
+fn list_query(
+    kind: &str,
+    params: &HashMap<String, String>,
+    extra: &[&str],
+) -> Result<CrmQuery, ApiError> {
+    let known: Vec<&str> = ["limit", "offset", "sort", "order"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    only_known(params, &known)?;
+    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
+        match params.get(name) {
+            None => Ok(default),
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))
+                }),
+        }
+    };
+    let sort = match params.get("sort").map(String::as_str) {
+        None | Some("created_at") => "created_at",
+        Some("updated_at") => "updated_at",
+        Some("name") => "name",
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "sort",
+                "must be name, created_at or updated_at",
+            ));
+        }
+    };
+    let descending = match params.get("order").map(String::as_str) {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::invalid("order", "must be asc or desc")),
+    };
+    let phone = match params.get("phone") {
+        None => None,
+        Some(p) => Some(
+            tally_sources::phone::normalize(p)
+                .ok_or_else(|| ApiError::invalid("phone", "is not a phone number"))?,
+        ),
+    };
+    Ok(CrmQuery {
+        kind: kind.to_owned(),
+        search: params.get("q").cloned(),
+        phone,
+        customer_id: params.get("customer_id").cloned(),
+        owner_id: params
+            .get("owner_id")
+            .or(params.get("assignee_id"))
+            .cloned(),
+        sort,
+        descending,
+        limit: number("limit", 50, 500)?,
+        offset: number("offset", 0, i64::MAX)?,
+    })
+}
+
+/// A page of a list.
+async fn list_page(state: &AppState, query: &CrmQuery) -> Result<Json<Value>, ApiError> {
+    let (records, total) = state.store.crm_records(query).await?;
+    Ok(Json(json!({
+        "total": total,
+        "limit": query.limit,
+        "offset": query.offset,
+        "items": records.iter().map(record_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// The record id of a create: the one given, or a new one.
+fn new_record_id(body: &JsonObject, prefix: &str) -> Result<String, ApiError> {
+    Ok(body
+        .optional_text("id", tally_core::event::MAX_ID_CHARS)?
+        .unwrap_or_else(|| new_id(prefix)))
+}
+
+/// Refuses fields an action does not know.
+fn only_fields(body: &JsonObject, known: &[&str]) -> Result<(), ApiError> {
+    match body.0.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::invalid(
+            k,
+            format!("unknown field (expected one of {})", known.join(", ")),
+        )),
+    }
+}

@@ -1,0 +1,215 @@
+//! Calls from the phone system: Asterisk `Master.csv` uploads and FreeSWITCH JSON CDRs
+//! become call events of the users whose extensions they name.
+
+use crate::both;
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tally_core::Role;
+
+both!(
+    asterisk_records_count_once_and_unmapped_ones_wait_for_their_extension,
+    freeswitch_posts_its_cdrs
+);
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../tally-sources/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(path).unwrap()
+}
+
+async fn upload(app: &TestApp, token: &str, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn agents_with_extensions(app: &TestApp) {
+    for (id, name, extension, more) in [
+        ("lan", "Lan", "201", "1001"),
+        ("minh", "Minh", "202", "1002"),
+    ] {
+        let body = json!({"id": id, "name": name, "role": "agent", "extension": extension, "extensions": [more]});
+        let user = app
+            .post_ok("/api/v1/users", &body, StatusCode::CREATED)
+            .await;
+        assert_eq!(user["extensions"], json!([more]));
+    }
+}
+
+fn counts(summary: &Value) -> (i64, i64, i64, i64, i64, usize) {
+    let n = |k: &str| summary[k].as_i64().unwrap();
+    (
+        n("read"),
+        n("counted"),
+        n("duplicates"),
+        n("internal"),
+        n("unmapped"),
+        summary["rejected"].as_array().unwrap().len(),
+    )
+}
+
+async fn asterisk_records_count_once_and_unmapped_ones_wait_for_their_extension(app: &TestApp) {
+    agents_with_extensions(app).await;
+    // A customer with the number minh calls, saved in another notation.
+    let crm = app.token(Role::Supervisor, Some("lan")).await;
+    let customer = json!({"id": "cust-a", "name": "An Phát", "phones": ["+84 91 234 5678"]});
+    assert_eq!(
+        app.post_as(&crm, "/api/v1/customers", &customer)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let agent = app.token(Role::Agent, Some("lan")).await;
+    let (status, _) = upload(app, &agent, "/api/v1/calls/asterisk", fixture("Master.csv")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, summary) = upload(
+        app,
+        &app.owner,
+        "/api/v1/calls/asterisk",
+        fixture("Master.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(counts(&summary), (11, 8, 0, 1, 1, 1), "{summary}");
+    assert_eq!(summary["rejected"][0]["record"], "line 11");
+    assert_eq!(summary["rejected"][0]["field"], "start");
+    let lan = app.user_values("lan", "2026-05-11", "2026-05-11").await;
+    assert_eq!(
+        (
+            lan["calls"].as_i64(),
+            lan["calls_connected"].as_i64(),
+            lan["talk_seconds"].as_i64()
+        ),
+        (Some(5), Some(3), Some(460))
+    );
+    assert_eq!(
+        (
+            lan["talk_seconds_inbound"].as_i64(),
+            lan["talk_seconds_outbound"].as_i64()
+        ),
+        (Some(340), Some(120))
+    );
+    let minh = app.user_values("minh", "2026-05-11", "2026-05-11").await;
+    assert_eq!(
+        (
+            minh["calls"].as_i64(),
+            minh["calls_connected"].as_i64(),
+            minh["talk_seconds"].as_i64()
+        ),
+        (Some(3), Some(2), Some(480))
+    );
+    assert_eq!(
+        minh["customers_interacted"], 1,
+        "the answered call to cust-a: {minh}"
+    );
+
+    // The same file again changes nothing.
+    let (_, again) = upload(
+        app,
+        &app.owner,
+        "/api/v1/calls/asterisk",
+        fixture("Master.csv"),
+    )
+    .await;
+    assert_eq!(counts(&again), (11, 0, 9, 0, 1, 1), "{again}");
+    assert_eq!(
+        app.user_values("lan", "2026-05-11", "2026-05-11").await["calls"],
+        5
+    );
+
+    let kept = app.get_ok("/api/v1/calls/unmapped").await;
+    assert_eq!(kept.as_array().unwrap().len(), 1);
+    assert_eq!(kept[0]["reason"], "extension 299 is not mapped to a user");
+    assert_eq!(kept[0]["record"]["callee"], "299");
+    // Map 299, then count what waited.
+    let sue = json!({"id": "sue", "name": "Sue", "role": "agent", "extensions": ["299"]});
+    app.post_ok("/api/v1/users", &sue, StatusCode::CREATED)
+        .await;
+    let taken = json!({"id": "tom", "name": "Tom", "role": "agent", "extension": "299"});
+    assert_eq!(
+        app.post_as(&app.owner, "/api/v1/users", &taken)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let retried = app
+        .post_ok("/api/v1/calls/retry", &json!({}), StatusCode::OK)
+        .await;
+    assert_eq!(counts(&retried), (1, 1, 0, 0, 0, 0), "{retried}");
+    let sue = app.user_values("sue", "2026-05-11", "2026-05-11").await;
+    assert_eq!(
+        (sue["calls"].as_i64(), sue["talk_seconds_inbound"].as_i64()),
+        (Some(1), Some(120))
+    );
+    assert_eq!(app.get_ok("/api/v1/calls/unmapped").await, json!([]));
+    let (_, third) = upload(
+        app,
+        &app.owner,
+        "/api/v1/calls/asterisk",
+        fixture("Master.csv"),
+    )
+    .await;
+    assert_eq!(counts(&third), (11, 0, 10, 0, 0, 1), "{third}");
+}
+
+async fn freeswitch_posts_its_cdrs(app: &TestApp) {
+    agents_with_extensions(app).await;
+    let pbx = app.token(Role::Supervisor, None).await;
+    let (status, summary) = upload(
+        app,
+        &pbx,
+        "/api/v1/calls/freeswitch",
+        fixture("freeswitch-outbound.json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(counts(&summary), (1, 1, 0, 0, 0, 0));
+    let (_, again) = upload(
+        app,
+        &pbx,
+        "/api/v1/calls/freeswitch",
+        fixture("freeswitch-outbound.json"),
+    )
+    .await;
+    assert_eq!(counts(&again), (1, 0, 1, 0, 0, 0));
+    let (_, missed) = upload(
+        app,
+        &pbx,
+        "/api/v1/calls/freeswitch",
+        fixture("freeswitch-inbound-missed.form"),
+    )
+    .await;
+    assert_eq!(counts(&missed), (1, 1, 0, 0, 0, 0));
+    let lan = app.user_values("lan", "2026-05-11", "2026-05-11").await;
+    assert_eq!(
+        (lan["calls"].as_i64(), lan["talk_seconds_outbound"].as_i64()),
+        (Some(1), Some(280))
+    );
+    let minh = app.user_values("minh", "2026-05-11", "2026-05-11").await;
+    assert_eq!(
+        (minh["calls"].as_i64(), minh["calls_connected"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let (status, error) = upload(
+        app,
+        &pbx,
+        "/api/v1/calls/freeswitch",
+        b"{\"variables\": {}}".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("variables.uuid"))
+    );
+}

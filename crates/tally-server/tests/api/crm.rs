@@ -1,0 +1,366 @@
+//! The mini-CRM: each action stores its record and emits its event together, credited
+//! to the signed-in user; search, paging and sorting.
+
+use crate::both;
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tally_core::Role;
+
+both!(
+    crm_actions_count_for_the_signed_in_user,
+    a_refused_event_leaves_no_record,
+    customers_are_found_by_name_and_any_phone_notation_and_paged,
+);
+
+async fn send(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (status, value) = send(app, token, reqwest::Method::POST, path, body).await;
+    assert_eq!(status, StatusCode::CREATED, "POST {path}: {value}");
+    value
+}
+
+async fn patch(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (status, value) = send(app, token, reqwest::Method::PATCH, path, body).await;
+    assert_eq!(status, StatusCode::OK, "PATCH {path}: {value}");
+    value
+}
+
+fn today() -> String {
+    let zone = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    jiff::Timestamp::now()
+        .to_zoned_datetime(zone)
+        .date()
+        .to_string()
+}
+
+async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
+    app.user("lan", "Lan").await;
+    app.user("minh", "Minh").await;
+    let lan = app.token(Role::Agent, Some("lan")).await;
+    let customer = post(app, &lan, "/api/v1/customers", json!({"id": "c1", "name": "Công ty An Phát", "phones": ["+84 90 123 4567"], "company": "An Phát"})).await;
+    assert_eq!(
+        (
+            customer["owner_id"].as_str(),
+            customer["created_by"].as_str()
+        ),
+        (Some("lan"), Some("lan"))
+    );
+    assert_eq!(customer["phones_normalized"], json!(["0901234567"]));
+    post(
+        app,
+        &lan,
+        "/api/v1/customers/c1/notes",
+        json!({"id": "n1", "text": "Gọi lại thứ Hai"}),
+    )
+    .await;
+    patch(
+        app,
+        &lan,
+        "/api/v1/notes/n1",
+        json!({"text": "Gọi lại thứ Ba"}),
+    )
+    .await;
+    post(
+        app,
+        &lan,
+        "/api/v1/opportunities",
+        json!({"id": "o1", "title": "Gói 12 tháng", "customer_id": "c1", "amount": "15000000"}),
+    )
+    .await;
+    let won = patch(
+        app,
+        &lan,
+        "/api/v1/opportunities/o1",
+        json!({"status": "won"}),
+    )
+    .await;
+    assert_eq!(won["status"], "won");
+    post(
+        app,
+        &lan,
+        "/api/v1/todos",
+        json!({"id": "t1", "title": "Gửi hợp đồng", "assignee_id": "minh", "customer_id": "c1"}),
+    )
+    .await;
+    let done = patch(app, &lan, "/api/v1/todos/t1", json!({"done": true})).await;
+    assert_eq!(done["done"], true);
+    patch(app, &lan, "/api/v1/todos/t1", json!({"done": true})).await;
+    let now = jiff::Timestamp::now().to_string();
+    post(
+        app,
+        &lan,
+        "/api/v1/meetings",
+        json!({"id": "m1", "customer_id": "c1", "at": now, "held": true}),
+    )
+    .await;
+    post(
+        app,
+        &lan,
+        "/api/v1/meetings",
+        json!({"id": "m2", "customer_id": "c1", "at": now}),
+    )
+    .await;
+    patch(app, &lan, "/api/v1/meetings/m2", json!({"held": true})).await;
+    let (status, _) = send(
+        app,
+        &lan,
+        reqwest::Method::PATCH,
+        "/api/v1/meetings/m2",
+        json!({"held": false}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for (channel, direction, delivered) in [
+        ("sms", "sent", Some(true)),
+        ("email", "sent", Some(false)),
+        ("email", "received", None),
+        ("sms", "received", None),
+    ] {
+        let mut body = json!({"channel": channel, "direction": direction, "customer_id": "c1"});
+        if let Some(d) = delivered {
+            body["delivered"] = json!(d);
+        }
+        post(app, &lan, "/api/v1/messages", body).await;
+    }
+    let day = today();
+    let lan_values = app.user_values("lan", &day, &day).await;
+    let expected = [
+        ("customers_new", 1),
+        ("customers_interacted", 1),
+        // created, note added, opportunity created, status changed, 2 meetings, SMS, email received.
+        ("customer_interactions", 8),
+        ("opportunities_new", 1),
+        ("opportunities_won", 1),
+        ("meetings", 2),
+        ("sms_sent", 1),
+        ("emails_sent", 0),
+        ("todos_created", 0),
+    ];
+    for (metric, value) in expected {
+        assert_eq!(
+            lan_values[metric].as_i64(),
+            Some(value),
+            "lan {metric}: {lan_values}"
+        );
+    }
+    assert_eq!(lan_values["revenue"], "15000000");
+    let minh_values = app.user_values("minh", &day, &day).await;
+    assert_eq!(
+        (
+            minh_values["todos_created"].as_i64(),
+            minh_values["todos_completed"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    // Reassigning the won deal moves its credit.
+    patch(
+        app,
+        &lan,
+        "/api/v1/opportunities/o1",
+        json!({"owner_id": "minh", "amount": "20000000"}),
+    )
+    .await;
+    let minh_values = app.user_values("minh", &day, &day).await;
+    assert_eq!(
+        (
+            minh_values["opportunities_won"].as_i64(),
+            minh_values["revenue"].as_str()
+        ),
+        (Some(1), Some("20000000"))
+    );
+    assert_eq!(app.user_values("lan", &day, &day).await["revenue"], "0");
+    // The owner token bound to nobody cannot act in the CRM; reading is open.
+    let (status, _) = send(
+        app,
+        &app.owner,
+        reqwest::Method::POST,
+        "/api/v1/customers",
+        json!({"name": "X"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let notes = app.get_ok("/api/v1/customers/c1/notes").await;
+    assert_eq!(notes["items"][0]["text"], "Gọi lại thứ Ba");
+    let messages = app.get_ok("/api/v1/messages?customer_id=c1").await;
+    assert_eq!(messages["total"], 4);
+}
+
+async fn a_refused_event_leaves_no_record(app: &TestApp) {
+    app.user("lan", "Lan").await;
+    let lan = app.token(Role::Agent, Some("lan")).await;
+    let (status, error) = send(
+        app,
+        &lan,
+        reqwest::Method::POST,
+        "/api/v1/opportunities",
+        json!({"id": "o9", "title": "X", "customer_id": "nobody", "amount": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["field"], "customer_id", "{error}");
+    assert_eq!(
+        app.get_as(&app.owner, "/api/v1/opportunities/o9")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (status, error) = send(
+        app,
+        &lan,
+        reqwest::Method::POST,
+        "/api/v1/customers",
+        json!({"id": "c9", "name": "Y", "owner_id": "ghost"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["field"], "owner_id", "{error}");
+    assert_eq!(
+        app.get_as(&app.owner, "/api/v1/customers/c9")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (status, error) = send(
+        app,
+        &lan,
+        reqwest::Method::POST,
+        "/api/v1/customers",
+        json!({"name": "Z", "phones": ["call me"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phones[0]"))
+    );
+    let (status, _) = send(
+        app,
+        &lan,
+        reqwest::Method::POST,
+        "/api/v1/opportunities",
+        json!({"title": "X", "customer_id": "c9", "amount": "1.5"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VND has no decimals"
+    );
+    let day = today();
+    assert_eq!(
+        app.user_values("lan", &day, &day).await["opportunities_new"],
+        0
+    );
+    post(
+        app,
+        &lan,
+        "/api/v1/customers",
+        json!({"id": "c1", "name": "A"}),
+    )
+    .await;
+    let (status, _) = send(
+        app,
+        &lan,
+        reqwest::Method::POST,
+        "/api/v1/customers",
+        json!({"id": "c1", "name": "B"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+async fn customers_are_found_by_name_and_any_phone_notation_and_paged(app: &TestApp) {
+    app.user("lan", "Lan").await;
+    let lan = app.token(Role::Supervisor, Some("lan")).await;
+    post(
+        app,
+        &lan,
+        "/api/v1/customers",
+        json!({"id": "a", "name": "Nguyễn Văn An", "phones": ["090.123.4567"]}),
+    )
+    .await;
+    post(app, &lan, "/api/v1/customers", json!({"id": "b", "name": "Trần Thị Bình", "phones": ["028 3822 1234"], "email": "binh@example.vn"})).await;
+    post(
+        app,
+        &lan,
+        "/api/v1/customers",
+        json!({"id": "c", "name": "Lê Văn Cường"}),
+    )
+    .await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/customers?q=v%C4%83n").await),
+        ["a", "c"]
+    );
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/customers?q=example.vn").await),
+        ["b"]
+    );
+    for phone in ["0901234567", "%2B84901234567", "84%20901%20234%20567"] {
+        assert_eq!(
+            ids(&app
+                .get_ok(&format!("/api/v1/customers?phone={phone}"))
+                .await),
+            ["a"],
+            "{phone}"
+        );
+    }
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/customers?phone=%2B842838221234").await),
+        ["b"]
+    );
+    let page = app
+        .get_ok("/api/v1/customers?sort=name&order=desc&limit=2")
+        .await;
+    assert_eq!(
+        (page["total"].as_i64(), ids(&page)),
+        (Some(3), vec!["b".to_owned(), "a".to_owned()])
+    );
+    let next = app
+        .get_ok("/api/v1/customers?sort=name&order=desc&limit=2&offset=2")
+        .await;
+    assert_eq!(ids(&next), ["c"]);
+    // A changed phone replaces the old one in search.
+    patch(
+        app,
+        &lan,
+        "/api/v1/customers/a",
+        json!({"phones": ["0911 000 111"]}),
+    )
+    .await;
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/customers?phone=0901234567").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/customers?phone=0911000111").await),
+        ["a"]
+    );
+    let bad = app.get_as(&app.owner, "/api/v1/customers?sort=size").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
