@@ -18,6 +18,9 @@ use tally_core::{
 };
 use tally_store::{GoalRecord, MembershipRecord, Store, Team, User};
 
+/// Member-days whose values count together: (user key, days) pairs.
+pub type Group = Vec<(i64, DayRange)>;
+
 /// Everything a progress computation reads besides the rollups.
 pub struct Context<'a> {
     pub org: &'a Organization,
@@ -117,7 +120,7 @@ pub struct Score {
 pub struct GoalProgress {
     pub rows: Vec<Row>,
     pub scores: Vec<Score>,
-    pub groups: Vec<(Subject, Vec<(i64, DayRange)>)>,
+    pub groups: Vec<(Subject, Group)>,
 }
 
 impl Context<'_> {
@@ -146,7 +149,7 @@ impl Context<'_> {
     }
 
     /// The member-days of a team within `within`, as (user key, days).
-    pub fn team_group(&self, team_id: &str, within: DayRange) -> Vec<(i64, DayRange)> {
+    pub fn team_group(&self, team_id: &str, within: DayRange) -> Group {
         self.memberships
             .iter()
             .filter(|m| m.team_id == team_id)
@@ -155,7 +158,7 @@ impl Context<'_> {
     }
 
     /// The member-days of a team on a set of days.
-    fn team_group_on(&self, team_id: &str, days: &DaySet) -> Vec<(i64, DayRange)> {
+    fn team_group_on(&self, team_id: &str, days: &DaySet) -> Group {
         days.ranges()
             .iter()
             .flat_map(|r| self.team_group(team_id, *r))
@@ -210,7 +213,7 @@ fn membership_days(m: &MembershipRecord, within: DayRange) -> Option<DayRange> {
     DayRange::new(m.from, to)?.intersect(within)
 }
 
-fn spans_of(key: i64, days: &DaySet) -> Vec<(i64, DayRange)> {
+fn spans_of(key: i64, days: &DaySet) -> Group {
     days.ranges().iter().map(|r| (key, *r)).collect()
 }
 
@@ -249,7 +252,7 @@ pub async fn goal_progress(
             }
         }
     }
-    let groups: Vec<Vec<(i64, DayRange)>> = subjects
+    let groups: Vec<Group> = subjects
         .iter()
         .flat_map(|a| [a.now.clone(), a.before.clone()])
         .collect();
@@ -284,8 +287,8 @@ pub async fn goal_progress(
 struct Assigned {
     subject: Subject,
     parts: Vec<Vec<TargetPart>>,
-    now: Vec<(i64, DayRange)>,
-    before: Vec<(i64, DayRange)>,
+    now: Group,
+    before: Group,
 }
 
 /// Each criterion's target part over a set of days.
@@ -462,10 +465,7 @@ fn union(parts: &[TargetPart]) -> DaySet {
 
 /// The member-days members' targets cover (each day of a member once), and the same
 /// members over the previous range.
-fn members_groups(
-    ctx: &Context<'_>,
-    parts: &[TargetPart],
-) -> (Vec<(i64, DayRange)>, Vec<(i64, DayRange)>) {
+fn members_groups(ctx: &Context<'_>, parts: &[TargetPart]) -> (Group, Group) {
     let mut by_member: BTreeMap<i64, DaySet> = BTreeMap::new();
     for part in parts {
         if let Some(member) = part.member {
@@ -538,13 +538,13 @@ fn team_parts(
 pub async fn daily_values(
     store: &Store,
     range: DayRange,
-    groups: &[Vec<(i64, DayRange)>],
+    groups: &[Group],
 ) -> Result<Vec<Vec<(Day, Values)>>, ApiError> {
     let mut day_groups = Vec::new();
     let mut index = Vec::new();
     for (g, group) in groups.iter().enumerate() {
         for day in range.days() {
-            let on_day: Vec<(i64, DayRange)> = group
+            let on_day: Group = group
                 .iter()
                 .filter(|(_, r)| r.contains(day))
                 .map(|(k, _)| (*k, DayRange::single(day)))

@@ -2,6 +2,7 @@
 //! became of each (counted, internal, kept aside as unmapped, rejected).
 
 use crate::{Store, StoreError};
+use sqlx::Row;
 use std::collections::HashMap;
 
 /// A call record as stored.
@@ -175,15 +176,7 @@ impl Store {
         status: &str,
         limit: i64,
     ) -> Result<Vec<CallRow>, StoreError> {
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            i64,
-        )> = sqlx::query_as(
+        let rows = sqlx::query(
             "select source, uid, status, reason, record, event_id, received_at from call_records \
              where status = $1 order by received_at, source, uid limit $2",
         )
@@ -191,29 +184,18 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(source, uid, status, reason, record, event_id, received_at)| CallRow {
-                    source,
-                    uid,
-                    status,
-                    reason,
-                    record,
-                    event_id,
-                    received_at,
-                },
-            )
-            .collect())
-    }
-
-    /// How many records have each status.
-    pub async fn call_counts(&self) -> Result<HashMap<String, i64>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "select status, cast(count(*) as bigint) from call_records group by status",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().collect())
+        rows.iter()
+            .map(|row| {
+                Ok(CallRow {
+                    source: row.try_get("source")?,
+                    uid: row.try_get("uid")?,
+                    status: row.try_get("status")?,
+                    reason: row.try_get("reason")?,
+                    record: row.try_get("record")?,
+                    event_id: row.try_get("event_id")?,
+                    received_at: row.try_get("received_at")?,
+                })
+            })
+            .collect()
     }
 }
