@@ -79,18 +79,14 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::Unauthorized("sign in: send Authorization: Bearer <token>".into())
             })?;
-        // The scheme name is case-insensitive (RFC 9110); the secret is not.
-        let secret = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, secret)| secret.trim())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
-            })?;
+        let secret = secret_of(header).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "the Authorization header must be Bearer <token> (or Basic with the token as password)".into(),
+            )
+        })?;
         let token = state
             .store
-            .token_by_hash(&hash_token(secret))
+            .token_by_hash(&hash_token(&secret))
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
         Ok(Caller {
@@ -99,6 +95,27 @@ impl FromRequestParts<AppState> for Caller {
             token_name: token.name,
         })
     }
+}
+
+/// The token secret of an `Authorization` header: `Bearer <token>`, or `Basic` with
+/// the token as the password, for a PBX that can only send basic credentials
+/// (FreeSWITCH `mod_json_cdr`'s `cred`). Scheme names are case-insensitive (RFC 9110).
+fn secret_of(header: &str) -> Option<String> {
+    use base64::Engine;
+    let (scheme, value) = header.split_once(' ')?;
+    let value = value.trim();
+    let secret = if scheme.eq_ignore_ascii_case("bearer") {
+        value.to_owned()
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        text.split_once(':')?.1.to_owned()
+    } else {
+        return None;
+    };
+    (!secret.is_empty()).then_some(secret)
 }
 
 #[cfg(test)]
@@ -113,5 +130,19 @@ mod tests {
         assert_eq!(hash_token(&a), hash_token(&a));
         assert_ne!(hash_token(&a), hash_token(&b));
         assert!(!hash_token(&a).contains(&a[6..]));
+    }
+
+    #[test]
+    fn the_secret_comes_from_bearer_or_basic_credentials() {
+        assert_eq!(secret_of("Bearer tally_ab").as_deref(), Some("tally_ab"));
+        assert_eq!(secret_of("bearer tally_ab").as_deref(), Some("tally_ab"));
+        // "pbx:tally_ab" in base64.
+        assert_eq!(
+            secret_of("Basic cGJ4OnRhbGx5X2Fi").as_deref(),
+            Some("tally_ab")
+        );
+        assert_eq!(secret_of("Basic !!!"), None);
+        assert_eq!(secret_of("Bearer "), None);
+        assert_eq!(secret_of("Digest x"), None);
     }
 }

@@ -201,6 +201,24 @@ async fn freeswitch_posts_its_cdrs(app: &TestApp) {
         (minh["calls"].as_i64(), minh["calls_connected"].as_i64()),
         (Some(1), Some(0))
     );
+    // mod_json_cdr sends basic credentials (its `cred` setting): the token is the password.
+    let basic = app
+        .client
+        .post(format!("{}/api/v1/calls/freeswitch", app.base))
+        .basic_auth("freeswitch", Some(&pbx))
+        .body(fixture("freeswitch-outbound.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::OK);
+    let wrong = app
+        .client
+        .post(format!("{}/api/v1/calls/freeswitch", app.base))
+        .basic_auth("freeswitch", Some("nope"));
+    assert_eq!(
+        wrong.send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     let (status, error) = upload(
         app,
         &pbx,

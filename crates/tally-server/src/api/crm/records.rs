@@ -557,7 +557,7 @@ pub async fn log_message(
     let direction = body.text("direction", 10)?;
     let customer = body.text("customer_id", MAX_ID_CHARS)?;
     let delivered = body.optional_bool("delivered")?;
-    let at = timestamp(&body, "at")?;
+    let at = timestamp(&body, "at")?.unwrap_or_else(|| jiff::Timestamp::now().to_string());
     let kind = match (channel.as_str(), direction.as_str()) {
         ("sms", "sent") => Some("sms.sent"),
         ("email", "sent") => Some("email.sent"),
@@ -589,7 +589,7 @@ pub async fn log_message(
         .await
         .map_err(|e| ApiError::invalid("customer_id", e.to_string()))?;
     let events = kind
-        .map(|k| event(k, &actor, at.as_deref(), fields))
+        .map(|k| event(k, &actor, Some(&at), fields))
         .into_iter()
         .collect();
     commit(&state, events, vec![draft], None).await?;
