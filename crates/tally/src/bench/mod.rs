@@ -5,6 +5,7 @@
 //! child process, and prints a Markdown table for `docs/benchmarks.md`.
 
 mod generate;
+mod goals;
 mod server;
 
 use anyhow::{Context, bail};
@@ -86,6 +87,9 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         args.runs.min(20),
     )
     .await?;
+    let month = tally_core::calendar::month_of(today.plus(-1));
+    let month_range = format!("from={}&to={}", month.from, month.to);
+    let goals = goals::run(&api, args.users, month.from, &month_range, args.runs, today).await?;
     let memory = server.memory_mib();
     server.stop().await;
     print_results(
@@ -97,6 +101,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         &group_by,
         memory,
     );
+    goals::print(&goals, args.users);
     Ok(())
 }
 
