@@ -20,6 +20,8 @@ pub struct ImportSummary {
     pub duplicates: usize,
     /// Extension-to-extension calls, not counted.
     pub internal: usize,
+    /// Second legs of calls counted from their first leg (FreeSWITCH B legs).
+    pub other_legs: usize,
     /// Records kept aside: no mapped extension.
     pub unmapped: usize,
     /// Records whose event was refused, and records that could not be read.
@@ -91,6 +93,10 @@ pub async fn import(
             Classified::Internal => {
                 summary.internal += 1;
                 rows.push(row("internal", None, None));
+            }
+            Classified::OtherLeg => {
+                summary.other_legs += 1;
+                rows.push(row("other_leg", None, None));
             }
             Classified::Unmapped(reason) => {
                 summary.unmapped += 1;

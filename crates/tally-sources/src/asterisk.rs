@@ -14,8 +14,8 @@ const DSTCHANNEL: usize = 6;
 const START: usize = 9;
 const BILLSEC: usize = 13;
 const DISPOSITION: usize = 14;
-const UNIQUEID: usize = 16;
-const SEQUENCE: usize = 20;
+/// The first optional column: `uniqueid` (or `userfield` when only that is logged).
+const OPTIONAL: usize = 16;
 
 /// Reads `Master.csv`: each record with its line number (1-based), parsed or not.
 /// `zone` is the time zone the PBX writes its times in.
@@ -27,7 +27,7 @@ pub fn read(
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
-    reader.into_records().enumerate().map(move |(i, row)| {
+    reader.into_byte_records().enumerate().map(move |(i, row)| {
         let line = row
             .as_ref()
             .ok()
@@ -35,9 +35,15 @@ pub fn read(
             .map_or(i as u64 + 1, |p| p.line());
         let record = row
             .map_err(|e| CdrError::new("line", format!("is not valid CSV: {e}")))
-            .and_then(|row| parse(&row, &zone));
+            .and_then(|row| parse(&lossy(&row), &zone));
         (line, record)
     })
+}
+
+/// A row as text; bytes that are not UTF-8 (a caller name in a legacy encoding) become
+/// U+FFFD, and only those fields are affected.
+fn lossy(row: &csv::ByteRecord) -> csv::StringRecord {
+    row.iter().map(String::from_utf8_lossy).collect()
 }
 
 /// One `Master.csv` row.
@@ -78,21 +84,38 @@ pub fn parse(row: &csv::StringRecord, zone: &TimeZone) -> Result<CallRecord, Cdr
         callee_channel: channel_extension(field(DSTCHANNEL)),
         answered,
         talk_seconds: if answered { billsec } else { 0 },
+        other_leg: false,
     })
 }
 
-/// `uniqueid` (with `sequence` when logged); without them, a hash of the whole row, so
-/// that importing the same file twice is still a no-op.
+/// The record's key. The optional columns follow the core 16 in this order:
+/// `uniqueid`, `userfield`, then `peeraccount, linkedid, sequence`; which are present
+/// shows in the column count (19 or more: the last three are the new columns).
+/// `uniqueid` is the call's first channel, shared by every CDR of a transferred call,
+/// so `sequence` makes it unique; without `sequence`, a hash of the leg (its answering
+/// channel and times) does. A file with no `uniqueid` is keyed on a hash of the row.
+/// The same row always gives the same key, so importing a file twice is a no-op.
 fn unique_id(row: &csv::StringRecord) -> String {
     let field = |i: usize| row.get(i).map(str::trim).filter(|s| !s.is_empty());
-    match (field(UNIQUEID), field(SEQUENCE)) {
+    let has_new_columns = row.len() >= 19;
+    let uniqueid = field(OPTIONAL).filter(|id| looks_like_uniqueid(id));
+    let sequence = has_new_columns.then(|| field(row.len() - 1)).flatten();
+    let hash = |parts: &[usize]| {
+        let joined: Vec<&str> = parts.iter().map(|i| row.get(*i).unwrap_or("")).collect();
+        hex::encode(Sha256::digest(joined.join("\u{1f}").as_bytes()))
+    };
+    match (uniqueid, sequence) {
         (Some(id), Some(sequence)) => format!("{id}-{sequence}"),
-        (Some(id), None) => id.to_owned(),
-        _ => {
-            let joined = row.iter().collect::<Vec<_>>().join("\u{1f}");
-            format!("h{}", &hex::encode(Sha256::digest(joined.as_bytes()))[..24])
-        }
+        (Some(id), None) => format!("{id}-{}", &hash(&[DSTCHANNEL, START, 10, 11])[..12]),
+        (None, _) => format!("h{}", &hash(&(0..row.len()).collect::<Vec<_>>())[..24]),
     }
+}
+
+/// `1778463005.18`: seconds, a dot, a counter.
+fn looks_like_uniqueid(text: &str) -> bool {
+    text.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty() && !b.is_empty() && (a.bytes().chain(b.bytes())).all(|c| c.is_ascii_digit())
+    })
 }
 
 fn parse_time(text: &str, zone: &TimeZone) -> Result<jiff::Timestamp, CdrError> {

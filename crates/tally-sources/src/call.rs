@@ -59,6 +59,9 @@ pub struct CallRecord {
     pub answered: bool,
     /// Seconds of conversation (0 when not answered).
     pub talk_seconds: i64,
+    /// The second leg of a call whose first leg has its own record (FreeSWITCH B leg):
+    /// the call counts once, from the first.
+    pub other_leg: bool,
 }
 
 impl CallRecord {
@@ -74,6 +77,7 @@ impl CallRecord {
             "callee_channel": self.callee_channel,
             "answered": self.answered,
             "talk_seconds": self.talk_seconds,
+            "other_leg": self.other_leg,
         })
     }
 
@@ -90,6 +94,10 @@ impl CallRecord {
             callee_channel: text("callee_channel"),
             answered: value.get("answered")?.as_bool()?,
             talk_seconds: value.get("talk_seconds")?.as_i64()?,
+            other_leg: value
+                .get("other_leg")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 }
@@ -110,6 +118,8 @@ pub enum Classified {
     Call(Value),
     /// Extension to extension: not counted.
     Internal,
+    /// The other leg of a call counted from its first leg: not counted again.
+    OtherLeg,
     /// No side is a mapped extension: kept aside with the reason.
     Unmapped(String),
 }
@@ -119,14 +129,21 @@ impl Directory {
         number.and_then(|n| self.extensions.get(n))
     }
 
-    /// The user of one side: the channel's extension, else the number.
+    /// The user of one side: the channel's extension when the channel names one (a
+    /// call picked up on another extension is that extension's), else the number.
     fn side(&self, channel: Option<&str>, number: &str) -> Option<&String> {
-        self.user_of(channel).or_else(|| self.user_of(Some(number)))
+        match channel.filter(|c| is_extension_like(c)) {
+            Some(extension) => self.user_of(Some(extension)),
+            None => self.user_of(Some(number)),
+        }
     }
 }
 
 /// Classifies a record with the directory.
 pub fn classify(record: &CallRecord, directory: &Directory) -> Classified {
+    if record.other_leg {
+        return Classified::OtherLeg;
+    }
     let caller = directory.side(record.caller_channel.as_deref(), &record.caller);
     let callee = directory.side(record.callee_channel.as_deref(), &record.callee);
     let unmapped_extension = |channel: &Option<String>, number: &str| {
@@ -190,10 +207,14 @@ fn event(
     event
 }
 
-/// The extension in a channel name: `PJSIP/201-00000013` → `201`,
-/// `SIP/201@host-0001` → `201`, `Local/201@from-queue-0001;1` → `201`.
+/// The extension in a phone's channel name: `PJSIP/201-00000013` → `201`,
+/// `SIP/201@host-0001` → `201`, `Local/201@from-queue-0001;1` → `201`. Trunk
+/// technologies (`DAHDI/1-1`) name no extension.
 pub fn channel_extension(channel: &str) -> Option<String> {
-    let (_, rest) = channel.split_once('/')?;
+    let (technology, rest) = channel.split_once('/')?;
+    if !["SIP", "PJSIP", "IAX2", "Local"].contains(&technology) {
+        return None;
+    }
     let name = match rest.find(['@', ';']) {
         Some(end) => &rest[..end],
         None => rest.rsplit_once('-').map_or(rest, |(name, _)| name),
@@ -224,5 +245,6 @@ mod tests {
             Some("trunk")
         );
         assert_eq!(channel_extension(""), None);
+        assert_eq!(channel_extension("DAHDI/1-1"), None);
     }
 }

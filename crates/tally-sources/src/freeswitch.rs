@@ -34,7 +34,15 @@ pub fn parse(body: &[u8]) -> Result<CallRecord, CdrError> {
     }
     let start = jiff::Timestamp::from_second(start_epoch)
         .map_err(|e| CdrError::new("variables.start_epoch", e.to_string()))?;
-    let answered = number("answer_epoch")? > 0;
+    // A conversation starts when the call is bridged to the other party; an answer by
+    // an IVR or a queue is not one. Records without bridge times fall back to answer.
+    let bridged = number("bridge_epoch")?;
+    let (answered, talk_seconds) = match bridged {
+        0 if text("bridge_epoch").is_some() => (false, 0),
+        0 => (number("answer_epoch")? > 0, number("billsec")?),
+        from => (true, (number("end_epoch")? - from).max(0)),
+    };
+    let other_leg = text("originating_leg_uuid").is_some() || originated(&document);
     let callee_channel = text("dialed_user").or_else(|| text("callee_id_number"));
     Ok(CallRecord {
         source: Source::FreeSwitch,
@@ -46,7 +54,23 @@ pub fn parse(body: &[u8]) -> Result<CallRecord, CdrError> {
         callee: text("destination_number").unwrap_or_default(),
         callee_channel,
         answered,
-        talk_seconds: if answered { number("billsec")? } else { 0 },
+        talk_seconds: if answered { talk_seconds } else { 0 },
+        other_leg,
+    })
+}
+
+/// Whether the leg was originated by another (a B leg): its caller profile names an
+/// originator.
+fn originated(document: &Value) -> bool {
+    let flows = match document.get("callflow") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    flows.iter().any(|flow| {
+        flow.get("caller_profile")
+            .and_then(|p| p.get("originator"))
+            .is_some_and(|o| !o.is_null())
     })
 }
 
@@ -67,13 +91,13 @@ fn decode_body(body: &[u8]) -> Result<Value, CdrError> {
     let json = if text.starts_with('{') {
         text.to_owned()
     } else if let Some(form) = form_field(text, "cdr") {
-        form
+        match form.trim_start().starts_with('{') {
+            true => form,
+            // `encode=base64`: a form field holding base64, not URL-encoded JSON.
+            false => decode_base64(raw_form_field(text, "cdr").unwrap_or_default().as_str())?,
+        }
     } else {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|_| CdrError::new("body", "is neither JSON, a form with cdr=, nor base64"))?;
-        String::from_utf8(bytes)
-            .map_err(|_| CdrError::new("body", "base64 of something that is not UTF-8"))?
+        decode_base64(text)?
     };
     let value: Value = serde_json::from_str(&json)
         .map_err(|e| CdrError::new("body", format!("is not JSON: {e}")))?;
@@ -81,6 +105,22 @@ fn decode_body(body: &[u8]) -> Result<Value, CdrError> {
         return Err(CdrError::new("body", "must be a JSON object"));
     }
     Ok(value)
+}
+
+fn decode_base64(text: &str) -> Result<String, CdrError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| CdrError::new("body", "is neither JSON, a form with cdr=, nor base64"))?;
+    String::from_utf8(bytes)
+        .map_err(|_| CdrError::new("body", "base64 of something that is not UTF-8"))
+}
+
+/// A form field's value as sent (base64 uses `+`, which is not a space there).
+fn raw_form_field(text: &str, name: &str) -> Option<String> {
+    text.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| percent_decode(value))
+    })
 }
 
 fn form_field(text: &str, name: &str) -> Option<String> {

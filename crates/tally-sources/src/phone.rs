@@ -31,6 +31,9 @@ pub fn normalize(raw: &str) -> Option<String> {
         national(&digits[2..])
     } else if let Some(rest) = digits.strip_prefix("00") {
         format!("+{rest}")
+    } else if digits.len() == 9 && !digits.starts_with('0') {
+        // A national number whose trunk dropped the leading 0.
+        national(&digits)
     } else {
         digits
     })

@@ -51,12 +51,15 @@ fn every_asterisk_disposition_and_direction() {
         .take(10)
         .map(|(_, r)| classify(r.as_ref().unwrap(), &dir))
         .collect();
-    let inbound = call(&classified[0]);
-    assert_eq!(
-        *inbound,
-        json!({"id": "asterisk-1778463005.18", "type": "call", "user_id": "lan", "at": "2026-05-11T01:30:05Z",
-               "direction": "inbound", "answered": true, "talk_seconds": 280, "phone": "0901234567"})
+    let inbound = call(&classified[0]).clone();
+    let id = inbound["id"].as_str().unwrap().to_owned();
+    assert!(
+        id.starts_with("asterisk-1778463005.18-"),
+        "uniqueid and a hash of the leg: {id}"
     );
+    let expected = json!({"id": id, "type": "call", "user_id": "lan", "at": "2026-05-11T01:30:05Z",
+               "direction": "inbound", "answered": true, "talk_seconds": 280, "phone": "0901234567"});
+    assert_eq!(inbound, expected);
     let no_answer = call(&classified[1]);
     assert_eq!(
         (
@@ -148,6 +151,45 @@ fn mapping_the_extension_turns_a_kept_aside_record_into_a_call() {
 }
 
 #[test]
+fn legs_of_a_transfer_without_sequence_are_distinct_and_trunks_are_no_extension() {
+    // 18 columns (uniqueid, userfield): both legs carry the first channel's uniqueid.
+    let rows = concat!(
+        "\"\",\"0933333333\",\"201\",\"from-trunk\",\"\",\"DAHDI/1-1\",\"PJSIP/201-0000a\",\"Dial\",\"\",\"2026-05-11 11:00:00\",\"2026-05-11 11:00:05\",\"2026-05-11 11:01:05\",65,60,\"ANSWERED\",\"DOCUMENTATION\",\"1778472000.50\",\"\"\n",
+        "\"\",\"0933333333\",\"202\",\"from-trunk\",\"\",\"DAHDI/1-1\",\"PJSIP/202-0000b\",\"Dial\",\"\",\"2026-05-11 11:01:05\",\"2026-05-11 11:01:06\",\"2026-05-11 11:04:06\",181,180,\"ANSWERED\",\"DOCUMENTATION\",\"1778472000.50\",\"\"\n",
+        // Picked up on 205, which no one has: kept aside, not credited to 201.
+        "\"\",\"0933333333\",\"201\",\"from-trunk\",\"\",\"DAHDI/1-1\",\"PJSIP/205-0000c\",\"Dial\",\"\",\"2026-05-11 12:00:00\",\"2026-05-11 12:00:05\",\"2026-05-11 12:01:05\",65,60,\"ANSWERED\",\"DOCUMENTATION\",\"1778475000.70\",\"\"\n",
+    );
+    let mut bytes = rows.as_bytes().to_vec();
+    // A caller name in a legacy encoding: only that field is affected.
+    bytes.extend_from_slice(b"\"\",\"201\",\"0912345678\",\"from-internal\",\"\"\"Nguy\xea\xf1\"\" <201>\",\"PJSIP/201-0000d\",\"PJSIP/trunk-0000e\",\"Dial\",\"\",\"2026-05-11 13:00:00\",,\"2026-05-11 13:00:30\",30,0,\"NO ANSWER\",\"DOCUMENTATION\",\"1778479200.90\",\"\"\n");
+    let records: Vec<CallRecord> = asterisk::read(&bytes[..], jiff::tz::TimeZone::UTC)
+        .map(|(_, r)| r.unwrap())
+        .collect();
+    assert_ne!(records[0].uid, records[1].uid);
+    let dir = directory();
+    let (first, second) = (classify(&records[0], &dir), classify(&records[1], &dir));
+    assert_eq!(
+        (
+            call(&first)["user_id"].as_str(),
+            call(&first)["talk_seconds"].as_i64()
+        ),
+        (Some("lan"), Some(60))
+    );
+    assert_eq!(
+        (
+            call(&second)["user_id"].as_str(),
+            call(&second)["talk_seconds"].as_i64()
+        ),
+        (Some("minh"), Some(180))
+    );
+    assert_eq!(
+        classify(&records[2], &dir),
+        Classified::Unmapped("extension 205 is not mapped to a user".into())
+    );
+    assert_eq!(call(&classify(&records[3], &dir))["direction"], "outbound");
+}
+
+#[test]
 fn bad_rows_name_the_field() {
     let zone = jiff::tz::TimeZone::UTC;
     let rows = "\"\",\"201\"\n\"\",\"201\",\"0912\",\"c\",\"\",\"PJSIP/201-1\",\"\",\"Dial\",\"\",\"2026-05-11 08:00:00\",,\"2026-05-11 08:00:01\",1,0,\"HUNG UP\",\"DOCUMENTATION\"\n";
@@ -194,6 +236,29 @@ fn freeswitch_json_raw_and_form_encoded() {
     assert_eq!(
         freeswitch::parse(b"{\"variables\": {}}").unwrap_err().field,
         "variables.uuid"
+    );
+    // encode=base64: the form field holds base64.
+    let form = format!("cdr={}", base64_of(&raw).replace('+', "%2B"));
+    assert_eq!(freeswitch::parse(form.as_bytes()).unwrap(), record);
+    let doc = |vars: Value| serde_json::to_vec(&json!({"variables": vars})).unwrap();
+    let base = json!({"uuid": "u1", "caller_id_number": "0933333333", "destination_number": "1002",
+                      "start_epoch": "1778472000", "answer_epoch": "1778472001", "end_epoch": "1778472100", "billsec": "99"});
+    // Answered by an IVR and never bridged to an agent: not a conversation.
+    let mut ivr = base.clone();
+    ivr["bridge_epoch"] = json!("0");
+    let ivr = freeswitch::parse(&doc(ivr)).unwrap();
+    assert_eq!((ivr.answered, ivr.talk_seconds), (false, 0));
+    // Bridged 40 s after the start: the talk is from the bridge to the end.
+    let mut bridged = base.clone();
+    bridged["bridge_epoch"] = json!("1778472040");
+    let bridged = freeswitch::parse(&doc(bridged)).unwrap();
+    assert_eq!((bridged.answered, bridged.talk_seconds), (true, 60));
+    // A B leg (log-b-leg=true, FreeSWITCH's built-in default): counted once, from the A leg.
+    let mut b_leg = base.clone();
+    b_leg["originating_leg_uuid"] = json!("u0");
+    assert_eq!(
+        classify(&freeswitch::parse(&doc(b_leg)).unwrap(), &dir),
+        Classified::OtherLeg
     );
     assert_eq!(freeswitch::parse(b"not a cdr").unwrap_err().field, "body");
 }

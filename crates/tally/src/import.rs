@@ -153,11 +153,12 @@ fn progress(length: u64, unit: &str) -> ProgressBar {
 
 fn print_summary(what: &str, summary: &ImportSummary) {
     println!(
-        "{what}: {} records read; {} calls counted, {} already imported, {} internal (not counted), {} kept aside (no mapped extension), {} rejected.",
+        "{what}: {} records read; {} calls counted, {} already imported, {} internal (not counted), {} second legs (counted from their first), {} kept aside (no mapped extension), {} rejected.",
         summary.read,
         summary.counted,
         summary.duplicates,
         summary.internal,
+        summary.other_legs,
         summary.unmapped,
         summary.rejected.len()
     );

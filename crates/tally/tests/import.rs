@@ -47,7 +47,7 @@ async fn import_then_retry(backend: Backend) {
     agent(&store, "lan", "201").await;
     agent(&store, "minh", "202").await;
     let first = import(&db, &[MASTER]).await;
-    assert!(first.contains("11 records read; 8 calls counted, 0 already imported, 1 internal (not counted), 1 kept aside (no mapped extension), 1 rejected."), "{first}");
+    assert!(first.contains("11 records read; 8 calls counted, 0 already imported, 1 internal (not counted), 0 second legs (counted from their first), 1 kept aside (no mapped extension), 1 rejected."), "{first}");
     assert!(first.contains("line 11: start:"), "{first}");
     let again = import(&db, &[MASTER]).await;
     assert!(

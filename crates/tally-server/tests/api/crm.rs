@@ -171,14 +171,56 @@ async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
         ),
         (Some(1), Some(1))
     );
-    // Reassigning the won deal moves its credit.
+    // An unchanged save emits nothing; an agent may not move credit, nor touch
+    // another's deal; a supervisor reassigns, and the credit moves.
+    patch(
+        app,
+        &lan,
+        "/api/v1/customers/c1",
+        json!({"name": "Công ty An Phát"}),
+    )
+    .await;
     patch(
         app,
         &lan,
         "/api/v1/opportunities/o1",
-        json!({"owner_id": "minh", "amount": "20000000"}),
+        json!({"amount": "15000000"}),
     )
     .await;
+    let unchanged = app.user_values("lan", &day, &day).await;
+    assert_eq!(unchanged["customer_interactions"], 8, "{unchanged}");
+    assert_eq!(
+        unchanged["opportunity_interactions"], 2,
+        "created and won: {unchanged}"
+    );
+    let move_it = json!({"owner_id": "minh", "amount": "20000000"});
+    let (status, _) = send(
+        app,
+        &lan,
+        reqwest::Method::PATCH,
+        "/api/v1/opportunities/o1",
+        move_it.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let minh = app.token(Role::Agent, Some("minh")).await;
+    let (status, _) = send(
+        app,
+        &minh,
+        reqwest::Method::PATCH,
+        "/api/v1/opportunities/o1",
+        json!({"status": "lost"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not minh's deal");
+    app.post_ok(
+        "/api/v1/users",
+        &json!({"id": "sup", "name": "Sup", "role": "supervisor"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let sup = app.token(Role::Supervisor, Some("sup")).await;
+    patch(app, &sup, "/api/v1/opportunities/o1", move_it).await;
     let minh_values = app.user_values("minh", &day, &day).await;
     assert_eq!(
         (
@@ -198,6 +240,27 @@ async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = send(
+        app,
+        &lan,
+        reqwest::Method::PATCH,
+        "/api/v1/todos/t1",
+        json!({"done": false}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a counted completion stays"
+    );
+    let future = json!({"customer_id": "c1", "at": "2099-01-01T09:00:00+07:00", "held": true});
+    let (status, _) = send(app, &lan, reqwest::Method::POST, "/api/v1/meetings", future).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let wallboard = app.token(Role::Agent, None).await;
+    assert_eq!(
+        app.get_as(&wallboard, "/api/v1/customers").await.status(),
+        StatusCode::FORBIDDEN
+    );
     let notes = app.get_ok("/api/v1/customers/c1/notes").await;
     assert_eq!(notes["items"][0]["text"], "Gọi lại thứ Ba");
     let messages = app.get_ok("/api/v1/messages?customer_id=c1").await;

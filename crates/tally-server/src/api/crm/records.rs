@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::str::FromStr;
+use tally_core::Role;
 use tally_core::event::MAX_ID_CHARS;
 use tally_sources::phone::normalize;
 
@@ -67,12 +68,19 @@ pub async fn update_customer(
     if let Some(name) = body.optional_text("name", 200)? {
         map.insert("name".into(), json!(name));
     }
+    may_change(&caller, &actor, &map, "owner_id")?;
     let mut fields = json!({"customer_id": id});
     if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)? {
-        map.insert("owner_id".into(), json!(owner));
-        fields["owner_id"] = json!(owner);
+        if map.get("owner_id") != Some(&json!(owner)) {
+            may_reassign(&caller)?;
+            map.insert("owner_id".into(), json!(owner));
+            fields["owner_id"] = json!(owner);
+        }
     }
     let phones = customer_fields(&body, &mut map)?;
+    if map == body_of(&record) {
+        return Ok(Json(record_json(&record)));
+    }
     let stored_phones = phones.clone().unwrap_or_else(|| normalized_phones(&map));
     let draft = customer_draft(&id, map, &stored_phones, record.created_at);
     let events = vec![event("customer.updated", &actor, None, fields)];
@@ -83,9 +91,10 @@ pub async fn update_customer(
 /// `GET /api/v1/customers[?q=…][&phone=…][&owner_id=…]`.
 pub async fn list_customers(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     list_page(
         &state,
         &list_query("customer", &params, &["q", "phone", "owner_id"])?,
@@ -96,9 +105,10 @@ pub async fn list_customers(
 /// `GET /api/v1/customers/{id}`.
 pub async fn get_customer(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     Ok(Json(record_json(&existing(&state, "customer", &id).await?)))
 }
 
@@ -213,6 +223,7 @@ pub async fn edit_note(
     let record = existing(&state, "note", &id).await?;
     let text = body.text("text", 10_000)?;
     let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "author_id")?;
     map.insert("text".into(), json!(text));
     let customer = record.customer_id.clone().unwrap_or_default();
     let mut draft = simple_draft(
@@ -237,10 +248,11 @@ pub async fn edit_note(
 /// `GET /api/v1/customers/{id}/notes`.
 pub async fn list_notes(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     PathId(customer): PathId,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     existing(&state, "customer", &customer).await?;
     let mut query = list_query("note", &params, &["q"])?;
     query.customer_id = Some(customer);
@@ -295,21 +307,24 @@ pub async fn update_opportunity(
     only_fields(&body, &["title", "amount", "owner_id", "status"])?;
     let record = existing(&state, "opportunity", &id).await?;
     let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "owner_id")?;
     let mut updated = json!({"opportunity_id": id});
     let mut changed = false;
     if let Some(title) = body.optional_text("title", 200)? {
-        map.insert("title".into(), json!(title));
-        changed = true;
+        changed |= replace(&mut map, "title", json!(title));
     }
     if let Some(amount) = amount(&state, body.0.get("amount"))? {
-        map.insert("amount".into(), json!(amount));
-        updated["amount"] = json!(amount);
-        changed = true;
+        if replace(&mut map, "amount", json!(amount)) {
+            updated["amount"] = json!(amount);
+            changed = true;
+        }
     }
     if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)? {
-        map.insert("owner_id".into(), json!(owner));
-        updated["owner_id"] = json!(owner);
-        changed = true;
+        if replace(&mut map, "owner_id", json!(owner)) {
+            may_reassign(&caller)?;
+            updated["owner_id"] = json!(owner);
+            changed = true;
+        }
     }
     let mut events = Vec::new();
     if changed {
@@ -403,6 +418,7 @@ pub async fn update_todo(
     only_fields(&body, &["title", "due_on", "done"])?;
     let record = existing(&state, "todo", &id).await?;
     let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "assignee_id")?;
     if let Some(title) = body.optional_text("title", 200)? {
         map.insert("title".into(), json!(title));
     }
@@ -414,16 +430,23 @@ pub async fn update_todo(
     }
     let was_done = map.get("done").and_then(Value::as_bool).unwrap_or(false);
     let mut events = Vec::new();
-    if let Some(done) = body.optional_bool("done")? {
-        if done && !was_done {
+    match body.optional_bool("done")? {
+        Some(false) if was_done => {
+            return Err(ApiError::invalid(
+                "done",
+                "a completed to-do stays completed (it was counted)",
+            ));
+        }
+        Some(true) if !was_done => {
             events.push(event(
                 "todo.completed",
                 &actor,
                 None,
                 json!({"todo_id": id}),
             ));
+            map.insert("done".into(), json!(true));
         }
-        map.insert("done".into(), json!(done));
+        _ => {}
     }
     let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
     let (title, assignee, customer) = (
@@ -484,6 +507,7 @@ pub async fn update_meeting(
     only_fields(&body, &["held", "title"])?;
     let record = existing(&state, "meeting", &id).await?;
     let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "owner_id")?;
     let was_held = map.get("held").and_then(Value::as_bool).unwrap_or(false);
     let mut events = Vec::new();
     match body.optional_bool("held")? {
@@ -600,9 +624,10 @@ pub async fn log_message(
 /// `customer_id`, owner (`owner_id`, or `assignee_id` for to-dos), words (`q`).
 pub async fn list_opportunities(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     list_page(
         &state,
         &list_query("opportunity", &params, &["q", "customer_id", "owner_id"])?,
@@ -612,9 +637,10 @@ pub async fn list_opportunities(
 
 pub async fn list_todos(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     list_page(
         &state,
         &list_query("todo", &params, &["q", "customer_id", "assignee_id"])?,
@@ -624,9 +650,10 @@ pub async fn list_todos(
 
 pub async fn list_meetings(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     list_page(
         &state,
         &list_query("meeting", &params, &["q", "customer_id", "owner_id"])?,
@@ -636,9 +663,10 @@ pub async fn list_meetings(
 
 pub async fn list_messages(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     list_page(
         &state,
         &list_query("message", &params, &["q", "customer_id", "owner_id"])?,
@@ -649,9 +677,10 @@ pub async fn list_messages(
 /// `GET` one record of a kind.
 pub async fn get_opportunity(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     Ok(Json(record_json(
         &existing(&state, "opportunity", &id).await?,
     )))
@@ -659,10 +688,59 @@ pub async fn get_opportunity(
 
 pub async fn get_todo(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
     Ok(Json(record_json(&existing(&state, "todo", &id).await?)))
+}
+
+/// CRM records hold customers' phones and emails: a wallboard (an agent token bound to
+/// nobody) does not read them.
+fn may_read(caller: &Caller) -> Result<(), ApiError> {
+    match (caller.role, &caller.user_id) {
+        (Role::Agent, None) => Err(ApiError::Forbidden(
+            "a wallboard token does not read CRM records".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An agent changes only their own records (the ones they own, are assigned or wrote);
+/// supervisors, admins and owners change any.
+fn may_change(
+    caller: &Caller,
+    actor: &str,
+    record: &Map<String, Value>,
+    owner_field: &str,
+) -> Result<(), ApiError> {
+    let mine = record.get(owner_field).and_then(Value::as_str) == Some(actor)
+        || record.get("created_by").and_then(Value::as_str) == Some(actor);
+    match caller.role == Role::Agent && !mine {
+        true => Err(ApiError::Forbidden(
+            "an agent changes only their own records".into(),
+        )),
+        false => Ok(()),
+    }
+}
+
+/// Reassigning moves KPI credit (also on past days): supervisors, admins and owners.
+fn may_reassign(caller: &Caller) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Agent => Err(ApiError::Forbidden(
+            "reassigning to another person is for supervisors, admins and owners".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Sets a field; whether its value changed.
+fn replace(map: &mut Map<String, Value>, key: &str, value: Value) -> bool {
+    if map.get(key) == Some(&value) {
+        return false;
+    }
+    map.insert(key.into(), value);
+    true
 }
 
 fn simple_draft(
@@ -720,12 +798,18 @@ fn timestamp(body: &JsonObject, field: &str) -> Result<Option<String>, ApiError>
     let Some(text) = body.optional_text(field, 64)? else {
         return Ok(None);
     };
-    text.parse::<jiff::Timestamp>().map_err(|_| {
+    let at = text.parse::<jiff::Timestamp>().map_err(|_| {
         ApiError::invalid(
             field,
             "must be an RFC 3339 time with an offset, such as 2026-11-27T09:00:00+07:00",
         )
     })?;
+    if at > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5) {
+        return Err(ApiError::invalid(
+            field,
+            "must not be in the future: log what happened",
+        ));
+    }
     Ok(Some(text))
 }
 
