@@ -171,11 +171,14 @@ pub fn completion(actual: Decimal, target: Decimal) -> Option<Decimal> {
 /// Ranks by value, highest first; equal values share a rank and the next rank skips
 /// ("1, 1, 3"). Rows with no value are not ranked.
 pub fn ranks(values: &[Option<Decimal>]) -> Vec<Option<u32>> {
+    let mut sorted: Vec<Decimal> = values.iter().flatten().copied().collect();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
     values
         .iter()
         .map(|value| {
             value.map(|v| {
-                let above = values.iter().flatten().filter(|other| **other > v).count();
+                // The number of values above v: where v first appears, highest first.
+                let above = sorted.partition_point(|other| *other > v);
                 u32::try_from(above).unwrap_or(u32::MAX).saturating_add(1)
             })
         })

@@ -64,7 +64,7 @@ pub async fn by_goal(
     let mut body = frame(&ctx);
     body.insert("goal_id".into(), json!(goal.record.id));
     body.insert("goal_name".into(), json!(goal.spec.name));
-    body.insert("rows".into(), Value::Array(rows.clone()));
+    body.insert("rows".into(), Value::Array(rows));
     body.insert("scores".into(), Value::Array(scores));
     let groups: Vec<_> = progress
         .groups
@@ -569,17 +569,14 @@ async fn answer(
     body: Map<String, Value>,
     daily: impl FnOnce() -> Vec<DailyGroup>,
 ) -> Result<Response, ApiError> {
-    let rows = body
-        .get("rows")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let empty = Vec::new();
+    let rows = body.get("rows").and_then(Value::as_array).unwrap_or(&empty);
     match format {
-        ExportFormat::Json => Ok(Json(Value::Object(body)).into_response()),
+        ExportFormat::Json => Ok(Json(&body).into_response()),
         ExportFormat::Csv => Ok(export::download(
             format,
             stem,
-            export::csv(columns, &rows, lang)?,
+            export::csv(columns, rows, lang)?,
         )),
         ExportFormat::Xlsx if ctx.range.len() > MAX_XLSX_DAYS => Err(ApiError::invalid(
             "to",
@@ -590,7 +587,7 @@ async fn answer(
             Ok(export::download(
                 format,
                 stem,
-                export::xlsx(columns, &rows, &daily, lang)?,
+                export::xlsx(columns, rows, &daily, lang)?,
             ))
         }
     }
