@@ -209,7 +209,9 @@ fn write_sheet(
     let bold = Format::new().set_bold();
     // Rows go straight to a temporary file, not memory: an export of a month of a
     // thousand people is a hundred thousand rows.
-    let sheet = workbook.add_worksheet_with_constant_memory().map_err(internal)?;
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(internal)?;
     sheet.set_name(name).map_err(internal)?;
     for (c, column) in (0u16..).zip(columns) {
         sheet

@@ -90,7 +90,7 @@ pub async fn get(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let goal = visible_goal(&state, &caller, &id).await?;
+    let (goal, _) = visible_goal(&state, &caller, &id).await?;
     Ok(Json(goal_json(&goal)?))
 }
 
@@ -162,7 +162,7 @@ pub async fn history(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let goal = visible_goal(&state, &caller, &id).await?;
+    let (goal, _) = visible_goal(&state, &caller, &id).await?;
     let revisions = state.store.goal_revisions(goal.key).await?;
     let list = revisions
         .iter()
@@ -185,9 +185,10 @@ pub(crate) async fn visible_goal(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<GoalRecord, ApiError> {
+) -> Result<(GoalRecord, Scope), ApiError> {
     let scope = read_scope_of(state, caller).await?;
-    scoped_goal(state, &scope, id, Scope::sees_goal).await
+    let goal = scoped_goal(state, &scope, id, Scope::sees_goal).await?;
+    Ok((goal, scope))
 }
 
 /// A goal within a scope: 403 for one outside it and, for a limited scope, also for

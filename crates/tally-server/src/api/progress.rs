@@ -45,8 +45,7 @@ pub async fn by_goal(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let record = visible_goal(&state, &caller, &id).await?;
-    let scope = read_scope_of(&state, &caller).await?;
+    let (record, scope) = visible_goal(&state, &caller, &id).await?;
     let user = user_filter(&state, &scope, &params).await?;
     let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
     let goal = goal_of(&state, record)?;
@@ -248,8 +247,7 @@ pub async fn results(
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&params, &["from", "to", "user_id"])?;
-    let record = visible_goal(&state, &caller, &id).await?;
-    let scope = read_scope_of(&state, &caller).await?;
+    let (record, scope) = visible_goal(&state, &caller, &id).await?;
     let user = user_filter(&state, &scope, &params).await?;
     close_due_periods(&state, &record).await?;
     let day = |field: &str, default: Day| -> Result<Day, ApiError> {
