@@ -125,7 +125,7 @@ async fn import_cdrs(api: &Api, users: u32, today: Day) -> anyhow::Result<(usize
         let ext = 2000 + (i as u32 % users);
         let second = i % 36_000;
         let (h, m, s) = (8 + second / 3600, (second / 60) % 60, second % 60);
-        let answered = i % 3 != 0;
+        let answered = !i.is_multiple_of(3);
         let (disposition, billsec) = if answered {
             ("ANSWERED", 30 + i % 300)
         } else {

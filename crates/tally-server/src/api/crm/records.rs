@@ -70,12 +70,12 @@ pub async fn update_customer(
     }
     may_change(&caller, &actor, &map, "owner_id")?;
     let mut fields = json!({"customer_id": id});
-    if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)? {
-        if map.get("owner_id") != Some(&json!(owner)) {
-            may_reassign(&caller)?;
-            map.insert("owner_id".into(), json!(owner));
-            fields["owner_id"] = json!(owner);
-        }
+    if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)?
+        && map.get("owner_id") != Some(&json!(owner))
+    {
+        may_reassign(&caller)?;
+        map.insert("owner_id".into(), json!(owner));
+        fields["owner_id"] = json!(owner);
     }
     let phones = customer_fields(&body, &mut map)?;
     if map == body_of(&record) {
@@ -313,18 +313,18 @@ pub async fn update_opportunity(
     if let Some(title) = body.optional_text("title", 200)? {
         changed |= replace(&mut map, "title", json!(title));
     }
-    if let Some(amount) = amount(&state, body.0.get("amount"))? {
-        if replace(&mut map, "amount", json!(amount)) {
-            updated["amount"] = json!(amount);
-            changed = true;
-        }
+    if let Some(amount) = amount(&state, body.0.get("amount"))?
+        && replace(&mut map, "amount", json!(amount))
+    {
+        updated["amount"] = json!(amount);
+        changed = true;
     }
-    if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)? {
-        if replace(&mut map, "owner_id", json!(owner)) {
-            may_reassign(&caller)?;
-            updated["owner_id"] = json!(owner);
-            changed = true;
-        }
+    if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)?
+        && replace(&mut map, "owner_id", json!(owner))
+    {
+        may_reassign(&caller)?;
+        updated["owner_id"] = json!(owner);
+        changed = true;
     }
     let mut events = Vec::new();
     if changed {
