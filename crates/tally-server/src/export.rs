@@ -129,6 +129,10 @@ pub const TEAM_COLUMNS: &[Column] = &[
     text("pace/status", "Pace", "Tiến độ"),
 ];
 
+/// A row of the per-day breakdown: its cells in the order of [`DAILY_COLUMNS`], as text
+/// (kept compact: a month of a thousand people is a hundred thousand rows).
+pub type DailyCells = [String; 8];
+
 /// The columns of the per-day breakdown.
 pub const DAILY_COLUMNS: &[Column] = &[
     text("user_id", "User ID", "Mã nhân viên"),
@@ -183,7 +187,7 @@ fn inert(text: String) -> String {
 pub fn xlsx(
     columns: &[Column],
     rows: &[Value],
-    daily: &[Value],
+    daily: &[DailyCells],
     lang: Lang,
 ) -> Result<Vec<u8>, ApiError> {
     let mut workbook = Workbook::new();
@@ -191,8 +195,15 @@ pub fn xlsx(
         Lang::Vi => ("Tiến độ KPI", "Theo ngày"),
         Lang::En => ("KPI progress", "By day"),
     };
-    write_sheet(&mut workbook, main, columns, rows, lang)?;
-    write_sheet(&mut workbook, per_day, DAILY_COLUMNS, daily, lang)?;
+    let cells = |row: &Value| columns.iter().map(|c| cell(row, c.key)).collect::<Vec<_>>();
+    write_sheet(&mut workbook, main, columns, rows.iter().map(cells), lang)?;
+    write_sheet(
+        &mut workbook,
+        per_day,
+        DAILY_COLUMNS,
+        daily.iter().map(|d| d.to_vec()),
+        lang,
+    )?;
     workbook
         .save_to_buffer()
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -202,7 +213,7 @@ fn write_sheet(
     workbook: &mut Workbook,
     name: &str,
     columns: &[Column],
-    rows: &[Value],
+    rows: impl Iterator<Item = Vec<String>>,
     lang: Lang,
 ) -> Result<(), ApiError> {
     let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
@@ -219,8 +230,7 @@ fn write_sheet(
             .map_err(internal)?;
     }
     for (r, row) in (1u32..).zip(rows) {
-        for (c, column) in (0u16..).zip(columns) {
-            let text = cell(row, column.key);
+        for ((c, column), text) in (0u16..).zip(columns).zip(row) {
             match (column.numeric, text.parse::<f64>()) {
                 (_, _) if text.is_empty() => {}
                 (true, Ok(n)) => {

@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::close::close_due_periods;
 use crate::error::ApiError;
-use crate::export::{self, Column, ExportFormat, Lang, PERSON_COLUMNS, TEAM_COLUMNS};
+use crate::export::{self, Column, DailyCells, ExportFormat, Lang, PERSON_COLUMNS, TEAM_COLUMNS};
 use crate::progress::{
     Context, Goal, GoalProgress, Row, Subject, daily_values, goal_progress, team_progress,
 };
@@ -597,24 +597,39 @@ async fn daily_rows(
     ctx: &Context<'_>,
     lang: Lang,
     groups: Vec<DailyGroup>,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<DailyCells>, ApiError> {
     let spans: Vec<_> = groups.iter().map(|(_, _, _, g)| g.clone()).collect();
     let values = daily_values(&state.store, ctx.range, &spans).await?;
     let mut rows = Vec::new();
     for ((subject, goal, metrics, _), days) in groups.iter().zip(values) {
+        let (user, team) = match subject {
+            Subject::User(id) => (id.clone(), String::new()),
+            Subject::Team(id) => (String::new(), id.clone()),
+        };
+        let name = subject_json(subject, ctx)["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         for metric in metrics {
+            let metric_name = match lang {
+                Lang::Vi => metric.name_vi(),
+                Lang::En => metric.name_en(),
+            };
             for (day, v) in days.iter().filter(|(_, v)| v.get(*metric) != 0) {
-                let mut row = subject_json(subject, ctx);
-                row.insert("goal_id".into(), json!(goal));
-                row.insert("metric".into(), json!(metric.key()));
-                let name = match lang {
-                    Lang::Vi => metric.name_vi(),
-                    Lang::En => metric.name_en(),
+                let actual = match amount(ctx, *metric, v.get(*metric)) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
                 };
-                row.insert("metric_name".into(), json!(name));
-                row.insert("date".into(), json!(day.to_string()));
-                row.insert("actual".into(), amount(ctx, *metric, v.get(*metric)));
-                rows.push(Value::Object(row));
+                rows.push([
+                    user.clone(),
+                    team.clone(),
+                    name.clone(),
+                    goal.clone().unwrap_or_default(),
+                    metric.key().to_owned(),
+                    metric_name.to_owned(),
+                    day.to_string(),
+                    actual,
+                ]);
             }
         }
     }

@@ -89,8 +89,9 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
     .await?;
     let month = tally_core::calendar::month_of(today.plus(-1));
     let month_range = format!("from={}&to={}", month.from, month.to);
-    let goals = goals::run(&api, args.users, month.from, &month_range, args.runs, today).await?;
     let memory = server.memory_mib();
+    let goals = goals::run(&api, args.users, month.from, &month_range, args.runs, today).await?;
+    let memory_after_goals = server.memory_mib();
     server.stop().await;
     print_results(
         settings,
@@ -102,6 +103,11 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         memory,
     );
     goals::print(&goals, args.users);
+    if let Some((rss, peak)) = memory_after_goals {
+        println!(
+            "| server memory after the goals and calls part | {rss:.0} MiB resident (peak {peak:.0} MiB) |"
+        );
+    }
     Ok(())
 }
 
@@ -413,6 +419,8 @@ fn print_results(
         group_by.percentile(50.0) / all.percentile(50.0)
     );
     if let Some((rss, peak)) = memory {
-        println!("| server memory at the end | {rss:.0} MiB resident (peak {peak:.0} MiB) |");
+        println!(
+            "| server memory after the reports | {rss:.0} MiB resident (peak {peak:.0} MiB) |"
+        );
     }
 }
