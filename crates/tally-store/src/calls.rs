@@ -148,23 +148,26 @@ impl Store {
     /// rejected stays as it is; a kept-aside one takes its new status.
     pub async fn record_calls(&self, rows: &[CallRow]) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        for row in rows {
-            sqlx::query(
+        for chunk in rows.chunks(crate::sql::rows_per_statement(7)) {
+            let sql = format!(
                 "insert into call_records (source, uid, status, reason, record, event_id, received_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7) \
-                 on conflict (source, uid) do update set status = excluded.status, \
+                 values {} on conflict (source, uid) do update set status = excluded.status, \
                  reason = excluded.reason, event_id = excluded.event_id \
                  where call_records.status = 'unmapped'",
-            )
-            .bind(&row.source)
-            .bind(&row.uid)
-            .bind(&row.status)
-            .bind(&row.reason)
-            .bind(&row.record)
-            .bind(&row.event_id)
-            .bind(row.received_at)
-            .execute(&mut *w.tx)
-            .await?;
+                crate::sql::value_rows(self.backend, chunk.len(), 7)
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(&row.source)
+                    .bind(&row.uid)
+                    .bind(&row.status)
+                    .bind(&row.reason)
+                    .bind(&row.record)
+                    .bind(&row.event_id)
+                    .bind(row.received_at);
+            }
+            query.execute(&mut *w.tx).await?;
         }
         w.tx.commit().await?;
         Ok(())

@@ -251,27 +251,30 @@ impl Store {
         through: Day,
     ) -> Result<bool, StoreError> {
         let mut w = self.begin_write().await?;
-        for r in results {
-            sqlx::query(
+        for chunk in results.chunks(crate::sql::rows_per_statement(11)) {
+            let sql = format!(
                 "insert into goal_results (goal_key, metric, period_from, period_to, subject_kind, \
-                 subject_id, revision, target, actual, achieved, closed_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 subject_id, revision, target, actual, achieved, closed_at) values {} \
                  on conflict (goal_key, metric, period_from, period_to, subject_kind, subject_id) \
                  do nothing",
-            )
-            .bind(goal_key)
-            .bind(&r.metric)
-            .bind(i64::from(r.period.from.number()))
-            .bind(i64::from(r.period.to.number()))
-            .bind(&r.subject_kind)
-            .bind(&r.subject_id)
-            .bind(r.revision)
-            .bind(&r.target)
-            .bind(r.actual)
-            .bind(i64::from(r.achieved))
-            .bind(r.closed_at)
-            .execute(&mut *w.tx)
-            .await?;
+                crate::sql::value_rows(self.backend, chunk.len(), 11)
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query
+                    .bind(goal_key)
+                    .bind(&r.metric)
+                    .bind(i64::from(r.period.from.number()))
+                    .bind(i64::from(r.period.to.number()))
+                    .bind(&r.subject_kind)
+                    .bind(&r.subject_id)
+                    .bind(r.revision)
+                    .bind(&r.target)
+                    .bind(r.actual)
+                    .bind(i64::from(r.achieved))
+                    .bind(r.closed_at);
+            }
+            query.execute(&mut *w.tx).await?;
         }
         let moved = sqlx::query(
             "update goals set closed_through = $1 where key = $2 and closed_through = $3",

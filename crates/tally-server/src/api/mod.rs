@@ -58,6 +58,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/goals/{id}/progress", get(progress::by_goal))
         .route("/api/v1/goals/{id}/results", get(progress::results))
         .route("/api/v1/progress/employees", get(progress::by_employee))
+        // The same view under the name of its report (`/reports/users`).
+        .route("/api/v1/progress/users", get(progress::by_employee))
         .route("/api/v1/progress/teams", get(progress::by_team))
         .route("/api/v1/settings", get(org::get).patch(org::update))
         .route("/api/v1/calls/asterisk", post(calls::asterisk_upload))
