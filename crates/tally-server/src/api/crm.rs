@@ -7,7 +7,9 @@
 //! `order=asc|desc`); customers are found by words of their name, email or company
 //! (`q=`) and by phone in any Vietnamese notation (`phone=`).
 
-mod records;
+mod activities;
+mod customers;
+mod sales;
 
 use super::people::new_id;
 use super::query::{JsonObject, only_known};
@@ -15,12 +17,18 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use std::str::FromStr;
 use tally_core::Event;
+use tally_core::Role;
 use tally_store::{CrmQuery, CrmRecord, CrmWrite};
 
-pub use records::*;
+pub use activities::*;
+pub use customers::*;
+pub use sales::*;
 
 /// Who is acting: CRM actions are credited to a person.
 fn actor(caller: &Caller) -> Result<String, ApiError> {
@@ -212,4 +220,140 @@ fn only_fields(body: &JsonObject, known: &[&str]) -> Result<(), ApiError> {
             format!("unknown field (expected one of {})", known.join(", ")),
         )),
     }
+}
+
+type Created = (StatusCode, Json<Value>);
+
+/// CRM records hold customers' phones and emails: a wallboard (an agent token bound to
+/// nobody) does not read them.
+fn may_read(caller: &Caller) -> Result<(), ApiError> {
+    match (caller.role, &caller.user_id) {
+        (Role::Agent, None) => Err(ApiError::Forbidden(
+            "a wallboard token does not read CRM records".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An agent changes only their own records (the ones they own, are assigned or wrote);
+/// supervisors, admins and owners change any.
+fn may_change(
+    caller: &Caller,
+    actor: &str,
+    record: &Map<String, Value>,
+    owner_field: &str,
+) -> Result<(), ApiError> {
+    let mine = record.get(owner_field).and_then(Value::as_str) == Some(actor)
+        || record.get("created_by").and_then(Value::as_str) == Some(actor);
+    match caller.role == Role::Agent && !mine {
+        true => Err(ApiError::Forbidden(
+            "an agent changes only their own records".into(),
+        )),
+        false => Ok(()),
+    }
+}
+
+/// Reassigning moves KPI credit (also on past days): supervisors, admins and owners.
+fn may_reassign(caller: &Caller) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Agent => Err(ApiError::Forbidden(
+            "reassigning to another person is for supervisors, admins and owners".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Sets a field; whether its value changed.
+fn replace(map: &mut Map<String, Value>, key: &str, value: Value) -> bool {
+    if map.get(key) == Some(&value) {
+        return false;
+    }
+    map.insert(key.into(), value);
+    true
+}
+
+fn simple_draft(
+    kind: &'static str,
+    id: &str,
+    body: Map<String, Value>,
+    customer: Option<&str>,
+    owner: &str,
+    name: &str,
+) -> Draft {
+    Draft {
+        kind,
+        id: id.to_owned(),
+        customer_id: customer.map(str::to_owned),
+        owner_id: Some(owner.to_owned()),
+        name: name.to_owned(),
+        search: vec![name.to_owned()],
+        created_at: now_micros(),
+        body,
+    }
+}
+
+fn json_map(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+/// An amount of the organization's currency, as its normalised decimal string.
+fn amount(state: &AppState, value: Option<&Value>) -> Result<Option<String>, ApiError> {
+    let decimal = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => Decimal::from_str(s.trim()).ok(),
+        Some(Value::Number(n)) => Decimal::from_str(&n.to_string()).ok(),
+        Some(_) => None,
+    }
+    .ok_or_else(|| ApiError::invalid("amount", "must be a decimal amount"))?;
+    let minor = state
+        .org
+        .currency
+        .to_minor(decimal)
+        .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
+    Ok(Some(
+        state.org.currency.from_minor(minor).normalize().to_string(),
+    ))
+}
+
+/// An RFC 3339 timestamp field, kept as given.
+fn timestamp(body: &JsonObject, field: &str) -> Result<Option<String>, ApiError> {
+    let Some(text) = body.optional_text(field, 64)? else {
+        return Ok(None);
+    };
+    let at = text.parse::<jiff::Timestamp>().map_err(|_| {
+        ApiError::invalid(
+            field,
+            "must be an RFC 3339 time with an offset, such as 2026-11-27T09:00:00+07:00",
+        )
+    })?;
+    if at > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5) {
+        return Err(ApiError::invalid(
+            field,
+            "must not be in the future: log what happened",
+        ));
+    }
+    Ok(Some(text))
+}
+
+async fn refuse_taken(state: &AppState, kind: &str, id: &str) -> Result<(), ApiError> {
+    match state.store.crm_record(kind, id).await? {
+        Some(_) => Err(ApiError::Conflict(format!(
+            "a {kind} with id '{id}' already exists"
+        ))),
+        None => Ok(()),
+    }
+}
+
+async fn created(state: &AppState, kind: &str, id: &str) -> Result<Created, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(record_json(&existing(state, kind, id).await?)),
+    ))
 }

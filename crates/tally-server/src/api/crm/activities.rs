@@ -1,0 +1,310 @@
+//! To-dos, meetings, and SMS / email logs.
+
+use super::*;
+use crate::api::query::{JsonObject, PathId, QueryParams};
+use axum::extract::State;
+use serde_json::{Value, json};
+use tally_core::event::MAX_ID_CHARS;
+
+/// `POST /api/v1/todos` `{"id?", "title", "assignee_id?", "due_on?", "customer_id?"}`
+/// → `todo.created`.
+pub async fn create_todo(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<Created, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(
+        &body,
+        &["id", "title", "assignee_id", "due_on", "customer_id"],
+    )?;
+    let id = new_record_id(&body, "t")?;
+    refuse_taken(&state, "todo", &id).await?;
+    let title = body.text("title", 200)?;
+    let assignee = body
+        .optional_text("assignee_id", MAX_ID_CHARS)?
+        .unwrap_or_else(|| actor.clone());
+    let due = body.optional_day("due_on")?.map(|d| d.to_string());
+    let customer = body.optional_text("customer_id", MAX_ID_CHARS)?;
+    if let Some(customer) = &customer {
+        existing(&state, "customer", customer)
+            .await
+            .map_err(|e| ApiError::invalid("customer_id", e.to_string()))?;
+    }
+    let map = json_map(
+        json!({"id": id, "title": title, "assignee_id": assignee, "due_on": due,
+                              "customer_id": customer, "done": false, "created_by": actor}),
+    );
+    let draft = simple_draft("todo", &id, map, customer.as_deref(), &assignee, &title);
+    let fields = json!({"todo_id": id, "assignee_id": assignee});
+    commit(
+        &state,
+        vec![event("todo.created", &actor, None, fields)],
+        vec![draft],
+        None,
+    )
+    .await?;
+    created(&state, "todo", &id).await
+}
+
+/// `PATCH /api/v1/todos/{id}` `{"title?", "due_on?", "done?"}`: marking it done emits
+/// `todo.completed`.
+pub async fn update_todo(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &["title", "due_on", "done"])?;
+    let record = existing(&state, "todo", &id).await?;
+    let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "assignee_id")?;
+    if let Some(title) = body.optional_text("title", 200)? {
+        map.insert("title".into(), json!(title));
+    }
+    if body.0.contains_key("due_on") {
+        map.insert(
+            "due_on".into(),
+            json!(body.optional_day("due_on")?.map(|d| d.to_string())),
+        );
+    }
+    let was_done = map.get("done").and_then(Value::as_bool).unwrap_or(false);
+    let mut events = Vec::new();
+    match body.optional_bool("done")? {
+        Some(false) if was_done => {
+            return Err(ApiError::invalid(
+                "done",
+                "a completed to-do stays completed (it was counted)",
+            ));
+        }
+        Some(true) if !was_done => {
+            events.push(event(
+                "todo.completed",
+                &actor,
+                None,
+                json!({"todo_id": id}),
+            ));
+            map.insert("done".into(), json!(true));
+        }
+        _ => {}
+    }
+    let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (title, assignee, customer) = (
+        text("title").unwrap_or_default(),
+        text("assignee_id").unwrap_or_default(),
+        text("customer_id"),
+    );
+    let mut draft = simple_draft("todo", &id, map, customer.as_deref(), &assignee, &title);
+    draft.created_at = record.created_at;
+    commit(&state, events, vec![draft], None).await?;
+    Ok(Json(record_json(&existing(&state, "todo", &id).await?)))
+}
+
+pub async fn get_todo(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    Ok(Json(record_json(&existing(&state, "todo", &id).await?)))
+}
+
+pub async fn list_todos(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    list_page(
+        &state,
+        &list_query("todo", &params, &["q", "customer_id", "assignee_id"])?,
+    )
+    .await
+}
+
+/// `POST /api/v1/meetings` `{"id?", "customer_id", "at", "title?", "held?"}`: a held
+/// meeting emits `meeting.held` at its time.
+pub async fn create_meeting(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<Created, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &["id", "customer_id", "at", "title", "held"])?;
+    let id = new_record_id(&body, "m")?;
+    refuse_taken(&state, "meeting", &id).await?;
+    let customer = body.text("customer_id", MAX_ID_CHARS)?;
+    let at = timestamp(&body, "at")?.ok_or_else(|| ApiError::invalid("at", "is required"))?;
+    let title = body.optional_text("title", 200)?.unwrap_or_default();
+    let held = body.optional_bool("held")?.unwrap_or(false);
+    let map = json_map(
+        json!({"id": id, "customer_id": customer, "at": at, "title": title, "held": held, "owner_id": actor}),
+    );
+    let draft = simple_draft("meeting", &id, map, Some(&customer), &actor, &title);
+    let events = match held {
+        true => vec![event(
+            "meeting.held",
+            &actor,
+            Some(&at),
+            json!({"customer_id": customer}),
+        )],
+        false => Vec::new(),
+    };
+    existing(&state, "customer", &customer)
+        .await
+        .map_err(|e| ApiError::invalid("customer_id", e.to_string()))?;
+    commit(&state, events, vec![draft], None).await?;
+    created(&state, "meeting", &id).await
+}
+
+/// `PATCH /api/v1/meetings/{id}` `{"held": true}` → `meeting.held` (a held meeting
+/// stays held: there is no event to take it back).
+pub async fn update_meeting(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &["held", "title"])?;
+    let record = existing(&state, "meeting", &id).await?;
+    let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "owner_id")?;
+    let was_held = map.get("held").and_then(Value::as_bool).unwrap_or(false);
+    let mut events = Vec::new();
+    match body.optional_bool("held")? {
+        Some(false) if was_held => {
+            return Err(ApiError::invalid(
+                "held",
+                "a meeting that was held stays held",
+            ));
+        }
+        Some(true) if !was_held => {
+            let at = map.get("at").and_then(Value::as_str).map(str::to_owned);
+            let customer = record.customer_id.clone().unwrap_or_default();
+            events.push(event(
+                "meeting.held",
+                &actor,
+                at.as_deref(),
+                json!({"customer_id": customer}),
+            ));
+            map.insert("held".into(), json!(true));
+        }
+        _ => {}
+    }
+    if let Some(title) = body.optional_text("title", 200)? {
+        map.insert("title".into(), json!(title));
+    }
+    let title = map
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let owner = record.owner_id.clone().unwrap_or_default();
+    let mut draft = simple_draft(
+        "meeting",
+        &id,
+        map,
+        record.customer_id.as_deref(),
+        &owner,
+        &title,
+    );
+    draft.created_at = record.created_at;
+    commit(&state, events, vec![draft], None).await?;
+    Ok(Json(record_json(&existing(&state, "meeting", &id).await?)))
+}
+
+pub async fn list_meetings(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    list_page(
+        &state,
+        &list_query("meeting", &params, &["q", "customer_id", "owner_id"])?,
+    )
+    .await
+}
+
+/// `POST /api/v1/messages` `{"id?", "channel": "sms|email", "direction":
+/// "sent|received", "customer_id", "delivered?", "at?", "subject?", "text?"}` →
+/// `sms.sent`, `email.sent` (with `delivered`) or `email.received`. A received SMS is
+/// logged with no event: the spec counts no such action.
+pub async fn log_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<Created, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(
+        &body,
+        &[
+            "id",
+            "channel",
+            "direction",
+            "customer_id",
+            "delivered",
+            "at",
+            "subject",
+            "text",
+        ],
+    )?;
+    let id = new_record_id(&body, "msg")?;
+    refuse_taken(&state, "message", &id).await?;
+    let channel = body.text("channel", 10)?;
+    let direction = body.text("direction", 10)?;
+    let customer = body.text("customer_id", MAX_ID_CHARS)?;
+    let delivered = body.optional_bool("delivered")?;
+    let at = timestamp(&body, "at")?.unwrap_or_else(|| jiff::Timestamp::now().to_string());
+    let kind = match (channel.as_str(), direction.as_str()) {
+        ("sms", "sent") => Some("sms.sent"),
+        ("email", "sent") => Some("email.sent"),
+        ("email", "received") => Some("email.received"),
+        ("sms", "received") => None,
+        ("sms" | "email", _) => {
+            return Err(ApiError::invalid("direction", "must be sent or received"));
+        }
+        _ => return Err(ApiError::invalid("channel", "must be sms or email")),
+    };
+    let sent = direction == "sent";
+    if sent && delivered.is_none() {
+        return Err(ApiError::invalid(
+            "delivered",
+            "is required for a sent message: true or false",
+        ));
+    }
+    let subject = body.optional_text("subject", 200)?.unwrap_or_default();
+    let map = json_map(
+        json!({"id": id, "channel": channel, "direction": direction, "customer_id": customer,
+        "delivered": delivered, "at": at, "subject": subject, "text": body.optional_text("text", 10_000)?, "author_id": actor}),
+    );
+    let draft = simple_draft("message", &id, map, Some(&customer), &actor, &subject);
+    let mut fields = json!({"customer_id": customer});
+    if sent {
+        fields["delivered"] = json!(delivered);
+    }
+    existing(&state, "customer", &customer)
+        .await
+        .map_err(|e| ApiError::invalid("customer_id", e.to_string()))?;
+    let events = kind
+        .map(|k| event(k, &actor, Some(&at), fields))
+        .into_iter()
+        .collect();
+    commit(&state, events, vec![draft], None).await?;
+    created(&state, "message", &id).await
+}
+
+pub async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    list_page(
+        &state,
+        &list_query("message", &params, &["q", "customer_id", "owner_id"])?,
+    )
+    .await
+}

@@ -1,0 +1,247 @@
+//! Customers (found by name and by phone) and their notes.
+
+use super::*;
+use crate::api::query::{JsonObject, PathId, QueryParams};
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+use tally_core::event::MAX_ID_CHARS;
+use tally_sources::phone::normalize;
+
+const CUSTOMER_FIELDS: [&str; 6] = ["id", "name", "phones", "email", "company", "owner_id"];
+
+/// `POST /api/v1/customers` `{"id?", "name", "phones?", "email?", "company?",
+/// "owner_id?"}` → `customer.created` (owner: the person in charge, default the actor).
+pub async fn create_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<Created, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &CUSTOMER_FIELDS)?;
+    let id = new_record_id(&body, "c")?;
+    refuse_taken(&state, "customer", &id).await?;
+    let owner = body
+        .optional_text("owner_id", MAX_ID_CHARS)?
+        .unwrap_or_else(|| actor.clone());
+    let mut map = Map::new();
+    map.insert("id".into(), json!(id));
+    map.insert("name".into(), json!(body.text("name", 200)?));
+    map.insert("owner_id".into(), json!(owner));
+    map.insert("created_by".into(), json!(actor));
+    let phones = customer_fields(&body, &mut map)?.unwrap_or_default();
+    let events = vec![event(
+        "customer.created",
+        &actor,
+        None,
+        json!({"customer_id": id, "owner_id": owner, "name": map["name"]}),
+    )];
+    let draft = customer_draft(&id, map, &phones, now_micros());
+    commit(&state, events, vec![draft], Some((id.clone(), phones))).await?;
+    created(&state, "customer", &id).await
+}
+
+/// `PATCH /api/v1/customers/{id}`: any creation field but `id`; `owner_id` reassigns
+/// the customer → `customer.updated`.
+pub async fn update_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &CUSTOMER_FIELDS[1..])?;
+    let record = existing(&state, "customer", &id).await?;
+    let mut map = body_of(&record);
+    if let Some(name) = body.optional_text("name", 200)? {
+        map.insert("name".into(), json!(name));
+    }
+    may_change(&caller, &actor, &map, "owner_id")?;
+    let mut fields = json!({"customer_id": id});
+    if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)?
+        && map.get("owner_id") != Some(&json!(owner))
+    {
+        may_reassign(&caller)?;
+        map.insert("owner_id".into(), json!(owner));
+        fields["owner_id"] = json!(owner);
+    }
+    let phones = customer_fields(&body, &mut map)?;
+    if map == body_of(&record) {
+        return Ok(Json(record_json(&record)));
+    }
+    let stored_phones = phones.clone().unwrap_or_else(|| normalized_phones(&map));
+    let draft = customer_draft(&id, map, &stored_phones, record.created_at);
+    let events = vec![event("customer.updated", &actor, None, fields)];
+    commit(&state, events, vec![draft], phones.map(|p| (id.clone(), p))).await?;
+    Ok(Json(record_json(&existing(&state, "customer", &id).await?)))
+}
+
+/// `GET /api/v1/customers[?q=…][&phone=…][&owner_id=…]`.
+pub async fn list_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    list_page(
+        &state,
+        &list_query("customer", &params, &["q", "phone", "owner_id"])?,
+    )
+    .await
+}
+
+/// `GET /api/v1/customers/{id}`.
+pub async fn get_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    Ok(Json(record_json(&existing(&state, "customer", &id).await?)))
+}
+
+/// Phones, email and company of a customer body into `map`; the normalised phones
+/// when `phones` was given.
+fn customer_fields(
+    body: &JsonObject,
+    map: &mut Map<String, Value>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    for field in ["email", "company"] {
+        if let Some(value) = body.nullable_text(field, 200)? {
+            if field == "email" && value.as_ref().is_some_and(|e| !e.contains('@')) {
+                return Err(ApiError::invalid("email", "must be an email address"));
+            }
+            map.insert(field.into(), json!(value));
+        }
+    }
+    let list = match body.0.get("phones") {
+        None => return Ok(None),
+        Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) if list.len() <= 10 => list.clone(),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "phones",
+                "must be a list of at most 10 phone numbers",
+            ));
+        }
+    };
+    let mut raw = Vec::new();
+    let mut normalized = Vec::new();
+    for (i, phone) in list.iter().enumerate() {
+        let text = phone.as_str().unwrap_or_default();
+        let number = normalize(text)
+            .ok_or_else(|| ApiError::invalid(&format!("phones[{i}]"), "is not a phone number"))?;
+        raw.push(json!(text.trim()));
+        if !normalized.contains(&number) {
+            normalized.push(number);
+        }
+    }
+    map.insert("phones".into(), Value::Array(raw));
+    map.insert("phones_normalized".into(), json!(normalized));
+    Ok(Some(normalized))
+}
+
+fn normalized_phones(map: &Map<String, Value>) -> Vec<String> {
+    map.get("phones_normalized")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn customer_draft(id: &str, map: Map<String, Value>, phones: &[String], created_at: i64) -> Draft {
+    let text = |k: &str| {
+        map.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut search = vec![text("name"), text("email"), text("company")];
+    search.extend(phones.iter().cloned());
+    Draft {
+        kind: "customer",
+        id: id.to_owned(),
+        customer_id: Some(id.to_owned()),
+        owner_id: Some(text("owner_id")),
+        name: text("name"),
+        search,
+        created_at,
+        body: map,
+    }
+}
+
+/// `POST /api/v1/customers/{id}/notes` `{"id?", "text"}` → `note.added`.
+pub async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(customer): PathId,
+    body: JsonObject,
+) -> Result<Created, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &["id", "text"])?;
+    existing(&state, "customer", &customer).await?;
+    let id = new_record_id(&body, "n")?;
+    refuse_taken(&state, "note", &id).await?;
+    let text = body.text("text", 10_000)?;
+    let map =
+        json_map(json!({"id": id, "customer_id": customer, "text": text, "author_id": actor}));
+    let draft = simple_draft("note", &id, map, Some(&customer), &actor, &text);
+    let events = vec![event(
+        "note.added",
+        &actor,
+        None,
+        json!({"customer_id": customer}),
+    )];
+    commit(&state, events, vec![draft], None).await?;
+    created(&state, "note", &id).await
+}
+
+/// `PATCH /api/v1/notes/{id}` `{"text"}` → `note.edited`.
+pub async fn edit_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&caller)?;
+    only_fields(&body, &["text"])?;
+    let record = existing(&state, "note", &id).await?;
+    let text = body.text("text", 10_000)?;
+    let mut map = body_of(&record);
+    may_change(&caller, &actor, &map, "author_id")?;
+    map.insert("text".into(), json!(text));
+    let customer = record.customer_id.clone().unwrap_or_default();
+    let mut draft = simple_draft(
+        "note",
+        &id,
+        map,
+        Some(&customer),
+        record.owner_id.as_deref().unwrap_or(&actor),
+        &text,
+    );
+    draft.created_at = record.created_at;
+    let events = vec![event(
+        "note.edited",
+        &actor,
+        None,
+        json!({"customer_id": customer}),
+    )];
+    commit(&state, events, vec![draft], None).await?;
+    Ok(Json(record_json(&existing(&state, "note", &id).await?)))
+}
+
+/// `GET /api/v1/customers/{id}/notes`.
+pub async fn list_notes(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(customer): PathId,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    existing(&state, "customer", &customer).await?;
+    let mut query = list_query("note", &params, &["q"])?;
+    query.customer_id = Some(customer);
+    list_page(&state, &query).await
+}
