@@ -124,14 +124,16 @@ pub struct GoalProgress {
 }
 
 impl Context<'_> {
-    fn actual_decimal(&self, metric: Metric, raw: i64) -> Decimal {
+    /// A stored value in its unit: money from minor units, counts and seconds as they are.
+    pub fn actual_decimal(&self, metric: Metric, raw: i64) -> Decimal {
         match metric {
             Metric::Revenue => self.org.currency.from_minor(raw),
             _ => Decimal::from(raw),
         }
     }
 
-    fn name_of(&self, subject: &Subject) -> String {
+    /// The name of a person or team (its id if it has none).
+    pub fn name_of(&self, subject: &Subject) -> String {
         match subject {
             Subject::User(id) => self
                 .users

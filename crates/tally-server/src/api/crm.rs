@@ -193,6 +193,52 @@ fn list_query(
     })
 }
 
+/// `GET` of a list of one kind, with the filters it takes.
+async fn list(
+    state: &AppState,
+    caller: &Caller,
+    kind: &str,
+    params: &HashMap<String, String>,
+    filters: &[&str],
+) -> Result<Json<Value>, ApiError> {
+    may_read(caller)?;
+    list_page(state, &list_query(kind, params, filters)?).await
+}
+
+/// `GET` of one record.
+async fn show(
+    state: &AppState,
+    caller: &Caller,
+    kind: &str,
+    id: &str,
+) -> Result<Json<Value>, ApiError> {
+    may_read(caller)?;
+    Ok(Json(record_json(&existing(state, kind, id).await?)))
+}
+
+/// Stores a changed record (keeping when it was created) with its events, and answers
+/// it as stored.
+async fn save_update(
+    state: &AppState,
+    record: &CrmRecord,
+    mut draft: Draft,
+    events: Vec<Value>,
+) -> Result<Json<Value>, ApiError> {
+    draft.created_at = record.created_at;
+    commit(state, events, vec![draft], None).await?;
+    Ok(Json(record_json(
+        &existing(state, &record.kind, &record.id).await?,
+    )))
+}
+
+/// A text field of a record's JSON ("" when absent).
+fn text_of(map: &Map<String, Value>, key: &str) -> String {
+    map.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A page of a list.
 async fn list_page(state: &AppState, query: &CrmQuery) -> Result<Json<Value>, ApiError> {
     let (records, total) = state.store.crm_records(query).await?;
@@ -209,17 +255,6 @@ fn new_record_id(body: &JsonObject, prefix: &str) -> Result<String, ApiError> {
     Ok(body
         .optional_text("id", tally_core::event::MAX_ID_CHARS)?
         .unwrap_or_else(|| new_id(prefix)))
-}
-
-/// Refuses fields an action does not know.
-fn only_fields(body: &JsonObject, known: &[&str]) -> Result<(), ApiError> {
-    match body.0.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(ApiError::invalid(
-            k,
-            format!("unknown field (expected one of {})", known.join(", ")),
-        )),
-    }
 }
 
 type Created = (StatusCode, Json<Value>);

@@ -2,7 +2,7 @@
 //! and the frozen results of their closed periods. Who may do what: `scope.rs`.
 
 use super::people::{new_id, not_found};
-use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_known};
+use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_fields, only_known};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::close::close_due_periods;
@@ -233,17 +233,6 @@ fn out_of_scope() -> ApiError {
         "a supervisor sets goals only for the teams they supervise and their members".into(),
     )
 }
-
-fn only_fields(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
-    match body.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(ApiError::invalid(
-            k,
-            format!("unknown field (expected one of {})", known.join(", ")),
-        )),
-    }
-}
-
 /// Parses a goal definition and checks that every assignee exists.
 async fn parse_spec(state: &AppState, body: &Map<String, Value>) -> Result<GoalSpec, ApiError> {
     let today = state.org.calendar.day_of(jiff::Timestamp::now());

@@ -429,7 +429,7 @@ fn frame(ctx: &Context<'_>) -> Map<String, Value> {
 }
 
 fn amount(ctx: &Context<'_>, metric: Metric, raw: i64) -> Value {
-    quantity_json(metric, ctx_amount(ctx, metric, raw), &ctx.org.currency)
+    quantity_json(metric, ctx.actual_decimal(metric, raw), &ctx.org.currency)
 }
 
 /// A fraction as a decimal string, to 4 places ("0.75", "1.2").
@@ -443,11 +443,7 @@ fn subject_json(subject: &Subject, ctx: &Context<'_>) -> Map<String, Value> {
         Subject::User(id) => map.insert("user_id".into(), json!(id)),
         Subject::Team(id) => map.insert("team_id".into(), json!(id)),
     };
-    let name = match subject {
-        Subject::User(id) => ctx.users.get(id).map(|u| u.name.clone()),
-        Subject::Team(id) => ctx.teams.get(id).map(|t| t.name.clone()),
-    };
-    map.insert("name".into(), json!(name));
+    map.insert("name".into(), json!(ctx.name_of(subject)));
     map
 }
 
@@ -473,8 +469,8 @@ fn row_json(row: &Row, ctx: &Context<'_>, lang: Lang) -> Value {
     if let Some(weight) = row.weight {
         map.insert("weight".into(), tally_core::goal::number_json(weight));
     }
-    let actual = ctx_amount(ctx, metric, row.actual);
-    let previous = ctx_amount(ctx, metric, row.previous);
+    let actual = ctx.actual_decimal(metric, row.actual);
+    let previous = ctx.actual_decimal(metric, row.previous);
     let change = actual - previous;
     let entries = [
         ("days", json!(row.days)),
@@ -523,13 +519,6 @@ fn row_json(row: &Row, ctx: &Context<'_>, lang: Lang) -> Value {
         map.insert("targets_disagree".into(), json!(t.disagree));
     }
     Value::Object(map)
-}
-
-fn ctx_amount(ctx: &Context<'_>, metric: Metric, raw: i64) -> Decimal {
-    match metric {
-        Metric::Revenue => ctx.org.currency.from_minor(raw),
-        _ => Decimal::from(raw),
-    }
 }
 
 fn scores_json(progress: &GoalProgress, keep: impl Fn(&Subject) -> bool) -> Vec<Value> {
@@ -606,10 +595,7 @@ async fn daily_rows(
             Subject::User(id) => (id.clone(), String::new()),
             Subject::Team(id) => (String::new(), id.clone()),
         };
-        let name = subject_json(subject, ctx)["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let name = ctx.name_of(subject);
         for metric in metrics {
             let metric_name = match lang {
                 Lang::Vi => metric.name_vi(),

@@ -80,6 +80,11 @@ impl JsonObject {
         }
     }
 
+    /// Refuses fields the action does not know, so a typo is an error, not ignored.
+    pub fn only_fields(&self, known: &[&str]) -> Result<(), ApiError> {
+        only_fields(&self.0, known)
+    }
+
     /// An optional `true` / `false`.
     pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
         match self.0.get(field) {
@@ -97,6 +102,17 @@ impl JsonObject {
                     .map_err(|e| ApiError::invalid(field, e.to_string()))
             })
             .transpose()
+    }
+}
+
+/// Refuses fields of a body that the action does not know.
+pub fn only_fields(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::invalid(
+            k,
+            format!("unknown field (expected one of {})", known.join(", ")),
+        )),
     }
 }
 

@@ -14,10 +14,7 @@ pub async fn create_todo(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(
-        &body,
-        &["id", "title", "assignee_id", "due_on", "customer_id"],
-    )?;
+    body.only_fields(&["id", "title", "assignee_id", "due_on", "customer_id"])?;
     let id = new_record_id(&body, "t")?;
     refuse_taken(&state, "todo", &id).await?;
     let title = body.text("title", 200)?;
@@ -56,7 +53,7 @@ pub async fn update_todo(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["title", "due_on", "done"])?;
+    body.only_fields(&["title", "due_on", "done"])?;
     let record = existing(&state, "todo", &id).await?;
     let mut map = body_of(&record);
     may_change(&caller, &actor, &map, "assignee_id")?;
@@ -89,16 +86,13 @@ pub async fn update_todo(
         }
         _ => {}
     }
-    let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
-    let (title, assignee, customer) = (
-        text("title").unwrap_or_default(),
-        text("assignee_id").unwrap_or_default(),
-        text("customer_id"),
-    );
-    let mut draft = simple_draft("todo", &id, map, customer.as_deref(), &assignee, &title);
-    draft.created_at = record.created_at;
-    commit(&state, events, vec![draft], None).await?;
-    Ok(Json(record_json(&existing(&state, "todo", &id).await?)))
+    let customer = map
+        .get("customer_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let (title, assignee) = (text_of(&map, "title"), text_of(&map, "assignee_id"));
+    let draft = simple_draft("todo", &id, map, customer.as_deref(), &assignee, &title);
+    save_update(&state, &record, draft, events).await
 }
 
 pub async fn get_todo(
@@ -106,8 +100,7 @@ pub async fn get_todo(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    Ok(Json(record_json(&existing(&state, "todo", &id).await?)))
+    show(&state, &caller, "todo", &id).await
 }
 
 pub async fn list_todos(
@@ -115,10 +108,12 @@ pub async fn list_todos(
     caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    list_page(
+    list(
         &state,
-        &list_query("todo", &params, &["q", "customer_id", "assignee_id"])?,
+        &caller,
+        "todo",
+        &params,
+        &["q", "customer_id", "assignee_id"],
     )
     .await
 }
@@ -131,7 +126,7 @@ pub async fn create_meeting(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["id", "customer_id", "at", "title", "held"])?;
+    body.only_fields(&["id", "customer_id", "at", "title", "held"])?;
     let id = new_record_id(&body, "m")?;
     refuse_taken(&state, "meeting", &id).await?;
     let customer = body.text("customer_id", MAX_ID_CHARS)?;
@@ -167,7 +162,7 @@ pub async fn update_meeting(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["held", "title"])?;
+    body.only_fields(&["held", "title"])?;
     let record = existing(&state, "meeting", &id).await?;
     let mut map = body_of(&record);
     may_change(&caller, &actor, &map, "owner_id")?;
@@ -202,7 +197,7 @@ pub async fn update_meeting(
         .unwrap_or_default()
         .to_owned();
     let owner = record.owner_id.clone().unwrap_or_default();
-    let mut draft = simple_draft(
+    let draft = simple_draft(
         "meeting",
         &id,
         map,
@@ -210,9 +205,7 @@ pub async fn update_meeting(
         &owner,
         &title,
     );
-    draft.created_at = record.created_at;
-    commit(&state, events, vec![draft], None).await?;
-    Ok(Json(record_json(&existing(&state, "meeting", &id).await?)))
+    save_update(&state, &record, draft, events).await
 }
 
 pub async fn list_meetings(
@@ -220,10 +213,12 @@ pub async fn list_meetings(
     caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    list_page(
+    list(
         &state,
-        &list_query("meeting", &params, &["q", "customer_id", "owner_id"])?,
+        &caller,
+        "meeting",
+        &params,
+        &["q", "customer_id", "owner_id"],
     )
     .await
 }
@@ -238,19 +233,16 @@ pub async fn log_message(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(
-        &body,
-        &[
-            "id",
-            "channel",
-            "direction",
-            "customer_id",
-            "delivered",
-            "at",
-            "subject",
-            "text",
-        ],
-    )?;
+    body.only_fields(&[
+        "id",
+        "channel",
+        "direction",
+        "customer_id",
+        "delivered",
+        "at",
+        "subject",
+        "text",
+    ])?;
     let id = new_record_id(&body, "msg")?;
     refuse_taken(&state, "message", &id).await?;
     let channel = body.text("channel", 10)?;
@@ -301,10 +293,12 @@ pub async fn list_messages(
     caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    list_page(
+    list(
         &state,
-        &list_query("message", &params, &["q", "customer_id", "owner_id"])?,
+        &caller,
+        "message",
+        &params,
+        &["q", "customer_id", "owner_id"],
     )
     .await
 }

@@ -17,7 +17,7 @@ pub async fn create_customer(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &CUSTOMER_FIELDS)?;
+    body.only_fields(&CUSTOMER_FIELDS)?;
     let id = new_record_id(&body, "c")?;
     refuse_taken(&state, "customer", &id).await?;
     let owner = body
@@ -49,7 +49,7 @@ pub async fn update_customer(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &CUSTOMER_FIELDS[1..])?;
+    body.only_fields(&CUSTOMER_FIELDS[1..])?;
     let record = existing(&state, "customer", &id).await?;
     let mut map = body_of(&record);
     if let Some(name) = body.optional_text("name", 200)? {
@@ -81,10 +81,12 @@ pub async fn list_customers(
     caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    list_page(
+    list(
         &state,
-        &list_query("customer", &params, &["q", "phone", "owner_id"])?,
+        &caller,
+        "customer",
+        &params,
+        &["q", "phone", "owner_id"],
     )
     .await
 }
@@ -95,8 +97,7 @@ pub async fn get_customer(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    Ok(Json(record_json(&existing(&state, "customer", &id).await?)))
+    show(&state, &caller, "customer", &id).await
 }
 
 /// Phones, email and company of a customer body into `map`; the normalised phones
@@ -152,12 +153,7 @@ fn normalized_phones(map: &Map<String, Value>) -> Vec<String> {
 }
 
 fn customer_draft(id: &str, map: Map<String, Value>, phones: &[String], created_at: i64) -> Draft {
-    let text = |k: &str| {
-        map.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let text = |k: &str| text_of(&map, k);
     let mut search = vec![text("name"), text("email"), text("company")];
     search.extend(phones.iter().cloned());
     Draft {
@@ -180,7 +176,7 @@ pub async fn add_note(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["id", "text"])?;
+    body.only_fields(&["id", "text"])?;
     existing(&state, "customer", &customer).await?;
     let id = new_record_id(&body, "n")?;
     refuse_taken(&state, "note", &id).await?;
@@ -206,30 +202,22 @@ pub async fn edit_note(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["text"])?;
+    body.only_fields(&["text"])?;
     let record = existing(&state, "note", &id).await?;
     let text = body.text("text", 10_000)?;
     let mut map = body_of(&record);
     may_change(&caller, &actor, &map, "author_id")?;
     map.insert("text".into(), json!(text));
     let customer = record.customer_id.clone().unwrap_or_default();
-    let mut draft = simple_draft(
-        "note",
-        &id,
-        map,
-        Some(&customer),
-        record.owner_id.as_deref().unwrap_or(&actor),
-        &text,
-    );
-    draft.created_at = record.created_at;
+    let owner = record.owner_id.as_deref().unwrap_or(&actor);
+    let draft = simple_draft("note", &id, map, Some(&customer), owner, &text);
     let events = vec![event(
         "note.edited",
         &actor,
         None,
         json!({"customer_id": customer}),
     )];
-    commit(&state, events, vec![draft], None).await?;
-    Ok(Json(record_json(&existing(&state, "note", &id).await?)))
+    save_update(&state, &record, draft, events).await
 }
 
 /// `GET /api/v1/customers/{id}/notes`.

@@ -14,7 +14,7 @@ pub async fn create_opportunity(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["id", "title", "customer_id", "amount", "owner_id"])?;
+    body.only_fields(&["id", "title", "customer_id", "amount", "owner_id"])?;
     let id = new_record_id(&body, "o")?;
     refuse_taken(&state, "opportunity", &id).await?;
     let title = body.text("title", 200)?;
@@ -51,7 +51,7 @@ pub async fn update_opportunity(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    only_fields(&body, &["title", "amount", "owner_id", "status"])?;
+    body.only_fields(&["title", "amount", "owner_id", "status"])?;
     let record = existing(&state, "opportunity", &id).await?;
     let mut map = body_of(&record);
     may_change(&caller, &actor, &map, "owner_id")?;
@@ -97,19 +97,10 @@ pub async fn update_opportunity(
     if events.is_empty() {
         return Ok(Json(record_json(&record)));
     }
-    let text = |k: &str| {
-        map.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let text = |k: &str| text_of(&map, k);
     let (title, owner, customer) = (text("title"), text("owner_id"), text("customer_id"));
-    let mut draft = simple_draft("opportunity", &id, map, Some(&customer), &owner, &title);
-    draft.created_at = record.created_at;
-    commit(&state, events, vec![draft], None).await?;
-    Ok(Json(record_json(
-        &existing(&state, "opportunity", &id).await?,
-    )))
+    let draft = simple_draft("opportunity", &id, map, Some(&customer), &owner, &title);
+    save_update(&state, &record, draft, events).await
 }
 
 /// `GET /api/v1/opportunities`, `/todos`, `/meetings`, `/messages`: filtered by
@@ -119,10 +110,12 @@ pub async fn list_opportunities(
     caller: Caller,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    list_page(
+    list(
         &state,
-        &list_query("opportunity", &params, &["q", "customer_id", "owner_id"])?,
+        &caller,
+        "opportunity",
+        &params,
+        &["q", "customer_id", "owner_id"],
     )
     .await
 }
@@ -133,8 +126,5 @@ pub async fn get_opportunity(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    may_read(&caller)?;
-    Ok(Json(record_json(
-        &existing(&state, "opportunity", &id).await?,
-    )))
+    show(&state, &caller, "opportunity", &id).await
 }
