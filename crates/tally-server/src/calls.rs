@@ -60,7 +60,7 @@ pub async fn import(
     let records = new_records(store, records, summary).await?;
     let directory = Directory {
         extensions: store.extension_directory().await?,
-        customers: store.customer_phone_index().await?,
+        customers: store.customers_by_phone(&phones_of(&records)).await?,
     };
     let received_at = jiff::Timestamp::now().as_microsecond();
     let mut rows = Vec::with_capacity(records.len());
@@ -157,6 +157,15 @@ async fn new_records(
         }
     }
     Ok(fresh)
+}
+
+/// Every number in the records, normalised: the ones a customer may have.
+fn phones_of(records: &[CallRecord]) -> Vec<String> {
+    let numbers = records.iter().flat_map(|r| [&r.caller, &r.callee]);
+    let phones: std::collections::BTreeSet<String> = numbers
+        .filter_map(|n| tally_sources::phone::normalize(n))
+        .collect();
+    phones.into_iter().collect()
 }
 
 fn problem(record: &CallRecord, field: &str, message: &str) -> Problem {

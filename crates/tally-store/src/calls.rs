@@ -1,7 +1,7 @@
 //! Phone extensions of users, and the call records received from the PBX with what
 //! became of each (counted, internal, kept aside as unmapped, rejected).
 
-use crate::{Backend, Store, StoreError};
+use crate::{Store, StoreError};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -128,23 +128,16 @@ impl Store {
         source: &str,
         uids: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
-        // The ids go as one JSON array parameter: a statement with thousands of
-        // parameters cost PostgreSQL seconds each through sqlx (measured by the bench).
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "select uid, status from call_records \
-                 where source = ? and uid in (select value from json_each(?))"
-            }
-            Backend::Postgres => {
-                "select uid, status from call_records where source = $1 \
-                 and uid = any(array(select jsonb_array_elements_text(cast($2 as jsonb))))"
-            }
-        };
+        let sql = format!(
+            "select uid, status from call_records where source = {} and {}",
+            crate::sql::params(self.backend, 1, 1),
+            crate::sql::in_json_array(self.backend, "uid", 2)
+        );
         let mut statuses = HashMap::new();
         for chunk in uids.chunks(5_000) {
             let list =
                 serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let rows: Vec<(String, String)> = sqlx::query_as(sql)
+            let rows: Vec<(String, String)> = sqlx::query_as(&sql)
                 .bind(source)
                 .bind(list)
                 .fetch_all(&self.pool)

@@ -175,15 +175,27 @@ impl Store {
         Ok((rows.iter().map(record_of).collect::<Result<_, _>>()?, total))
     }
 
-    /// Normalised phone → customer id, to find who is calling.
-    pub async fn customer_phone_index(
+    /// Normalised phone → customer id, for these phones only (the numbers of a batch of
+    /// calls), so that a call does not load every customer's phone.
+    pub async fn customers_by_phone(
         &self,
+        phones: &[String],
     ) -> Result<std::collections::HashMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("select phone, customer_id from customer_phones order by customer_id")
+        let sql = format!(
+            "select phone, customer_id from customer_phones where {} order by customer_id",
+            crate::sql::in_json_array(self.backend, "phone", 1)
+        );
+        let mut map = std::collections::HashMap::new();
+        for chunk in phones.chunks(5_000) {
+            let list =
+                serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let rows: Vec<(String, String)> = sqlx::query_as(&sql)
+                .bind(list)
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().collect())
+            map.extend(rows);
+        }
+        Ok(map)
     }
 }
 

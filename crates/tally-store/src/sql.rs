@@ -34,6 +34,18 @@ pub(crate) fn value_rows(backend: Backend, rows: usize, width: usize) -> String 
         .join(", ")
 }
 
+/// `column` is one of the strings of a JSON array bound as the `n`th parameter: one
+/// parameter however many ids, where an `IN` list of hundreds of parameters cost
+/// PostgreSQL seconds a statement through sqlx (see `docs/benchmarks.md`).
+pub(crate) fn in_json_array(backend: Backend, column: &str, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("{column} in (select value from json_each(?))"),
+        Backend::Postgres => {
+            format!("{column} = any(array(select jsonb_array_elements_text(cast(${n} as jsonb))))")
+        }
+    }
+}
+
 /// How many rows of `width` parameters fit one statement on both backends
 /// (SQLite allows 32,766 parameters, PostgreSQL 65,535).
 pub(crate) fn rows_per_statement(width: usize) -> usize {
