@@ -1,8 +1,10 @@
-//! Who is calling: API tokens (`Authorization: Bearer …`) and their roles.
+//! Who is calling: API tokens (`Authorization: Bearer …`) and their roles, and the
+//! signed-in person of a browser session (its cookie reads the API, GET only, so the
+//! pages' download links work; every change from a page goes through `web/`).
 //!
-//! A token is 32 random bytes shown once; only its SHA-256 is stored, so a copy of
-//! the database does not hand out access. Every handler takes a [`Caller`] and checks
-//! its role before doing anything.
+//! A token or session id is 32 random bytes shown once; only its SHA-256 is stored, so
+//! a copy of the database does not hand out access. Passwords are kept as argon2id
+//! hashes. Every handler takes a [`Caller`] and checks its role before doing anything.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -60,6 +62,87 @@ pub fn new_token_secret() -> String {
     format!("tally_{}", hex::encode(bytes))
 }
 
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "tally_session";
+
+/// Hashes a password with argon2id and a fresh salt (PHC string), after checking it
+/// is long enough.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::PasswordHasher;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::invalid(
+            "password",
+            format!("must have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
+}
+
+/// Whether a password matches a stored argon2 hash.
+pub fn password_matches(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// The value of a cookie in a request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The signed-in user of a session cookie, and the hash it is stored under.
+pub async fn session_user(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<(tally_store::User, String)>, ApiError> {
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let id_hash = hash_token(secret);
+    let Some((user, expires_at)) = state.store.session_user(&id_hash).await? else {
+        return Ok(None);
+    };
+    let now = jiff::Timestamp::now().as_second();
+    if expires_at - now < SESSION_IDLE_SECONDS - SESSION_REFRESH_SECONDS {
+        state
+            .store
+            .extend_session(&id_hash, now + SESSION_IDLE_SECONDS)
+            .await?;
+    }
+    Ok(Some((user, id_hash)))
+}
+
+/// A session ends after this long without use.
+pub const SESSION_IDLE_SECONDS: i64 = 12 * 3600;
+
+/// How often, at most, a session's expiry is moved on (one write per half hour).
+const SESSION_REFRESH_SECONDS: i64 = 1800;
+
+impl Caller {
+    /// The caller of a signed-in person's session: their role, as themself.
+    pub fn of_user(user: &tally_store::User) -> Caller {
+        Caller {
+            role: user.role,
+            user_id: Some(user.id.clone()),
+            token_name: "session".into(),
+        }
+    }
+}
+
 /// The stored form of a token secret.
 pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -75,10 +158,10 @@ impl FromRequestParts<AppState> for Caller {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("sign in: send Authorization: Bearer <token>".into())
-            })?;
+            .and_then(|v| v.to_str().ok());
+        let Some(header) = header else {
+            return session_caller(parts, state).await;
+        };
         let secret = secret_of(header).ok_or_else(|| {
             ApiError::Unauthorized(
                 "the Authorization header must be Bearer <token> (or Basic with the token as password)".into(),
@@ -94,6 +177,20 @@ impl FromRequestParts<AppState> for Caller {
             user_id: token.user_id,
             token_name: token.name,
         })
+    }
+}
+
+/// A request without an `Authorization` header: a browser session may read (GET).
+async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let unauthorized =
+        || ApiError::Unauthorized("sign in: send Authorization: Bearer <token>".into());
+    let reads = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+    if !reads {
+        return Err(unauthorized());
+    }
+    match session_user(state, &parts.headers).await? {
+        Some((user, _)) => Ok(Caller::of_user(&user)),
+        None => Err(unauthorized()),
     }
 }
 
@@ -144,5 +241,30 @@ mod tests {
         assert_eq!(secret_of("Basic !!!"), None);
         assert_eq!(secret_of("Bearer "), None);
         assert_eq!(secret_of("Digest x"), None);
+    }
+
+    #[test]
+    fn passwords_are_hashed_with_a_salt_and_checked() {
+        let hash = hash_password("mật khẩu dài").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert_ne!(hash, hash_password("mật khẩu dài").expect("hash"));
+        assert!(password_matches("mật khẩu dài", &hash));
+        assert!(!password_matches("mật khẩu dà", &hash));
+        assert!(!password_matches("anything", "not a hash"));
+        assert!(matches!(
+            hash_password("short"),
+            Err(ApiError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "cookie",
+            "a=1; tally_session=abc; b=2".parse().expect("header"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "c"), None);
     }
 }

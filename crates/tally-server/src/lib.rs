@@ -10,9 +10,11 @@ pub mod calls;
 pub mod close;
 pub mod error;
 pub mod export;
+pub mod live;
 pub mod progress;
 pub mod scope;
 pub mod settings;
+pub mod web;
 
 pub use settings::Settings;
 
@@ -23,16 +25,27 @@ use tally_core::Organization;
 use tally_store::Store;
 use tokio::net::TcpListener;
 
-/// What every handler shares: the store and the organization's settings.
+/// What every handler shares: the store, the organization's settings and the live feed.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
     pub org: Arc<Organization>,
+    pub live: live::Live,
 }
 
-/// The whole HTTP app.
+impl AppState {
+    pub fn new(store: Arc<Store>, org: Organization) -> AppState {
+        AppState {
+            store,
+            org: Arc::new(org),
+            live: live::Live::default(),
+        }
+    }
+}
+
+/// The whole HTTP app: the web pages and the JSON API.
 pub fn router(state: AppState) -> axum::Router {
-    api::routes().with_state(state)
+    web::routes().merge(api::routes()).with_state(state)
 }
 
 /// Opens the store named by the settings and checks that its rollups were computed
@@ -82,11 +95,12 @@ pub async fn serve(settings: &Settings) -> Result<(), StartError> {
     let address = listener
         .local_addr()
         .map_err(|e| StartError(e.to_string()))?;
-    announce(address, settings, store.count_tokens().await.unwrap_or(0));
-    let state = AppState {
-        store: store.clone(),
-        org: Arc::new(org),
-    };
+    announce(
+        address,
+        settings,
+        store.count_users_who_sign_in().await.unwrap_or(0),
+    );
+    let state = AppState::new(store.clone(), org);
     tokio::spawn(close_periods_every_minute(state.clone()));
     let app = router(state);
     axum::serve(listener, app)
@@ -115,8 +129,9 @@ async fn close_periods_every_minute(state: AppState) {
     }
 }
 
-fn announce(address: SocketAddr, settings: &Settings, tokens: i64) {
+fn announce(address: SocketAddr, settings: &Settings, people: i64) {
     println!("Tally is listening on http://{address}");
+    println!("  open http://{address}/ in a browser and sign in");
     println!(
         "  data: {} · time zone: {} · week starts {} · currency {}",
         settings.database_for_display(),
@@ -124,13 +139,11 @@ fn announce(address: SocketAddr, settings: &Settings, tokens: i64) {
         settings.week_start,
         settings.currency
     );
-    if tokens == 0 {
-        println!("  No API token yet. In another terminal, create the first one:");
-        println!("    tally token create --role owner --name me");
-        println!("  then call the API with it:");
-        println!(
-            "    curl -H 'Authorization: Bearer <token>' http://{address}/api/v1/reports/users"
-        );
+    if people == 0 {
+        println!("  Nobody can sign in yet. In another terminal, create the first owner:");
+        println!("    tally user create --role owner --email you@example.com --name 'Your Name'");
+        println!("  (it asks for a password). For the phone system and other tools, make a token:");
+        println!("    tally token create --role admin --name pbx");
     }
 }
 

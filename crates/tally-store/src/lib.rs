@@ -7,6 +7,7 @@
 //! branches on [`Backend`]. Migrations live per backend at matching version numbers.
 //! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
 
+mod accounts;
 mod calls;
 pub mod crm;
 mod error;
@@ -20,6 +21,7 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use accounts::TokenListing;
 pub use calls::CallRow;
 pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;

@@ -58,9 +58,9 @@ pub struct TokenRecord {
     pub user_id: Option<String>,
 }
 
-const USER_COLUMNS: &str = "key, id, name, email, role, extension, active";
+pub(crate) const USER_COLUMNS: &str = "key, id, name, email, role, extension, active";
 
-fn user_of(row: &AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_of(row: &AnyRow) -> Result<User, StoreError> {
     let role: String = row.try_get("role")?;
     Ok(User {
         key: row.try_get("key")?,
@@ -361,7 +361,8 @@ impl Store {
     ) -> Result<Option<TokenRecord>, StoreError> {
         let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
             "select t.key, t.name, t.role, u.id from tokens t \
-             left join users u on u.key = t.user_key where t.secret_hash = $1",
+             left join users u on u.key = t.user_key \
+             where t.secret_hash = $1 and t.revoked_at is null",
         )
         .bind(secret_hash)
         .fetch_optional(&self.pool)

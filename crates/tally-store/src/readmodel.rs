@@ -252,7 +252,7 @@ impl Distinct {
 impl Store {
     /// The read model, brought up to the latest committed version first if needed.
     pub(crate) async fn read_model(&self) -> Result<RwLockReadGuard<'_, ReadModel>, StoreError> {
-        let latest = self.latest_version().await?;
+        let latest = self.data_version().await?;
         let model = self.model.read().await;
         if model.is_current(latest) {
             return Ok(model);
@@ -265,7 +265,9 @@ impl Store {
         Ok(model.downgrade())
     }
 
-    async fn latest_version(&self) -> Result<i64, StoreError> {
+    /// The latest committed data version: it grows with every write that changed
+    /// rollups, from any instance (the live pages watch it).
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
         let (version,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
             .fetch_one(&self.pool)
             .await?;

@@ -8,9 +8,11 @@ use tally_server::Settings;
 
 /// Tally: exact, live KPIs for sales and call-center teams.
 ///
-/// Start with `tally serve` (an embedded SQLite file, nothing else to install), then
-/// create an API token with `tally token create --role owner --name me` and send events
-/// to POST /api/v1/events. Every setting can also come from a TALLY_* variable.
+/// Start with `tally serve` (an embedded SQLite file, nothing else to install), create
+/// the first owner with `tally user create --role owner --email … --name …`, and sign
+/// in at the address it prints. Phone systems and other tools use API tokens
+/// (`tally token create`) to send events to POST /api/v1/events. Every setting can
+/// also come from a TALLY_* variable.
 #[derive(Parser)]
 #[command(version, about, long_about, after_help = EXAMPLES)]
 pub struct Cli {
@@ -22,6 +24,8 @@ pub struct Cli {
 
 const EXAMPLES: &str = "Examples:
   tally serve                                   # http://127.0.0.1:8080, data in ./tally.db
+  tally user create --role owner --email lan@example.vn --name 'Nguyễn Thị Lan'
+  tally user create --role agent --email nam@example.vn --name Nam --extension 201 < pw.txt
   tally token create --role owner --name me     # prints a new API token
   TALLY_DATABASE_URL=postgres://postgres@127.0.0.1/tally tally serve
   tally rebuild                                 # recompute rollups from the event log
@@ -86,6 +90,11 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Manage the people who sign in to the pages.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -100,6 +109,35 @@ pub enum Command {
     },
     /// Measure ingest and report speed on generated data (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user who signs in with an email and a password. The password is asked
+    /// for twice on a terminal, or read as the first line of standard input.
+    Create {
+        /// The address they sign in with.
+        #[arg(long)]
+        email: String,
+        /// Their name as shown in reports.
+        #[arg(long)]
+        name: String,
+        /// owner, admin, supervisor or agent.
+        #[arg(long)]
+        role: String,
+        /// Their id in events and the API (default: a generated one).
+        #[arg(long)]
+        id: Option<String>,
+        /// Their phone extension, to count their calls.
+        #[arg(long)]
+        extension: Option<String>,
+    },
+    /// Set a user's password (and sign them out everywhere), read like `create` does.
+    Password {
+        /// The user's id.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +184,84 @@ pub async fn create_token(
     let mut out = std::io::stdout().lock();
     writeln!(out, "{secret}")?;
     Ok(())
+}
+
+/// The fields of `tally user create`.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub id: Option<&'a str>,
+    pub extension: Option<&'a str>,
+}
+
+pub async fn create_user(settings: &Settings, account: NewAccount<'_>) -> anyhow::Result<()> {
+    let role: Role = account.role.parse()?;
+    let email = account.email.trim();
+    if !email.contains('@') || email.len() > 254 {
+        anyhow::bail!("--email: '{email}' is not an email address");
+    }
+    let name = account.name.trim();
+    if name.is_empty() {
+        anyhow::bail!("--name: must not be empty");
+    }
+    let hash =
+        tally_server::auth::hash_password(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (store, _) = tally_server::open_store(settings).await?;
+    let id = account.id.map_or_else(generated_id, str::to_owned);
+    let user = store
+        .create_user(&tally_store::NewUser {
+            id: id.clone(),
+            name: name.to_owned(),
+            email: Some(email.to_owned()),
+            role,
+            extension: account.extension.map(str::to_owned),
+        })
+        .await
+        .context("cannot create the user")?;
+    store.set_password_hash(&user.id, &hash).await?;
+    store.close().await;
+    println!("Created the {role} {name} (id {id}); they sign in with {email}.");
+    Ok(())
+}
+
+pub async fn set_password(settings: &Settings, id: &str) -> anyhow::Result<()> {
+    let hash =
+        tally_server::auth::hash_password(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (store, _) = tally_server::open_store(settings).await?;
+    let user = store
+        .user(id)
+        .await?
+        .with_context(|| format!("--id: user '{id}' does not exist"))?;
+    store.set_password_hash(id, &hash).await?;
+    store.delete_sessions_of(user.key).await?;
+    store.close().await;
+    println!(
+        "The password of {} is set; their open sessions are signed out.",
+        user.name
+    );
+    Ok(())
+}
+
+fn generated_id() -> String {
+    let secret = tally_server::auth::new_token_secret();
+    format!("u-{}", &secret[secret.len() - 12..])
+}
+
+/// A new password: asked twice on a terminal, else the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 8 characters): ")?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 pub async fn rebuild(settings: &Settings) -> anyhow::Result<()> {

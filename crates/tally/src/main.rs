@@ -6,7 +6,7 @@ mod cli;
 mod import;
 
 use clap::Parser;
-use cli::{Cli, Command, TokenCommand};
+use cli::{Cli, Command, TokenCommand, UserCommand};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -44,6 +44,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             cli::create_token(&settings, &role, &name, user.as_deref()).await?;
         }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    id,
+                    extension,
+                },
+        } => {
+            let account = cli::NewAccount {
+                email: &email,
+                name: &name,
+                role: &role,
+                id: id.as_deref(),
+                extension: extension.as_deref(),
+            };
+            cli::create_user(&settings, account).await?;
+        }
+        Command::User {
+            command: UserCommand::Password { id },
+        } => cli::set_password(&settings, &id).await?,
         Command::Rebuild => cli::rebuild(&settings).await?,
         Command::Import { command } => import::run(&settings, command).await?,
         Command::Bench(args) => bench::run(&settings, args).await?,

@@ -214,7 +214,7 @@ pub(crate) async fn read_scope_of(state: &AppState, caller: &Caller) -> Result<S
     Ok(read_scope(caller, &memberships, &supervises, today))
 }
 
-async fn write_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
+pub(crate) async fn write_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
     let (memberships, supervises) = relations(state).await?;
     write_scope(caller, &memberships, &supervises)
 }

@@ -6,9 +6,9 @@ mod events;
 pub(crate) mod goals;
 mod metrics;
 pub(crate) mod org;
-mod people;
-mod progress;
-mod query;
+pub(crate) mod people;
+pub(crate) mod progress;
+pub(crate) mod query;
 mod reports;
 
 use crate::AppState;

@@ -30,6 +30,12 @@ const RANGE: [&str; 3] = ["period", "from", "to"];
 /// The longest range an XLSX export covers (a year and its per-day sheet).
 const MAX_XLSX_DAYS: u32 = 366;
 
+/// A computed view: the JSON body (range, rows, scores) and its per-day groups.
+pub(crate) struct View {
+    pub body: Map<String, Value>,
+    pub daily: Vec<DailyGroup>,
+}
+
 /// `GET /api/v1/goals/{id}/progress[?user_id=…]`: each assignee × criterion, and scores.
 pub async fn by_goal(
     State(state): State<AppState>,
@@ -49,52 +55,44 @@ pub async fn by_goal(
     let user = user_filter(&state, &scope, &params).await?;
     let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
     let goal = goal_of(&state, record)?;
-    let progress = goal_progress(&state.store, &ctx, &goal).await?;
+    let view = goal_view(&state, &ctx, &goal, &scope, user, lang).await?;
+    let stem = format!("kpi-{}", goal.record.id);
+    answer(&state, &ctx, format, lang, &stem, PERSON_COLUMNS, view).await
+}
+
+/// One goal's rows and scores, for the assignees in scope (or only `user`).
+pub(crate) async fn goal_view(
+    state: &AppState,
+    ctx: &Context<'_>,
+    goal: &Goal,
+    scope: &Scope,
+    user: Option<String>,
+    lang: Lang,
+) -> Result<View, ApiError> {
+    let progress = goal_progress(&state.store, ctx, goal).await?;
     let keep = |s: &Subject| {
-        visible(&scope, s) && user.as_ref().is_none_or(|u| *s == Subject::User(u.clone()))
+        visible(scope, s) && user.as_ref().is_none_or(|u| *s == Subject::User(u.clone()))
     };
     let rows: Vec<Value> = progress
         .rows
         .iter()
         .filter(|r| keep(&r.subject))
-        .map(|r| row_json(r, &ctx, lang))
+        .map(|r| row_json(r, ctx, lang))
         .collect();
     let scores = scores_json(&progress, keep);
-    let mut body = frame(&ctx);
+    let mut body = frame(ctx);
     body.insert("goal_id".into(), json!(goal.record.id));
     body.insert("goal_name".into(), json!(goal.spec.name));
     body.insert("rows".into(), Value::Array(rows));
     body.insert("scores".into(), Value::Array(scores));
-    let groups: Vec<_> = progress
-        .groups
-        .iter()
-        .filter(|(s, _)| keep(s))
-        .cloned()
-        .collect();
     let metrics: Vec<Metric> = goal.spec.criteria.iter().map(|c| c.metric).collect();
-    answer(
-        &state,
-        &ctx,
-        format,
-        lang,
-        &format!("kpi-{}", goal.record.id),
-        PERSON_COLUMNS,
-        body,
-        || {
-            groups
-                .iter()
-                .map(|(s, g)| {
-                    (
-                        s.clone(),
-                        Some(goal.record.id.clone()),
-                        metrics.clone(),
-                        g.clone(),
-                    )
-                })
-                .collect()
-        },
-    )
-    .await
+    let daily = progress
+        .groups
+        .into_iter()
+        .filter(|(s, _)| keep(s))
+        .map(|(s, g)| (s, Some(goal.record.id.clone()), metrics.clone(), g))
+        .collect();
+    Ok(View { body, daily })
 }
 
 /// `GET /api/v1/progress/employees[?user_id=…][&team_id=…]`: every criterion of every
@@ -115,7 +113,30 @@ pub async fn by_employee(
     let scope = read_scope_of(&state, &caller).await?;
     let user = user_filter(&state, &scope, &params).await?;
     let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
-    let team_members = team_filter(&ctx, &scope, params.get("team_id"))?;
+    let team = params.get("team_id").map(String::as_str);
+    let view = employee_view(&state, &ctx, &scope, user, team, lang).await?;
+    answer(
+        &state,
+        &ctx,
+        format,
+        lang,
+        "kpi-employees",
+        PERSON_COLUMNS,
+        view,
+    )
+    .await
+}
+
+/// Every goal's rows for each employee in scope (or only `user`, or `team`'s members).
+pub(crate) async fn employee_view(
+    state: &AppState,
+    ctx: &Context<'_>,
+    scope: &Scope,
+    user: Option<String>,
+    team: Option<&str>,
+    lang: Lang,
+) -> Result<View, ApiError> {
+    let team_members = team_filter(ctx, scope, team)?;
     let keep = |s: &Subject| match s {
         Subject::User(u) => {
             scope.sees_user(u)
@@ -127,10 +148,10 @@ pub async fn by_employee(
     let mut rows: Vec<(&Row, Value)> = Vec::new();
     let mut scores = Vec::new();
     let mut daily = Vec::new();
-    let goals = current_goals(&state, &scope).await?;
+    let goals = current_goals(state, scope).await?;
     let mut progresses = Vec::new();
     for goal in &goals {
-        progresses.push(goal_progress(&state.store, &ctx, goal).await?);
+        progresses.push(goal_progress(&state.store, ctx, goal).await?);
     }
     for (goal, progress) in goals.iter().zip(&progresses) {
         rows.extend(
@@ -138,7 +159,7 @@ pub async fn by_employee(
                 .rows
                 .iter()
                 .filter(|r| keep(&r.subject))
-                .map(|r| (r, row_json(r, &ctx, lang))),
+                .map(|r| (r, row_json(r, ctx, lang))),
         );
         scores.extend(scores_json(progress, keep));
         let metrics: Vec<Metric> = goal.spec.criteria.iter().map(|c| c.metric).collect();
@@ -152,23 +173,13 @@ pub async fn by_employee(
         }
     }
     rows.sort_by(|(a, _), (b, _)| (&a.subject, &a.goal).cmp(&(&b.subject, &b.goal)));
-    let mut body = frame(&ctx);
+    let mut body = frame(ctx);
     body.insert(
         "rows".into(),
         Value::Array(rows.into_iter().map(|(_, v)| v).collect()),
     );
     body.insert("scores".into(), Value::Array(scores));
-    answer(
-        &state,
-        &ctx,
-        format,
-        lang,
-        "kpi-employees",
-        PERSON_COLUMNS,
-        body,
-        || daily,
-    )
-    .await
+    Ok(View { body, daily })
 }
 
 /// `GET /api/v1/progress/teams[?team_id=…]`: each team against its own target or the
@@ -188,6 +199,19 @@ pub async fn by_team(
     );
     let scope = read_scope_of(&state, &caller).await?;
     let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
+    let team = params.get("team_id").map(String::as_str);
+    let view = team_view(&state, &ctx, &scope, team, lang).await?;
+    answer(&state, &ctx, format, lang, "kpi-teams", TEAM_COLUMNS, view).await
+}
+
+/// Each team in scope (or only `team`) against its target.
+pub(crate) async fn team_view(
+    state: &AppState,
+    ctx: &Context<'_>,
+    scope: &Scope,
+    team: Option<&str>,
+    lang: Lang,
+) -> Result<View, ApiError> {
     let mut teams: Vec<String> = ctx
         .teams
         .keys()
@@ -195,19 +219,19 @@ pub async fn by_team(
         .cloned()
         .collect();
     teams.sort();
-    if let Some(id) = params.get("team_id") {
-        team_filter(&ctx, &scope, Some(id))?;
+    if let Some(id) = team {
+        team_filter(ctx, scope, Some(id))?;
         teams.retain(|t| t == id);
     }
     let goals = current_goals(
-        &state,
+        state,
         &Scope {
             all: true,
             ..Scope::default()
         },
     )
     .await?;
-    let rows = team_progress(&state.store, &ctx, &goals, &teams).await?;
+    let rows = team_progress(&state.store, ctx, &goals, &teams).await?;
     let mut daily = Vec::new();
     let mut metrics: BTreeMap<&str, Vec<Metric>> = BTreeMap::new();
     for row in &rows {
@@ -219,22 +243,12 @@ pub async fn by_team(
         let subject = Subject::Team(team.to_owned());
         daily.push((subject, None, metrics, ctx.team_group(team, ctx.range)));
     }
-    let mut body = frame(&ctx);
+    let mut body = frame(ctx);
     body.insert(
         "rows".into(),
-        Value::Array(rows.iter().map(|r| row_json(r, &ctx, lang)).collect()),
+        Value::Array(rows.iter().map(|r| row_json(r, ctx, lang)).collect()),
     );
-    answer(
-        &state,
-        &ctx,
-        format,
-        lang,
-        "kpi-teams",
-        TEAM_COLUMNS,
-        body,
-        || daily,
-    )
-    .await
+    Ok(View { body, daily })
 }
 
 /// `GET /api/v1/goals/{id}/results[?from=…&to=…][&user_id=…]`: the frozen result of
@@ -346,7 +360,7 @@ pub async fn results(
 }
 
 /// The non-archived goals the caller may see, parsed.
-async fn current_goals(state: &AppState, scope: &Scope) -> Result<Vec<Goal>, ApiError> {
+pub(crate) async fn current_goals(state: &AppState, scope: &Scope) -> Result<Vec<Goal>, ApiError> {
     let mut goals = Vec::new();
     for record in state.store.goals().await? {
         if record.archived_at.is_some() {
@@ -374,7 +388,7 @@ fn visible(scope: &Scope, subject: &Subject) -> bool {
 
 /// `user_id=`: an existing user the caller may see (403 before 404, so that ids are
 /// not revealed).
-async fn user_filter(
+pub(crate) async fn user_filter(
     state: &AppState,
     scope: &Scope,
     params: &HashMap<String, String>,
@@ -399,7 +413,7 @@ async fn user_filter(
 fn team_filter(
     ctx: &Context<'_>,
     scope: &Scope,
-    team: Option<&String>,
+    team: Option<&str>,
 ) -> Result<Option<BTreeSet<String>>, ApiError> {
     let Some(id) = team else { return Ok(None) };
     if !scope.sees_team(id) {
@@ -410,7 +424,7 @@ fn team_filter(
     if !ctx.teams.contains_key(id) {
         return Err(ApiError::NotFound(format!("team '{id}' does not exist")));
     }
-    let members = ctx.memberships.iter().filter(|m| &m.team_id == id);
+    let members = ctx.memberships.iter().filter(|m| m.team_id == id);
     let members =
         members.filter(|m| m.from <= ctx.range.to && m.to.is_none_or(|to| to >= ctx.range.from));
     Ok(Some(members.map(|m| m.user_id.clone()).collect()))
@@ -542,10 +556,9 @@ fn scores_json(progress: &GoalProgress, keep: impl Fn(&Subject) -> bool) -> Vec<
 }
 
 /// Groups for the per-day breakdown: subject, goal, metrics, member-days.
-type DailyGroup = (Subject, Option<String>, Vec<Metric>, Vec<(i64, DayRange)>);
+pub(crate) type DailyGroup = (Subject, Option<String>, Vec<Metric>, Vec<(i64, DayRange)>);
 
 /// Answers a view in the requested format.
-#[allow(clippy::too_many_arguments)]
 async fn answer(
     state: &AppState,
     ctx: &Context<'_>,
@@ -553,13 +566,16 @@ async fn answer(
     lang: Lang,
     stem: &str,
     columns: &[Column],
-    body: Map<String, Value>,
-    daily: impl FnOnce() -> Vec<DailyGroup>,
+    view: View,
 ) -> Result<Response, ApiError> {
     let empty = Vec::new();
-    let rows = body.get("rows").and_then(Value::as_array).unwrap_or(&empty);
+    let rows = view
+        .body
+        .get("rows")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
     match format {
-        ExportFormat::Json => Ok(Json(&body).into_response()),
+        ExportFormat::Json => Ok(Json(&view.body).into_response()),
         ExportFormat::Csv => Ok(export::download(
             format,
             stem,
@@ -570,7 +586,7 @@ async fn answer(
             format!("an XLSX export, with its per-day sheet, covers at most {MAX_XLSX_DAYS} days"),
         )),
         ExportFormat::Xlsx => {
-            let daily = daily_rows(state, ctx, lang, daily()).await?;
+            let daily = daily_rows(state, ctx, lang, view.daily).await?;
             Ok(export::download(
                 format,
                 stem,

@@ -50,10 +50,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .await
         .expect("open the test store");
     let store = Arc::new(store);
-    let app = tally_server::router(AppState {
-        store: store.clone(),
-        org: Arc::new(org),
-    });
+    let app = tally_server::router(AppState::new(store.clone(), org));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");

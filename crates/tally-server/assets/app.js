@@ -1,0 +1,74 @@
+// Tally's pages: the live status line, the filters, and the per-day trend charts.
+// No build step: plain JavaScript, served from the binary.
+(function () {
+  "use strict";
+
+  function setLive(connected) {
+    var status = document.getElementById("live-status");
+    if (!status) return;
+    status.textContent = connected ? status.dataset.live : status.dataset.reconnecting;
+    status.classList.toggle("connected", connected);
+  }
+  document.addEventListener("htmx:sseOpen", function () { setLive(true); });
+  document.addEventListener("htmx:sseError", function () { setLive(false); });
+  document.addEventListener("htmx:sseClose", function () { setLive(false); });
+
+  // A filter menu or a date changes the report at once; the button stays for the
+  // keyboard and for browsers without scripts.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form#filters");
+    if (!form) return;
+    if (event.target.type === "date") {
+      var period = document.getElementById("period-field");
+      var from = document.getElementById("from"), to = document.getElementById("to");
+      if (!from.value || !to.value) return;
+      if (period) period.remove();
+    }
+    form.requestSubmit();
+  });
+
+  var units = {
+    count: function (v, lang) { return v.toLocaleString(lang === "vi" ? "vi-VN" : "en-US"); },
+    seconds: function (v) {
+      v = Math.round(v);
+      var h = Math.floor(v / 3600), m = Math.floor(v / 60) % 60, s = v % 60;
+      return h + ":" + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+    },
+    money: function (v, lang) { return v.toLocaleString(lang === "vi" ? "vi-VN" : "en-US") + " ₫"; }
+  };
+
+  function drawCharts(root) {
+    if (typeof uPlot === "undefined") return;
+    root.querySelectorAll(".trend").forEach(function (section) {
+      var holder = section.querySelector(".charts");
+      var data = JSON.parse(section.querySelector(".trend-data").textContent || "{}");
+      if (!holder || !data.series) return;
+      var lang = holder.dataset.lang;
+      holder.textContent = "";
+      var xs = data.days.map(function (_, i) { return i; });
+      data.series.forEach(function (series) {
+        var figure = document.createElement("figure");
+        figure.className = "chart";
+        figure.dataset.metric = series.metric;
+        var caption = document.createElement("figcaption");
+        caption.textContent = series.name;
+        figure.appendChild(caption);
+        holder.appendChild(figure);
+        var format = units[series.unit] || units.count;
+        var width = Math.max(260, Math.min(560, holder.clientWidth - 16));
+        new uPlot({
+          width: width, height: 180,
+          legend: { show: false },
+          scales: { x: { time: false } },
+          axes: [
+            { values: function (u, ticks) { return ticks.map(function (i) { return data.days[i] || ""; }); } },
+            { size: 70, values: function (u, ticks) { return ticks.map(function (v) { return format(v, lang); }); } }
+          ],
+          series: [{}, { label: series.name, stroke: "#0b5cad", fill: "rgba(11,92,173,0.12)", width: 2 }]
+        }, [xs, series.values], figure);
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
+})();

@@ -1,0 +1,92 @@
+//! The live feed: pages learn within a fraction of a second that the numbers changed.
+//!
+//! Every write that changes rollups, on any instance, records a new data version in
+//! the database (`Store::data_version`). While at least one page listens, one task
+//! per server polls that version every [`POLL`] and tells the listeners through a
+//! `watch` channel; each page then fetches its own fragment again (htmx, `sse:changed`),
+//! so what it shows passes through the same role checks as every other request.
+
+use crate::AppState;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tally_store::Store;
+use tokio::sync::watch;
+
+/// How often the data version is read while someone listens.
+pub const POLL: Duration = Duration::from_millis(200);
+
+/// The data version, shared by this server's listeners.
+#[derive(Clone)]
+pub struct Live {
+    version: watch::Sender<i64>,
+    polling: Arc<AtomicBool>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            version: watch::Sender::new(0),
+            polling: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl Live {
+    /// A new listener; starts the poller if nobody was listening.
+    pub fn subscribe(&self, store: Arc<Store>) -> watch::Receiver<i64> {
+        let receiver = self.version.subscribe();
+        self.start(store);
+        receiver
+    }
+
+    fn start(&self, store: Arc<Store>) {
+        if self.polling.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let live = self.clone();
+        tokio::spawn(async move { live.poll(store).await });
+    }
+
+    /// Reads the version until the last listener leaves.
+    async fn poll(self, store: Arc<Store>) {
+        loop {
+            if self.version.receiver_count() == 0 {
+                self.polling.store(false, Ordering::SeqCst);
+                // A listener may have come between the count and the store.
+                if self.version.receiver_count() == 0 || self.polling.swap(true, Ordering::SeqCst) {
+                    return;
+                }
+            }
+            match store.data_version().await {
+                Ok(latest) => {
+                    self.version.send_if_modified(|seen| {
+                        let changed = *seen != latest;
+                        *seen = latest;
+                        changed
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the data version failed; will retry"),
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// `GET /live`: server-sent events, `changed` each time the data version moves (and
+/// `hello` first, so the page knows it is connected). Browsers reconnect by themselves.
+pub fn events(state: &AppState) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    let mut receiver = state.live.subscribe(state.store.clone());
+    receiver.mark_unchanged();
+    let hello = futures::stream::once(async { Ok(Event::default().event("hello").data("")) });
+    let changes = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.changed().await.ok()?;
+        let version = *receiver.borrow_and_update();
+        let event = Event::default().event("changed").data(version.to_string());
+        Some((Ok(event), receiver))
+    });
+    Sse::new(futures::StreamExt::chain(hello, changes)).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,133 @@
+//! Numbers, money, durations and dates as people read them: `1.234.567 ₫` and
+//! `27/11/2026` in Vietnamese, `1,234,567 ₫` and `2026-11-27` in English, talk time as
+//! `h:mm:ss` in both.
+
+use crate::export::Lang;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use tally_core::goal::round;
+use tally_core::metric::Unit;
+use tally_core::{Currency, Day};
+
+/// The thousands and decimal separators of a language.
+fn separators(lang: Lang) -> (char, char) {
+    match lang {
+        Lang::Vi => ('.', ','),
+        Lang::En => (',', '.'),
+    }
+}
+
+/// A decimal with grouped thousands, to at most `places` decimals (trailing zeros
+/// dropped).
+pub fn number(value: Decimal, places: u32, lang: Lang) -> String {
+    let (thousands, decimal) = separators(lang);
+    let text = round(value, places).normalize().to_string();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(thousands);
+        }
+        grouped.push(c);
+    }
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}{decimal}{fraction}")
+    }
+}
+
+/// An amount of money with the currency's sign after it: `1.234.567 ₫`.
+pub fn money(value: Decimal, currency: &Currency, lang: Lang) -> String {
+    let symbol = match currency.code.as_str() {
+        "VND" => "₫",
+        "USD" => "$",
+        "EUR" => "€",
+        other => other,
+    };
+    format!("{} {symbol}", number(value, currency.exponent, lang))
+}
+
+/// Seconds as `h:mm:ss` (hours are not wrapped at a day).
+pub fn duration(seconds: Decimal) -> String {
+    let total = round(seconds, 0);
+    let sign = if total.is_sign_negative() && !total.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    let total = total.abs().to_u64().unwrap_or(u64::MAX);
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    format!("{sign}{h}:{m:02}:{s:02}")
+}
+
+/// A value in its metric's unit.
+pub fn quantity(value: Decimal, unit: Unit, currency: &Currency, lang: Lang) -> String {
+    match unit {
+        Unit::Count => number(value, 2, lang),
+        Unit::Seconds => duration(value),
+        Unit::Money => money(value, currency, lang),
+    }
+}
+
+/// A fraction as a percentage to one decimal: `87,5 %` / `87.5%`.
+pub fn percent(fraction: Decimal, lang: Lang) -> String {
+    let value = number(fraction * Decimal::ONE_HUNDRED, 1, lang);
+    match lang {
+        Lang::Vi => format!("{value} %"),
+        Lang::En => format!("{value}%"),
+    }
+}
+
+/// A local day: `27/11/2026` / `2026-11-27`.
+pub fn date(day: Day, lang: Lang) -> String {
+    let d = day.date();
+    match lang {
+        Lang::Vi => format!("{:02}/{:02}/{}", d.day(), d.month(), d.year()),
+        Lang::En => d.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    #[test]
+    fn money_is_grouped_in_the_locale() {
+        let vnd = Currency::default();
+        assert_eq!(money(dec("1234567"), &vnd, Lang::Vi), "1.234.567 ₫");
+        assert_eq!(money(dec("1234567"), &vnd, Lang::En), "1,234,567 ₫");
+        assert_eq!(money(dec("-500"), &vnd, Lang::Vi), "-500 ₫");
+        let usd = Currency::from_code("USD");
+        assert_eq!(money(dec("1234.5"), &usd, Lang::Vi), "1.234,5 $");
+        assert_eq!(number(dec("999"), 0, Lang::Vi), "999");
+        assert_eq!(number(dec("1000"), 0, Lang::Vi), "1.000");
+    }
+
+    #[test]
+    fn talk_time_is_hours_minutes_seconds() {
+        assert_eq!(duration(dec("0")), "0:00:00");
+        assert_eq!(duration(dec("59")), "0:00:59");
+        assert_eq!(duration(dec("3725")), "1:02:05");
+        assert_eq!(duration(dec("90000")), "25:00:00");
+        assert_eq!(duration(dec("-61")), "-0:01:01");
+    }
+
+    #[test]
+    fn percentages_and_dates_follow_the_language() {
+        assert_eq!(percent(dec("0.875"), Lang::Vi), "87,5 %");
+        assert_eq!(percent(dec("1.2"), Lang::En), "120%");
+        let day: Day = "2026-11-05".parse().expect("day");
+        assert_eq!(date(day, Lang::Vi), "05/11/2026");
+        assert_eq!(date(day, Lang::En), "2026-11-05");
+    }
+}

@@ -1,0 +1,167 @@
+//! The web pages: server-rendered HTML (askama templates in `templates/`) with htmx
+//! for live fragments, in Vietnamese (default) or English.
+//!
+//! Pages read and write through the same functions as the JSON API, with the signed-in
+//! person as the caller, so a page shows exactly the API's numbers and is refused
+//! exactly what the API refuses. Forms post back to the page (no JSON in the browser);
+//! a change needs a session cookie (`SameSite=Lax`, `HttpOnly`) and a same-origin
+//! request (see `session.rs`).
+
+mod admin;
+mod assets;
+mod format;
+mod goals;
+mod kpi;
+mod session;
+mod texts;
+
+pub use session::Viewer;
+pub use texts::Texts;
+
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tally_core::Role;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Every page's route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/kpi") }))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{lang}", get(session::switch_lang))
+        .route("/kpi", get(kpi::page))
+        .route("/kpi/report", get(kpi::report))
+        .route("/wallboard", get(kpi::wallboard))
+        .route("/wallboard/board", get(kpi::board))
+        .route("/live", get(kpi::live))
+        .route("/goals", get(goals::list))
+        .route("/goals/new", get(goals::new_form).post(goals::create))
+        .route("/goals/{id}", get(goals::edit_form).post(goals::update))
+        .route("/goals/{id}/archive", post(goals::archive))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::user_form).post(admin::update_user),
+        )
+        .route("/admin/teams", get(admin::teams).post(admin::create_team))
+        .route("/admin/teams/{id}/members", post(admin::add_member))
+        .route("/admin/teams/{id}/supervisors", post(admin::add_supervisor))
+        .route(
+            "/admin/teams/{id}/supervisors/{user_id}/remove",
+            post(admin::remove_supervisor),
+        )
+        .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
+        .route("/admin/tokens/{key}/revoke", post(admin::revoke_token))
+        .route("/assets/{*path}", get(assets::serve))
+        .layer(header(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "same-origin"))
+}
+
+fn header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
+}
+
+/// What every page around its content shows: the words, the navigation the person may
+/// use, and the way to the other language.
+pub struct Chrome {
+    pub t: &'static Texts,
+    pub lang: &'static str,
+    pub user_name: String,
+    pub role_name: &'static str,
+    pub can_setup: bool,
+    pub can_admin: bool,
+    /// The other language's switch, coming back to this page.
+    pub switch_href: String,
+    /// The current section, for `aria-current`.
+    pub section: &'static str,
+}
+
+/// Whether a role may use the KPI setup pages.
+pub fn may_set_goals(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin | Role::Supervisor)
+}
+
+/// Whether a role may use the admin pages.
+pub fn may_administer(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin)
+}
+
+/// A page or fragment rendered to HTML.
+pub fn render(template: &impl Template) -> Result<Response, PageError> {
+    template
+        .render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| PageError(ApiError::Internal(format!("rendering a page: {e}"))))
+}
+
+/// An error shown as a page (in both languages: it may come before the language is
+/// known).
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError(error)
+    }
+}
+
+impl From<tally_store::StoreError> for PageError {
+    fn from(error: tally_store::StoreError) -> Self {
+        PageError(error.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status: StatusCode = self.0.status();
+        let message = match &self.0 {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error on a page");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            message,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => status.into_response(),
+        }
+    }
+}
+
+/// Only local paths may be returned to after sign-in or a language switch.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/kpi".to_owned(),
+    }
+}

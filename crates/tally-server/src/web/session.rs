@@ -1,0 +1,284 @@
+//! Signing in and out, the signed-in [`Viewer`] of a page, and the language switch.
+//!
+//! A session is a random cookie (`HttpOnly`, `SameSite=Lax`, `Secure` behind HTTPS);
+//! only its SHA-256 is stored, and it ends after 12 hours without use or at sign-out.
+//! A request that changes something must come from our own pages: the browser's
+//! `Sec-Fetch-Site` or `Origin` header must say so (cross-site request forgery).
+
+use super::{Chrome, PageError, local_path, may_administer, may_set_goals, render, texts};
+use crate::AppState;
+use crate::auth::{
+    Caller, SESSION_COOKIE, SESSION_IDLE_SECONDS, cookie, hash_password, hash_token,
+    new_token_secret, password_matches, session_user,
+};
+use crate::error::ApiError;
+use crate::export::Lang;
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::collections::HashMap;
+use tally_store::User;
+
+/// The name of the cookie that remembers the language.
+const LANG_COOKIE: &str = "tally_lang";
+
+/// The signed-in person of a page request.
+pub struct Viewer {
+    pub user: User,
+    pub caller: Caller,
+    pub lang: Lang,
+    /// The stored hash of the session.
+    session: String,
+}
+
+impl Viewer {
+    pub fn t(&self) -> &'static texts::Texts {
+        texts::of(self.lang)
+    }
+
+    /// The page frame for this person, on the page at `here` (path and query).
+    pub fn chrome(&self, section: &'static str, here: &str) -> Chrome {
+        chrome_for(self.lang, Some(&self.user), section, here)
+    }
+}
+
+/// The page frame; `user` is `None` on the sign-in page.
+pub fn chrome_for(lang: Lang, user: Option<&User>, section: &'static str, here: &str) -> Chrome {
+    let t = texts::of(lang);
+    let other = match lang {
+        Lang::Vi => "en",
+        Lang::En => "vi",
+    };
+    Chrome {
+        t,
+        lang: lang_code(lang),
+        user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
+        role_name: user.map_or("", |u| t.role(u.role)),
+        can_setup: user.is_some_and(|u| may_set_goals(u.role)),
+        can_admin: user.is_some_and(|u| may_administer(u.role)),
+        switch_href: format!("/lang/{other}?next={}", encode(here)),
+        section,
+    }
+}
+
+fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "vi",
+        Lang::En => "en",
+    }
+}
+
+/// The language a browser chose (Vietnamese unless it switched to English).
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    match cookie(headers, LANG_COOKIE) {
+        Some("en") => Lang::En,
+        _ => Lang::Vi,
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(char::from(byte));
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// Whether a request comes from our own pages (not another site's form or script).
+fn same_origin(parts: &Parts) -> bool {
+    let headers = &parts.headers;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            let bare = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            host.is_some() && bare == host
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let reads = parts.method == Method::GET || parts.method == Method::HEAD;
+        if !reads && !same_origin(parts) {
+            let refused =
+                ApiError::Forbidden("this change must come from Tally's own pages".into());
+            return Err(PageError(refused).into_response());
+        }
+        let signed_in = session_user(state, &parts.headers)
+            .await
+            .map_err(|e| PageError(e).into_response())?;
+        let Some((user, session)) = signed_in else {
+            return Err(to_sign_in(parts));
+        };
+        Ok(Viewer {
+            caller: Caller::of_user(&user),
+            lang: lang_of(&parts.headers),
+            user,
+            session,
+        })
+    }
+}
+
+/// Sends a signed-out browser to the sign-in page, and back here afterwards (an htmx
+/// fragment request asks htmx to move the whole page).
+fn to_sign_in(parts: &Parts) -> Response {
+    let here = parts.uri.path_and_query().map_or("/kpi", |p| p.as_str());
+    let target = format!("/login?next={}", encode(here));
+    if parts.headers.contains_key("hx-request") {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Ok(value) = HeaderValue::from_str(&target) {
+            response.headers_mut().insert("hx-redirect", value);
+        }
+        return response;
+    }
+    Redirect::to(&target).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    next: String,
+    email: String,
+    failed: bool,
+    signed_out: bool,
+}
+
+/// `GET /login`
+pub async fn login_page(
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let next = local_path(query.get("next").map(String::as_str));
+    let lang = lang_of(&headers);
+    render(&LoginPage {
+        chrome: chrome_for(
+            lang,
+            None,
+            "login",
+            &format!("/login?next={}", encode(&next)),
+        ),
+        next,
+        email: String::new(),
+        failed: false,
+        signed_out: query.contains_key("signed_out"),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// `POST /login`: checks the password and starts a session.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Result<Response, PageError> {
+    let next = local_path(form.next.as_deref());
+    let lang = lang_of(&headers);
+    let found = state.store.sign_in_of(form.email.trim()).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        // The same work for an unknown email, so timing does not tell who has an account.
+        None => (None, unknown_user_hash().to_owned()),
+    };
+    let matches = check(&form.password, hash).await;
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            tracing::info!("a sign-in failed");
+            let page = LoginPage {
+                chrome: chrome_for(lang, None, "login", "/login"),
+                next,
+                email: form.email,
+                failed: true,
+                signed_out: false,
+            };
+            let mut response = render(&page)?;
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(response);
+        }
+    };
+    let secret = new_token_secret();
+    let expires_at = jiff::Timestamp::now().as_second() + SESSION_IDLE_SECONDS;
+    state
+        .store
+        .create_session(&hash_token(&secret), user.key, expires_at)
+        .await?;
+    tracing::info!(user = %user.id, "signed in");
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes() == b"https");
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_IDLE_SECONDS}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    Ok(with_cookie(Redirect::to(&next).into_response(), &cookie))
+}
+
+/// A hash no password is checked against successfully in practice, for unknown emails.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&new_token_secret()).unwrap_or_default())
+}
+
+/// Checks a password off the async threads (argon2 takes tens of milliseconds).
+async fn check(password: &str, hash: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `POST /logout`: ends the session.
+pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    state.store.delete_session(&viewer.session).await?;
+    let gone = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok(with_cookie(
+        Redirect::to("/login?signed_out=1").into_response(),
+        &gone,
+    ))
+}
+
+/// `GET /lang/{vi|en}?next=…`: remembers the language for a year, then goes back.
+pub async fn switch_lang(
+    Path(lang): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = if lang == "en" { "en" } else { "vi" };
+    let next = local_path(query.get("next").map(String::as_str));
+    let cookie = format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000");
+    with_cookie(Redirect::to(&next).into_response(), &cookie)
+}
