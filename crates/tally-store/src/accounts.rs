@@ -20,6 +20,9 @@ pub struct TokenListing {
     pub revoked: bool,
 }
 
+/// key, name, role, user id, created at, revoked at.
+type TokenRow = (i64, String, String, Option<String>, i64, Option<i64>);
+
 impl Store {
     /// Sets (or replaces) a user's password hash.
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
@@ -135,7 +138,7 @@ impl Store {
 
     /// Every API token, newest first.
     pub async fn tokens(&self) -> Result<Vec<TokenListing>, StoreError> {
-        let rows: Vec<(i64, String, String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<TokenRow> = sqlx::query_as(
             "select t.key, t.name, t.role, u.id, t.created_at, t.revoked_at from tokens t \
              left join users u on u.key = t.user_key order by t.key desc",
         )

@@ -370,10 +370,10 @@ fn read_form(pairs: &[(String, String)]) -> Posted {
     for (key, value) in pairs {
         if key == "user" {
             assignees.push(json!({"user_id": value}));
-        } else if let Some(team) = key.strip_prefix("team:") {
-            if !value.is_empty() {
-                assignees.push(json!({"team_id": team, "mode": value}));
-            }
+        } else if let Some(team) = key.strip_prefix("team:")
+            && !value.is_empty()
+        {
+            assignees.push(json!({"team_id": team, "mode": value}));
         }
     }
     let mut body = Map::new();

@@ -52,11 +52,12 @@ impl Selection {
             v @ ("goal" | "team") => v.to_owned(),
             _ => "employee".to_owned(),
         };
+        // Dates typed in the range picker win over a period link.
         let period = match get("period").as_str() {
+            _ if !get("from").is_empty() || !get("to").is_empty() => "custom".to_owned(),
             p @ ("this_week" | "this_month" | "yesterday" | "last_week" | "last_month") => {
                 p.to_owned()
             }
-            _ if !get("from").is_empty() || !get("to").is_empty() => "custom".to_owned(),
             _ => "today".to_owned(),
         };
         Selection {
@@ -611,10 +612,10 @@ async fn trend(
     let mut metrics: Vec<Metric> = Vec::new();
     let mut subjects: BTreeSet<Subject> = BTreeSet::new();
     for row in &report.rows {
-        if let Ok(metric) = Metric::from_str(&row.metric) {
-            if !metrics.contains(&metric) {
-                metrics.push(metric);
-            }
+        if let Ok(metric) = Metric::from_str(&row.metric)
+            && !metrics.contains(&metric)
+        {
+            metrics.push(metric);
         }
         let subject = if row.is_team {
             Subject::Team(row.subject.clone())

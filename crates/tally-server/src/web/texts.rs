@@ -126,7 +126,7 @@ texts! {
     team_name: "Tên nhóm", "Team name";
     members: "Thành viên", "Members";
     add_member: "Thêm thành viên", "Add a member";
-    member_dates_hint: "Thành viên từ ngày… đến ngày… (để trống: đến nay)", "Member from … to … (empty: still a member)";
+    member_dates_hint: "Đến ngày để trống: vẫn là thành viên. Để kết thúc, thêm lại với cùng ngày bắt đầu và một ngày kết thúc.", "An empty end: still a member. To end a membership, add it again with the same start and an end date.";
     supervisors: "Người giám sát", "Supervisors";
     add_supervisor: "Thêm người giám sát", "Add a supervisor";
     remove: "Gỡ", "Remove";

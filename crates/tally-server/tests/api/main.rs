@@ -12,3 +12,4 @@ mod goals;
 mod people;
 mod reports;
 mod roles;
+mod sessions;

@@ -7,6 +7,7 @@
 mod generate;
 mod goals;
 mod server;
+mod web;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -92,6 +93,15 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
     let memory = server.memory_mib();
     let goals = goals::run(&api, args.users, month.from, &month_range, args.runs, today).await?;
     let memory_after_goals = server.memory_mib();
+    let web = web::run(
+        settings,
+        &api,
+        &mut floor,
+        midnight(&org, today)?,
+        &month_range,
+        args.runs,
+    )
+    .await?;
     server.stop().await;
     print_results(
         settings,
@@ -103,6 +113,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         memory,
     );
     goals::print(&goals, args.users);
+    web::print(&web, args.users);
     if let Some((rss, peak)) = memory_after_goals {
         println!(
             "| server memory after the goals and calls part | {rss:.0} MiB resident (peak {peak:.0} MiB) |"

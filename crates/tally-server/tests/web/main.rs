@@ -1,0 +1,278 @@
+//! End-to-end tests of the web pages in a real headless Chromium: sign in, set a goal,
+//! watch a number change live, switch period and view, download an export, the
+//! agent refused the setup pages, the English switch, and a phone-sized screen.
+//! Every test runs on SQLite and on PostgreSQL.
+
+// In tests a panic is a failure that says where: unwrapping is how they assert.
+#![allow(clippy::unwrap_used)]
+
+mod browser;
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+mod screenshots;
+
+use browser::Browser;
+use helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "mật khẩu đủ dài";
+
+/// An owner (boss@example.vn), agents Lan and Nam in team North, a supervisor; every
+/// one of them can sign in with [`PASSWORD`].
+pub async fn seed(app: &TestApp) {
+    let people = [
+        ("boss", "Trần Văn Chủ", "owner", "boss@example.vn"),
+        ("lan", "Nguyễn Thị Lan", "agent", "lan@example.vn"),
+        ("nam", "Lê Hoàng Nam", "agent", "nam@example.vn"),
+        ("ha", "Phạm Thu Hà", "supervisor", "ha@example.vn"),
+    ];
+    let hash = tally_server::auth::hash_password(PASSWORD).unwrap();
+    for (id, name, role, email) in people {
+        let body = json!({"id": id, "name": name, "role": role, "email": email});
+        app.post_ok("/api/v1/users", &body, StatusCode::CREATED)
+            .await;
+        app.store.set_password_hash(id, &hash).await.unwrap();
+    }
+    let team = json!({"id": "north", "name": "Miền Bắc"});
+    app.post_ok("/api/v1/teams", &team, StatusCode::CREATED)
+        .await;
+    for user in ["lan", "nam"] {
+        let member = json!({"user_id": user, "from": "2020-01-01"});
+        app.post_ok("/api/v1/teams/north/members", &member, StatusCode::CREATED)
+            .await;
+    }
+}
+
+/// `n` answered outbound calls by `user`, now.
+pub async fn calls(app: &TestApp, user: &str, first: usize, n: usize) {
+    let at = jiff::Timestamp::now().to_string();
+    let events: Vec<Value> = (first..first + n)
+        .map(|i| {
+            json!({"id": format!("{user}-call-{i}"), "type": "call", "at": at, "user_id": user,
+                   "direction": "outbound", "answered": true, "talk_seconds": 60})
+        })
+        .collect();
+    let result = app.events(Value::Array(events)).await;
+    assert_eq!(result["accepted"], json!(n), "{result}");
+}
+
+/// Waits until the page's live feed is connected.
+async fn wait_until_live(browser: &Browser) {
+    let started = Instant::now();
+    let script = "return document.getElementById('live-status').classList.contains('connected')";
+    while browser.script(script).await != json!(true) {
+        assert!(
+            started.elapsed() < browser::PATIENCE,
+            "the live feed never connected"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const LAN_CALLS: &str = "tr[data-subject='lan'][data-metric='calls']";
+
+async fn a_manager_sets_a_goal_and_watches_it_move(app: &TestApp) {
+    seed(app).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    assert_eq!(browser.path().await, "/kpi");
+
+    // A goal through the setup form: 5 calls a day for each member of North.
+    browser.goto(&format!("{}/goals/new", app.base)).await;
+    browser.fill("#name", "Gọi điện mỗi ngày").await;
+    browser.select("#metric_0", "calls").await;
+    browser.select("#period_0", "day").await;
+    browser.fill("#target_0", "5").await;
+    browser.select("#team-north", "each_member").await;
+    browser.click("#save-goal").await;
+    browser.find("p.notice").await;
+    assert_eq!(browser.path().await, "/goals?saved=1");
+    assert!(
+        browser
+            .text("table.goals")
+            .await
+            .contains("Gọi điện mỗi ngày")
+    );
+    assert_eq!(app.store.goals().await.unwrap().len(), 1);
+
+    // The report shows it, and a call posted to the API appears without a reload.
+    browser.goto(&format!("{}/kpi", app.base)).await;
+    browser
+        .wait_for_text(&format!("{LAN_CALLS} td.actual"), "0")
+        .await;
+    assert_eq!(browser.text(&format!("{LAN_CALLS} td.target")).await, "5");
+    browser
+        .script("window.tallyNoReload = 42; return true")
+        .await;
+    wait_until_live(&browser).await;
+    calls(app, "lan", 0, 3).await;
+    browser
+        .wait_for_text(&format!("{LAN_CALLS} td.actual"), "3")
+        .await;
+    assert_eq!(
+        browser.text(&format!("{LAN_CALLS} td.completion")).await,
+        "60 %"
+    );
+    assert_eq!(
+        browser.script("return window.tallyNoReload").await,
+        json!(42)
+    );
+    assert!(!browser.text("#as-of").await.is_empty());
+    assert!(
+        browser
+            .text("section.leaderboard")
+            .await
+            .contains("Nguyễn Thị Lan")
+    );
+
+    // Another period, then the team view.
+    browser.click(".periods a[href*='period=this_month']").await;
+    browser
+        .find(".periods a[aria-current][href*='this_month']")
+        .await;
+    browser
+        .wait_for_text(&format!("{LAN_CALLS} td.actual"), "3")
+        .await;
+    browser.click(".tabs a[href*='view=team']").await;
+    let north = "tr[data-subject='north'][data-metric='calls']";
+    browser
+        .wait_for_text(&format!("{north} td.actual"), "3")
+        .await;
+    assert!(browser.path().await.contains("period=this_month"));
+
+    // The download is the API's export of this view.
+    browser.click("a.download[data-format='csv']").await;
+    let (name, bytes) = browser.downloaded().await;
+    assert!(name.ends_with(".csv"), "{name}");
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.contains("Miền Bắc"), "{csv}");
+
+    // The wallboard follows too.
+    browser.goto(&format!("{}/wallboard", app.base)).await;
+    wait_until_live(&browser).await;
+    browser
+        .wait_for_text(".board li.place-1 .score", "60 %")
+        .await;
+    calls(app, "lan", 3, 2).await;
+    browser
+        .wait_for_text(".board li.place-1 .score", "100 %")
+        .await;
+    browser.quit().await;
+}
+
+async fn goal_errors_stand_next_to_their_field(app: &TestApp) {
+    seed(app).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    browser.goto(&format!("{}/goals/new", app.base)).await;
+    browser.select("#metric_0", "calls").await;
+    browser.fill("#target_0", "5").await;
+    browser.click("#user-lan").await;
+    browser.click("#save-goal").await;
+    assert!(browser.text("#name-error").await.contains("1 to 200"));
+    assert_eq!(
+        browser
+            .find("#name")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    // What was typed stays; the next mistake shows on its own row.
+    assert_eq!(
+        browser
+            .find("#target_0")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("5")
+    );
+    browser.fill("#name", "Sai mục tiêu").await;
+    browser.fill("#target_0", "-3").await;
+    browser.click("#save-goal").await;
+    assert!(browser.text("#row-error-0").await.contains("target"));
+    assert!(!browser.has("#name-error").await);
+    assert!(
+        app.store.goals().await.unwrap().is_empty(),
+        "nothing was saved"
+    );
+    browser.quit().await;
+}
+
+async fn agents_are_refused_the_setup_pages(app: &TestApp) {
+    seed(app).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app.base, "lan@example.vn", PASSWORD).await;
+    browser.find("table.kpi, p.empty").await;
+    assert!(!browser.has("header a[href='/goals']").await);
+    assert!(!browser.has("header a[href='/admin/users']").await);
+    for page in ["/goals", "/goals/new", "/admin/users", "/admin/tokens"] {
+        browser.goto(&format!("{}{page}", app.base)).await;
+        let heading = browser.text("h1").await;
+        assert!(heading.contains("không có quyền"), "{page}: {heading}");
+    }
+    // The server refuses the change itself, not only the link.
+    let cookie = browser
+        .client
+        .get_named_cookie("tally_session")
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/goals/new", app.base))
+        .header("cookie", format!("tally_session={}", cookie.value()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=x&metric_0=calls&target_0=1&user=lan")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.goals().await.unwrap().is_empty());
+    browser.quit().await;
+}
+
+async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
+    seed(app).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    assert_eq!(browser.text("h1").await, "Báo cáo KPI");
+    browser.click("a.lang-switch").await;
+    browser.wait_for_text("h1", "KPI report").await;
+    browser.goto(&format!("{}/goals", app.base)).await;
+    assert_eq!(browser.text("h1").await, "KPI setup");
+    assert_eq!(
+        browser.script("return document.documentElement.lang").await,
+        json!("en")
+    );
+    browser.click("a.lang-switch").await;
+    browser.wait_for_text("h1", "Thiết lập KPI").await;
+
+    // On a phone the page does not scroll sideways (wide tables scroll in their box).
+    browser.client.set_window_size(390, 844).await.unwrap();
+    browser
+        .goto(&format!("{}/kpi?period=this_month", app.base))
+        .await;
+    browser.find("h1").await;
+    let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
+    assert!(browser.script(overflow).await.as_i64().unwrap() <= 0);
+    browser.quit().await;
+}
+
+both!(
+    a_manager_sets_a_goal_and_watches_it_move,
+    goal_errors_stand_next_to_their_field,
+    agents_are_refused_the_setup_pages,
+    english_is_a_remembered_switch_and_phones_fit,
+);

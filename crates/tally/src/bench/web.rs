@@ -1,0 +1,186 @@
+//! The web part of `tally bench`: the KPI page and its live fragment for every user,
+//! and how long after an event is acknowledged a signed-in page learns of it (the
+//! server-sent `changed`) and has its fresh table.
+
+use super::{Api, Latencies};
+use crate::bench::generate::Floor;
+use anyhow::{Context, bail};
+use reqwest::Client;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tally_server::Settings;
+
+/// How many events the live measure sends, one at a time.
+const LIVE_SAMPLES: usize = 30;
+
+/// What the web part measured.
+pub struct WebTimings {
+    pub page: Latencies,
+    pub fragment: Latencies,
+    pub notified: Latencies,
+    pub refreshed: Latencies,
+}
+
+/// A signed-in browser, as far as the server can tell.
+struct Session {
+    client: Client,
+    base: String,
+    cookie: String,
+}
+
+impl Session {
+    async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("GET {path}: {}", response.status());
+        }
+        Ok(response)
+    }
+
+    async fn time_get(&self, path: &str, runs: usize) -> anyhow::Result<Latencies> {
+        let mut samples = Vec::with_capacity(runs);
+        for _ in 0..runs + 2 {
+            let started = Instant::now();
+            self.get(path).await?.bytes().await?;
+            samples.push(started.elapsed());
+        }
+        Ok(Latencies::of(samples.split_off(2)))
+    }
+}
+
+pub async fn run(
+    settings: &Settings,
+    api: &Api,
+    floor: &mut Floor,
+    today_midnight: i64,
+    month_range: &str,
+    runs: usize,
+) -> anyhow::Result<WebTimings> {
+    let session = sign_in(settings, api).await?;
+    let page = session
+        .time_get(&format!("/kpi?view=employee&{month_range}"), runs)
+        .await?;
+    let fragment = session
+        .time_get("/kpi/report?view=employee&period=today", runs)
+        .await?;
+    let (notified, refreshed) = live(&session, api, floor, today_midnight).await?;
+    Ok(WebTimings {
+        page,
+        fragment,
+        notified,
+        refreshed,
+    })
+}
+
+/// An owner who signs in with a password (set straight in the store, as
+/// `tally user create` does).
+async fn sign_in(settings: &Settings, api: &Api) -> anyhow::Result<Session> {
+    const PASSWORD: &str = "bench password";
+    let user =
+        json!({"id": "bench-owner", "name": "Bench", "role": "owner", "email": "bench@example.vn"});
+    api.post("/api/v1/users", serde_json::to_vec(&user)?)
+        .await?;
+    let hash = tally_server::auth::hash_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = tally_store::Store::open(&settings.database_url).await?;
+    store.set_password_hash("bench-owner", &hash).await?;
+    store.close().await;
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let response = client
+        .post(format!("{}/login", api.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=bench%40example.vn&password=bench+password")
+        .send()
+        .await?;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .context("signing in set no cookie")?
+        .to_str()?
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Session {
+        client,
+        base: api.base.clone(),
+        cookie,
+    })
+}
+
+/// Sends one event at a time and times, from just before it is sent, until the live
+/// stream says `changed`, and until the page's fragment is fetched again.
+async fn live(
+    session: &Session,
+    api: &Api,
+    floor: &mut Floor,
+    today_midnight: i64,
+) -> anyhow::Result<(Latencies, Latencies)> {
+    let mut stream = session.get("/live").await?;
+    read_until(&mut stream, "event: hello").await?;
+    let (mut notified, mut refreshed) = (Vec::new(), Vec::new());
+    for i in 0..LIVE_SAMPLES {
+        let event = floor.live_call(today_midnight + 7200 + i64::try_from(i)?);
+        let started = Instant::now();
+        api.post("/api/v1/events", serde_json::to_vec(&[event])?)
+            .await?;
+        read_until(&mut stream, "event: changed").await?;
+        notified.push(started.elapsed());
+        session
+            .get("/kpi/report?view=employee&period=today")
+            .await?
+            .bytes()
+            .await?;
+        refreshed.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Ok((Latencies::of(notified), Latencies::of(refreshed)))
+}
+
+async fn read_until(stream: &mut reqwest::Response, marker: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = String::new();
+    while !seen.contains(marker) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, stream.chunk())
+            .await
+            .with_context(|| format!("no '{marker}' on the live stream within 10 s"))??
+            .context("the live stream ended")?;
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    Ok(())
+}
+
+/// The web part of the results table.
+pub fn print(t: &WebTimings, users: u32) {
+    for (name, l) in [
+        (
+            format!("KPI page (HTML), employees view, {users} users, last month"),
+            &t.page,
+        ),
+        (
+            "live fragment of the employees view, today".to_owned(),
+            &t.fragment,
+        ),
+        (
+            "event sent → signed-in page told it changed (SSE)".to_owned(),
+            &t.notified,
+        ),
+        (
+            "event sent → page has its fresh table".to_owned(),
+            &t.refreshed,
+        ),
+    ] {
+        println!(
+            "| {name} | p50 {:.1} ms, p99 {:.1} ms |",
+            l.percentile(50.0),
+            l.percentile(99.0)
+        );
+    }
+}
