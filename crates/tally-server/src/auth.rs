@@ -84,6 +84,13 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
 }
 
+/// [`hash_password`] off the async threads (argon2 takes tens of milliseconds).
+pub async fn hash_password_off_thread(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))?
+}
+
 /// Whether a password matches a stored argon2 hash.
 pub fn password_matches(password: &str, hash: &str) -> bool {
     use argon2::password_hash::PasswordVerifier;
@@ -184,14 +191,18 @@ impl FromRequestParts<AppState> for Caller {
 async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let unauthorized =
         || ApiError::Unauthorized("sign in: send Authorization: Bearer <token>".into());
-    let reads = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
-    if !reads {
+    if !is_read(&parts.method) {
         return Err(unauthorized());
     }
     match session_user(state, &parts.headers).await? {
         Some((user, _)) => Ok(Caller::of_user(&user)),
         None => Err(unauthorized()),
     }
+}
+
+/// Whether a method only reads (GET, HEAD).
+pub fn is_read(method: &axum::http::Method) -> bool {
+    method == axum::http::Method::GET || method == axum::http::Method::HEAD
 }
 
 /// The token secret of an `Authorization` header: `Bearer <token>`, or `Basic` with

@@ -31,6 +31,9 @@ pub enum ApiError {
     /// 413: too large.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many attempts; wait.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 422: a field is invalid; the message starts with the field's name.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -61,6 +64,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

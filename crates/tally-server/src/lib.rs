@@ -31,6 +31,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub org: Arc<Organization>,
     pub live: live::Live,
+    /// Wrong passwords per email, to slow down guessing.
+    pub sign_in_failures: web::SignInFailures,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             store,
             org: Arc::new(org),
             live: live::Live::default(),
+            sign_in_failures: web::SignInFailures::default(),
         }
     }
 }
@@ -46,6 +49,23 @@ impl AppState {
 /// The whole HTTP app: the web pages and the JSON API.
 pub fn router(state: AppState) -> axum::Router {
     web::routes().merge(api::routes()).with_state(state)
+}
+
+/// Creates a user under the API's rules (`POST /api/v1/users`: the id, name, email in
+/// lower case, role and extension checked alike) with a password hash, stored in one
+/// statement; for `tally user create`, which acts as the owner.
+pub async fn create_user_account(
+    state: &AppState,
+    body: serde_json::Map<String, serde_json::Value>,
+    password_hash: &str,
+) -> Result<serde_json::Value, error::ApiError> {
+    let owner = auth::Caller {
+        role: tally_core::Role::Owner,
+        user_id: None,
+        token_name: "command line".into(),
+    };
+    let body = api::query::JsonObject(body);
+    api::people::create_user_with(state, &owner, &body, Some(password_hash)).await
 }
 
 /// Opens the store named by the settings and checks that its rollups were computed

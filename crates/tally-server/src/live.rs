@@ -51,8 +51,10 @@ impl Live {
         tokio::spawn(async move { live.poll(store).await });
     }
 
-    /// Reads the version until the last listener leaves.
+    /// Reads the version until the last listener leaves. The first read only sets the
+    /// version (a page that just loaded has nothing new to fetch).
     async fn poll(self, store: Arc<Store>) {
+        let mut first = true;
         loop {
             if self.version.receiver_count() == 0 {
                 self.polling.store(false, Ordering::SeqCst);
@@ -64,10 +66,11 @@ impl Live {
             match store.data_version().await {
                 Ok(latest) => {
                     self.version.send_if_modified(|seen| {
-                        let changed = *seen != latest;
+                        let changed = *seen != latest && !first;
                         *seen = latest;
                         changed
                     });
+                    first = false;
                 }
                 Err(e) => tracing::warn!(error = %e, "reading the data version failed; will retry"),
             }
@@ -76,17 +79,28 @@ impl Live {
     }
 }
 
-/// `GET /live`: server-sent events, `changed` each time the data version moves (and
-/// `hello` first, so the page knows it is connected). Browsers reconnect by themselves.
-pub fn events(state: &AppState) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+/// `GET /live[?since=VERSION]`: server-sent events, `changed` each time the data
+/// version moves (and `hello` first, so the page knows it is connected). A page that
+/// gives the version its figures are from is told at once if it has moved since, so a
+/// change between rendering the page and connecting, or while reconnecting, is not
+/// missed. Browsers reconnect by themselves.
+pub async fn events(
+    state: &AppState,
+    since: Option<i64>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, tally_store::StoreError> {
     let mut receiver = state.live.subscribe(state.store.clone());
     receiver.mark_unchanged();
-    let hello = futures::stream::once(async { Ok(Event::default().event("hello").data("")) });
+    let current = state.store.data_version().await?;
+    let mut first = vec![Event::default().event("hello").data(current.to_string())];
+    if since.is_some_and(|seen| seen != current) {
+        first.push(Event::default().event("changed").data(current.to_string()));
+    }
+    let first = futures::stream::iter(first.into_iter().map(Ok));
     let changes = futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.changed().await.ok()?;
         let version = *receiver.borrow_and_update();
         let event = Event::default().event("changed").data(version.to_string());
         Some((Ok(event), receiver))
     });
-    Sse::new(futures::StreamExt::chain(hello, changes)).keep_alive(KeepAlive::default())
+    Ok(Sse::new(futures::StreamExt::chain(first, changes)).keep_alive(KeepAlive::default()))
 }

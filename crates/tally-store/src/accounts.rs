@@ -24,18 +24,22 @@ pub struct TokenListing {
 type TokenRow = (i64, String, String, Option<String>, i64, Option<i64>);
 
 impl Store {
-    /// Sets (or replaces) a user's password hash.
+    /// Sets (or replaces) a user's password hash and ends their sessions, together.
     pub async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("update users set password_hash = $1 where id = $2")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&self.pool)
+        let mut tx = self.pool.begin().await?;
+        let key: Option<(i64,)> =
+            sqlx::query_as("update users set password_hash = $1 where id = $2 returning key")
+                .bind(hash)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (key,) =
+            key.ok_or_else(|| StoreError::NotFound(format!("user '{user_id}' does not exist")))?;
+        sqlx::query("delete from sessions where user_key = $1")
+            .bind(key)
+            .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "user '{user_id}' does not exist"
-            )));
-        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -49,14 +53,16 @@ impl Store {
         Ok(n)
     }
 
-    /// The active user with this email (compared without case) and their password hash.
+    /// The active user with this email and their password hash. Emails are stored in
+    /// lower case (the API lowers them), so the lookup lowers its argument and uses the
+    /// unique index.
     pub async fn sign_in_of(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
         let sql = format!(
             "select {USER_COLUMNS}, password_hash from users \
-             where lower(email) = lower($1) and active = 1 and password_hash is not null"
+             where email = $1 and active = 1 and password_hash is not null"
         );
         let row = sqlx::query(&sql)
-            .bind(email)
+            .bind(email.to_lowercase())
             .fetch_optional(&self.pool)
             .await?;
         row.map(|row| Ok((user_of(&row)?, row.try_get("password_hash")?)))
@@ -122,15 +128,6 @@ impl Store {
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("delete from sessions where id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Ends every session of a user (password changed, user deactivated).
-    pub async fn delete_sessions_of(&self, user_key: i64) -> Result<(), StoreError> {
-        sqlx::query("delete from sessions where user_key = $1")
-            .bind(user_key)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -98,9 +98,18 @@ const MEMBERSHIP_SELECT: &str = "select m.key, m.team_key, t.id as team_id, m.us
 impl Store {
     /// Creates a user; a taken id or email is a conflict.
     pub async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.create_user_with_password(user, None).await
+    }
+
+    /// Creates a user who signs in with this password hash, in one statement.
+    pub async fn create_user_with_password(
+        &self,
+        user: &NewUser,
+        password_hash: Option<&str>,
+    ) -> Result<User, StoreError> {
         let sql = format!(
-            "insert into users (id, name, email, role, extension, active, created_at) \
-             values ($1, $2, $3, $4, $5, 1, $6) returning {USER_COLUMNS}"
+            "insert into users (id, name, email, role, extension, active, created_at, password_hash) \
+             values ($1, $2, $3, $4, $5, 1, $6, $7) returning {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(&user.id)
@@ -109,6 +118,7 @@ impl Store {
             .bind(user.role.as_str())
             .bind(&user.extension)
             .bind(now_seconds())
+            .bind(password_hash)
             .fetch_one(&self.pool)
             .await
             .map_err(|e| {
@@ -121,24 +131,44 @@ impl Store {
     }
 
     /// Saves a changed user (name, email, role, extension, active), found by id; a taken
-    /// email is a conflict.
+    /// email is a conflict. A deactivated user's sessions end with it.
     pub async fn save_user(&self, user: &User) -> Result<User, StoreError> {
+        self.save_user_with_password(user, None).await
+    }
+
+    /// Saves a changed user and, when given, a new password hash, in one transaction;
+    /// a new password or a deactivation also ends the user's sessions.
+    pub async fn save_user_with_password(
+        &self,
+        user: &User,
+        password_hash: Option<&str>,
+    ) -> Result<User, StoreError> {
         let sql = format!(
-            "update users set name = $1, email = $2, role = $3, extension = $4, active = $5 \
-             where id = $6 returning {USER_COLUMNS}"
+            "update users set name = $1, email = $2, role = $3, extension = $4, active = $5, \
+             password_hash = coalesce($6, password_hash) where id = $7 returning {USER_COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(&sql)
             .bind(&user.name)
             .bind(&user.email)
             .bind(user.role.as_str())
             .bind(&user.extension)
             .bind(i64::from(user.active))
+            .bind(password_hash)
             .bind(&user.id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, "another user already has this email"))?
             .ok_or_else(|| StoreError::NotFound(format!("user '{}' does not exist", user.id)))?;
-        user_of(&row)
+        let saved = user_of(&row)?;
+        if password_hash.is_some() || !saved.active {
+            sqlx::query("delete from sessions where user_key = $1")
+                .bind(saved.key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(saved)
     }
 
     /// Every user, ordered by id.

@@ -60,6 +60,16 @@ async fn create_then_change_password(backend: Backend) {
         "nothing created"
     );
 
+    let mut bad_email = create;
+    bad_email[5] = "not-an-email";
+    let (ok, out) = tally(&db, &bad_email, "mật khẩu đủ dài\n").await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("--email:"), "{out}");
+    assert!(
+        store.user("lan").await.unwrap().is_none(),
+        "nothing created"
+    );
+
     let (ok, out) = tally(&db, &create, "mật khẩu đủ dài\n").await;
     assert!(ok, "{out}");
     assert!(
@@ -75,6 +85,14 @@ async fn create_then_change_password(backend: Backend) {
         &hash
     ));
 
+    // A new password signs them out everywhere.
+    let session = tally_server::auth::hash_token("a session cookie");
+    let tomorrow = jiff::Timestamp::now().as_second() + 86_400;
+    store
+        .create_session(&session, user.key, tomorrow)
+        .await
+        .unwrap();
+    assert!(store.session_user(&session).await.unwrap().is_some());
     let (ok, out) = tally(
         &db,
         &["user", "password", "--id", "lan"],
@@ -91,6 +109,7 @@ async fn create_then_change_password(backend: Backend) {
         "mật khẩu đủ dài",
         &hash
     ));
+    assert!(store.session_user(&session).await.unwrap().is_none());
     store.close().await;
 }
 

@@ -21,6 +21,18 @@ pub async fn create_user(
     caller: Caller,
     body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let user = create_user_with(&state, &caller, &body, None).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Creates a user from an API body, with a password hash when the pages or the command
+/// line give one (stored in the same statement as the user).
+pub async fn create_user_with(
+    state: &AppState,
+    caller: &Caller,
+    body: &JsonObject,
+    password_hash: Option<&str>,
+) -> Result<Value, ApiError> {
     caller.require(&MANAGERS, "create users")?;
     let role: Role = body
         .text("role", 20)?
@@ -37,17 +49,20 @@ pub async fn create_user(
             .optional_text("id", MAX_ID_CHARS)?
             .unwrap_or_else(|| new_id("u")),
         name: body.text("name", 200)?,
-        email: email(&body)?,
+        email: email(body)?,
         role,
-        extension: extension(&body)?,
+        extension: extension(body)?,
     };
-    let more = more_extensions(&state, &body, None).await?;
-    check_main_extension(&state, user.extension.as_deref(), None).await?;
-    let user = state.store.create_user(&user).await?;
+    let more = more_extensions(state, body, None).await?;
+    check_main_extension(state, user.extension.as_deref(), None).await?;
+    let user = state
+        .store
+        .create_user_with_password(&user, password_hash)
+        .await?;
     if let Some(more) = &more {
         state.store.set_more_extensions(user.key, more).await?;
     }
-    Ok((StatusCode::CREATED, Json(user_view(&state, &user).await?)))
+    user_view(state, &user).await
 }
 
 /// `PATCH /api/v1/users/{id}` `{"name?", "email?", "role?", "extension?", "active?"}`:
@@ -59,12 +74,26 @@ pub async fn update_user(
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        update_user_with(&state, &caller, &id, &body, None).await?,
+    ))
+}
+
+/// Changes a user from an API body and, when given, their password hash (saved with
+/// the user, ending their sessions).
+pub async fn update_user_with(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: &JsonObject,
+    password_hash: Option<&str>,
+) -> Result<Value, ApiError> {
     caller.require(&MANAGERS, "change users")?;
     let mut user = state
         .store
-        .user(&id)
+        .user(id)
         .await?
-        .ok_or_else(|| not_found("user", &id))?;
+        .ok_or_else(|| not_found("user", id))?;
     let previous_role = user.role;
     if let Some(role) = body.optional_text("role", 20)? {
         user.role = role
@@ -84,7 +113,7 @@ pub async fn update_user(
         user.name = name;
     }
     if body.0.contains_key("email") {
-        user.email = email(&body)?;
+        user.email = email(body)?;
     }
     if let Some(extension) = body.nullable_text("extension", 20)? {
         user.extension = extension;
@@ -93,13 +122,16 @@ pub async fn update_user(
     if let Some(active) = body.optional_bool("active")? {
         user.active = active;
     }
-    let more = more_extensions(&state, &body, Some(&user.id)).await?;
-    check_main_extension(&state, user.extension.as_deref(), Some(&user.id)).await?;
-    let user = state.store.save_user(&user).await?;
+    let more = more_extensions(state, body, Some(&user.id)).await?;
+    check_main_extension(state, user.extension.as_deref(), Some(&user.id)).await?;
+    let user = state
+        .store
+        .save_user_with_password(&user, password_hash)
+        .await?;
     if let Some(more) = &more {
         state.store.set_more_extensions(user.key, more).await?;
     }
-    Ok(Json(user_view(&state, &user).await?))
+    user_view(state, &user).await
 }
 
 /// `GET /api/v1/users`: everyone for managers and supervisors; an agent sees themself.

@@ -12,10 +12,12 @@ mod assets;
 mod format;
 mod goals;
 mod kpi;
+mod report;
+mod selection;
 mod session;
 mod texts;
 
-pub use session::Viewer;
+pub use session::{SignInFailures, Viewer};
 pub use texts::Texts;
 
 use crate::AppState;
@@ -62,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tokens/{key}/revoke", post(admin::revoke_token))
         .route("/assets/{*path}", get(assets::serve))
+        .layer(axum::middleware::from_fn(session::same_origin_changes))
         .layer(header(
             "content-security-policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -156,12 +159,81 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Only local paths may be returned to after sign-in or a language switch.
+/// Only a path of this site may be returned to after sign-in or a language switch:
+/// one `/`, then no second `/` or `\\`, and no control character or space anywhere (a
+/// browser drops tabs, so `/\t/evil.example` would leave this site).
 pub fn local_path(next: Option<&str>) -> String {
+    let local = |path: &str| {
+        let mut chars = path.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && path
+                .chars()
+                .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
+    };
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if local(path) => path.to_owned(),
         _ => "/kpi".to_owned(),
+    }
+}
+
+/// A posted form's fields, in order (a field may repeat, such as `user`).
+pub type Pairs = axum::Form<Vec<(String, String)>>;
+
+/// A form field, trimmed; empty when absent.
+pub fn form_field(pairs: &[(String, String)], name: &str) -> String {
+    form_secret(pairs, name).trim().to_owned()
+}
+
+/// A form field exactly as typed (a password), empty when absent.
+pub fn form_secret(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
+}
+
+/// A page shown again with a form's error answers 422.
+pub fn unprocessable_if(invalid: bool, mut response: Response) -> Response {
+    if invalid {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}
+
+/// Refuses a page to roles `allowed` does not admit, before anything else is read.
+pub fn require(viewer: &Viewer, allowed: fn(Role) -> bool, what: &str) -> Result<(), PageError> {
+    if allowed(viewer.user.role) {
+        return Ok(());
+    }
+    Err(PageError(ApiError::Forbidden(format!(
+        "the {} role may not {what}",
+        viewer.user.role
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_this_sites_paths_are_returned_to() {
+        for good in ["/kpi", "/goals?saved=1", "/kpi?view=team&period=this_month"] {
+            assert_eq!(local_path(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\u{1}x",
+            "https://evil.example",
+            "evil",
+            "/ /x",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/kpi", "{bad:?}");
+        }
+        assert_eq!(local_path(None), "/kpi");
     }
 }

@@ -1,26 +1,32 @@
 //! Signing in and out, the signed-in [`Viewer`] of a page, and the language switch.
 //!
-//! A session is a random cookie (`HttpOnly`, `SameSite=Lax`, `Secure` behind HTTPS);
-//! only its SHA-256 is stored, and it ends after 12 hours without use or at sign-out.
-//! A request that changes something must come from our own pages: the browser's
-//! `Sec-Fetch-Site` or `Origin` header must say so (cross-site request forgery).
+//! A session is a random cookie (`HttpOnly`, `SameSite=Lax`, `Secure` behind HTTPS,
+//! kept until the browser closes); only its SHA-256 is stored, and the server ends it
+//! after 12 hours without use or at sign-out. A request that changes something, the
+//! sign-in included, must come from our own pages: the browser's `Sec-Fetch-Site` or
+//! `Origin` header must say so (cross-site request forgery). Repeated wrong passwords
+//! for one email are slowed down.
 
 use super::{Chrome, PageError, local_path, may_administer, may_set_goals, render, texts};
 use crate::AppState;
 use crate::auth::{
-    Caller, SESSION_COOKIE, SESSION_IDLE_SECONDS, cookie, hash_password, hash_token,
+    Caller, SESSION_COOKIE, SESSION_IDLE_SECONDS, cookie, hash_password, hash_token, is_read,
     new_token_secret, password_matches, session_user,
 };
 use crate::error::ApiError;
 use crate::export::Lang;
 use askama::Template;
 use axum::Form;
+use axum::extract::Request;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tally_store::User;
 
 /// The name of the cookie that remembers the language.
@@ -55,20 +61,13 @@ pub fn chrome_for(lang: Lang, user: Option<&User>, section: &'static str, here: 
     };
     Chrome {
         t,
-        lang: lang_code(lang),
+        lang: texts::code(lang),
         user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
         role_name: user.map_or("", |u| t.role(u.role)),
         can_setup: user.is_some_and(|u| may_set_goals(u.role)),
         can_admin: user.is_some_and(|u| may_administer(u.role)),
         switch_href: format!("/lang/{other}?next={}", encode(here)),
         section,
-    }
-}
-
-fn lang_code(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Vi => "vi",
-        Lang::En => "en",
     }
 }
 
@@ -94,11 +93,20 @@ pub fn encode(text: &str) -> String {
     out
 }
 
+/// Refuses a change (any method but GET and HEAD) that does not come from our own
+/// pages, before any handler runs.
+pub async fn same_origin_changes(request: Request, next: Next) -> Response {
+    if !is_read(request.method()) && !same_origin(request.headers()) {
+        let refused = ApiError::Forbidden("this change must come from Tally's own pages".into());
+        return PageError(refused).into_response();
+    }
+    next.run(request).await
+}
+
 /// Whether a request comes from our own pages (not another site's form or script).
-fn same_origin(parts: &Parts) -> bool {
-    let headers = &parts.headers;
+fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
+        return site == "same-origin";
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
@@ -119,12 +127,6 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let reads = parts.method == Method::GET || parts.method == Method::HEAD;
-        if !reads && !same_origin(parts) {
-            let refused =
-                ApiError::Forbidden("this change must come from Tally's own pages".into());
-            return Err(PageError(refused).into_response());
-        }
         let signed_in = session_user(state, &parts.headers)
             .await
             .map_err(|e| PageError(e).into_response())?;
@@ -140,10 +142,14 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-/// Sends a signed-out browser to the sign-in page, and back here afterwards (an htmx
-/// fragment request asks htmx to move the whole page).
+/// Sends a signed-out browser to the sign-in page, and back here afterwards (to the
+/// report after a change, whose address answers only POST); an htmx fragment request
+/// asks htmx to move the whole page.
 fn to_sign_in(parts: &Parts) -> Response {
-    let here = parts.uri.path_and_query().map_or("/kpi", |p| p.as_str());
+    let here = match parts.uri.path_and_query() {
+        Some(path) if is_read(&parts.method) => path.as_str(),
+        _ => "/kpi",
+    };
     let target = format!("/login?next={}", encode(here));
     if parts.headers.contains_key("hx-request") {
         let mut response = StatusCode::NO_CONTENT.into_response();
@@ -201,16 +207,28 @@ pub async fn login(
 ) -> Result<Response, PageError> {
     let next = local_path(form.next.as_deref());
     let lang = lang_of(&headers);
-    let found = state.store.sign_in_of(form.email.trim()).await?;
+    let email = form.email.trim().to_lowercase();
+    if let Some(wait) = state.sign_in_failures.wait_for(&email) {
+        let minutes = wait.as_secs().div_ceil(60);
+        let refused = ApiError::TooManyRequests(format!(
+            "too many wrong passwords for this email: try again in {minutes} minutes"
+        ));
+        return Err(PageError(refused));
+    }
+    let found = state.store.sign_in_of(&email).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
         // The same work for an unknown email, so timing does not tell who has an account.
         None => (None, unknown_user_hash().to_owned()),
     };
     let matches = check(&form.password, hash).await;
-    let user = match user {
-        Some(user) if matches => user,
+    match user {
+        Some(user) if matches => {
+            state.sign_in_failures.forget(&email);
+            start_session(&state, &headers, &user, &next).await
+        }
         _ => {
+            state.sign_in_failures.record(&email);
             tracing::info!("a sign-in failed");
             let page = LoginPage {
                 chrome: chrome_for(lang, None, "login", "/login"),
@@ -221,9 +239,18 @@ pub async fn login(
             };
             let mut response = render(&page)?;
             *response.status_mut() = StatusCode::UNAUTHORIZED;
-            return Ok(response);
+            Ok(response)
         }
-    };
+    }
+}
+
+/// Stores a new session and answers with its cookie, on the way to `next`.
+async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+    next: &str,
+) -> Result<Response, PageError> {
     let secret = new_token_secret();
     let expires_at = jiff::Timestamp::now().as_second() + SESSION_IDLE_SECONDS;
     state
@@ -234,11 +261,51 @@ pub async fn login(
     let secure = headers
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes() == b"https");
+    // No Max-Age: the browser keeps it until it closes; the server ends it when idle.
     let cookie = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_IDLE_SECONDS}{}",
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }
     );
-    Ok(with_cookie(Redirect::to(&next).into_response(), &cookie))
+    Ok(with_cookie(Redirect::to(next).into_response(), &cookie))
+}
+
+/// Wrong passwords per email, in this server's memory: after [`SignInFailures::LIMIT`]
+/// in [`SignInFailures::WINDOW`], that email may not try again until the window has
+/// passed. (Per instance: behind a load balancer, each instance counts its own.)
+#[derive(Clone, Default)]
+pub struct SignInFailures(Arc<Mutex<HashMap<String, (u32, Instant)>>>);
+
+impl SignInFailures {
+    pub const LIMIT: u32 = 5;
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    /// Beyond this many emails, the expired entries are dropped.
+    const KEEP: usize = 10_000;
+
+    /// How long this email must wait, if it must.
+    fn wait_for(&self, email: &str) -> Option<Duration> {
+        let table = self.0.lock().ok()?;
+        let (count, since) = table.get(email)?;
+        let left = Self::WINDOW.checked_sub(since.elapsed())?;
+        (*count >= Self::LIMIT).then_some(left)
+    }
+
+    fn record(&self, email: &str) {
+        let Ok(mut table) = self.0.lock() else { return };
+        if table.len() > Self::KEEP {
+            table.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+        }
+        let entry = table.entry(email.to_owned()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= Self::WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    fn forget(&self, email: &str) {
+        if let Ok(mut table) = self.0.lock() {
+            table.remove(email);
+        }
+    }
 }
 
 /// A hash no password is checked against successfully in practice, for unknown emails.

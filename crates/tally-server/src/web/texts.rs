@@ -146,6 +146,22 @@ texts! {
     wallboard_title: "Bảng xếp hạng", "Leaderboard";
 }
 
+/// A language's code (`vi`, `en`), as in `lang=` and `<html lang>`.
+pub fn code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "vi",
+        Lang::En => "en",
+    }
+}
+
+/// A metric's name in a language.
+pub fn metric_name(metric: tally_core::Metric, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => metric.name_vi(),
+        Lang::En => metric.name_en(),
+    }
+}
+
 /// The words of a language.
 pub fn of(lang: Lang) -> &'static Texts {
     match lang {

@@ -43,9 +43,14 @@ async fn sign_in(app: &TestApp, id: &str) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[LOCATION], "/goals");
     let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
+    // Kept until the browser closes; the server ends it after 12 idle hours.
+    assert!(
+        !cookie.contains("Max-Age") && !cookie.contains("Expires"),
+        "{cookie}"
+    );
     let value = cookie.split(';').next().unwrap();
     value.strip_prefix("tally_session=").unwrap().to_owned()
 }
@@ -162,6 +167,7 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("agent", "agent"),
         ("sup", "supervisor"),
         ("admin", "admin"),
+        ("boss", "owner"),
     ] {
         person(app, id, role).await;
     }
@@ -177,16 +183,75 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/teams", [403, 403, 200]),
         ("/admin/tokens", [403, 403, 200]),
     ];
-    for (i, id) in ["agent", "sup", "admin"].into_iter().enumerate() {
+    for (i, id) in ["agent", "sup", "admin", "boss"].into_iter().enumerate() {
         let session = sign_in(app, id).await;
         for (page, statuses) in &pages {
             let status = get(app, &session, page).await.status();
-            assert_eq!(status.as_u16(), statuses[i], "{id} GET {page}");
+            let expected = statuses.get(i).copied().unwrap_or(200);
+            assert_eq!(status.as_u16(), expected, "{id} GET {page}");
         }
-        let token = post_form(app, &session, "/admin/tokens", "name=x&role=agent").await;
-        let expected = if id == "admin" { 200 } else { 403 };
-        assert_eq!(token.status().as_u16(), expected, "{id} creates a token");
     }
+    // Every change of the admin and setup pages, refused before it is read.
+    app.post_ok(
+        "/api/v1/teams",
+        &json!({"id": "north", "name": "North"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let goal = json!({"id": "g", "name": "g", "assignees": [{"user_id": "agent"}],
+        "criteria": [{"metric": "calls", "period": "day", "target": 5}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
+        .await;
+    let token = app.token(tally_core::Role::Agent, None).await;
+    let key = app.store.tokens().await.unwrap()[0].key;
+    let changes = [
+        ("/admin/users", "name=x&role=agent", [403, 403]),
+        (
+            "/admin/users/agent",
+            "name=x&role=agent&active=on",
+            [403, 403],
+        ),
+        ("/admin/teams", "name=South", [403, 403]),
+        (
+            "/admin/teams/north/members",
+            "user_id=agent&from=2026-01-01",
+            [403, 403],
+        ),
+        ("/admin/teams/north/supervisors", "user_id=sup", [403, 403]),
+        ("/admin/teams/north/supervisors/sup/remove", "", [403, 403]),
+        ("/admin/tokens", "name=x&role=agent", [403, 403]),
+        (&format!("/admin/tokens/{key}/revoke"), "", [403, 403]),
+        (
+            "/goals/new",
+            "name=x&metric_0=calls&target_0=1&user=agent",
+            [403, 422],
+        ),
+        (
+            "/goals/g",
+            "name=y&metric_0=calls&target_0=1&user=agent",
+            [403, 403],
+        ),
+        ("/goals/g/archive", "", [403, 403]),
+    ];
+    for (i, id) in ["agent", "sup"].into_iter().enumerate() {
+        let session = sign_in(app, id).await;
+        for (page, form, statuses) in &changes {
+            let status = post_form(app, &session, page, form).await.status();
+            assert_eq!(status.as_u16(), statuses[i], "{id} POST {page}");
+        }
+    }
+    assert_eq!(app.store.teams().await.unwrap().len(), 1);
+    assert_eq!(app.store.users().await.unwrap().len(), 4);
+    assert_eq!(app.store.memberships(None).await.unwrap().len(), 0);
+    let goals = app.store.goals().await.unwrap();
+    assert_eq!(
+        (goals.len(), goals[0].revision, goals[0].archived_at),
+        (1, 1, None)
+    );
+    assert_eq!(
+        app.get_as(&token, "/api/v1/metrics").await.status(),
+        StatusCode::OK
+    );
     // Signed out: pages send to the sign-in page, htmx fragments ask htmx to.
     let page = client()
         .get(format!("{}/goals?x=1", app.base))
@@ -299,6 +364,186 @@ async fn people_made_in_the_pages_sign_in(app: &TestApp) {
         json!([])
     );
 }
+
+async fn admins_may_not_touch_owners(app: &TestApp) {
+    person(app, "admin", "admin").await;
+    person(app, "boss", "owner").await;
+    let owner_token = app.token(tally_core::Role::Owner, None).await;
+    let session = sign_in(app, "admin").await;
+    let edit = post_form(
+        app,
+        &session,
+        "/admin/users/boss",
+        "name=Boss&role=owner&active=on",
+    )
+    .await;
+    assert_eq!(edit.status(), StatusCode::FORBIDDEN);
+    let reset = post_form(
+        app,
+        &session,
+        "/admin/users/boss",
+        &format!(
+            "name=Boss&role=agent&active=on&password={}",
+            urlencode("a new password")
+        ),
+    )
+    .await;
+    assert_eq!(reset.status(), StatusCode::FORBIDDEN);
+    let key = app.store.tokens().await.unwrap()[0].key;
+    let revoke = post_form(app, &session, &format!("/admin/tokens/{key}/revoke"), "").await;
+    assert_eq!(revoke.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_as(&owner_token, "/api/v1/users").await.status(),
+        StatusCode::OK
+    );
+    let acting = post_form(
+        app,
+        &session,
+        "/admin/tokens",
+        "name=x&role=agent&user_id=boss",
+    )
+    .await;
+    assert_eq!(acting.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store.tokens().await.unwrap().len(),
+        2,
+        "the owner token and the helper's"
+    );
+    let boss = app.get_ok("/api/v1/users/boss").await;
+    assert_eq!(
+        (boss["role"].as_str(), boss["name"].as_str()),
+        (Some("owner"), Some("boss"))
+    );
+    // Their password is unchanged.
+    sign_in(app, "boss").await;
+}
+
+async fn agents_see_their_team_but_no_one_else(app: &TestApp) {
+    for id in ["lan", "nam", "mai"] {
+        person(app, id, "agent").await;
+    }
+    let team = json!({"id": "north", "name": "North"});
+    app.post_ok("/api/v1/teams", &team, StatusCode::CREATED)
+        .await;
+    for user in ["lan", "nam"] {
+        let member = json!({"user_id": user, "from": "2020-01-01"});
+        app.post_ok("/api/v1/teams/north/members", &member, StatusCode::CREATED)
+            .await;
+    }
+    let criteria = json!([{"metric": "calls", "period": "day", "target": 5}]);
+    let north =
+        json!({"id": "g", "name": "g", "assignees": [{"team_id": "north"}], "criteria": criteria});
+    app.post_ok("/api/v1/goals", &north, StatusCode::CREATED)
+        .await;
+    let mai =
+        json!({"id": "m", "name": "m", "assignees": [{"user_id": "mai"}], "criteria": criteria});
+    app.post_ok("/api/v1/goals", &mai, StatusCode::CREATED)
+        .await;
+    let session = sign_in(app, "lan").await;
+    // Their own row and their teammate's (the leaderboard), as the API answers them.
+    let page = get(app, &session, "/kpi").await.text().await.unwrap();
+    assert!(page.contains("data-subject=\"lan\""), "{page}");
+    assert!(page.contains("data-subject=\"nam\""), "{page}");
+    assert!(!page.contains("data-subject=\"mai\""), "{page}");
+    let other = get(app, &session, "/kpi?user_id=mai")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        other.contains("is not one of the people you see"),
+        "{other}"
+    );
+    assert!(!other.contains("data-subject=\"mai\""));
+}
+
+async fn sessions_end_when_idle_or_deactivated(app: &TestApp) {
+    person(app, "admin", "admin").await;
+    person(app, "lan", "agent").await;
+    let lan = sign_in(app, "lan").await;
+    let past = jiff::Timestamp::now().as_second() - 1;
+    app.store
+        .extend_session(&hash_token(&lan), past)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(app, &lan, "/kpi").await.status(),
+        StatusCode::SEE_OTHER,
+        "idle too long"
+    );
+
+    let lan = sign_in(app, "lan").await;
+    let admin = sign_in(app, "admin").await;
+    let off = post_form(
+        app,
+        &admin,
+        "/admin/users/lan",
+        "name=lan&role=agent&email=lan%40example.vn",
+    )
+    .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(app, &lan, "/kpi").await.status(),
+        StatusCode::SEE_OTHER,
+        "deactivated"
+    );
+    let again = client()
+        .post(format!("{}/login", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email=lan%40example.vn&password={}",
+            urlencode(PASSWORD)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::UNAUTHORIZED,
+        "an inactive user cannot sign in"
+    );
+}
+
+async fn sign_in_is_guarded(app: &TestApp) {
+    person(app, "lan", "agent").await;
+    let attempt = |password: String, extra: Option<(&'static str, &'static str)>| {
+        let mut request = client()
+            .post(format!("{}/login", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "email=lan%40example.vn&password={}&next=%2F%09%2Fevil.example",
+                urlencode(&password)
+            ));
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    // Another site's form cannot sign anyone in.
+    let forged = attempt(PASSWORD.into(), Some(("origin", "http://evil.example")))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // `next` never leads off the site.
+    let ok = attempt(PASSWORD.into(), None).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()[LOCATION], "/kpi");
+    // Five wrong passwords, then even the right one waits.
+    for _ in 0..5 {
+        let wrong = attempt("not the password".into(), None).await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let blocked = attempt(PASSWORD.into(), None).await.unwrap();
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.headers().get(SET_COOKIE).is_none());
+}
+
+both!(
+    admins_may_not_touch_owners,
+    agents_see_their_team_but_no_one_else,
+    sessions_end_when_idle_or_deactivated,
+    sign_in_is_guarded,
+);
 
 both!(
     a_session_reads_and_ends,

@@ -39,11 +39,21 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium, 1280×900 unless resized.
+    /// Starts chromedriver and a headless Chromium, 1280×900 unless resized. The port
+    /// is picked free, then taken by chromedriver: should another test take it in
+    /// between, it tries again on another.
     pub async fn start() -> Browser {
+        for _ in 0..3 {
+            if let Some(browser) = Browser::start_on(free_port()).await {
+                return browser;
+            }
+        }
+        panic!("cannot start Chromium through chromedriver (see the lines above)");
+    }
+
+    async fn start_on(port: u16) -> Option<Browser> {
         let binary = chromium();
-        let port = free_port();
-        let driver = Command::new("chromedriver")
+        let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -80,18 +90,23 @@ impl Browser {
                 .await
             {
                 Ok(client) => break client,
+                // chromedriver exited: the port was taken.
+                Err(_) if matches!(driver.try_wait(), Ok(Some(_))) => return None,
                 Err(_) if started.elapsed() < PATIENCE => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                Err(e) => panic!("cannot start Chromium through chromedriver: {e}"),
+                Err(e) => {
+                    eprintln!("cannot start Chromium through chromedriver: {e}");
+                    return None;
+                }
             }
         };
-        Browser {
+        Some(Browser {
             client,
             downloads,
             _profile: profile,
             driver,
-        }
+        })
     }
 
     pub async fn goto(&self, url: &str) {

@@ -123,14 +123,15 @@ async fn live(
     today_midnight: i64,
 ) -> anyhow::Result<(Latencies, Latencies)> {
     let mut stream = session.get("/live").await?;
-    read_until(&mut stream, "event: hello").await?;
+    let mut unread = String::new();
+    read_until(&mut stream, &mut unread, "event: hello").await?;
     let (mut notified, mut refreshed) = (Vec::new(), Vec::new());
     for i in 0..LIVE_SAMPLES {
         let event = floor.live_call(today_midnight + 7200 + i64::try_from(i)?);
         let started = Instant::now();
         api.post("/api/v1/events", serde_json::to_vec(&[event])?)
             .await?;
-        read_until(&mut stream, "event: changed").await?;
+        read_until(&mut stream, &mut unread, "event: changed").await?;
         notified.push(started.elapsed());
         session
             .get("/kpi/report?view=employee&period=today")
@@ -143,18 +144,25 @@ async fn live(
     Ok((Latencies::of(notified), Latencies::of(refreshed)))
 }
 
-async fn read_until(stream: &mut reqwest::Response, marker: &str) -> anyhow::Result<()> {
+/// Reads the stream until `marker`; what follows it stays in `unread` for next time.
+async fn read_until(
+    stream: &mut reqwest::Response,
+    unread: &mut String,
+    marker: &str,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while !seen.contains(marker) {
+    loop {
+        if let Some(at) = unread.find(marker) {
+            unread.drain(..at + marker.len());
+            return Ok(());
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         let chunk = tokio::time::timeout(left, stream.chunk())
             .await
             .with_context(|| format!("no '{marker}' on the live stream within 10 s"))??
             .context("the live stream ended")?;
-        seen.push_str(&String::from_utf8_lossy(&chunk));
+        unread.push_str(&String::from_utf8_lossy(&chunk));
     }
-    Ok(())
 }
 
 /// The web part of the results table.

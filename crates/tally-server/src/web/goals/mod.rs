@@ -3,8 +3,12 @@
 //! JSON body and goes through the API's own handlers, so the same rules and role checks
 //! apply; an invalid field comes back as a message next to that field.
 
+mod form;
+
 use super::session::encode;
-use super::{Chrome, PageError, Viewer, may_set_goals, render};
+use super::{
+    Chrome, PageError, Pairs, Viewer, may_set_goals, render, require, texts, unprocessable_if,
+};
 use crate::AppState;
 use crate::api::goals as api;
 use crate::api::query::{JsonObject, PathId, QueryParams};
@@ -14,13 +18,17 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use tally_core::Metric;
+use tally_core::goal::MAX_CRITERIA;
 use tally_core::metric::Unit;
 
 /// Criterion rows the form offers beyond those already filled.
 const SPARE_ROWS: usize = 3;
+
+/// The most criterion rows a posted form is read for.
+const MAX_ROWS: usize = MAX_CRITERIA + SPARE_ROWS;
 
 /// A goal in the list.
 pub struct GoalLine {
@@ -102,13 +110,7 @@ struct GoalFormPage {
 
 /// Refuses the setup pages to agents before anything else is read.
 fn require_setup(viewer: &Viewer) -> Result<(), PageError> {
-    if may_set_goals(viewer.user.role) {
-        return Ok(());
-    }
-    Err(PageError(ApiError::Forbidden(format!(
-        "the {} role may not set goals",
-        viewer.user.role
-    ))))
+    require(viewer, may_set_goals, "set goals")
 }
 
 /// `GET /goals`: the goals the person may see, current first.
@@ -134,7 +136,7 @@ pub async fn list(
             .map(|c| {
                 format!(
                     "{} / {}",
-                    metric_name(c.metric, viewer.lang),
+                    texts::metric_name(c.metric, viewer.lang),
                     t.period_kind(c.period.as_str())
                 )
             })
@@ -291,19 +293,7 @@ async fn form_page(
         users,
         teams,
     };
-    let invalid = page.form.has_errors();
-    let mut response = render(&page)?;
-    if invalid {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
-}
-
-fn metric_name(metric: Metric, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Vi => metric.name_vi(),
-        Lang::En => metric.name_en(),
-    }
+    Ok(unprocessable_if(page.form.has_errors(), render(&page)?))
 }
 
 fn metric_options(lang: Lang) -> Vec<MetricOption> {
@@ -311,7 +301,7 @@ fn metric_options(lang: Lang) -> Vec<MetricOption> {
         .iter()
         .map(|m| MetricOption {
             key: m.key(),
-            name: metric_name(*m, lang),
+            name: texts::metric_name(*m, lang),
             unit: match m.unit() {
                 Unit::Count => "",
                 Unit::Seconds => "h:mm:ss",
@@ -319,164 +309,6 @@ fn metric_options(lang: Lang) -> Vec<MetricOption> {
             },
         })
         .collect()
-}
-
-/// The form as typed: fields and criterion rows (`metric_0`, `target_0`, …).
-struct Posted {
-    form: GoalForm,
-    body: Map<String, Value>,
-    /// For each criterion in the body, its row in the form.
-    row_of: Vec<usize>,
-    assignees: Vec<Value>,
-}
-
-fn read_form(pairs: &[(String, String)]) -> Posted {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let mut rows = Vec::new();
-    for i in 0.. {
-        if !pairs.iter().any(|(k, _)| *k == format!("metric_{i}")) {
-            break;
-        }
-        rows.push(CriterionRow {
-            metric: field(&format!("metric_{i}")),
-            period: field(&format!("period_{i}")),
-            target: field(&format!("target_{i}")),
-            weight: field(&format!("weight_{i}")),
-            error: String::new(),
-        });
-    }
-    let mut criteria = Vec::new();
-    let mut row_of = Vec::new();
-    for (i, row) in rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.metric.is_empty())
-    {
-        let mut criterion =
-            json!({"metric": row.metric, "period": row.period, "target": target_json(row)});
-        if !row.weight.is_empty() {
-            criterion["weight"] = number_or_text(&row.weight.replace(',', "."));
-        }
-        criteria.push(criterion);
-        row_of.push(i);
-    }
-    let mut assignees = Vec::new();
-    for (key, value) in pairs {
-        if key == "user" {
-            assignees.push(json!({"user_id": value}));
-        } else if let Some(team) = key.strip_prefix("team:")
-            && !value.is_empty()
-        {
-            assignees.push(json!({"team_id": team, "mode": value}));
-        }
-    }
-    let mut body = Map::new();
-    body.insert("name".into(), json!(field("name")));
-    body.insert("criteria".into(), Value::Array(criteria));
-    body.insert("assignees".into(), Value::Array(assignees.clone()));
-    let starts_on = field("starts_on");
-    if !starts_on.is_empty() {
-        body.insert("starts_on".into(), json!(starts_on));
-    }
-    let ends_on = field("ends_on");
-    body.insert(
-        "ends_on".into(),
-        if ends_on.is_empty() {
-            Value::Null
-        } else {
-            json!(ends_on)
-        },
-    );
-    let form = GoalForm {
-        name: field("name"),
-        starts_on,
-        ends_on,
-        rows,
-        errors: HashMap::new(),
-    };
-    Posted {
-        form,
-        body,
-        row_of,
-        assignees,
-    }
-}
-
-/// A target as typed: talk time may be `h:mm:ss` or `h:mm`; numbers may use `.` or
-/// `,` as thousands separators (`1.500.000` ₫).
-fn target_json(row: &CriterionRow) -> Value {
-    let unit = row.metric.parse::<Metric>().map(Metric::unit).ok();
-    let text = row.target.replace([' ', '\u{a0}', '₫'], "");
-    if unit == Some(Unit::Seconds) && text.contains(':') {
-        let parts: Option<Vec<u64>> = text.split(':').map(|p| p.parse().ok()).collect();
-        if let Some(parts) = parts.filter(|p| (2..=3).contains(&p.len())) {
-            let seconds = parts.iter().fold(0u64, |acc, p| acc * 60 + p)
-                * if parts.len() == 2 { 60 } else { 1 };
-            return json!(seconds);
-        }
-    }
-    let plain = if is_grouped(&text) {
-        text.replace(['.', ','], "")
-    } else {
-        text.replace(',', ".")
-    };
-    number_or_text(&plain)
-}
-
-/// Whether a number is written with thousands separators: `1.500.000`, `300,000`.
-fn is_grouped(text: &str) -> bool {
-    let groups: Vec<&str> = text.split(['.', ',']).collect();
-    let separators: Vec<char> = text.chars().filter(|c| *c == '.' || *c == ',').collect();
-    groups.len() > 1
-        && separators.windows(2).all(|w| w[0] == w[1])
-        && (1..=3).contains(&groups[0].len())
-        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
-        && groups[1..].iter().all(|g| g.len() == 3)
-}
-
-fn number_or_text(text: &str) -> Value {
-    if let Ok(n) = text.parse::<i64>() {
-        return json!(n);
-    }
-    json!(text)
-}
-
-/// Puts an API error next to its field.
-fn place_error(posted: &mut Posted, error: ApiError) -> Result<(), PageError> {
-    let (field, message) = match error {
-        ApiError::Invalid { field, message } => (field, message),
-        ApiError::Conflict(message) => ("name".to_owned(), message),
-        other => return Err(PageError(other)),
-    };
-    if let Some(rest) = field.strip_prefix("criteria[") {
-        let index = rest.split(']').next().and_then(|i| i.parse::<usize>().ok());
-        if let Some(row) = index.and_then(|i| posted.row_of.get(i)) {
-            let name = rest.split_once("].").map_or("", |(_, f)| f);
-            posted.form.rows[*row].error = if name.is_empty() {
-                message
-            } else {
-                format!("{name}: {message}")
-            };
-            return Ok(());
-        }
-    }
-    let key = match field.split(['[', '.']).next().unwrap_or("") {
-        k @ ("name" | "starts_on" | "ends_on" | "criteria" | "assignees") => k.to_owned(),
-        _ => "criteria".to_owned(),
-    };
-    let shown = if key == field {
-        message
-    } else {
-        format!("{field}: {message}")
-    };
-    posted.form.errors.insert(key, shown);
-    Ok(())
 }
 
 /// Saves through the API handler, or shows the form again with the error in place.
@@ -487,7 +319,7 @@ async fn save(
     pairs: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
-    let mut posted = read_form(&pairs);
+    let mut posted = form::read(&pairs, viewer.lang);
     let body = JsonObject(posted.body.clone());
     let outcome = if id.is_empty() {
         api::create(State(state.clone()), viewer.caller.clone(), body)
@@ -506,7 +338,7 @@ async fn save(
     match outcome {
         Ok(()) => Ok(Redirect::to("/goals?saved=1").into_response()),
         Err(error) => {
-            place_error(&mut posted, error)?;
+            form::place_error(&mut posted, error)?;
             let assignees = posted.assignees.clone();
             form_page(&state, &viewer, id, posted.form, &assignees).await
         }
@@ -517,7 +349,7 @@ async fn save(
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Pairs,
 ) -> Result<Response, PageError> {
     save(state, viewer, String::new(), pairs).await
 }
@@ -527,7 +359,7 @@ pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
     PathId(id): PathId,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(pairs): Pairs,
 ) -> Result<Response, PageError> {
     save(state, viewer, id, pairs).await
 }
@@ -541,29 +373,4 @@ pub async fn archive(
     require_setup(&viewer)?;
     let _archived = api::archive(State(state), viewer.caller.clone(), PathId(id)).await?;
     Ok(Redirect::to("/goals?saved=1").into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn target(metric: &str, typed: &str) -> Value {
-        target_json(&CriterionRow {
-            metric: metric.into(),
-            target: typed.into(),
-            ..CriterionRow::default()
-        })
-    }
-
-    #[test]
-    fn targets_are_read_as_people_type_them() {
-        assert_eq!(target("calls", "40"), json!(40));
-        assert_eq!(target("talk_seconds", "1:30:00"), json!(5400));
-        assert_eq!(target("talk_seconds", "2:15"), json!(8100));
-        assert_eq!(target("revenue", "1.500.000"), json!(1_500_000));
-        assert_eq!(target("revenue", "300,000,000 ₫"), json!(300_000_000));
-        assert_eq!(target("revenue", "12,5"), json!("12.5"));
-        assert_eq!(target("calls", "1.5"), json!("1.5"));
-        assert_eq!(target("calls", "1.5000"), json!("1.5000"));
-    }
 }

@@ -1,0 +1,52 @@
+//! The admin pages (owner, admin): users with roles, passwords and phone extensions;
+//! teams with dated memberships and supervisors; API tokens, shown once and revocable.
+//! Changes go through the JSON API's handlers with the signed-in person as the caller,
+//! so an admin is refused what the API refuses them (anything about an owner).
+
+mod teams;
+mod tokens;
+mod users;
+
+pub use teams::{add_member, add_supervisor, create_team, remove_supervisor, teams};
+pub use tokens::{create_token, revoke_token, tokens};
+pub use users::{create_user, update_user, user_form, users};
+
+use super::{PageError, Viewer, may_administer, require};
+use crate::error::ApiError;
+use tally_core::Role;
+
+const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Agent];
+
+/// A role in a menu.
+pub struct RoleOption {
+    pub key: &'static str,
+    pub name: &'static str,
+}
+
+/// Refuses the admin pages to supervisors and agents before anything else is read.
+fn require_admin(viewer: &Viewer) -> Result<(), PageError> {
+    require(viewer, may_administer, "manage users, teams or tokens")
+}
+
+/// The roles this person may give.
+fn roles(viewer: &Viewer) -> Vec<RoleOption> {
+    ROLES
+        .iter()
+        .filter(|r| viewer.user.role.may_grant(**r))
+        .map(|r| RoleOption {
+            key: r.as_str(),
+            name: viewer.t().role(*r),
+        })
+        .collect()
+}
+
+/// An error shown above a form (the field, then what is wrong); any other error is a
+/// page of its own (403, 500).
+fn message(error: ApiError) -> Result<String, PageError> {
+    match error {
+        e @ (ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::NotFound(_)) => {
+            Ok(e.to_string())
+        }
+        other => Err(PageError(other)),
+    }
+}
