@@ -48,7 +48,10 @@ impl AppState {
 
 /// The whole HTTP app: the web pages and the JSON API.
 pub fn router(state: AppState) -> axum::Router {
-    web::routes().merge(api::routes()).with_state(state)
+    let pokes = axum::middleware::from_fn_with_state(state.clone(), live::poke_after_writes);
+    web::routes()
+        .merge(api::routes().layer(pokes))
+        .with_state(state)
 }
 
 /// Creates a user under the API's rules (`POST /api/v1/users`: the id, name, email in

@@ -2,11 +2,15 @@
 //!
 //! Every write that changes rollups, on any instance, records a new data version in
 //! the database (`Store::data_version`). While at least one page listens, one task
-//! per server polls that version every [`POLL`] and tells the listeners through a
-//! `watch` channel; each page then fetches its own fragment again (htmx, `sse:changed`),
+//! per server polls that version every [`POLL`], and at once after a write through this
+//! server's API (`poke_after_writes`), and tells the listeners through a `watch`
+//! channel; each page then fetches its own fragment again (htmx, `sse:changed`),
 //! so what it shows passes through the same role checks as every other request.
 
 use crate::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use std::convert::Infallible;
@@ -14,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tally_store::Store;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// How often the data version is read while someone listens.
 pub const POLL: Duration = Duration::from_millis(200);
@@ -24,6 +28,8 @@ pub const POLL: Duration = Duration::from_millis(200);
 pub struct Live {
     version: watch::Sender<i64>,
     polling: Arc<AtomicBool>,
+    /// Wakes the poller before its time: this server just wrote.
+    wake: Arc<Notify>,
 }
 
 impl Default for Live {
@@ -31,11 +37,19 @@ impl Default for Live {
         Live {
             version: watch::Sender::new(0),
             polling: Arc::new(AtomicBool::new(false)),
+            wake: Arc::new(Notify::new()),
         }
     }
 }
 
 impl Live {
+    /// Reads the version now rather than at the next tick (after a write here).
+    pub fn poke(&self) {
+        if self.polling.load(Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
+    }
+
     /// A new listener; starts the poller if nobody was listening.
     pub fn subscribe(&self, store: Arc<Store>) -> watch::Receiver<i64> {
         let receiver = self.version.subscribe();
@@ -74,9 +88,27 @@ impl Live {
                 }
                 Err(e) => tracing::warn!(error = %e, "reading the data version failed; will retry"),
             }
-            tokio::time::sleep(POLL).await;
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = self.wake.notified() => {}
+            }
         }
     }
+}
+
+/// Middleware of the API: after a change that succeeded (any method but GET and HEAD),
+/// the listeners of this server hear of it without waiting for the next poll.
+pub async fn poke_after_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let writes = !crate::auth::is_read(request.method());
+    let response = next.run(request).await;
+    if writes && response.status().is_success() {
+        state.live.poke();
+    }
+    response
 }
 
 /// `GET /live[?since=VERSION]`: server-sent events, `changed` each time the data

@@ -11,6 +11,7 @@ use crate::api::goals::read_scope_of;
 use crate::api::progress::current_goals;
 use crate::export::Lang;
 use crate::progress::Goal;
+use crate::scope::Scope;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -58,17 +59,50 @@ struct BoardFragment {
     report: Report,
 }
 
+/// What a KPI page shows: the selection (the goal view's goal filled in), what the
+/// person may see, and the live part.
+struct Shown {
+    sel: Selection,
+    scope: Scope,
+    goals: Vec<Goal>,
+    report: Report,
+}
+
+async fn shown(state: &AppState, viewer: &Viewer, sel: Selection) -> Result<Shown, PageError> {
+    let scope = read_scope_of(state, &viewer.caller).await?;
+    let goals = current_goals(state, &scope).await?;
+    let sel = with_default_goal(sel, &goals);
+    let report = build(state, viewer, &scope, &goals, &sel).await?;
+    Ok(Shown {
+        sel,
+        scope,
+        goals,
+        report,
+    })
+}
+
+/// The wallboard's selection: every employee, over the address's range.
+fn board_selection(query: &HashMap<String, String>) -> Selection {
+    Selection {
+        view: "employee".into(),
+        user_id: String::new(),
+        team_id: String::new(),
+        ..Selection::of(query)
+    }
+}
+
 /// `GET /kpi`: the report page.
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let sel = Selection::of(&query);
-    let scope = read_scope_of(&state, &viewer.caller).await?;
-    let goals = current_goals(&state, &scope).await?;
-    let sel = with_default_goal(sel, &goals);
-    let report = build(&state, &viewer, &scope, &goals, &sel).await?;
+    let Shown {
+        sel,
+        scope,
+        goals,
+        report,
+    } = shown(&state, &viewer, Selection::of(&query)).await?;
     let users = state.store.users().await?;
     let teams = state.store.teams().await?;
     let choice = |id: &str, name: &str, chosen: &str| Choice {
@@ -105,11 +139,7 @@ pub async fn report(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let sel = Selection::of(&query);
-    let scope = read_scope_of(&state, &viewer.caller).await?;
-    let goals = current_goals(&state, &scope).await?;
-    let sel = with_default_goal(sel, &goals);
-    let report = build(&state, &viewer, &scope, &goals, &sel).await?;
+    let Shown { sel, report, .. } = shown(&state, &viewer, Selection::of(&query)).await?;
     render(&ReportFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         sel,
@@ -123,8 +153,7 @@ pub async fn wallboard(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let sel = Selection::of(&query);
-    let report = board_report(&state, &viewer, &sel).await?;
+    let Shown { sel, report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
     render(&WallboardPage {
         chrome: viewer.chrome("wallboard", &format!("/wallboard?{}", sel.range_query())),
         sel,
@@ -138,8 +167,7 @@ pub async fn board(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let sel = Selection::of(&query);
-    let report = board_report(&state, &viewer, &sel).await?;
+    let Shown { report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
     render(&BoardFragment {
         chrome: viewer.chrome("wallboard", "/wallboard"),
         report,
@@ -154,22 +182,6 @@ pub async fn live(
 ) -> Result<Response, PageError> {
     let since = query.get("since").and_then(|v| v.parse().ok());
     Ok(crate::live::events(&state, since).await?.into_response())
-}
-
-async fn board_report(
-    state: &AppState,
-    viewer: &Viewer,
-    sel: &Selection,
-) -> Result<Report, PageError> {
-    let scope = read_scope_of(state, &viewer.caller).await?;
-    let goals = current_goals(state, &scope).await?;
-    let sel = Selection {
-        view: "employee".into(),
-        user_id: String::new(),
-        team_id: String::new(),
-        ..sel.clone()
-    };
-    build(state, viewer, &scope, &goals, &sel).await
 }
 
 /// The goal view shows the chosen goal, else the first one.

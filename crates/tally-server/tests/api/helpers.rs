@@ -66,6 +66,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }
 }
 
+impl TestApp {
+    /// Another server on the same database, as a second instance would be: its address.
+    pub async fn another_instance(&self) -> String {
+        let settings = Settings {
+            database_url: self._db.url.clone(),
+            ..Settings::default()
+        };
+        let (store, org) = tally_server::open_store(&settings)
+            .await
+            .expect("open the test store again");
+        let app = tally_server::router(AppState::new(Arc::new(store), org));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        base
+    }
+}
+
 /// A new API token with this role (and user), straight through the store.
 pub async fn token(store: &Store, role: Role, user: Option<&str>) -> String {
     let secret = new_token_secret();

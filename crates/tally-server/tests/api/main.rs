@@ -9,6 +9,7 @@ mod calls;
 mod crm;
 mod events;
 mod goals;
+mod live;
 mod people;
 mod reports;
 mod roles;

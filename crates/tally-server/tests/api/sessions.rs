@@ -20,7 +20,7 @@ fn client() -> Client {
 }
 
 /// A user with a password.
-async fn person(app: &TestApp, id: &str, role: &str) {
+pub async fn person(app: &TestApp, id: &str, role: &str) {
     let body = json!({"id": id, "name": id, "role": role, "email": format!("{id}@example.vn")});
     app.post_ok("/api/v1/users", &body, StatusCode::CREATED)
         .await;
@@ -29,7 +29,7 @@ async fn person(app: &TestApp, id: &str, role: &str) {
 }
 
 /// Signs in; returns the session cookie's value.
-async fn sign_in(app: &TestApp, id: &str) -> String {
+pub async fn sign_in(app: &TestApp, id: &str) -> String {
     let response = client()
         .post(format!("{}/login", app.base))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -71,7 +71,7 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                    "--window-size=1280,900",
+                    "--window-size=1280,900", "--lang=vi-VN",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
                 "prefs": {

@@ -36,9 +36,9 @@ async fn screenshots() {
                      {"metric": "revenue", "period": "month", "target": "300000000", "weight": 20}],
         "assignees": [{"team_id": "north", "mode": "each_member"}],
         "starts_on": month_start.to_string()});
-    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED).await;
-    app.events(serde_json::Value::Array(history(today)))
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
         .await;
+    app.events(serde_json::Value::Array(history(today))).await;
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     std::fs::create_dir_all(&folder).unwrap();
     let browser = Browser::start().await;
@@ -89,20 +89,28 @@ fn history(today: jiff::civil::Date) -> Vec<serde_json::Value> {
             let calls = 22 + (i * 7 + back * 5) % 23;
             for n in 0..calls {
                 let talk = 60 + (n * 37 + i * 11) % 240;
-                events.push(json!({"id": format!("{user}-{back}-{n}"), "type": "call", "at": at,
+                events.push(
+                    json!({"id": format!("{user}-{back}-{n}"), "type": "call", "at": at,
                     "user_id": user, "direction": "outbound", "answered": n % 4 != 0,
-                    "talk_seconds": if n % 4 == 0 { 0 } else { talk }}));
+                    "talk_seconds": if n % 4 == 0 { 0 } else { talk }}),
+                );
             }
             if (back + i) % 4 == 0 {
                 let deal = format!("deal-{user}-{back}");
                 let customer = format!("kh-{user}-{back}");
-                events.push(json!({"id": format!("{customer}-c"), "type": "customer.created", "at": at,
-                    "user_id": user, "customer_id": customer}));
-                events.push(json!({"id": format!("{deal}-o"), "type": "opportunity.created", "at": at,
+                events.push(
+                    json!({"id": format!("{customer}-c"), "type": "customer.created", "at": at,
+                    "user_id": user, "customer_id": customer}),
+                );
+                events.push(
+                    json!({"id": format!("{deal}-o"), "type": "opportunity.created", "at": at,
                     "user_id": user, "opportunity_id": deal, "customer_id": customer,
-                    "amount": format!("{}", 15_000_000 + 2_500_000 * (i + back % 3))}));
-                events.push(json!({"id": format!("{deal}-w"), "type": "opportunity.status_changed",
-                    "at": at, "user_id": user, "opportunity_id": deal, "status": "won"}));
+                    "amount": format!("{}", 15_000_000 + 2_500_000 * (i + back % 3))}),
+                );
+                events.push(
+                    json!({"id": format!("{deal}-w"), "type": "opportunity.status_changed",
+                    "at": at, "user_id": user, "opportunity_id": deal, "status": "won"}),
+                );
             }
         }
     }

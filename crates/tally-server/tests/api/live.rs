@@ -1,0 +1,108 @@
+//! The live feed of the pages, `/live`: a signed-in page hears within a second of a
+//! write made through another server instance on the same database, and a page that
+//! says which version its figures are from hears at once of anything newer.
+
+use crate::both;
+use crate::helpers::TestApp;
+use crate::sessions::{person, sign_in};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Opens `/live?...` with a session; the response streams events.
+async fn listen(app: &TestApp, session: &str, query: &str) -> reqwest::Response {
+    let response = reqwest::Client::new()
+        .get(format!("{}/live{query}", app.base))
+        .header("cookie", format!("tally_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    response
+}
+
+/// Reads the stream until `marker`, for at most `within`; the time it took.
+async fn heard(
+    stream: &mut reqwest::Response,
+    unread: &mut String,
+    marker: &str,
+    within: Duration,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        if let Some(at) = unread.find(marker) {
+            unread.drain(..at + marker.len());
+            return started.elapsed();
+        }
+        let left = within.saturating_sub(started.elapsed());
+        let chunk = tokio::time::timeout(left, stream.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} within {within:?}; read {unread:?}"))
+            .unwrap()
+            .expect("the stream ended");
+        unread.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn a_write_on_another_instance_reaches_the_page(app: &TestApp) {
+    person(app, "boss", "owner").await;
+    app.user("lan", "Lan").await;
+    let session = sign_in(app, "boss").await;
+    let other = app.another_instance().await;
+    let mut stream = listen(app, &session, "").await;
+    let mut unread = String::new();
+    heard(
+        &mut stream,
+        &mut unread,
+        "event: hello",
+        Duration::from_secs(5),
+    )
+    .await;
+    let call = json!([{"id": "c1", "type": "call", "at": jiff::Timestamp::now().to_string(),
+        "user_id": "lan", "direction": "outbound", "answered": true, "talk_seconds": 30}]);
+    let sent = app
+        .client
+        .post(format!("{other}/api/v1/events"))
+        .bearer_auth(&app.owner)
+        .json(&call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    heard(
+        &mut stream,
+        &mut unread,
+        "event: changed",
+        Duration::from_secs(1),
+    )
+    .await;
+    // Nothing more until something else changes.
+    let quiet = tokio::time::timeout(Duration::from_millis(600), stream.chunk()).await;
+    if let Ok(Ok(Some(chunk))) = quiet {
+        assert!(
+            !String::from_utf8_lossy(&chunk).contains("changed"),
+            "a second changed event"
+        );
+    }
+
+    // A page rendered before that write hears of it as soon as it connects.
+    let mut late = listen(app, &session, "?since=0").await;
+    let mut unread = String::new();
+    heard(
+        &mut late,
+        &mut unread,
+        "event: hello",
+        Duration::from_secs(5),
+    )
+    .await;
+    heard(
+        &mut late,
+        &mut unread,
+        "event: changed",
+        Duration::from_secs(1),
+    )
+    .await;
+}
+
+both!(a_write_on_another_instance_reaches_the_page);
