@@ -34,8 +34,21 @@
       var h = Math.floor(v / 3600), m = Math.floor(v / 60) % 60, s = v % 60;
       return h + ":" + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
     },
-    money: function (v, lang) { return v.toLocaleString(lang === "vi" ? "vi-VN" : "en-US") + " ₫"; }
+    // Axis labels stay short: 15,5 tr ₫ / 1,2 tỷ ₫ (15.5M ₫ / 1.2B ₫).
+    money: function (v, lang) {
+      var vi = lang === "vi", locale = vi ? "vi-VN" : "en-US";
+      var steps = [[1e9, vi ? " tỷ" : "B"], [1e6, vi ? " tr" : "M"], [1e3, vi ? " N" : "K"]];
+      for (var i = 0; i < steps.length; i++) {
+        if (Math.abs(v) >= steps[i][0]) {
+          return (v / steps[i][0]).toLocaleString(locale, { maximumFractionDigits: 1 }) + steps[i][1] + " ₫";
+        }
+      }
+      return v.toLocaleString(locale) + " ₫";
+    }
   };
+
+  // Talk-time ticks on whole minutes and hours.
+  var secondSteps = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 18000, 36000, 72000, 144000];
 
   function drawCharts(root) {
     if (typeof uPlot === "undefined") return;
@@ -62,7 +75,11 @@
           scales: { x: { time: false } },
           axes: [
             { values: function (u, ticks) { return ticks.map(function (i) { return data.days[i] || ""; }); } },
-            { size: 70, values: function (u, ticks) { return ticks.map(function (v) { return format(v, lang); }); } }
+            {
+              size: 80,
+              incrs: series.unit === "seconds" ? secondSteps : undefined,
+              values: function (u, ticks) { return ticks.map(function (v) { return format(v, lang); }); }
+            }
           ],
           series: [{}, { label: series.name, stroke: "#0b5cad", fill: "rgba(11,92,173,0.12)", width: 2 }]
         }, [xs, series.values], figure);

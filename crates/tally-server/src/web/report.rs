@@ -140,6 +140,15 @@ async fn compute(
     }
 }
 
+/// The days a trend shows: the range up to today, widened back to at least
+/// [`MIN_TREND_DAYS`] days.
+fn trend_days(range: DayRange, today: Day) -> DayRange {
+    let last = range.to.min(today).max(range.from);
+    let length = i32::try_from(MIN_TREND_DAYS).unwrap_or(14);
+    let first = range.from.min(last.plus(1 - length));
+    DayRange::new(first, last).unwrap_or(range)
+}
+
 /// JSON to put inside a `<script>` element: `<`, `>` and `&` escaped, so no text in it
 /// (a name, one day) can close the element.
 fn script_safe(value: &Value) -> String {
@@ -310,19 +319,15 @@ fn range_text(range: DayRange, lang: Lang) -> String {
 }
 
 /// The per-day values of the people (or teams) in the table, summed per metric, over
-/// the report's range or at least the last [`MIN_TREND_DAYS`] days of it.
+/// the report's range (up to today: days to come have nothing to draw), and at least
+/// [`MIN_TREND_DAYS`] days.
 async fn trend(
     state: &AppState,
     ctx: &Context<'_>,
     report: &Report,
     lang: Lang,
 ) -> Result<Value, ApiError> {
-    let days = if ctx.range.len() >= MIN_TREND_DAYS {
-        ctx.range
-    } else {
-        let length = i32::try_from(MIN_TREND_DAYS).unwrap_or(14);
-        DayRange::new(ctx.range.to.plus(1 - length), ctx.range.to).unwrap_or(ctx.range)
-    };
+    let days = trend_days(ctx.range, ctx.today);
     let mut metrics: Vec<Metric> = Vec::new();
     let mut subjects: BTreeSet<Subject> = BTreeSet::new();
     for row in &report.rows {
@@ -386,6 +391,26 @@ async fn trend(
 mod tests {
     use super::script_safe;
     use serde_json::json;
+
+    #[test]
+    fn trends_stop_today_and_show_at_least_two_weeks() {
+        use super::trend_days;
+        use tally_core::{Day, DayRange};
+        let day = |s: &str| s.parse::<Day>().expect("day");
+        let range = |a: &str, b: &str| DayRange::new(day(a), day(b)).expect("range");
+        let today = day("2026-11-27");
+        let month = range("2026-11-01", "2026-11-30");
+        assert_eq!(trend_days(month, today), range("2026-11-01", "2026-11-27"));
+        let one = range("2026-11-27", "2026-11-27");
+        assert_eq!(trend_days(one, today), range("2026-11-14", "2026-11-27"));
+        let past = range("2026-10-01", "2026-10-31");
+        assert_eq!(trend_days(past, today), past);
+        let early = range("2026-11-01", "2026-11-30");
+        assert_eq!(
+            trend_days(early, day("2026-11-02")),
+            range("2026-10-20", "2026-11-02")
+        );
+    }
 
     #[test]
     fn chart_data_cannot_close_its_script_element() {

@@ -55,6 +55,9 @@ impl Browser {
         let binary = chromium();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            // Dates in the pickers as a Vietnamese browser shows them (dd/mm/yyyy).
+            .env("LANG", "vi_VN.UTF-8")
+            .env("LANGUAGE", "vi")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

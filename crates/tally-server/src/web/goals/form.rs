@@ -106,7 +106,7 @@ fn assignees(pairs: &[(String, String)]) -> Vec<Value> {
 /// A target as typed: talk time may be `h:mm:ss` or `h:mm`; numbers may have the
 /// language's thousands separators (`1.500.000` in Vietnamese, `1,500,000` in English)
 /// and decimal separator. What cannot be read goes to the API as typed, which says why.
-fn target_json(row: &CriterionRow, lang: Lang) -> Value {
+pub(super) fn target_json(row: &CriterionRow, lang: Lang) -> Value {
     let unit = row.metric.parse::<Metric>().map(Metric::unit).ok();
     let text = row.target.replace([' ', '\u{a0}', '₫'], "");
     if unit == Some(Unit::Seconds)

@@ -211,7 +211,12 @@ pub async fn edit_form(
                 .map(|c| CriterionRow {
                     metric: text(c.get("metric")),
                     period: text(c.get("period")),
-                    target: text(c.get("target")),
+                    target: typed_target(
+                        state.org.currency.exponent,
+                        viewer.lang,
+                        &text(c.get("metric")),
+                        &text(c.get("target")),
+                    ),
                     weight: text(c.get("weight")),
                     error: String::new(),
                 })
@@ -230,6 +235,22 @@ pub async fn edit_form(
         .cloned()
         .unwrap_or_default();
     form_page(&state, &viewer, id, form, &assignees).await
+}
+
+/// A stored target as a person would type it: talk time as `h:mm:ss`, money with the
+/// language's thousands separators (the form reads both back).
+fn typed_target(exponent: u32, lang: Lang, metric: &str, target: &str) -> String {
+    let (Ok(metric), Ok(value)) = (
+        metric.parse::<Metric>(),
+        target.parse::<rust_decimal::Decimal>(),
+    ) else {
+        return target.to_owned();
+    };
+    match metric.unit() {
+        Unit::Seconds => super::format::duration(value),
+        Unit::Money => super::format::number(value, exponent, lang),
+        Unit::Count => target.to_owned(),
+    }
 }
 
 /// Renders the form, with spare criterion rows and the assignee choices.
@@ -373,4 +394,42 @@ pub async fn archive(
     require_setup(&viewer)?;
     let _archived = api::archive(State(state), viewer.caller.clone(), PathId(id)).await?;
     Ok(Redirect::to("/goals?saved=1").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_target;
+    use crate::export::Lang;
+    use serde_json::json;
+
+    #[test]
+    fn a_stored_target_reads_back_the_same_from_the_form() {
+        let stored = [
+            ("talk_seconds", "5400", json!(5400)),
+            ("talk_seconds", "59", json!(59)),
+            ("revenue", "300000000", json!(300_000_000)),
+            ("revenue", "1500", json!(1500)),
+            ("calls", "40", json!(40)),
+        ];
+        for lang in [Lang::Vi, Lang::En] {
+            for (metric, target, value) in &stored {
+                let typed = typed_target(0, lang, metric, target);
+                let row = super::CriterionRow {
+                    metric: (*metric).to_owned(),
+                    target: typed.clone(),
+                    ..super::CriterionRow::default()
+                };
+                assert_eq!(
+                    &super::form::target_json(&row, lang),
+                    value,
+                    "{metric} {typed}"
+                );
+            }
+        }
+        assert_eq!(typed_target(0, Lang::Vi, "talk_seconds", "5400"), "1:30:00");
+        assert_eq!(
+            typed_target(0, Lang::Vi, "revenue", "300000000"),
+            "300.000.000"
+        );
+    }
 }
