@@ -65,10 +65,8 @@ impl Live {
         tokio::spawn(async move { live.poll(store).await });
     }
 
-    /// Reads the version until the last listener leaves. The first read only sets the
-    /// version (a page that just loaded has nothing new to fetch).
+    /// Reads the version until the last listener leaves.
     async fn poll(self, store: Arc<Store>) {
-        let mut first = true;
         loop {
             if self.version.receiver_count() == 0 {
                 self.polling.store(false, Ordering::SeqCst);
@@ -80,11 +78,10 @@ impl Live {
             match store.data_version().await {
                 Ok(latest) => {
                     self.version.send_if_modified(|seen| {
-                        let changed = *seen != latest && !first;
+                        let changed = *seen != latest;
                         *seen = latest;
                         changed
                     });
-                    first = false;
                 }
                 Err(e) => tracing::warn!(error = %e, "reading the data version failed; will retry"),
             }
@@ -128,11 +125,19 @@ pub async fn events(
         first.push(Event::default().event("changed").data(current.to_string()));
     }
     let first = futures::stream::iter(first.into_iter().map(Ok));
-    let changes = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.changed().await.ok()?;
-        let version = *receiver.borrow_and_update();
-        let event = Event::default().event("changed").data(version.to_string());
-        Some((Ok(event), receiver))
-    });
+    // Each stream tells of a version it has not told of yet: the poller's first read
+    // after a restart may only catch up with what this page already has.
+    let changes =
+        futures::stream::unfold((receiver, current), |(mut receiver, mut told)| async move {
+            loop {
+                receiver.changed().await.ok()?;
+                let version = *receiver.borrow_and_update();
+                if version != told {
+                    told = version;
+                    let event = Event::default().event("changed").data(version.to_string());
+                    return Some((Ok(event), (receiver, told)));
+                }
+            }
+        });
     Ok(Sse::new(futures::StreamExt::chain(first, changes)).keep_alive(KeepAlive::default()))
 }

@@ -69,29 +69,34 @@ impl Store {
             .transpose()
     }
 
-    /// Starts a session; also forgets the expired ones.
+    /// Starts a session for a user whose password hash is still `checked_hash` and who
+    /// is still active (a reset or a deactivation that committed while the password
+    /// was being checked wins); also forgets the expired sessions. Whether it started.
     pub async fn create_session(
         &self,
         id_hash: &str,
         user_key: i64,
+        checked_hash: &str,
         expires_at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let now = now_seconds();
         sqlx::query("delete from sessions where expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
             .await?;
-        sqlx::query(
+        let done = sqlx::query(
             "insert into sessions (id_hash, user_key, created_at, expires_at) \
-             values ($1, $2, $3, $4)",
+             select $1, key, $3, $4 from users \
+             where key = $2 and password_hash = $5 and active = 1",
         )
         .bind(id_hash)
         .bind(user_key)
         .bind(now)
         .bind(expires_at)
+        .bind(checked_hash)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// The active user of an unexpired session, and when it expires.

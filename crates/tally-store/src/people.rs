@@ -133,19 +133,23 @@ impl Store {
     /// Saves a changed user (name, email, role, extension, active), found by id; a taken
     /// email is a conflict. A deactivated user's sessions end with it.
     pub async fn save_user(&self, user: &User) -> Result<User, StoreError> {
-        self.save_user_with_password(user, None).await
+        self.save_user_with_password(user, None, None).await
     }
 
     /// Saves a changed user and, when given, a new password hash, in one transaction;
-    /// a new password or a deactivation also ends the user's sessions.
+    /// a new password or a deactivation also ends the user's sessions. With
+    /// `read_role`, the save happens only if the role is still the one the caller's
+    /// rights were checked against (409 otherwise).
     pub async fn save_user_with_password(
         &self,
         user: &User,
+        read_role: Option<Role>,
         password_hash: Option<&str>,
     ) -> Result<User, StoreError> {
         let sql = format!(
             "update users set name = $1, email = $2, role = $3, extension = $4, active = $5, \
-             password_hash = coalesce($6, password_hash) where id = $7 returning {USER_COLUMNS}"
+             password_hash = coalesce($6, password_hash) \
+             where id = $7 and (cast($8 as text) is null or role = $8) returning {USER_COLUMNS}"
         );
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(&sql)
@@ -156,10 +160,17 @@ impl Store {
             .bind(i64::from(user.active))
             .bind(password_hash)
             .bind(&user.id)
+            .bind(read_role.map(Role::as_str))
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, "another user already has this email"))?
-            .ok_or_else(|| StoreError::NotFound(format!("user '{}' does not exist", user.id)))?;
+            .ok_or_else(|| match read_role {
+                Some(_) => StoreError::Conflict(format!(
+                    "user '{}' changed meanwhile (a role or a removal); reload and try again",
+                    user.id
+                )),
+                None => StoreError::NotFound(format!("user '{}' does not exist", user.id)),
+            })?;
         let saved = user_of(&row)?;
         if password_hash.is_some() || !saved.active {
             sqlx::query("delete from sessions where user_key = $1")

@@ -88,10 +88,12 @@ async fn create_then_change_password(backend: Backend) {
     // A new password signs them out everywhere.
     let session = tally_server::auth::hash_token("a session cookie");
     let tomorrow = jiff::Timestamp::now().as_second() + 86_400;
-    store
-        .create_session(&session, user.key, tomorrow)
+    let old_hash = hash.clone();
+    let started = store
+        .create_session(&session, user.key, &hash, tomorrow)
         .await
         .unwrap();
+    assert!(started);
     assert!(store.session_user(&session).await.unwrap().is_some());
     let (ok, out) = tally(
         &db,
@@ -110,6 +112,14 @@ async fn create_then_change_password(backend: Backend) {
         &hash
     ));
     assert!(store.session_user(&session).await.unwrap().is_none());
+    // A sign-in that checked the old password while the new one was being set gets
+    // no session.
+    let late = tally_server::auth::hash_token("a late sign-in");
+    let started = store
+        .create_session(&late, user.key, &old_hash, tomorrow)
+        .await
+        .unwrap();
+    assert!(!started);
     store.close().await;
 }
 

@@ -126,7 +126,7 @@ pub async fn update_user_with(
     check_main_extension(state, user.extension.as_deref(), Some(&user.id)).await?;
     let user = state
         .store
-        .save_user_with_password(&user, password_hash)
+        .save_user_with_password(&user, Some(previous_role), password_hash)
         .await?;
     if let Some(more) = &more {
         state.store.set_more_extensions(user.key, more).await?;

@@ -146,19 +146,26 @@ impl FromRequestParts<AppState> for Viewer {
 /// report after a change, whose address answers only POST); an htmx fragment request
 /// asks htmx to move the whole page.
 fn to_sign_in(parts: &Parts) -> Response {
-    let here = match parts.uri.path_and_query() {
-        Some(path) if is_read(&parts.method) => path.as_str(),
-        _ => "/kpi",
-    };
-    let target = format!("/login?next={}", encode(here));
     if parts.headers.contains_key("hx-request") {
+        // Back to the page the fragment belongs to, not to the fragment.
+        let page = parts
+            .headers
+            .get("hx-current-url")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|url| url.split_once("://").map(|(_, rest)| rest))
+            .and_then(|rest| rest.find('/').map(|at| &rest[at..]));
+        let target = format!("/login?next={}", encode(&local_path(page)));
         let mut response = StatusCode::NO_CONTENT.into_response();
         if let Ok(value) = HeaderValue::from_str(&target) {
             response.headers_mut().insert("hx-redirect", value);
         }
         return response;
     }
-    Redirect::to(&target).into_response()
+    let here = match parts.uri.path_and_query() {
+        Some(path) if is_read(&parts.method) => path.as_str(),
+        _ => "/kpi",
+    };
+    Redirect::to(&format!("/login?next={}", encode(here))).into_response()
 }
 
 #[derive(Template)]
@@ -199,6 +206,9 @@ pub struct SignIn {
     next: Option<String>,
 }
 
+/// The longest email accepted (RFC 5321's path limit).
+const MAX_EMAIL_CHARS: usize = 254;
+
 /// `POST /login`: checks the password and starts a session.
 pub async fn login(
     State(state): State<AppState>,
@@ -208,7 +218,16 @@ pub async fn login(
     let next = local_path(form.next.as_deref());
     let lang = lang_of(&headers);
     let email = form.email.trim().to_lowercase();
-    if let Some(wait) = state.sign_in_failures.wait_for(&email) {
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        let refused = ApiError::invalid(
+            "email",
+            format!("is longer than {MAX_EMAIL_CHARS} characters"),
+        );
+        return Err(PageError(refused));
+    }
+    // The attempt is counted before the password is checked, so parallel guesses
+    // cannot all pass the limit; a right password clears the count.
+    if let Err(wait) = state.sign_in_failures.attempt(&email) {
         let minutes = wait.as_secs().div_ceil(60);
         let refused = ApiError::TooManyRequests(format!(
             "too many wrong passwords for this email: try again in {minutes} minutes"
@@ -221,42 +240,44 @@ pub async fn login(
         // The same work for an unknown email, so timing does not tell who has an account.
         None => (None, unknown_user_hash().to_owned()),
     };
-    let matches = check(&form.password, hash).await;
-    match user {
-        Some(user) if matches => {
-            state.sign_in_failures.forget(&email);
-            start_session(&state, &headers, &user, &next).await
-        }
-        _ => {
-            state.sign_in_failures.record(&email);
-            tracing::info!("a sign-in failed");
-            let page = LoginPage {
-                chrome: chrome_for(lang, None, "login", "/login"),
-                next,
-                email: form.email,
-                failed: true,
-                signed_out: false,
-            };
-            let mut response = render(&page)?;
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(response)
-        }
+    let matches = check(&form.password, hash.clone()).await;
+    if let Some(user) = user.filter(|_| matches)
+        && let Some(response) = start_session(&state, &headers, &user, &hash, &next).await?
+    {
+        state.sign_in_failures.forget(&email);
+        return Ok(response);
     }
+    tracing::info!("a sign-in failed");
+    let page = LoginPage {
+        chrome: chrome_for(lang, None, "login", "/login"),
+        next,
+        email: form.email,
+        failed: true,
+        signed_out: false,
+    };
+    let mut response = render(&page)?;
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    Ok(response)
 }
 
-/// Stores a new session and answers with its cookie, on the way to `next`.
+/// Stores a new session and answers with its cookie, on the way to `next`; `None` when
+/// the password changed or the user was deactivated while it was being checked.
 async fn start_session(
     state: &AppState,
     headers: &HeaderMap,
     user: &User,
+    checked_hash: &str,
     next: &str,
-) -> Result<Response, PageError> {
+) -> Result<Option<Response>, PageError> {
     let secret = new_token_secret();
     let expires_at = jiff::Timestamp::now().as_second() + SESSION_IDLE_SECONDS;
-    state
+    let started = state
         .store
-        .create_session(&hash_token(&secret), user.key, expires_at)
+        .create_session(&hash_token(&secret), user.key, checked_hash, expires_at)
         .await?;
+    if !started {
+        return Ok(None);
+    }
     tracing::info!(user = %user.id, "signed in");
     let secure = headers
         .get("x-forwarded-proto")
@@ -266,12 +287,16 @@ async fn start_session(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }
     );
-    Ok(with_cookie(Redirect::to(next).into_response(), &cookie))
+    Ok(Some(with_cookie(
+        Redirect::to(next).into_response(),
+        &cookie,
+    )))
 }
 
-/// Wrong passwords per email, in this server's memory: after [`SignInFailures::LIMIT`]
-/// in [`SignInFailures::WINDOW`], that email may not try again until the window has
-/// passed. (Per instance: behind a load balancer, each instance counts its own.)
+/// Attempts per email without a right password, in this server's memory: after
+/// [`SignInFailures::LIMIT`] in [`SignInFailures::WINDOW`], that email may not try
+/// again until the window has passed. At most `KEEP` emails are tracked (the oldest
+/// make room). Per instance: behind a load balancer, each instance counts its own.
 #[derive(Clone, Default)]
 pub struct SignInFailures(Arc<Mutex<HashMap<String, (u32, Instant)>>>);
 
@@ -281,24 +306,34 @@ impl SignInFailures {
     /// Beyond this many emails, the expired entries are dropped.
     const KEEP: usize = 10_000;
 
-    /// How long this email must wait, if it must.
-    fn wait_for(&self, email: &str) -> Option<Duration> {
-        let table = self.0.lock().ok()?;
-        let (count, since) = table.get(email)?;
-        let left = Self::WINDOW.checked_sub(since.elapsed())?;
-        (*count >= Self::LIMIT).then_some(left)
-    }
-
-    fn record(&self, email: &str) {
-        let Ok(mut table) = self.0.lock() else { return };
-        if table.len() > Self::KEEP {
+    /// Counts an attempt for this email, or says how long it must wait. The count is
+    /// taken under the lock before the password is checked.
+    fn attempt(&self, email: &str) -> Result<(), Duration> {
+        let Ok(mut table) = self.0.lock() else {
+            return Ok(());
+        };
+        if table.len() >= Self::KEEP && !table.contains_key(email) {
             table.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+            // Still full: the oldest entry makes room.
+            if table.len() >= Self::KEEP {
+                let oldest = table
+                    .iter()
+                    .min_by_key(|(_, (_, since))| *since)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    table.remove(&oldest);
+                }
+            }
         }
         let entry = table.entry(email.to_owned()).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= Self::WINDOW {
             *entry = (0, Instant::now());
         }
+        if entry.0 >= Self::LIMIT {
+            return Err(Self::WINDOW.saturating_sub(entry.1.elapsed()));
+        }
         entry.0 += 1;
+        Ok(())
     }
 
     fn forget(&self, email: &str) {

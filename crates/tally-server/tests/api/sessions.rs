@@ -261,12 +261,17 @@ async fn every_page_checks_the_role(app: &TestApp) {
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()[LOCATION], "/login?next=/goals%3Fx%3D1");
     let fragment = client()
-        .get(format!("{}/kpi/report", app.base))
+        .get(format!("{}/kpi/report?view=team", app.base))
         .header("hx-request", "true")
+        .header("hx-current-url", format!("{}/kpi?view=team", app.base))
         .send()
         .await
         .unwrap();
-    assert_eq!(fragment.headers()["hx-redirect"], "/login?next=/kpi/report");
+    // Back to the page after signing in, not to the bare fragment.
+    assert_eq!(
+        fragment.headers()["hx-redirect"],
+        "/login?next=/kpi%3Fview%3Dteam"
+    );
     let live = client()
         .get(format!("{}/live", app.base))
         .send()
@@ -396,6 +401,18 @@ async fn admins_may_not_touch_owners(app: &TestApp) {
         app.get_as(&owner_token, "/api/v1/users").await.status(),
         StatusCode::OK
     );
+    let wallboard = app.token(tally_core::Role::Agent, Some("boss")).await;
+    let tokens = app.store.tokens().await.unwrap();
+    let bound = tokens.iter().find(|t| t.user_id.as_deref() == Some("boss"));
+    let path = format!("/admin/tokens/{}/revoke", bound.unwrap().key);
+    let revoke = post_form(app, &session, &path, "").await;
+    assert_eq!(
+        revoke.status(),
+        StatusCode::FORBIDDEN,
+        "a token acting for an owner"
+    );
+    let still = app.get_as(&wallboard, "/api/v1/metrics").await;
+    assert_eq!(still.status(), StatusCode::OK);
     let acting = post_form(
         app,
         &session,
@@ -406,8 +423,8 @@ async fn admins_may_not_touch_owners(app: &TestApp) {
     assert_eq!(acting.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.store.tokens().await.unwrap().len(),
-        2,
-        "the owner token and the helper's"
+        3,
+        "the helper's, the owner's and the owner's wallboard's"
     );
     let boss = app.get_ok("/api/v1/users/boss").await;
     assert_eq!(
@@ -536,6 +553,24 @@ async fn sign_in_is_guarded(app: &TestApp) {
     let blocked = attempt(PASSWORD.into(), None).await.unwrap();
     assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(blocked.headers().get(SET_COOKIE).is_none());
+
+    // Guesses sent all at once are counted before any is checked: five at most get in.
+    person(app, "nam", "agent").await;
+    let guesses = (0..12).map(|i| {
+        client()
+            .post(format!("{}/login", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("email=nam%40example.vn&password=guess-{i}"))
+            .send()
+    });
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 7), "{statuses:?}");
 }
 
 both!(

@@ -135,7 +135,8 @@ pub async fn create_token(
     }
 }
 
-/// `POST /admin/tokens/{key}/revoke`: an admin may not revoke an owner's token.
+/// `POST /admin/tokens/{key}/revoke`: an admin may not revoke an owner's token, nor one
+/// that acts for an owner.
 pub async fn revoke_token(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -148,6 +149,11 @@ pub async fn revoke_token(
         .find(|t| t.key == key)
         .ok_or_else(|| ApiError::NotFound(format!("token {key} does not exist")))?;
     may_give(&viewer, token.role, "revoke an owner's token")?;
+    if let Some(id) = &token.user_id
+        && let Some(bound) = state.store.user(id).await?
+    {
+        may_give(&viewer, bound.role, "revoke a token that acts for an owner")?;
+    }
     state.store.revoke_token(key).await?;
     tracing::info!(token = key, by = %viewer.user.id, "API token revoked");
     Ok(Redirect::to("/admin/tokens").into_response())

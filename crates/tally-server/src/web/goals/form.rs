@@ -138,7 +138,7 @@ fn clock_seconds(text: &str) -> Option<u64> {
 }
 
 /// A number typed with the language's separators, in the API's notation (`1234.5`).
-fn plain_number(text: &str, lang: Lang) -> String {
+pub(super) fn plain_number(text: &str, lang: Lang) -> String {
     let (thousands, decimal) = match lang {
         Lang::Vi => ('.', ','),
         Lang::En => (',', '.'),

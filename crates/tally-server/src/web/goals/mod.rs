@@ -217,7 +217,7 @@ pub async fn edit_form(
                         &text(c.get("metric")),
                         &text(c.get("target")),
                     ),
-                    weight: text(c.get("weight")),
+                    weight: typed_weight(viewer.lang, &text(c.get("weight"))),
                     error: String::new(),
                 })
                 .collect()
@@ -250,6 +250,15 @@ fn typed_target(exponent: u32, lang: Lang, metric: &str, target: &str) -> String
         Unit::Seconds => super::format::duration(value),
         Unit::Money => super::format::number(value, exponent, lang),
         Unit::Count => target.to_owned(),
+    }
+}
+
+/// A stored weight as typed in the language (`33,3333` in Vietnamese), read back the
+/// same by the form.
+fn typed_weight(lang: Lang, weight: &str) -> String {
+    match weight.parse::<rust_decimal::Decimal>() {
+        Ok(value) => super::format::number(value, 4, lang),
+        Err(_) => weight.to_owned(),
     }
 }
 
@@ -423,6 +432,18 @@ mod tests {
                     &super::form::target_json(&row, lang),
                     value,
                     "{metric} {typed}"
+                );
+            }
+        }
+        for lang in [Lang::Vi, Lang::En] {
+            for weight in ["9.091", "33.3333", "50", "12.5", "1000"] {
+                let typed = super::typed_weight(lang, weight);
+                let read = super::form::plain_number(&typed, lang);
+                let same = read.parse::<rust_decimal::Decimal>().unwrap_or_default();
+                assert_eq!(
+                    same,
+                    weight.parse().unwrap_or_default(),
+                    "{weight} as {typed}"
                 );
             }
         }
