@@ -5,7 +5,9 @@
 //! per server polls that version every [`POLL`], and at once after a write through this
 //! server's API (`poke_after_writes`), and tells the listeners through a `watch`
 //! channel; each page then fetches its own fragment again (htmx, `sse:changed`),
-//! so what it shows passes through the same role checks as every other request.
+//! so what it shows passes through the same role checks as every other request. A
+//! page is told at most once per [`MIN_GAP`], so a busy floor costs each open page two
+//! refreshes a second at most.
 
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -22,6 +24,12 @@ use tokio::sync::{Notify, watch};
 
 /// How often the data version is read while someone listens.
 pub const POLL: Duration = Duration::from_millis(200);
+
+/// The shortest time between two `changed` events of one page: under a steady stream
+/// of events, each page fetches its table at most twice a second, not once per event.
+/// The first change after a quiet spell is told at once; the last one of a burst is
+/// told at most this much later.
+pub const MIN_GAP: Duration = Duration::from_millis(500);
 
 /// The data version, shared by this server's listeners.
 #[derive(Clone)]
@@ -125,19 +133,22 @@ pub async fn events(
         first.push(Event::default().event("changed").data(current.to_string()));
     }
     let first = futures::stream::iter(first.into_iter().map(Ok));
-    // Each stream tells of a version it has not told of yet: the poller's first read
-    // after a restart may only catch up with what this page already has.
-    let changes =
-        futures::stream::unfold((receiver, current), |(mut receiver, mut told)| async move {
-            loop {
-                receiver.changed().await.ok()?;
-                let version = *receiver.borrow_and_update();
-                if version != told {
-                    told = version;
-                    let event = Event::default().event("changed").data(version.to_string());
-                    return Some((Ok(event), (receiver, told)));
-                }
+    // Each stream tells of a version it has not told of yet (the poller's first read
+    // after a restart may only catch up with what this page already has), at most once
+    // per MIN_GAP: changes during the gap are told together at its end.
+    let start = (receiver, current, tokio::time::Instant::now() - MIN_GAP);
+    let changes = futures::stream::unfold(start, |(mut receiver, mut told, last)| async move {
+        tokio::time::sleep_until(last + MIN_GAP).await;
+        loop {
+            receiver.changed().await.ok()?;
+            let version = *receiver.borrow_and_update();
+            if version != told {
+                told = version;
+                let event = Event::default().event("changed").data(version.to_string());
+                let state = (receiver, told, tokio::time::Instant::now());
+                return Some((Ok(event), state));
             }
-        });
+        }
+    });
     Ok(Sse::new(futures::StreamExt::chain(first, changes)).keep_alive(KeepAlive::default()))
 }

@@ -106,3 +106,49 @@ async fn a_write_on_another_instance_reaches_the_page(app: &TestApp) {
 }
 
 both!(a_write_on_another_instance_reaches_the_page);
+
+async fn a_burst_of_writes_is_told_once_then_once_more(app: &TestApp) {
+    person(app, "boss", "owner").await;
+    app.user("lan", "Lan").await;
+    let session = sign_in(app, "boss").await;
+    let mut stream = listen(app, &session, "").await;
+    let mut unread = String::new();
+    heard(
+        &mut stream,
+        &mut unread,
+        "event: hello",
+        Duration::from_secs(5),
+    )
+    .await;
+    // Ten writes at once.
+    let calls: Vec<_> = (0..10)
+        .map(|i| {
+            json!([{"id": format!("c{i}"), "type": "call",
+                "at": jiff::Timestamp::now().to_string(), "user_id": "lan",
+                "direction": "outbound", "answered": true, "talk_seconds": 30}])
+        })
+        .collect();
+    let writes = calls
+        .iter()
+        .map(|call| app.post_ok("/api/v1/events", call, StatusCode::OK));
+    for sent in futures::future::join_all(writes).await {
+        assert_eq!(sent["accepted"], 1);
+    }
+    let latest = app.store.data_version().await.unwrap();
+    // Everything the page is told in the next 1.5 s: the first change at once, the
+    // rest of the burst together after the gap (or nothing more, if the first read
+    // already saw the last write), ending with the latest version.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, stream.chunk()).await {
+        unread.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let told: Vec<&str> = unread
+        .split("event: changed\ndata: ")
+        .skip(1)
+        .map(|rest| rest.lines().next().unwrap_or_default())
+        .collect();
+    assert!((1..=2).contains(&told.len()), "{unread:?}");
+    assert_eq!(told.last().copied(), Some(latest.to_string().as_str()));
+}
+
+both!(a_burst_of_writes_is_told_once_then_once_more);
