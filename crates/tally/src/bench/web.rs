@@ -10,7 +10,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use tally_server::Settings;
 
-/// How many events the live measure sends, one at a time (300 to 500 ms apart).
+/// How many events the live measure sends, one at a time (600 to 800 ms apart).
 const LIVE_SAMPLES: usize = 30;
 
 /// What the web part measured.
@@ -139,8 +139,9 @@ async fn live(
             .bytes()
             .await?;
         refreshed.push(started.elapsed());
-        // 300 to 500 ms apart, never in step with the server's 200 ms poll.
-        let pause = 300 + (i * 73) % 200;
+        // 600 to 800 ms apart: past the 500 ms a page waits between two changes, and
+        // never in step with the server's 200 ms poll.
+        let pause = 600 + (i * 73) % 200;
         tokio::time::sleep(Duration::from_millis(u64::try_from(pause)?)).await;
     }
     Ok((Latencies::of(notified), Latencies::of(refreshed)))
