@@ -31,6 +31,7 @@ const RANGE: [&str; 3] = ["period", "from", "to"];
 const MAX_XLSX_DAYS: u32 = 366;
 
 /// A computed view: the JSON body (range, rows, scores) and its per-day groups.
+#[derive(Default)]
 pub(crate) struct View {
     pub body: Map<String, Value>,
     pub daily: Vec<DailyGroup>,

@@ -2,7 +2,7 @@
 //! wallboard and the live feed: handlers and templates. What the live part shows is
 //! computed in `report.rs`; the query string is read in `selection.rs`.
 
-use super::report::{Report, build};
+use super::report::{Built, Report, build};
 use super::selection::Selection;
 use super::session::encode;
 use super::{Chrome, PageError, Viewer, render};
@@ -65,19 +65,19 @@ struct Shown {
     sel: Selection,
     scope: Scope,
     goals: Vec<Goal>,
-    report: Report,
+    built: Built,
 }
 
 async fn shown(state: &AppState, viewer: &Viewer, sel: Selection) -> Result<Shown, PageError> {
     let scope = read_scope_of(state, &viewer.caller).await?;
     let goals = current_goals(state, &scope).await?;
     let sel = with_default_goal(sel, &goals);
-    let report = build(state, viewer, &scope, &goals, &sel).await?;
+    let built = build(state, viewer, &scope, &goals, &sel).await?;
     Ok(Shown {
         sel,
         scope,
         goals,
-        report,
+        built,
     })
 }
 
@@ -101,10 +101,12 @@ pub async fn page(
         sel,
         scope,
         goals,
-        report,
+        built,
     } = shown(&state, &viewer, Selection::of(&query)).await?;
-    let users = state.store.users().await?;
-    let teams = state.store.teams().await?;
+    let mut users: Vec<_> = built.users.values().collect();
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut teams: Vec<_> = built.teams.values().collect();
+    teams.sort_by(|a, b| a.id.cmp(&b.id));
     let choice = |id: &str, name: &str, chosen: &str| Choice {
         id: id.to_owned(),
         name: name.to_owned(),
@@ -127,7 +129,7 @@ pub async fn page(
             .map(|g| choice(&g.record.id, &g.spec.name, &sel.goal_id))
             .collect(),
         downloads: downloads(&sel, viewer.lang),
-        report,
+        report: built.report,
         sel,
     };
     render(&page)
@@ -139,11 +141,11 @@ pub async fn report(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, report, .. } = shown(&state, &viewer, Selection::of(&query)).await?;
+    let Shown { sel, built, .. } = shown(&state, &viewer, Selection::of(&query)).await?;
     render(&ReportFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         sel,
-        report,
+        report: built.report,
     })
 }
 
@@ -153,11 +155,11 @@ pub async fn wallboard(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
+    let Shown { sel, built, .. } = shown(&state, &viewer, board_selection(&query)).await?;
     render(&WallboardPage {
         chrome: viewer.chrome("wallboard", &format!("/wallboard?{}", sel.range_query())),
         sel,
-        report,
+        report: built.report,
     })
 }
 
@@ -167,10 +169,10 @@ pub async fn board(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
+    let Shown { built, .. } = shown(&state, &viewer, board_selection(&query)).await?;
     render(&BoardFragment {
         chrome: viewer.chrome("wallboard", "/wallboard"),
-        report,
+        report: built.report,
     })
 }
 

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 use tally_core::{Day, DayRange, Metric};
+use tally_store::{Team, User};
 
 /// The shortest span a trend chart shows (a one-day report charts the last 14 days).
 const MIN_TREND_DAYS: u32 = 14;
@@ -71,8 +72,8 @@ pub async fn build(
     scope: &Scope,
     goals: &[Goal],
     sel: &Selection,
-) -> Result<Report, super::PageError> {
-    let (range, error) = match report_range(&sel.range_params(), &state.org) {
+) -> Result<Built, super::PageError> {
+    let (range, range_error) = match report_range(&sel.range_params(), &state.org) {
         Ok(range) => (range, None),
         Err(e) => (
             report_range(&HashMap::new(), &state.org)?,
@@ -83,21 +84,12 @@ pub async fn build(
     let version = state.store.data_version().await?;
     let ctx = Context::load(state, range).await?;
     let lang = viewer.lang;
-    let view = match compute(state, &ctx, scope, goals, sel, lang).await {
-        Ok(view) => view,
+    // A filter the person may not use, or that names nothing, shows as the report's
+    // error above an empty table.
+    let (view, error) = match compute(state, &ctx, scope, goals, sel, lang).await {
+        Ok(view) => (view, range_error),
         Err(e @ (ApiError::Forbidden(_) | ApiError::NotFound(_) | ApiError::Invalid { .. })) => {
-            let mut report = format_view(
-                &ctx,
-                lang,
-                goals,
-                View {
-                    body: Default::default(),
-                    daily: Vec::new(),
-                },
-            );
-            report.error = Some(e.to_string());
-            report.version = version;
-            return Ok(report);
+            (View::default(), Some(e.to_string()))
         }
         Err(e) => return Err(e.into()),
     };
@@ -105,7 +97,20 @@ pub async fn build(
     report.error = error;
     report.version = version;
     report.charts_json = script_safe(&trend(state, &ctx, &report, lang).await?);
-    Ok(report)
+    let Context { users, teams, .. } = ctx;
+    Ok(Built {
+        report,
+        users,
+        teams,
+    })
+}
+
+/// The live part, and the people and teams it was read with (the page's filters
+/// list them without reading them again).
+pub struct Built {
+    pub report: Report,
+    pub users: HashMap<String, User>,
+    pub teams: HashMap<String, Team>,
 }
 
 async fn compute(
@@ -125,10 +130,7 @@ async fn compute(
         "team" => team_view(state, ctx, scope, team, lang).await,
         "goal" => {
             let Some(goal) = goals.iter().find(|g| g.record.id == sel.goal_id) else {
-                return Ok(View {
-                    body: Default::default(),
-                    daily: Vec::new(),
-                });
+                return Ok(View::default());
             };
             let user = user_filter(state, scope, &params).await?;
             goal_view(state, ctx, goal, scope, user, lang).await

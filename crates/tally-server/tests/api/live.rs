@@ -10,7 +10,9 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Opens `/live?...` with a session; the response streams events.
-async fn listen(app: &TestApp, session: &str, query: &str) -> reqwest::Response {
+/// Opens `/live?...` with a session and reads up to its `hello`: the stream, and what
+/// was read past it.
+async fn listen(app: &TestApp, session: &str, query: &str) -> (reqwest::Response, String) {
     let response = reqwest::Client::new()
         .get(format!("{}/live{query}", app.base))
         .header("cookie", format!("tally_session={session}"))
@@ -19,7 +21,17 @@ async fn listen(app: &TestApp, session: &str, query: &str) -> reqwest::Response 
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
-    response
+    let (mut stream, mut unread) = (response, String::new());
+    let hello = Duration::from_secs(5);
+    heard(&mut stream, &mut unread, "event: hello", hello).await;
+    (stream, unread)
+}
+
+/// An owner signed in, and an agent Lan to credit calls to: the owner's session.
+async fn owner_and_lan(app: &TestApp) -> String {
+    person(app, "boss", "owner").await;
+    app.user("lan", "Lan").await;
+    sign_in(app, "boss").await
 }
 
 /// Reads the stream until `marker`, for at most `within`; the time it took.
@@ -46,19 +58,9 @@ async fn heard(
 }
 
 async fn a_write_on_another_instance_reaches_the_page(app: &TestApp) {
-    person(app, "boss", "owner").await;
-    app.user("lan", "Lan").await;
-    let session = sign_in(app, "boss").await;
+    let session = owner_and_lan(app).await;
     let other = app.another_instance().await;
-    let mut stream = listen(app, &session, "").await;
-    let mut unread = String::new();
-    heard(
-        &mut stream,
-        &mut unread,
-        "event: hello",
-        Duration::from_secs(5),
-    )
-    .await;
+    let (mut stream, mut unread) = listen(app, &session, "").await;
     let call = json!([{"id": "c1", "type": "call", "at": jiff::Timestamp::now().to_string(),
         "user_id": "lan", "direction": "outbound", "answered": true, "talk_seconds": 30}]);
     let sent = app
@@ -87,15 +89,7 @@ async fn a_write_on_another_instance_reaches_the_page(app: &TestApp) {
     }
 
     // A page rendered before that write hears of it as soon as it connects.
-    let mut late = listen(app, &session, "?since=0").await;
-    let mut unread = String::new();
-    heard(
-        &mut late,
-        &mut unread,
-        "event: hello",
-        Duration::from_secs(5),
-    )
-    .await;
+    let (mut late, mut unread) = listen(app, &session, "?since=0").await;
     heard(
         &mut late,
         &mut unread,
@@ -105,21 +99,9 @@ async fn a_write_on_another_instance_reaches_the_page(app: &TestApp) {
     .await;
 }
 
-both!(a_write_on_another_instance_reaches_the_page);
-
 async fn a_burst_of_writes_is_told_once_then_once_more(app: &TestApp) {
-    person(app, "boss", "owner").await;
-    app.user("lan", "Lan").await;
-    let session = sign_in(app, "boss").await;
-    let mut stream = listen(app, &session, "").await;
-    let mut unread = String::new();
-    heard(
-        &mut stream,
-        &mut unread,
-        "event: hello",
-        Duration::from_secs(5),
-    )
-    .await;
+    let session = owner_and_lan(app).await;
+    let (mut stream, mut unread) = listen(app, &session, "").await;
     // Ten writes at once.
     let calls: Vec<_> = (0..10)
         .map(|i| {
@@ -151,4 +133,7 @@ async fn a_burst_of_writes_is_told_once_then_once_more(app: &TestApp) {
     assert_eq!(told.last().copied(), Some(latest.to_string().as_str()));
 }
 
-both!(a_burst_of_writes_is_told_once_then_once_more);
+both!(
+    a_write_on_another_instance_reaches_the_page,
+    a_burst_of_writes_is_told_once_then_once_more,
+);
