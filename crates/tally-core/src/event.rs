@@ -16,6 +16,16 @@ use std::str::FromStr;
 /// The longest id (of an event, user, customer, …) accepted, in characters.
 pub const MAX_ID_CHARS: usize = 200;
 
+/// How long ago a new event may have happened: the longest report range (ten years).
+pub const MAX_AGE_DAYS: i32 = 3_660;
+
+/// How far ahead of the server's clock a new event may be dated: clocks drift a little,
+/// but what has not happened yet is not work done.
+pub const MAX_AHEAD_MINUTES: i64 = 15;
+
+/// The longest call a new event may report: one day of talk.
+pub const MAX_TALK_SECONDS: u32 = 86_400;
+
 /// One thing that happened, done by `user_id` (the actor) at `at`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
@@ -173,6 +183,34 @@ impl Event {
         })
     }
 
+    /// Parses an event arriving now from outside (the API, a phone system, the CRM):
+    /// [`Event::parse`] and the bounds that only make sense on arrival. No text may hold
+    /// a NUL character (no database stores one alike), `at` lies within
+    /// [`MAX_AGE_DAYS`] before `now` and [`MAX_AHEAD_MINUTES`] after it, and a call
+    /// talks at most [`MAX_TALK_SECONDS`]. The event log is replayed with
+    /// [`Event::parse`] alone, so a bound tightened later never refuses what was once
+    /// accepted.
+    pub fn parse_received(
+        value: &Value,
+        currency: &Currency,
+        now: Timestamp,
+    ) -> Result<Event, FieldError> {
+        if let Some(field) = nul_field(value) {
+            return Err(FieldError::new(&field, "must not contain a NUL character"));
+        }
+        let event = Event::parse(value, currency)?;
+        check_time("at", event.at, now)?;
+        if let EventKind::Call { talk_seconds, .. } = event.kind
+            && talk_seconds > MAX_TALK_SECONDS
+        {
+            return Err(FieldError::new(
+                "talk_seconds",
+                format!("must be at most {MAX_TALK_SECONDS} (one day)"),
+            ));
+        }
+        Ok(event)
+    }
+
     /// The event's `id` if the value has a usable one, for naming a rejected event.
     pub fn id_of(value: &Value) -> Option<String> {
         value.get("id")?.as_str().map(str::to_owned)
@@ -219,6 +257,57 @@ impl fmt::Display for Status {
             Status::Lost => "lost",
             Status::Cancelled => "cancelled",
         })
+    }
+}
+
+/// Refuses a time that is not within the window new events must fall in: at most
+/// [`MAX_AGE_DAYS`] before `now`, at most [`MAX_AHEAD_MINUTES`] after it.
+pub fn check_time(field: &str, at: Timestamp, now: Timestamp) -> Result<(), FieldError> {
+    let ahead = jiff::SignedDuration::from_mins(MAX_AHEAD_MINUTES);
+    let age = jiff::SignedDuration::from_hours(24 * i64::from(MAX_AGE_DAYS));
+    if now.checked_add(ahead).is_ok_and(|latest| at > latest) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "must not be in the future (more than {MAX_AHEAD_MINUTES} minutes after the server's clock)"
+            ),
+        ));
+    }
+    if now.checked_sub(age).is_ok_and(|earliest| at < earliest) {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {MAX_AGE_DAYS} days ago"),
+        ));
+    }
+    Ok(())
+}
+
+/// The first field of a JSON object whose text (or key) holds a NUL character, named
+/// as the event's fields are (`customer_id`, `extra.tags[2]`); `event` when the value
+/// itself is such a text.
+pub fn nul_field(value: &Value) -> Option<String> {
+    nul_within(value, None)
+}
+
+fn nul_within(value: &Value, path: Option<&str>) -> Option<String> {
+    let name = |key: &str| path.map_or_else(|| key.to_owned(), |p| format!("{p}{key}"));
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.unwrap_or("event").to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_within(item, Some(&name(&format!("[{i}]"))))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let field = match path {
+                None => key.clone(),
+                Some(p) => format!("{p}.{key}"),
+            };
+            match key.contains('\0') {
+                true => Some(field),
+                false => nul_within(item, Some(&field)),
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -282,10 +371,14 @@ impl Fields<'_> {
 
     fn timestamp(&self, name: &str) -> Result<Timestamp, FieldError> {
         let text = self.string(name)?;
+        // RFC 3339: `Z`, or `±HH:MM` with hours up to 23 (jiff alone reads up to 25).
         let has_offset = text.ends_with(['Z', 'z'])
             || text
                 .get(text.len().saturating_sub(6)..)
-                .is_some_and(|t| t.starts_with(['+', '-']));
+                .and_then(|t| t.strip_prefix(['+', '-']))
+                .and_then(|t| t.split_once(':'))
+                .and_then(|(h, m)| Some((h.parse::<u8>().ok()?, m.parse::<u8>().ok()?)))
+                .is_some_and(|(h, m)| h <= 23 && m <= 59);
         let parsed = has_offset.then(|| Timestamp::from_str(text).ok()).flatten();
         parsed.ok_or_else(|| {
             FieldError::new(
@@ -569,6 +662,67 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a.canonical_json(), c.canonical_json());
+    }
+
+    fn received(v: Value, now: &str) -> Result<Event, FieldError> {
+        Event::parse_received(&v, &Currency::default(), now.parse().unwrap())
+    }
+
+    #[test]
+    fn a_received_event_is_dated_within_ten_years_and_a_quarter_hour() {
+        let now = "2026-11-27T09:00:00+07:00";
+        assert!(received(call(json!({})), now).is_ok());
+        let late = call(json!({"at": "2026-11-27T09:15:00+07:00"}));
+        assert!(received(late, now).is_ok());
+        let ahead = call(json!({"at": "2026-11-27T09:15:01+07:00"}));
+        assert!(
+            received(ahead, now)
+                .unwrap_err()
+                .to_string()
+                .starts_with("at: must not be in the future")
+        );
+        for far in [
+            "2100-01-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "2016-01-01T00:00:00Z",
+        ] {
+            let error = received(call(json!({"at": far})), now).unwrap_err();
+            assert_eq!(error.field, "at", "{far}");
+        }
+        let ten_years = call(json!({"at": "2016-12-10T00:00:00Z"}));
+        assert!(received(ten_years, now).is_ok());
+        // An offset beyond ±24 hours is not RFC 3339.
+        let offset = call(json!({"at": "2026-11-27T09:00:00+25:00"}));
+        assert_eq!(received(offset, now).unwrap_err().field, "at");
+        // The log is replayed without the window: what was accepted stays readable.
+        assert!(parse(call(json!({"at": "2016-01-01T00:00:00Z"}))).is_ok());
+    }
+
+    #[test]
+    fn a_received_call_talks_at_most_a_day() {
+        let now = "2026-11-27T10:00:00+07:00";
+        assert!(received(call(json!({"talk_seconds": 86_400})), now).is_ok());
+        assert_eq!(
+            received(call(json!({"talk_seconds": 86_401})), now)
+                .unwrap_err()
+                .to_string(),
+            "talk_seconds: must be at most 86400 (one day)"
+        );
+        let year = call(json!({"talk_seconds": 31_536_000}));
+        assert_eq!(received(year, now).unwrap_err().field, "talk_seconds");
+    }
+
+    #[test]
+    fn no_received_text_holds_a_nul_character() {
+        let now = "2026-11-27T10:00:00+07:00";
+        let error = received(call(json!({"id": "pg-nul\u{0}x"})), now).unwrap_err();
+        assert_eq!(error.to_string(), "id: must not contain a NUL character");
+        let nested = call(json!({"extra": {"tags": ["a", "b\u{0}"]}}));
+        assert_eq!(received(nested, now).unwrap_err().field, "extra.tags[1]");
+        let key = call(json!({"bad\u{0}key": 1}));
+        assert_eq!(received(key, now).unwrap_err().field, "bad\u{0}key");
+        let customer = call(json!({"customer_id": "c\u{0}"}));
+        assert_eq!(received(customer, now).unwrap_err().field, "customer_id");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! [`Rollups`](rollup::Rollups) sum them; reports read sums and distinct marks over a
 //! [`DayRange`](calendar::DayRange) of the organization's [`Calendar`](calendar::Calendar).
 
+pub mod access;
 pub mod apply;
+pub mod batch;
 pub mod calendar;
 pub mod dayset;
 pub mod event;

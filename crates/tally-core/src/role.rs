@@ -32,6 +32,13 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// The role a token of this role acts with for a user whose role is now `user`:
+    /// never more than the person it acts for, so demoting someone demotes their
+    /// tokens too.
+    pub fn capped_by(self, user: Role) -> Role {
+        self.max(user)
+    }
+
     /// Whether this role may give `other` to a new user or token: only an owner makes
     /// owners, and nobody hands out more power than they have.
     pub fn may_grant(self, other: Role) -> bool {
@@ -75,6 +82,14 @@ mod tests {
         assert!(!Role::Admin.may_grant(Role::Owner));
         assert!(!Role::Supervisor.may_grant(Role::Agent));
         assert!(!Role::Agent.may_grant(Role::Agent));
+    }
+
+    #[test]
+    fn a_token_acts_with_no_more_than_its_users_role() {
+        assert_eq!(Role::Supervisor.capped_by(Role::Agent), Role::Agent);
+        assert_eq!(Role::Agent.capped_by(Role::Owner), Role::Agent);
+        assert_eq!(Role::Owner.capped_by(Role::Admin), Role::Admin);
+        assert_eq!(Role::Admin.capped_by(Role::Admin), Role::Admin);
     }
 
     #[test]

@@ -126,6 +126,11 @@ impl Opportunity {
         self.statuses.insert(position, change);
     }
 
+    /// The status it has now: the one with the latest `at`.
+    pub fn status(&self) -> Option<Status> {
+        self.statuses.last().map(|s| s.status)
+    }
+
     /// The day of the latest change to `won`, if the current status is `won`.
     pub fn won_on(&self) -> Option<Day> {
         self.statuses

@@ -179,8 +179,26 @@ impl FromRequestParts<AppState> for Caller {
             .token_by_hash(&hash_token(&secret))
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        Caller::of_token(token)
+    }
+}
+
+impl Caller {
+    /// The caller of a token: a token bound to a person acts with no more than that
+    /// person's role now, and not at all once they are deactivated (as their
+    /// sessions end).
+    pub fn of_token(token: tally_store::TokenRecord) -> Result<Caller, ApiError> {
+        let role = match token.user_now {
+            Some((_, false)) => {
+                return Err(ApiError::Unauthorized(
+                    "the person this token acts for is deactivated".into(),
+                ));
+            }
+            Some((user_role, true)) => token.role.capped_by(user_role),
+            None => token.role,
+        };
         Ok(Caller {
-            role: token.role,
+            role,
             user_id: token.user_id,
             token_name: token.name,
         })
@@ -265,6 +283,34 @@ mod tests {
         assert!(matches!(
             hash_password("short"),
             Err(ApiError::Invalid { .. })
+        ));
+    }
+
+    fn token(role: Role, user_now: Option<(Role, bool)>) -> tally_store::TokenRecord {
+        tally_store::TokenRecord {
+            key: 1,
+            name: "t".into(),
+            role,
+            user_id: user_now.map(|_| "minh".into()),
+            user_now,
+        }
+    }
+
+    #[test]
+    fn a_token_acts_with_its_users_current_role_and_status() {
+        let caller = |t| Caller::of_token(t).map(|c| c.role);
+        assert_eq!(
+            caller(token(Role::Supervisor, Some((Role::Agent, true)))).ok(),
+            Some(Role::Agent)
+        );
+        assert_eq!(
+            caller(token(Role::Agent, Some((Role::Owner, true)))).ok(),
+            Some(Role::Agent)
+        );
+        assert_eq!(caller(token(Role::Admin, None)).ok(), Some(Role::Admin));
+        assert!(matches!(
+            caller(token(Role::Owner, Some((Role::Owner, false)))),
+            Err(ApiError::Unauthorized(_))
         ));
     }
 

@@ -24,9 +24,15 @@ pub struct ImportSummary {
     pub other_legs: usize,
     /// Records kept aside: no mapped extension.
     pub unmapped: usize,
-    /// Records whose event was refused, and records that could not be read.
+    /// How many records were refused or could not be read.
+    pub rejected_total: usize,
+    /// The first [`MAX_PROBLEMS_LISTED`] of them, with where and why: a file of junk
+    /// answers with a short list and a count, not with one line per line of junk.
     pub rejected: Vec<Problem>,
 }
+
+/// How many refused records an import lists; the rest are counted.
+pub const MAX_PROBLEMS_LISTED: usize = 100;
 
 /// A record that could not be counted: where, which field, why.
 #[derive(Clone, Debug, Serialize)]
@@ -41,11 +47,19 @@ impl ImportSummary {
     /// Notes a record that could not be read.
     pub fn invalid(&mut self, record: String, field: &str, message: &str) {
         self.read += 1;
-        self.rejected.push(Problem {
-            record,
-            field: field.to_owned(),
-            error: format!("{field}: {message}"),
-        });
+        self.refuse(record, field, message);
+    }
+
+    /// Counts a refused record, and lists it while the list is short.
+    fn refuse(&mut self, record: String, field: &str, message: &str) {
+        self.rejected_total += 1;
+        if self.rejected.len() < MAX_PROBLEMS_LISTED {
+            self.rejected.push(Problem {
+                record,
+                field: field.to_owned(),
+                error: format!("{field}: {message}"),
+            });
+        }
     }
 }
 
@@ -62,7 +76,8 @@ pub async fn import(
         extensions: store.extension_directory().await?,
         customers: store.customers_by_phone(&phones_of(&records)).await?,
     };
-    let received_at = jiff::Timestamp::now().as_microsecond();
+    let now = jiff::Timestamp::now();
+    let received_at = now.as_microsecond();
     let mut rows = Vec::with_capacity(records.len());
     let mut events = Vec::new();
     for (i, record) in records.iter().enumerate() {
@@ -76,13 +91,13 @@ pub async fn import(
             received_at,
         };
         match classify(record, &directory) {
-            Classified::Call(json) => match Event::parse(&json, &org.currency) {
+            Classified::Call(json) => match Event::parse_received(&json, &org.currency, now) {
                 Ok(event) => {
                     rows.push(row("counted", None, Some(event.id.clone())));
                     events.push((i, event));
                 }
                 Err(e) => {
-                    summary.rejected.push(problem(record, &e.field, &e.message));
+                    summary.refuse(record_name(record), &e.field, &e.message);
                     rows.push(row(
                         "rejected",
                         Some(format!("{}: {}", e.field, e.message)),
@@ -105,13 +120,17 @@ pub async fn import(
         }
     }
     let outcome = store.ingest(org, events).await?;
+    crate::health::count_ingest(
+        "phone",
+        outcome.accepted,
+        outcome.duplicates,
+        outcome.rejected.len(),
+    );
     summary.counted += outcome.accepted;
     summary.duplicates += outcome.duplicates;
     for rejected in &outcome.rejected {
         let record = &records[rejected.index];
-        summary
-            .rejected
-            .push(problem(record, &rejected.field, &rejected.message));
+        summary.refuse(record_name(record), &rejected.field, &rejected.message);
         if let Some(row) = rows
             .iter_mut()
             .find(|r| r.uid == record.uid && r.source == record.source.as_str())
@@ -168,12 +187,9 @@ fn phones_of(records: &[CallRecord]) -> Vec<String> {
     phones.into_iter().collect()
 }
 
-fn problem(record: &CallRecord, field: &str, message: &str) -> Problem {
-    Problem {
-        record: format!("{}-{}", record.source.as_str(), record.uid),
-        field: field.to_owned(),
-        error: format!("{field}: {message}"),
-    }
+/// How a refused record is named: its source and unique id.
+fn record_name(record: &CallRecord) -> String {
+    format!("{}-{}", record.source.as_str(), record.uid)
 }
 
 /// Classifies every kept-aside record again with today's extension mapping, and counts

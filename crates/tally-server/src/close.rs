@@ -108,3 +108,25 @@ pub async fn close_all(state: &AppState) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// Records the results of goal periods as they end, every minute, until the server
+/// stops.
+pub async fn close_periods_every_minute(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.shutdown.clone().wait() => return,
+        }
+        // Each round in its own task, so that even a panic only costs one round.
+        let round = tokio::spawn({
+            let state = state.clone();
+            async move { close_all(&state).await }
+        });
+        match round.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing goal periods failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "closing goal periods panicked; will retry"),
+        }
+    }
+}

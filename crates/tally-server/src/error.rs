@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 409: it clashes with what is stored.
     #[error("{0}")]
     Conflict(String),
+    /// 408: the body did not arrive in time.
+    #[error("{0}")]
+    Timeout(String),
     /// 413: too large.
     #[error("{0}")]
     TooLarge(String),
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),

@@ -1,8 +1,11 @@
-//! Tally's HTTP server: the JSON API of `spec/events.md` over a [`Store`].
+//! Tally's HTTP server: the JSON API of `spec/events.md` and the web pages over a
+//! [`Store`].
 //!
-//! [`router`] builds the axum app (used as is by the tests, on port 0); [`serve`]
-//! opens the store from [`Settings`], checks it was built for the same calendar,
-//! binds, tells the user where to go, and runs until Ctrl-C or SIGTERM.
+//! [`Server::start`] is the one way a server starts, for `tally serve` and for the
+//! tests alike: it opens the store from [`Settings`], checks it was built for the same
+//! calendar, binds, loads the read model in the background, runs the period-close
+//! loop, and serves (`listen.rs`) until [`Server::stop`]. [`serve`] adds what a person
+//! at a terminal needs: where to go, and Ctrl-C or SIGTERM to stop.
 
 pub mod api;
 pub mod auth;
@@ -10,20 +13,29 @@ pub mod calls;
 pub mod close;
 pub mod error;
 pub mod export;
+pub mod health;
+mod listen;
 pub mod live;
 pub mod progress;
 pub mod scope;
 pub mod settings;
+pub mod shutdown;
 pub mod web;
 
-pub use settings::Settings;
+pub use settings::{Limits, Settings};
+pub use shutdown::Shutdown;
 
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 pub use start::StartError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tally_core::Organization;
 use tally_store::Store;
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every handler shares: the store, the organization's settings and the live feed.
 #[derive(Clone)]
@@ -33,6 +45,8 @@ pub struct AppState {
     pub live: live::Live,
     /// Wrong passwords per email, to slow down guessing.
     pub sign_in_failures: web::SignInFailures,
+    /// Triggered when the server stops: live streams end, loops stop.
+    pub shutdown: Shutdown,
 }
 
 impl AppState {
@@ -42,33 +56,44 @@ impl AppState {
             org: Arc::new(org),
             live: live::Live::default(),
             sign_in_failures: web::SignInFailures::default(),
+            shutdown: Shutdown::default(),
         }
     }
 }
 
-/// The whole HTTP app: the web pages and the JSON API.
+/// The whole HTTP app: the web pages, the JSON API, health and metrics.
 pub fn router(state: AppState) -> axum::Router {
     let pokes = axum::middleware::from_fn_with_state(state.clone(), live::poke_after_writes);
     web::routes()
         .merge(api::routes().layer(pokes))
+        .merge(health::routes())
+        .layer(axum::middleware::from_fn(refuse_nul))
+        .layer(axum::middleware::from_fn(health::record_request))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 
-/// Creates a user under the API's rules (`POST /api/v1/users`: the id, name, email in
-/// lower case, role and extension checked alike) with a password hash, stored in one
-/// statement; for `tally user create`, which acts as the owner.
-pub async fn create_user_account(
-    state: &AppState,
-    body: serde_json::Map<String, serde_json::Value>,
-    password_hash: &str,
-) -> Result<serde_json::Value, error::ApiError> {
-    let owner = auth::Caller {
-        role: tally_core::Role::Owner,
-        user_id: None,
-        token_name: "command line".into(),
-    };
-    let body = api::query::JsonObject(body);
-    api::people::create_user_with(state, &owner, &body, Some(password_hash)).await
+/// Refuses a NUL character (`%00`) in a path or a query before anything reads it: no
+/// id or search holds one, and no database stores one alike. A path is then not found;
+/// a query parameter is invalid.
+async fn refuse_nul(request: Request, next: Next) -> Response {
+    let nul = |text: &str| text.to_ascii_lowercase().contains("%00");
+    let uri = request.uri();
+    if nul(uri.path()) {
+        return error::ApiError::NotFound("no such page or resource".into()).into_response();
+    }
+    let pairs = uri.query().unwrap_or_default().split('&');
+    let bad = pairs
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(key, value)| nul(key) || nul(value));
+    if let Some((key, _)) = bad {
+        let refused = error::ApiError::invalid(key, "must not contain a NUL character");
+        return refused.into_response();
+    }
+    next.run(request).await
 }
 
 /// Opens the store named by the settings and checks that its rollups were computed
@@ -108,48 +133,86 @@ pub async fn open_store(settings: &Settings) -> Result<(Store, Organization), St
     Ok((store, org))
 }
 
-/// Serves the API until Ctrl-C or SIGTERM; prints the address once listening.
-pub async fn serve(settings: &Settings) -> Result<(), StartError> {
-    let (store, org) = open_store(settings).await?;
-    let store = Arc::new(store);
-    let listener = TcpListener::bind(&settings.listen)
-        .await
-        .map_err(|e| StartError(format!("cannot listen on {}: {e}", settings.listen)))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| StartError(e.to_string()))?;
-    announce(
-        address,
-        settings,
-        store.count_users_who_sign_in().await.unwrap_or(0),
-    );
-    let state = AppState::new(store.clone(), org);
-    tokio::spawn(close_periods_every_minute(state.clone()));
-    let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| StartError(e.to_string()))?;
-    store.close().await;
-    Ok(())
+/// A running server.
+pub struct Server {
+    /// Where it listens (the port chosen when the settings say port 0).
+    pub address: SocketAddr,
+    /// Its store, settings and live feed, shared with its handlers.
+    pub state: AppState,
+    serving: tokio::task::JoinHandle<()>,
 }
 
-/// Records the results of goal periods as they end (see `close.rs`).
-async fn close_periods_every_minute(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        // Each round in its own task, so that even a panic only costs one round.
-        let round = tokio::spawn({
-            let state = state.clone();
-            async move { close::close_all(&state).await }
-        });
-        match round.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "closing goal periods failed; will retry"),
-            Err(e) => tracing::error!(error = %e, "closing goal periods panicked; will retry"),
+impl Server {
+    /// Opens the store, binds the listening address and starts serving: the read
+    /// model loads in the background (`/readyz` says when it is there) and goal
+    /// periods close every minute.
+    pub async fn start(settings: &Settings) -> Result<Server, StartError> {
+        let (store, org) = open_store(settings).await?;
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .map_err(|e| StartError(format!("cannot listen on {}: {e}", settings.listen)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| StartError(e.to_string()))?;
+        let state = AppState::new(Arc::new(store), org);
+        tokio::spawn(warm_up(state.store.clone()));
+        tokio::spawn(close::close_periods_every_minute(state.clone()));
+        let serving = tokio::spawn(listen::serve(
+            listener,
+            router(state.clone()),
+            state.shutdown.clone(),
+            settings.limits,
+        ));
+        Ok(Server {
+            address,
+            state,
+            serving,
+        })
+    }
+
+    /// Starts stopping: no new connections, live streams end, running requests get
+    /// the grace period of the settings' [`Limits`].
+    pub fn stop(&self) {
+        self.state.shutdown.trigger();
+    }
+
+    /// Waits until the server has stopped, then closes the store's connections.
+    pub async fn stopped(self) {
+        if let Err(e) = self.serving.await {
+            tracing::error!(error = %e, "the server task failed");
+        }
+        self.state.store.close().await;
+    }
+}
+
+/// Loads the read model, so that the first report does not wait for it.
+async fn warm_up(store: Arc<Store>) {
+    let started = std::time::Instant::now();
+    match store.warm_up().await {
+        Ok(()) => tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "read model loaded"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "loading the read model failed; the first report will retry")
         }
     }
+}
+
+/// Serves until Ctrl-C or SIGTERM; prints the address once listening.
+pub async fn serve(settings: &Settings) -> Result<(), StartError> {
+    let server = Server::start(settings).await?;
+    let people = server
+        .state
+        .store
+        .count_users_who_sign_in()
+        .await
+        .unwrap_or(0);
+    announce(server.address, settings, people);
+    shutdown_signal().await;
+    server.stop();
+    server.stopped().await;
+    Ok(())
 }
 
 fn announce(address: SocketAddr, settings: &Settings, people: i64) {
@@ -190,6 +253,23 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Creates a user under the API's rules (`POST /api/v1/users`: the id, name, email in
+/// lower case, role and extension checked alike) with a password hash, stored in one
+/// statement; for `tally user create`, which acts as the owner.
+pub async fn create_user_account(
+    state: &AppState,
+    body: serde_json::Map<String, serde_json::Value>,
+    password_hash: &str,
+) -> Result<serde_json::Value, error::ApiError> {
+    let owner = auth::Caller {
+        role: tally_core::Role::Owner,
+        user_id: None,
+        token_name: "command line".into(),
+    };
+    let body = api::query::JsonObject(body);
+    api::people::create_user_with(state, &owner, &body, Some(password_hash)).await
 }
 
 mod start {

@@ -7,7 +7,7 @@
 //! channel; each page then fetches its own fragment again (htmx, `sse:changed`),
 //! so what it shows passes through the same role checks as every other request. A
 //! page is told at most once per [`MIN_GAP`], so a busy floor costs each open page two
-//! refreshes a second at most.
+//! refreshes a second at most. Streams end when the server stops.
 
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -56,6 +56,11 @@ impl Live {
         if self.polling.load(Ordering::SeqCst) {
             self.wake.notify_one();
         }
+    }
+
+    /// How many live streams are open now.
+    pub fn listeners(&self) -> usize {
+        self.version.receiver_count()
     }
 
     /// A new listener; starts the poller if nobody was listening.
@@ -150,5 +155,10 @@ pub async fn events(
             }
         }
     });
-    Ok(Sse::new(futures::StreamExt::chain(first, changes)).keep_alive(KeepAlive::default()))
+    // A stream ends when the server stops, so that shutdown does not wait for pages
+    // that stay open for hours; the browser reconnects to the next server.
+    let stopping = state.shutdown.clone().wait();
+    let stream =
+        futures::StreamExt::take_until(futures::StreamExt::chain(first, changes), stopping);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -35,6 +35,14 @@ impl Scope {
         }
     }
 
+    /// One person (or nobody): an agent writing for themself, a wallboard for no one.
+    pub fn only(user: Option<&str>) -> Scope {
+        Scope {
+            users: user.map(str::to_owned).into_iter().collect(),
+            ..Scope::default()
+        }
+    }
+
     pub fn sees_user(&self, id: &str) -> bool {
         self.all || self.users.contains(id)
     }

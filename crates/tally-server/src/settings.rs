@@ -1,6 +1,7 @@
 //! Settings: defaults, then `TALLY_*` environment variables or command-line flags
 //! (the CLI fills this struct). Every command reads the same settings.
 
+use std::time::Duration;
 use tally_core::calendar::CalendarError;
 use tally_core::{Calendar, Currency, Organization};
 
@@ -13,6 +14,35 @@ pub struct Settings {
     pub timezone: String,
     pub week_start: String,
     pub currency: String,
+    /// How long connections and bodies may take (not a command-line setting: the
+    /// defaults suit every deployment; tests shorten them).
+    pub limits: Limits,
+}
+
+/// How long the server waits for clients, so that idle or trickling connections
+/// cannot hold its sockets (and file descriptors) for ever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A connection must send a request's headers within this long, and an idle
+    /// kept-alive connection is closed after this long without a new request.
+    pub header_read: Duration,
+    /// A request body may pause at most this long between two pieces.
+    pub body_idle: Duration,
+    /// A request body must have arrived whole within this long.
+    pub body_total: Duration,
+    /// At shutdown, requests still running get this long to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read: Duration::from_secs(15),
+            body_idle: Duration::from_secs(15),
+            body_total: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -23,6 +53,7 @@ impl Default for Settings {
             timezone: "Asia/Ho_Chi_Minh".into(),
             week_start: "monday".into(),
             currency: "VND".into(),
+            limits: Limits::default(),
         }
     }
 }
@@ -35,6 +66,7 @@ impl std::fmt::Debug for Settings {
             .field("timezone", &self.timezone)
             .field("week_start", &self.week_start)
             .field("currency", &self.currency)
+            .field("limits", &self.limits)
             .finish()
     }
 }

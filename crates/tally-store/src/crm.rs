@@ -2,11 +2,17 @@
 //! email logs), kept as JSON with the columns that lists filter, search and sort on.
 //!
 //! Records are written only through [`Store::ingest_with`], in the transaction of the
-//! events they emit (`spec/events.md`), so KPIs and records never disagree.
+//! events they emit (`spec/events.md`); and an event from elsewhere that moves one of
+//! them (a new owner, a status, an amount, a completed to-do) moves the record in its
+//! own transaction ([`follow_events`]), so KPIs and records never disagree.
 
 use crate::{Store, StoreError, WriteTx};
+use serde_json::{Map, Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::collections::{BTreeMap, BTreeSet};
+use tally_core::state::EntityKind;
+use tally_core::{Event, EventKind, Organization, State};
 
 /// A CRM record as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +115,112 @@ pub(crate) async fn write(w: &mut WriteTx<'_>, crm: &CrmWrite) -> Result<(), Sto
     Ok(())
 }
 
+/// Brings the CRM records that accepted events changed in line with the entities'
+/// state after the batch: a customer's or opportunity's owner, an opportunity's amount
+/// and status, a to-do's completion. Records the CRM does not hold are left alone.
+pub(crate) async fn follow_events(
+    w: &mut WriteTx<'_>,
+    org: &Organization,
+    state: &State,
+    events: &[(Event, String)],
+) -> Result<(), StoreError> {
+    let mut changed: BTreeMap<EntityKind, BTreeSet<&str>> = BTreeMap::new();
+    for (event, _) in events {
+        let (kind, id) = match &event.kind {
+            EventKind::CustomerUpdated {
+                customer_id,
+                owner_id: Some(_),
+            } => (EntityKind::Customer, customer_id),
+            EventKind::OpportunityUpdated { opportunity_id, .. }
+            | EventKind::OpportunityStatusChanged { opportunity_id, .. } => {
+                (EntityKind::Opportunity, opportunity_id)
+            }
+            EventKind::TodoCompleted { todo_id } => (EntityKind::Todo, todo_id),
+            _ => continue,
+        };
+        changed.entry(kind).or_default().insert(id.as_str());
+    }
+    let now = jiff::Timestamp::now().as_microsecond();
+    let mut records = Vec::new();
+    for (kind, ids) in changed {
+        let name = crate::ingest::kind_name(kind);
+        for mut record in records_of(w, name, &ids).await? {
+            let Ok(Value::Object(mut body)) = serde_json::from_str(&record.body) else {
+                continue;
+            };
+            let before = body.clone();
+            follow(&mut body, kind, &record.id, org, state);
+            if body != before {
+                record.owner_id = owner_of(&body, kind).or(record.owner_id);
+                record.body = Value::Object(body).to_string();
+                record.updated_at = now;
+                records.push(record);
+            }
+        }
+    }
+    let write = CrmWrite {
+        records,
+        phones: None,
+    };
+    self::write(w, &write).await
+}
+
+/// A record's body as the entity's state says it is now.
+fn follow(
+    body: &mut Map<String, Value>,
+    kind: EntityKind,
+    id: &str,
+    org: &Organization,
+    state: &State,
+) {
+    match kind {
+        EntityKind::Customer => {
+            if let Some(customer) = state.customers.get(id) {
+                body.insert("owner_id".into(), json!(customer.owner.value));
+            }
+        }
+        EntityKind::Opportunity => {
+            if let Some(opportunity) = state.opportunities.get(id) {
+                let amount = org.currency.from_minor(opportunity.amount_minor.value);
+                body.insert("owner_id".into(), json!(opportunity.owner.value));
+                body.insert("amount".into(), json!(amount.normalize().to_string()));
+                if let Some(status) = opportunity.status() {
+                    body.insert("status".into(), json!(status.to_string()));
+                }
+            }
+        }
+        // A completed to-do stays completed: `todo.completed` is its only change.
+        EntityKind::Todo => {
+            body.insert("done".into(), json!(true));
+        }
+    }
+}
+
+/// The person a record's column `owner_id` names: its owner, or a to-do's assignee.
+fn owner_of(body: &Map<String, Value>, kind: EntityKind) -> Option<String> {
+    let field = match kind {
+        EntityKind::Todo => "assignee_id",
+        _ => "owner_id",
+    };
+    body.get(field).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The records of one kind with these ids, inside a write.
+async fn records_of(
+    w: &mut WriteTx<'_>,
+    kind: &str,
+    ids: &BTreeSet<&str>,
+) -> Result<Vec<CrmRecord>, StoreError> {
+    // `kind` is one of the store's own names, never input.
+    let sql = format!(
+        "select {COLUMNS} from crm_records where kind = '{kind}' and {}",
+        crate::sql::in_json_array(w.backend, "id", 1)
+    );
+    let list = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let rows = sqlx::query(&sql).bind(list).fetch_all(&mut *w.tx).await?;
+    rows.iter().map(record_of).collect()
+}
+
 impl Store {
     /// One record.
     pub async fn crm_record(&self, kind: &str, id: &str) -> Result<Option<CrmRecord>, StoreError> {
@@ -143,7 +255,7 @@ impl Store {
         }
         for word in query.search.iter().flat_map(|s| s.split_whitespace()) {
             add(
-                "r.search like ?",
+                "r.search like ? escape '\\'",
                 format!("%{}%", escape_like(&word.to_lowercase())),
             );
         }
@@ -199,7 +311,24 @@ impl Store {
     }
 }
 
-/// `%` and `_` are dropped from a search: they are not wildcards for the user.
+/// `%`, `_` and the escape character itself stand for themselves in a search: they
+/// are not wildcards for the user.
 fn escape_like(text: &str) -> String {
-    text.replace(['%', '_'], "")
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wildcards_are_searched_for_as_themselves() {
+        assert_eq!(super::escape_like("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(super::escape_like("văn"), "văn");
+    }
 }

@@ -57,6 +57,37 @@ pub struct GoalResult {
     pub closed_at: i64,
 }
 
+/// The query of a goal's results with its parameters bound.
+fn results_query<'q>(
+    sql: &'q str,
+    goal_key: i64,
+    range: DayRange,
+    lists: Option<&'q (String, String)>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let query = sqlx::query(sql)
+        .bind(goal_key)
+        .bind(i64::from(range.from.number()))
+        .bind(i64::from(range.to.number()));
+    match lists {
+        Some((users, teams)) => query.bind(users.as_str()).bind(teams.as_str()),
+        None => query,
+    }
+}
+
+/// The users and teams whose results a limited caller sees.
+#[derive(Clone, Debug, Default)]
+pub struct ResultSubjects {
+    pub users: Vec<String>,
+    pub teams: Vec<String>,
+}
+
+/// A page of a long list: at most `limit` rows after the first `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
 const GOAL_COLUMNS: &str = "key, id, name, definition, revision, archived_at, closed_through, \
      created_at, created_by, updated_at, updated_by";
 
@@ -288,24 +319,52 @@ impl Store {
         Ok(moved.rows_affected() == 1)
     }
 
-    /// The frozen results of a goal's periods that lie within `range`.
+    /// A page of a goal's frozen results whose periods lie within `range`, ordered by
+    /// period, metric and subject, and how many there are in all. `subjects` limits
+    /// them to these users and teams (what a limited caller sees).
     pub async fn goal_results(
         &self,
         goal_key: i64,
         range: DayRange,
-    ) -> Result<Vec<GoalResult>, StoreError> {
-        let rows = sqlx::query(
+        subjects: Option<&ResultSubjects>,
+        page: Page,
+    ) -> Result<(Vec<GoalResult>, i64), StoreError> {
+        // Parameters appear in the order they are bound (see `sql::params`).
+        let p = |n: usize| crate::sql::params(self.backend, n, 1);
+        let mut filter = format!(
+            "goal_key = {} and period_from >= {} and period_to <= {}",
+            p(1),
+            p(2),
+            p(3)
+        );
+        let lists = match subjects {
+            None => None,
+            Some(s) => {
+                filter.push_str(&format!(
+                    " and ((subject_kind = 'user' and {}) or (subject_kind = 'team' and {}))",
+                    crate::sql::in_json_array(self.backend, "subject_id", 4),
+                    crate::sql::in_json_array(self.backend, "subject_id", 5)
+                ));
+                let json = |list: &[String]| {
+                    serde_json::to_string(list).map_err(|e| StoreError::Corrupt(e.to_string()))
+                };
+                Some((json(&s.users)?, json(&s.teams)?))
+            }
+        };
+        let bind = |sql| results_query(sql, goal_key, range, lists.as_ref());
+        let count_sql =
+            format!("select cast(count(*) as bigint) as n from goal_results where {filter}");
+        let total: i64 = bind(&count_sql).fetch_one(&self.pool).await?.try_get("n")?;
+        let sql = format!(
             "select metric, period_from, period_to, subject_kind, subject_id, revision, target, \
-             actual, achieved, closed_at from goal_results \
-             where goal_key = $1 and period_from >= $2 and period_to <= $3 \
-             order by period_from, metric, subject_kind, subject_id",
-        )
-        .bind(goal_key)
-        .bind(i64::from(range.from.number()))
-        .bind(i64::from(range.to.number()))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
+             actual, achieved, closed_at from goal_results where {filter} \
+             order by period_from, metric, subject_kind, subject_id limit {} offset {}",
+            page.limit.max(0),
+            page.offset.max(0)
+        );
+        let rows = bind(&sql).fetch_all(&self.pool).await?;
+        let results = rows
+            .iter()
             .map(|row| {
                 Ok(GoalResult {
                     metric: row.try_get("metric")?,
@@ -322,7 +381,8 @@ impl Store {
                     closed_at: row.try_get("closed_at")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((results, total))
     }
 
     /// Makes a user a supervisor of a team (again is fine).

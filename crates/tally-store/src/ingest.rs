@@ -10,20 +10,15 @@ use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use sqlx::Any;
 use std::collections::{BTreeSet, HashMap};
+use tally_core::access::first_refused;
+use tally_core::batch::RejectedEvent;
 use tally_core::state::{EntityKind, EntityRef};
 use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, State, apply};
 
-/// An event the batch did not keep, with why: `field: message`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RejectedEvent {
-    /// Position in the request (0-based).
-    pub index: usize,
-    pub id: Option<String>,
-    /// `invalid_field`, `unknown_reference`, `already_exists` or `conflict`.
-    pub code: &'static str,
-    pub field: String,
-    pub message: String,
-}
+/// Whom a batch may credit: `None` for anyone; a limited caller (a supervisor and
+/// their teams) passes the test of the people they may write for, and an event that
+/// touches anyone else is refused (`forbidden`, see `tally_core::access`).
+pub type MayCredit<'a> = Option<&'a (dyn Fn(&str) -> bool + Sync)>;
 
 /// What became of a batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,7 +48,20 @@ impl Store {
         org: &Organization,
         events: Vec<(usize, Event)>,
     ) -> Result<IngestOutcome, StoreError> {
-        self.ingest_with(org, events, None).await
+        self.ingest_as(org, events, None).await
+    }
+
+    /// Ingests events from outside Tally's CRM (the API, a phone system), crediting only
+    /// whom `may_credit` allows. An event that moves a record of Tally's CRM (a new
+    /// owner, a status, an amount, a completed to-do) moves the record too, in the
+    /// same transaction, so the CRM and the KPIs never disagree.
+    pub async fn ingest_as(
+        &self,
+        org: &Organization,
+        events: Vec<(usize, Event)>,
+        may_credit: MayCredit<'_>,
+    ) -> Result<IngestOutcome, StoreError> {
+        self.ingest_batch(org, events, None, may_credit).await
     }
 
     /// Ingests events together with the CRM records they come from, in one
@@ -64,6 +72,19 @@ impl Store {
         org: &Organization,
         events: Vec<(usize, Event)>,
         records: Option<&crate::crm::CrmWrite>,
+    ) -> Result<IngestOutcome, StoreError> {
+        if records.is_none() {
+            return self.ingest_as(org, events, None).await;
+        }
+        self.ingest_batch(org, events, records, None).await
+    }
+
+    async fn ingest_batch(
+        &self,
+        org: &Organization,
+        events: Vec<(usize, Event)>,
+        records: Option<&crate::crm::CrmWrite>,
+        may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
         if events.is_empty() && records.is_none() {
             return Ok(IngestOutcome::default());
@@ -76,7 +97,7 @@ impl Store {
             ..State::default()
         };
         load_entities(&mut w, &events, &mut state).await?;
-        let plan = plan(org, &mut state, events, known);
+        let plan = plan(org, &mut state, events, known, may_credit);
         if records.is_some() && !plan.outcome.rejected.is_empty() {
             return Ok(plan.outcome);
         }
@@ -89,8 +110,9 @@ impl Store {
         write_sums(&mut w, &plan.sums, &user_keys).await?;
         write_marks(&mut w, &plan.marks, &user_keys).await?;
         let change = record_change(&mut w, &plan, &user_keys).await?;
-        if let Some(records) = records {
-            crate::crm::write(&mut w, records).await?;
+        match records {
+            Some(records) => crate::crm::write(&mut w, records).await?,
+            None => crate::crm::follow_events(&mut w, org, &state, &plan.events).await?,
         }
         let WriteTx { tx, _guard, .. } = w;
         tx.commit().await?;
@@ -150,6 +172,7 @@ fn plan(
     state: &mut State,
     events: Vec<(usize, Event)>,
     mut seen: HashMap<String, String>,
+    may_credit: MayCredit<'_>,
 ) -> Plan {
     let mut plan = Plan::default();
     for (index, event) in events {
@@ -164,6 +187,12 @@ fn plan(
                 );
                 plan.reject(index, &event, "conflict", "id", message);
             }
+            continue;
+        }
+        if let Some(may_credit) = may_credit
+            && let Some((field, message)) = first_refused(&event, state, may_credit)
+        {
+            plan.reject(index, &event, "forbidden", field, message);
             continue;
         }
         match apply(org, state, &event) {

@@ -25,11 +25,12 @@ pub use accounts::TokenListing;
 pub use calls::CallRow;
 pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;
-pub use goals::{GoalRecord, GoalResult, GoalRevision};
-pub use ingest::{IngestOutcome, RejectedEvent};
+pub use goals::{GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
+pub use ingest::{IngestOutcome, MayCredit};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;
 pub use reports::TeamRow;
+pub use tally_core::batch::RejectedEvent;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -51,6 +52,8 @@ pub struct Store {
     write_lock: Mutex<()>,
     /// Every rollup and mark in memory, kept in step with the database's versions.
     model: tokio::sync::RwLock<readmodel::ReadModel>,
+    /// Whether the read model has been loaded once (readiness: reports answer at once).
+    model_loaded: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -73,6 +76,7 @@ impl Store {
             backend,
             write_lock: Mutex::new(()),
             model: Default::default(),
+            model_loaded: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -110,6 +114,34 @@ impl Store {
             backend: self.backend,
             _guard: guard,
         })
+    }
+
+    /// Whether the database answers a trivial query within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> bool {
+        let query = sqlx::query("select 1").execute(&self.pool);
+        matches!(tokio::time::timeout(timeout, query).await, Ok(Ok(_)))
+    }
+
+    /// The connection pool now: connections open, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Writes a consistent copy of a SQLite database to a new file at `path`, while
+    /// it keeps serving (`vacuum into`: one read transaction, compacted). PostgreSQL
+    /// is backed up with its own tools (`pg_dump`).
+    pub async fn backup_sqlite(&self, path: &str) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Config(
+                "only a SQLite database is copied by Tally itself; back up PostgreSQL with pg_dump"
+                    .into(),
+            ));
+        }
+        sqlx::query("vacuum into $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Closes every connection (for a clean shutdown).

@@ -56,6 +56,9 @@ pub struct TokenRecord {
     pub role: Role,
     /// The user the token acts for, if any (agents see only their own data).
     pub user_id: Option<String>,
+    /// That user's role and whether they are active, as they are now (not when the
+    /// token was made): a token acts with no more than its user's current role.
+    pub user_now: Option<(Role, bool)>,
 }
 
 pub(crate) const USER_COLUMNS: &str = "key, id, name, email, role, extension, active";
@@ -392,6 +395,7 @@ impl Store {
             name: name.to_owned(),
             role,
             user_id: user_id.map(str::to_owned),
+            user_now: None,
         })
     }
 
@@ -400,23 +404,37 @@ impl Store {
         &self,
         secret_hash: &str,
     ) -> Result<Option<TokenRecord>, StoreError> {
-        let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
-            "select t.key, t.name, t.role, u.id from tokens t \
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "select t.key, t.name, t.role, u.id, u.role, u.active from tokens t \
              left join users u on u.key = t.user_key \
              where t.secret_hash = $1 and t.revoked_at is null",
         )
         .bind(secret_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(key, name, role, user_id)| {
-            let role = role
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("tokens.role: {e}")))?;
+        let role_of = |role: String| -> Result<Role, StoreError> {
+            role.parse()
+                .map_err(|e| StoreError::Corrupt(format!("role: {e}")))
+        };
+        row.map(|(key, name, role, user_id, user_role, active)| {
+            let user_now = match (user_role, active) {
+                (Some(role), Some(active)) => Some((role_of(role)?, active != 0)),
+                _ => None,
+            };
             Ok(TokenRecord {
                 key,
                 name,
-                role,
+                role: role_of(role)?,
                 user_id,
+                user_now,
             })
         })
         .transpose()

@@ -265,6 +265,25 @@ impl Store {
         Ok(model.downgrade())
     }
 
+    /// Loads the read model now, so that the first report after a start does not wait
+    /// for it (and readiness can say when it is there).
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.read_model().await.map(drop)
+    }
+
+    /// Whether the read model was loaded: until then a report first loads it.
+    pub fn model_loaded(&self) -> bool {
+        self.model_loaded.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// How many versions the read model is behind the database (another instance's
+    /// writes it has not read yet); `None` before it is loaded.
+    pub async fn model_lag(&self) -> Result<Option<i64>, StoreError> {
+        let latest = self.data_version().await?;
+        let model = self.model.read().await;
+        Ok(model.loaded.then(|| (latest - model.version).max(0)))
+    }
+
     /// The latest committed data version: it grows with every write that changed
     /// rollups, from any instance (the live pages watch it).
     pub async fn data_version(&self) -> Result<i64, StoreError> {
@@ -315,6 +334,8 @@ impl Store {
         tx.commit().await?;
         model.loaded = true;
         model.version = latest;
+        self.model_loaded
+            .store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 }

@@ -80,6 +80,7 @@ impl SettingsArgs {
             timezone: self.timezone.clone(),
             week_start: self.week_start.clone(),
             currency: self.currency.clone(),
+            ..Settings::default()
         }
     }
 }

@@ -160,13 +160,13 @@ fn print_summary(what: &str, summary: &ImportSummary) {
         summary.internal,
         summary.other_legs,
         summary.unmapped,
-        summary.rejected.len()
+        summary.rejected_total
     );
     for problem in summary.rejected.iter().take(20) {
         println!("  {}: {}", problem.record, problem.error);
     }
-    if summary.rejected.len() > 20 {
-        println!("  … and {} more", summary.rejected.len() - 20);
+    if summary.rejected_total > 20 {
+        println!("  … and {} more", summary.rejected_total - 20);
     }
     if summary.unmapped > 0 {
         println!(

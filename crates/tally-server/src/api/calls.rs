@@ -2,15 +2,13 @@
 //! `POST /api/v1/calls/freeswitch` (where `mod_json_cdr` posts each CDR), the records
 //! kept aside for want of a mapped extension, and counting them once mapped.
 
-use super::query::{QueryParams, body_error, only_known};
+use super::query::{QueryParams, only_known, read_body};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::calls::{ImportSummary, import, retry_unmapped};
 use crate::error::ApiError;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::{Request, State};
 use serde_json::{Value, json};
 use tally_core::Role;
 use tally_sources::{asterisk, freeswitch};
@@ -18,13 +16,19 @@ use tally_sources::{asterisk, freeswitch};
 /// Who may send call records: owners, admins and supervisors (integrations).
 const SENDERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Supervisor];
 
+/// The largest `Master.csv` one upload may carry (a busy PBX's month is a few MiB).
+pub const MAX_CSV_BYTES: usize = 64 * 1024 * 1024;
+
+/// The largest FreeSWITCH CDR document (one call, with its variables).
+const MAX_CDR_BYTES: usize = 1024 * 1024;
+
 /// `POST /api/v1/calls/asterisk[?utc=true]`: the body is `Master.csv` (times local to
 /// the organization, or UTC with `utc=true` for a PBX with `usegmtime=yes`).
 pub async fn asterisk_upload(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(params): QueryParams,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
     caller.require(&SENDERS, "send call records")?;
     only_known(&params, &["utc"])?;
@@ -33,7 +37,7 @@ pub async fn asterisk_upload(
         Some("true") => jiff::tz::TimeZone::UTC,
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
-    let body = body.map_err(body_error)?;
+    let body = read_body(request, MAX_CSV_BYTES).await?;
     let mut summary = ImportSummary::default();
     let mut batch = Vec::new();
     for (line, record) in asterisk::read(&body[..], zone) {
@@ -60,10 +64,10 @@ pub async fn asterisk_upload(
 pub async fn freeswitch_post(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
     caller.require(&SENDERS, "send call records")?;
-    let body = body.map_err(body_error)?;
+    let body = read_body(request, MAX_CDR_BYTES).await?;
     let record = freeswitch::parse(&body).map_err(|e| ApiError::invalid(&e.field, e.message))?;
     let mut summary = ImportSummary::default();
     import(&state.store, &state.org, vec![record], &mut summary).await?;

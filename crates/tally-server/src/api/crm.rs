@@ -130,6 +130,11 @@ fn body_of(record: &CrmRecord) -> Map<String, Value> {
     }
 }
 
+/// The longest search (`q`), in characters and in words: every word is one more
+/// condition of the query.
+const MAX_SEARCH_CHARS: usize = 200;
+const MAX_SEARCH_WORDS: usize = 10;
+
 /// The list parameters of every CRM list, and the filters `extra` names.
 fn list_query(
     kind: &str,
@@ -142,18 +147,7 @@ fn list_query(
         .copied()
         .collect();
     only_known(params, &known)?;
-    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
-        match params.get(name) {
-            None => Ok(default),
-            Some(s) => s
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (0..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))
-                }),
-        }
-    };
+    let page = super::query::page(params, 50, 500)?;
     let sort = match params.get("sort").map(String::as_str) {
         None | Some("created_at") => "created_at",
         Some("updated_at") => "updated_at",
@@ -177,9 +171,20 @@ fn list_query(
                 .ok_or_else(|| ApiError::invalid("phone", "is not a phone number"))?,
         ),
     };
+    let search = params.get("q").cloned();
+    if search.as_ref().is_some_and(|q| {
+        q.chars().count() > MAX_SEARCH_CHARS || q.split_whitespace().count() > MAX_SEARCH_WORDS
+    }) {
+        return Err(ApiError::invalid(
+            "q",
+            format!(
+                "search with at most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters"
+            ),
+        ));
+    }
     Ok(CrmQuery {
         kind: kind.to_owned(),
-        search: params.get("q").cloned(),
+        search,
         phone,
         customer_id: params.get("customer_id").cloned(),
         owner_id: params
@@ -188,8 +193,8 @@ fn list_query(
             .cloned(),
         sort,
         descending,
-        limit: number("limit", 50, 500)?,
-        offset: number("offset", 0, i64::MAX)?,
+        limit: page.limit,
+        offset: page.offset,
     })
 }
 
@@ -270,31 +275,43 @@ fn may_read(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-/// An agent changes only their own records (the ones they own, are assigned or wrote);
-/// supervisors, admins and owners change any.
-fn may_change(
-    caller: &Caller,
-    actor: &str,
-    record: &Map<String, Value>,
-    owner_field: &str,
-) -> Result<(), ApiError> {
-    let mine = record.get(owner_field).and_then(Value::as_str) == Some(actor)
-        || record.get("created_by").and_then(Value::as_str) == Some(actor);
-    match caller.role == Role::Agent && !mine {
-        true => Err(ApiError::Forbidden(
-            "an agent changes only their own records".into(),
-        )),
-        false => Ok(()),
+/// Refuses unless the caller may act for `person` (as the owner or assignee of a
+/// record): an agent only for themself, a supervisor for the people of the teams they
+/// supervise (and themself), admins and owners for anyone.
+async fn may_act_for(state: &AppState, caller: &Caller, person: &str) -> Result<(), ApiError> {
+    match super::goals::credit_scope(state, caller).await? {
+        Some(scope) if !scope.sees_user(person) => Err(ApiError::Forbidden(match caller.role {
+            Role::Agent => "an agent acts only on their own records, for themself".into(),
+            _ => format!("'{person}' is not one of the people you supervise"),
+        })),
+        _ => Ok(()),
     }
 }
 
-/// Reassigning moves KPI credit (also on past days): supervisors, admins and owners.
-fn may_reassign(caller: &Caller) -> Result<(), ApiError> {
+/// Refuses a change to a record unless the caller may act for its current owner
+/// (`owner_field`: the owner, assignee or author): the record's owner now decides,
+/// and the people above them, not whoever created it once.
+async fn may_change(
+    state: &AppState,
+    caller: &Caller,
+    record: &Map<String, Value>,
+    owner_field: &str,
+) -> Result<(), ApiError> {
+    let owner = record
+        .get(owner_field)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    may_act_for(state, caller, owner).await
+}
+
+/// Reassigning moves KPI credit (also on past days): supervisors (to the people they
+/// supervise), admins and owners.
+async fn may_reassign(state: &AppState, caller: &Caller, to: &str) -> Result<(), ApiError> {
     match caller.role {
         Role::Agent => Err(ApiError::Forbidden(
             "reassigning to another person is for supervisors, admins and owners".into(),
         )),
-        _ => Ok(()),
+        _ => may_act_for(state, caller, to).await,
     }
 }
 
@@ -357,8 +374,16 @@ fn amount(state: &AppState, value: Option<&Value>) -> Result<Option<String>, Api
     ))
 }
 
-/// An RFC 3339 timestamp field, kept as given.
-fn timestamp(body: &JsonObject, field: &str) -> Result<Option<String>, ApiError> {
+/// An RFC 3339 timestamp field of what happened, kept as given: not in the future and
+/// at most ten years back (as every event, see `tally_core::event::check_time`). An
+/// agent logs what happened today; an earlier day, whose results may be closed
+/// already, is for supervisors, admins and owners to correct.
+fn timestamp(
+    state: &AppState,
+    caller: &Caller,
+    body: &JsonObject,
+    field: &str,
+) -> Result<Option<String>, ApiError> {
     let Some(text) = body.optional_text(field, 64)? else {
         return Ok(None);
     };
@@ -368,10 +393,14 @@ fn timestamp(body: &JsonObject, field: &str) -> Result<Option<String>, ApiError>
             "must be an RFC 3339 time with an offset, such as 2026-11-27T09:00:00+07:00",
         )
     })?;
-    if at > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5) {
+    let now = jiff::Timestamp::now();
+    tally_core::event::check_time(field, at, now)
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    let calendar = &state.org.calendar;
+    if caller.role == Role::Agent && calendar.day_of(at) < calendar.day_of(now) {
         return Err(ApiError::invalid(
             field,
-            "must not be in the future: log what happened",
+            "an agent logs what happened today; ask a supervisor to log an earlier day",
         ));
     }
     Ok(Some(text))

@@ -1,54 +1,62 @@
 //! `POST /api/v1/events`: a JSON array (or NDJSON) of up to 10,000 events.
 //!
-//! Each event is parsed on its own; the valid ones go to the store in one
-//! transaction, and every rejected one is listed with its index, id and field.
+//! The caller's role is checked before the body is read; the body is then read one
+//! event at a time (`tally_core::batch`), so its size and count are refused as soon as
+//! they pass the limits. The valid events go to the store in one transaction, and every
+//! rejected one is listed with its index, id and field. A supervisor writes only for
+//! the people they supervise (`tally_core::access`).
 
-use super::query::body_error;
+use super::goals::credit_scope;
+use super::query::read_body;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
-use tally_core::{Event, Role};
-use tally_store::RejectedEvent;
+use tally_core::Role;
+use tally_core::batch::{self, BatchError, Format, MAX_EVENTS, RejectedEvent};
 
-/// The most events one request may carry.
-pub const MAX_EVENTS: usize = 10_000;
+/// The largest body of events (10,000 events of about 6 KB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Ingests a batch; owners, admins and supervisors (integrations) may send events.
 pub async fn post(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Owner, Role::Admin, Role::Supervisor], "send events")?;
-    let body = body.map_err(body_error)?;
-    let items = if is_ndjson(&headers) {
-        ndjson_items(&body)?
-    } else {
-        json_items(&body)?
-    };
-    if items.len() > MAX_EVENTS {
-        return Err(ApiError::TooLarge(format!(
-            "{} events in one request; at most {MAX_EVENTS}",
-            items.len()
-        )));
-    }
-    let mut rejected = Vec::new();
-    let mut events = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        match item.and_then(|value| parse(index, &value, &state)) {
-            Ok(event) => events.push((index, event)),
+    let format = format_of(request.headers());
+    let body = read_body(request, MAX_BODY_BYTES).await?;
+    let now = jiff::Timestamp::now();
+    let items =
+        batch::parse(&body, format, &state.org.currency, now, MAX_EVENTS).map_err(|e| match e {
+            BatchError::Malformed(message) => ApiError::Malformed(message),
+            BatchError::TooMany { max } => {
+                ApiError::TooLarge(format!("more than {max} events in one request"))
+            }
+        })?;
+    drop(body);
+    let (mut events, mut rejected) = (Vec::new(), Vec::new());
+    for item in items {
+        match item {
+            Ok(event) => events.push(event),
             Err(rejection) => rejected.push(rejection),
         }
     }
-    let outcome = state.store.ingest(&state.org, events).await?;
+    let scope = credit_scope(&state, &caller).await?;
+    let may_credit = scope.as_ref().map(|s| move |user: &str| s.sees_user(user));
+    let may_credit = may_credit
+        .as_ref()
+        .map(|f| f as &(dyn Fn(&str) -> bool + Sync));
+    let outcome = state
+        .store
+        .ingest_as(&state.org, events, may_credit)
+        .await?;
     rejected.extend(outcome.rejected);
+    crate::health::count_ingest("api", outcome.accepted, outcome.duplicates, rejected.len());
     rejected.sort_by_key(|r| r.index);
     Ok(Json(json!({
         "accepted": outcome.accepted,
@@ -57,69 +65,17 @@ pub async fn post(
     })))
 }
 
-type Item = Result<Value, RejectedEvent>;
-
-fn is_ndjson(headers: &HeaderMap) -> bool {
-    headers
+fn format_of(headers: &HeaderMap) -> Format {
+    let ndjson = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
             ct.contains("ndjson") || ct.contains("jsonlines") || ct.contains("json-seq")
-        })
-}
-
-/// A JSON array of events (or one event object).
-fn json_items(body: &[u8]) -> Result<Vec<Item>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Array(values)) => Ok(values.into_iter().map(Ok).collect()),
-        Ok(object @ Value::Object(_)) => Ok(vec![Ok(object)]),
-        Ok(_) => Err(ApiError::Malformed(
-            "the body must be a JSON array of events".into(),
-        )),
-        Err(e) => Err(ApiError::Malformed(format!(
-            "the body is not JSON ({e}); send a JSON array, or NDJSON with Content-Type: application/x-ndjson"
-        ))),
+        });
+    match ndjson {
+        true => Format::Ndjson,
+        false => Format::Json,
     }
-}
-
-/// One event a line; a line that is not JSON is rejected on its own, but a body
-/// with no JSON line at all is not NDJSON.
-fn ndjson_items(body: &[u8]) -> Result<Vec<Item>, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?;
-    // Blank lines are not events; messages still name the physical line.
-    let lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let items: Vec<Item> = lines
-        .enumerate()
-        .map(|(index, (line_number, line))| {
-            serde_json::from_str::<Value>(line).map_err(|e| RejectedEvent {
-                index,
-                id: None,
-                code: "malformed",
-                field: "event".into(),
-                message: format!("line {} is not JSON: {e}", line_number + 1),
-            })
-        })
-        .collect();
-    if items.iter().all(Result::is_err) {
-        return Err(ApiError::Malformed(
-            "the body is not NDJSON: no line is a JSON value".into(),
-        ));
-    }
-    Ok(items)
-}
-
-fn parse(index: usize, value: &Value, state: &AppState) -> Result<Event, RejectedEvent> {
-    Event::parse(value, &state.org.currency).map_err(|e| RejectedEvent {
-        index,
-        id: Event::id_of(value),
-        code: "invalid_field",
-        field: e.field,
-        message: e.message,
-    })
 }
 
 fn rejection_json(r: &RejectedEvent) -> Value {

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use tally_core::event::MAX_ID_CHARS;
-use tally_core::{Assignee, Day, GoalSpec};
+use tally_core::{Assignee, Day, GoalSpec, Role};
 use tally_store::{GoalRecord, MembershipRecord};
 
 /// The fields a goal's body may have.
@@ -53,7 +53,7 @@ pub async fn create(
             &caller.actor(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(goal_json(&goal)?)))
+    Ok((StatusCode::CREATED, Json(goal_json(&goal, &scope)?)))
 }
 
 /// `GET /api/v1/goals[?archived=true]`: the goals the caller may see (archived ones
@@ -76,7 +76,7 @@ pub async fn list(
             continue;
         }
         match spec_of(&state, &goal) {
-            Ok(spec) if scope.sees_goal(&spec) => goals.push(goal_json(&goal)?),
+            Ok(spec) if scope.sees_goal(&spec) => goals.push(goal_json(&goal, &scope)?),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "a stored goal cannot be read; it is left out"),
         }
@@ -90,8 +90,8 @@ pub async fn get(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let (goal, _) = visible_goal(&state, &caller, &id).await?;
-    Ok(Json(goal_json(&goal)?))
+    let (goal, scope) = visible_goal(&state, &caller, &id).await?;
+    Ok(Json(goal_json(&goal, &scope)?))
 }
 
 /// `PATCH /api/v1/goals/{id}`: any of the creation fields but `id`; `"ends_on": null`
@@ -137,7 +137,7 @@ pub async fn update(
             &caller.actor(),
         )
         .await?;
-    Ok(Json(goal_json(&goal)?))
+    Ok(Json(goal_json(&goal, &scope)?))
 }
 
 /// `DELETE /api/v1/goals/{id}`: archives the goal; its history and results stay.
@@ -153,7 +153,7 @@ pub async fn archive(
         .store
         .archive_goal(&id, goal.revision, &caller.actor())
         .await?;
-    Ok(Json(goal_json(&goal)?))
+    Ok(Json(goal_json(&goal, &scope)?))
 }
 
 /// `GET /api/v1/goals/{id}/history`: every revision, who made it and when.
@@ -162,18 +162,20 @@ pub async fn history(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let (goal, _) = visible_goal(&state, &caller, &id).await?;
+    let (goal, scope) = visible_goal(&state, &caller, &id).await?;
     let revisions = state.store.goal_revisions(goal.key).await?;
     let list = revisions
         .iter()
         .map(|r| {
+            let mut definition = serde_json::from_str::<Value>(&r.definition)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            hide_assignees(&mut definition, &scope);
             Ok(json!({
                 "revision": r.revision,
                 "action": r.action,
                 "actor": r.actor,
                 "at": micros_json(r.at),
-                "goal": serde_json::from_str::<Value>(&r.definition)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                "goal": definition,
             }))
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -212,6 +214,21 @@ pub(crate) async fn read_scope_of(state: &AppState, caller: &Caller) -> Result<S
     let (memberships, supervises) = relations(state).await?;
     let today = state.org.calendar.day_of(jiff::Timestamp::now());
     Ok(read_scope(caller, &memberships, &supervises, today))
+}
+
+/// Whom a caller may credit with events and CRM records: anyone (`None`) for owners,
+/// admins and integrations (a supervisor token bound to nobody); the people a
+/// supervisor sees for a supervisor; only themself for an agent (nobody for a
+/// wallboard token).
+pub(crate) async fn credit_scope(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Option<Scope>, ApiError> {
+    match (caller.role, caller.user_id.as_deref()) {
+        (Role::Owner | Role::Admin, _) | (Role::Supervisor, None) => Ok(None),
+        (Role::Supervisor, Some(_)) => read_scope_of(state, caller).await.map(Some),
+        (Role::Agent, own) => Ok(Some(Scope::only(own))),
+    }
 }
 
 pub(crate) async fn write_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
@@ -279,9 +296,11 @@ pub(crate) fn definition_spec(state: &AppState, definition: &str) -> Result<Goal
         .map_err(|e| format!("{}: {}", e.field, e.message))
 }
 
-fn goal_json(goal: &GoalRecord) -> Result<Value, ApiError> {
+/// A goal's JSON as a caller with `scope` sees it (see [`hide_assignees`]).
+fn goal_json(goal: &GoalRecord, scope: &Scope) -> Result<Value, ApiError> {
     let mut value: Value = serde_json::from_str(&goal.definition)
         .map_err(|e| ApiError::Internal(format!("goal '{}': {e}", goal.id)))?;
+    hide_assignees(&mut value, scope);
     let extra = json!({
         "id": goal.id,
         "archived": goal.archived_at.is_some(),
@@ -296,6 +315,34 @@ fn goal_json(goal: &GoalRecord) -> Result<Value, ApiError> {
         map.extend(extra);
     }
     Ok(value)
+}
+
+/// Leaves out of a goal definition the assignees a limited caller does not see (a
+/// supervisor sees a shared goal's own teams, not who else it is for), and says how
+/// many there are in `other_assignees`.
+fn hide_assignees(definition: &mut Value, scope: &Scope) {
+    if scope.all {
+        return;
+    }
+    let Some(list) = definition
+        .get_mut("assignees")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    let before = list.len();
+    list.retain(|a| {
+        let text = |k: &str| a.get(k).and_then(Value::as_str);
+        match (text("user_id"), text("team_id")) {
+            (Some(user), _) => scope.sees_user(user),
+            (None, Some(team)) => scope.sees_team(team),
+            (None, None) => false,
+        }
+    });
+    let hidden = before - list.len();
+    if hidden > 0 {
+        definition["other_assignees"] = json!(hidden);
+    }
 }
 
 /// An instant in microseconds as RFC 3339 UTC.

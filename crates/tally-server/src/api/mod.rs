@@ -14,11 +14,7 @@ mod reports;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post};
-
-/// The largest request body accepted (10,000 events of about 6 KB).
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Every API route.
 pub fn routes() -> Router<AppState> {
@@ -104,13 +100,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/users", get(reports::users))
         .route("/api/v1/reports/teams", get(reports::teams))
         .route("/api/v1/metrics", get(metrics::list))
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        )
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("this endpoint does not take this method".into())
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

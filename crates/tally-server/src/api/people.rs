@@ -145,8 +145,25 @@ pub async fn list_users(
         .filter(|u| caller.limited_to().is_none_or(|own| own == u.id));
     let more = state.store.all_more_extensions().await?;
     let none = Vec::new();
-    let list = visible.map(|u| user_json(u, more.get(&u.key).unwrap_or(&none)));
+    let list = visible.map(|u| {
+        let json = user_json(u, more.get(&u.key).unwrap_or(&none));
+        for_caller(&caller, json)
+    });
     Ok(Json(Value::Array(list.collect())))
+}
+
+/// A user's JSON as this caller may see it: a wallboard (an agent token bound to
+/// nobody) shows names on a screen and does not read emails or extensions.
+fn for_caller(caller: &Caller, mut user: Value) -> Value {
+    if caller.role == Role::Agent
+        && caller.user_id.is_none()
+        && let Some(map) = user.as_object_mut()
+    {
+        map.remove("email");
+        map.remove("extension");
+        map.remove("extensions");
+    }
+    user
 }
 
 /// `GET /api/v1/users/{id}`.
@@ -165,7 +182,7 @@ pub async fn get_user(
         .user(&id)
         .await?
         .ok_or_else(|| not_found("user", &id))?;
-    Ok(Json(user_view(&state, &user).await?))
+    Ok(Json(for_caller(&caller, user_view(&state, &user).await?)))
 }
 
 /// `POST /api/v1/teams`: owners and admins.

@@ -24,6 +24,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tally_core::goal::{quantity_json, round};
 use tally_core::{Day, DayRange, Metric};
+use tally_store::ResultSubjects;
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
 
@@ -252,18 +253,26 @@ pub(crate) async fn team_view(
     Ok(View { body, daily })
 }
 
-/// `GET /api/v1/goals/{id}/results[?from=…&to=…][&user_id=…]`: the frozen result of
-/// each closed period, with today's actual for the same days next to it, flagged when
-/// it changed since (a late event, or a current-state metric such as a won deal lost).
+/// How many results a page of `/goals/{id}/results` holds, unless `limit` says.
+const RESULTS_PAGE: i64 = 1_000;
+
+/// The most results one page may hold.
+const MAX_RESULTS_PAGE: i64 = 10_000;
+
+/// `GET /api/v1/goals/{id}/results[?from=…&to=…][&user_id=…][&limit=…&offset=…]`: the
+/// frozen result of each closed period, with today's actual for the same days next to
+/// it, flagged when it changed since (a late event, or a current-state metric such as a
+/// won deal lost); a page at a time, with the total.
 pub async fn results(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    only_known(&params, &["from", "to", "user_id"])?;
+    only_known(&params, &["from", "to", "user_id", "limit", "offset"])?;
     let (record, scope) = visible_goal(&state, &caller, &id).await?;
     let user = user_filter(&state, &scope, &params).await?;
+    let page = super::query::page(&params, RESULTS_PAGE, MAX_RESULTS_PAGE)?;
     close_due_periods(&state, &record).await?;
     let day = |field: &str, default: Day| -> Result<Day, ApiError> {
         params.get(field).map_or(Ok(default), |s| {
@@ -277,7 +286,21 @@ pub async fn results(
         day("to", Day::from_number(1_000_000))?,
     )
     .ok_or_else(|| ApiError::invalid("to", "must not be before from"))?;
-    let stored = state.store.goal_results(record.key, range).await?;
+    let subjects = match (&user, scope.all) {
+        (Some(user), _) => Some(ResultSubjects {
+            users: vec![user.clone()],
+            teams: Vec::new(),
+        }),
+        (None, true) => None,
+        (None, false) => Some(ResultSubjects {
+            users: scope.users.iter().cloned().collect(),
+            teams: scope.teams.iter().cloned().collect(),
+        }),
+    };
+    let (stored, total) = state
+        .store
+        .goal_results(record.key, range, subjects.as_ref(), page)
+        .await?;
     let revisions: HashMap<i64, String> = state
         .store
         .goal_revisions(record.key)
@@ -293,13 +316,6 @@ pub async fn results(
             "team" => Subject::Team(result.subject_id.clone()),
             _ => Subject::User(result.subject_id.clone()),
         };
-        if !visible(&scope, &subject)
-            || user
-                .as_ref()
-                .is_some_and(|u| subject != Subject::User(u.clone()))
-        {
-            continue;
-        }
         let metric: Metric = result
             .metric
             .parse()
@@ -357,7 +373,13 @@ pub async fn results(
         );
         rows.push(Value::Object(row));
     }
-    Ok(Json(json!({"goal_id": record.id, "results": rows})))
+    Ok(Json(json!({
+        "goal_id": record.id,
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "results": rows,
+    })))
 }
 
 /// The non-archived goals the caller may see, parsed.

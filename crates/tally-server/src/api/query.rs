@@ -1,6 +1,5 @@
 //! Reading requests: JSON object bodies and report ranges, with errors naming the field.
 
-use crate::AppState;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -11,33 +10,67 @@ use tally_core::{Day, DayRange, Organization, Period};
 /// The longest report range, in days (ten years).
 pub const MAX_RANGE_DAYS: u32 = 3_660;
 
+/// The largest JSON object body (a user, a goal, a CRM record): far more than any needs.
+pub const MAX_OBJECT_BYTES: usize = 1024 * 1024;
+
 /// A request body that must be one JSON object.
 pub struct JsonObject(pub Map<String, Value>);
 
-impl FromRequest<AppState> for JsonObject {
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(JsonObject(map)),
-            Ok(_) => Err(ApiError::Malformed("the body must be a JSON object".into())),
-            Err(e) => Err(ApiError::Malformed(format!(
-                "the body is not valid JSON: {e}"
-            ))),
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, MAX_OBJECT_BYTES).await?;
+        let value = serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+        // No text may hold a NUL: no database stores one alike.
+        if let Some(field) = tally_core::event::nul_field(&value) {
+            return Err(ApiError::invalid(
+                &field,
+                "must not contain a NUL character",
+            ));
+        }
+        match value {
+            Value::Object(map) => Ok(JsonObject(map)),
+            _ => Err(ApiError::Malformed("the body must be a JSON object".into())),
         }
     }
 }
 
-/// A body that could not be read: too large, or cut off.
-pub fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
-    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::TooLarge(format!(
-            "the body is larger than {} bytes",
-            super::MAX_BODY_BYTES
-        ));
+/// Reads a request body of at most `limit` bytes, after the caller's role was checked:
+/// refused at once when its declared length is larger, and as soon as more arrives
+/// than it declared or than the limit, so a large body is never held whole.
+pub async fn read_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large(limit));
     }
-    ApiError::Malformed(rejection.body_text())
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|e| body_error(&e, limit))
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::TooLarge(format!("the body is larger than {limit} bytes"))
+}
+
+/// A body that could not be read: too large, too slow, or cut off.
+fn body_error(error: &axum::Error, limit: usize) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return too_large(limit);
+        }
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::Timeout("the body did not arrive in time".into());
+        }
+        cause = e.source();
+    }
+    ApiError::Malformed(format!("the body could not be read: {error}"))
 }
 
 impl JsonObject {
@@ -173,6 +206,30 @@ pub fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<()
             format!("unknown parameter (expected one of {})", known.join(", ")),
         )),
     }
+}
+
+/// `limit` (default `default`, at most `max`) and `offset` of a list's page.
+pub fn page(
+    params: &HashMap<String, String>,
+    default: i64,
+    max: i64,
+) -> Result<tally_store::Page, ApiError> {
+    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
+        match params.get(name) {
+            None => Ok(default),
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))
+                }),
+        }
+    };
+    Ok(tally_store::Page {
+        limit: number("limit", default, max)?,
+        offset: number("offset", 0, i64::MAX)?,
+    })
 }
 
 /// The `{id}` of a path, with a JSON error (not axum's plain text) when it is unreadable.

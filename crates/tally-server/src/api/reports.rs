@@ -95,12 +95,6 @@ pub async fn teams(
     let range = report_range(&params, &state.org)?;
     let metrics = requested_metrics(&params)?;
     let mut teams: Vec<Team> = state.store.teams().await?;
-    if let Some(id) = params.get("team_id") {
-        teams.retain(|t| &t.id == id);
-        if teams.is_empty() {
-            return Err(team_not_found(id));
-        }
-    }
     if let Some(scope) = supervised_scope(&state, &caller).await? {
         teams.retain(|t| scope.sees_team(&t.id));
     }
@@ -112,6 +106,21 @@ pub async fn teams(
             .map(|m| m.team_key)
             .collect();
         teams.retain(|t| mine.contains(&t.key));
+    }
+    if let Some(id) = params.get("team_id") {
+        teams.retain(|t| &t.id == id);
+        // A limited caller is told the same for a team they may not see as for one
+        // that does not exist, so that team ids cannot be probed.
+        let limited = caller.limited_to().is_some() || caller_is_scoped_supervisor(&caller);
+        match (teams.is_empty(), limited) {
+            (true, true) => {
+                return Err(ApiError::Forbidden(format!(
+                    "team '{id}' is not one of the teams you see"
+                )));
+            }
+            (true, false) => return Err(team_not_found(id)),
+            (false, _) => {}
+        }
     }
     let rows = state.store.team_values(range, &teams).await?;
     let rows = rows
@@ -257,10 +266,14 @@ fn visible_to_agent(
     visible
 }
 
+fn caller_is_scoped_supervisor(caller: &Caller) -> bool {
+    caller.role == Role::Supervisor && caller.user_id.is_some()
+}
+
 /// A supervisor bound to a user sees the teams they supervise and those teams' members
 /// (see `scope.rs`); `None` for every other caller.
 async fn supervised_scope(state: &AppState, caller: &Caller) -> Result<Option<Scope>, ApiError> {
-    if caller.role != Role::Supervisor || caller.user_id.is_none() {
+    if !caller_is_scoped_supervisor(caller) {
         return Ok(None);
     }
     super::goals::read_scope_of(state, caller).await.map(Some)

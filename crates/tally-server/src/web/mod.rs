@@ -70,7 +70,6 @@ pub fn routes() -> Router<AppState> {
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
              frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ))
-        .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "same-origin"))
 }
 

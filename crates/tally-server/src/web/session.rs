@@ -234,7 +234,12 @@ pub async fn login(
         ));
         return Err(PageError(refused));
     }
-    let found = state.store.sign_in_of(&email).await?;
+    // No account has an email with a control character (a NUL would not even reach
+    // every database alike): such an email is simply unknown.
+    let found = match email.chars().any(char::is_control) {
+        true => None,
+        false => state.store.sign_in_of(&email).await?,
+    };
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
         // The same work for an unknown email, so timing does not tell who has an account.
@@ -314,14 +319,16 @@ impl SignInFailures {
         };
         if table.len() >= Self::KEEP && !table.contains_key(email) {
             table.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
-            // Still full: the oldest entry makes room.
+            // Still full: the coldest entry makes room (the fewest attempts, the oldest
+            // of those), so a flood of one-off guesses at made-up emails cannot push
+            // out the count of an email under attack.
             if table.len() >= Self::KEEP {
-                let oldest = table
+                let coldest = table
                     .iter()
-                    .min_by_key(|(_, (_, since))| *since)
+                    .min_by_key(|(_, (count, since))| (*count, *since))
                     .map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    table.remove(&oldest);
+                if let Some(coldest) = coldest {
+                    table.remove(&coldest);
                 }
             }
         }
@@ -383,4 +390,24 @@ pub async fn switch_lang(
     let next = local_path(query.get("next").map(String::as_str));
     let cookie = format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000");
     with_cookie(Redirect::to(&next).into_response(), &cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignInFailures;
+
+    #[test]
+    fn a_flood_of_made_up_emails_does_not_reset_a_locked_one() {
+        let failures = SignInFailures::default();
+        for _ in 0..SignInFailures::LIMIT {
+            assert!(failures.attempt("lan@example.vn").is_ok());
+        }
+        assert!(failures.attempt("lan@example.vn").is_err());
+        for i in 0..2 * SignInFailures::KEEP {
+            let _ = failures.attempt(&format!("junk{i}@example.vn"));
+        }
+        assert!(failures.attempt("lan@example.vn").is_err());
+        let table = failures.0.lock().unwrap();
+        assert!(table.len() <= SignInFailures::KEEP);
+    }
 }

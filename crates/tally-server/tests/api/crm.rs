@@ -94,16 +94,40 @@ async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
     )
     .await;
     assert_eq!(won["status"], "won");
-    post(
+    // An agent gives no to-do to someone else; an admin does, and its assignee (not
+    // its creator) completes it.
+    let for_minh =
+        json!({"id": "t1", "title": "Gửi hợp đồng", "assignee_id": "minh", "customer_id": "c1"});
+    let (status, _) = send(
         app,
         &lan,
+        reqwest::Method::POST,
         "/api/v1/todos",
-        json!({"id": "t1", "title": "Gửi hợp đồng", "assignee_id": "minh", "customer_id": "c1"}),
+        for_minh.clone(),
     )
     .await;
-    let done = patch(app, &lan, "/api/v1/todos/t1", json!({"done": true})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.post_ok(
+        "/api/v1/users",
+        &json!({"id": "boss", "name": "Boss", "role": "admin"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let boss = app.token(Role::Admin, Some("boss")).await;
+    post(app, &boss, "/api/v1/todos", for_minh).await;
+    let minh = app.token(Role::Agent, Some("minh")).await;
+    let (status, _) = send(
+        app,
+        &lan,
+        reqwest::Method::PATCH,
+        "/api/v1/todos/t1",
+        json!({"done": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not lan's to-do");
+    let done = patch(app, &minh, "/api/v1/todos/t1", json!({"done": true})).await;
     assert_eq!(done["done"], true);
-    patch(app, &lan, "/api/v1/todos/t1", json!({"done": true})).await;
+    patch(app, &minh, "/api/v1/todos/t1", json!({"done": true})).await;
     let now = jiff::Timestamp::now().to_string();
     post(
         app,
@@ -203,7 +227,6 @@ async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let minh = app.token(Role::Agent, Some("minh")).await;
     let (status, _) = send(
         app,
         &minh,
@@ -220,6 +243,34 @@ async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
     )
     .await;
     let sup = app.token(Role::Supervisor, Some("sup")).await;
+    // A supervisor moves deals only among the people of the teams they supervise.
+    let (status, _) = send(
+        app,
+        &sup,
+        reqwest::Method::PATCH,
+        "/api/v1/opportunities/o1",
+        move_it.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "lan is not in sup's teams");
+    app.post_ok(
+        "/api/v1/teams",
+        &json!({"id": "north", "name": "North"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    for user in ["lan", "minh"] {
+        let member = json!({"user_id": user, "from": "2020-01-01"});
+        app.post_ok("/api/v1/teams/north/members", &member, StatusCode::CREATED)
+            .await;
+    }
+    let supervises = json!({"user_id": "sup"});
+    app.post_ok(
+        "/api/v1/teams/north/supervisors",
+        &supervises,
+        StatusCode::CREATED,
+    )
+    .await;
     patch(app, &sup, "/api/v1/opportunities/o1", move_it).await;
     let minh_values = app.user_values("minh", &day, &day).await;
     assert_eq!(
@@ -242,7 +293,7 @@ async fn crm_actions_count_for_the_signed_in_user(app: &TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = send(
         app,
-        &lan,
+        &minh,
         reqwest::Method::PATCH,
         "/api/v1/todos/t1",
         json!({"done": false}),
@@ -286,12 +337,31 @@ async fn a_refused_event_leaves_no_record(app: &TestApp) {
             .status(),
         StatusCode::NOT_FOUND
     );
-    let (status, error) = send(
+    // An agent may not give a customer to anyone else; an admin's unknown owner is
+    // refused by the event, and nothing is stored.
+    let ghost = json!({"id": "c9", "name": "Y", "owner_id": "ghost"});
+    let (status, _) = send(
         app,
         &lan,
         reqwest::Method::POST,
         "/api/v1/customers",
-        json!({"id": "c9", "name": "Y", "owner_id": "ghost"}),
+        ghost.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.post_ok(
+        "/api/v1/users",
+        &json!({"id": "boss", "name": "Boss", "role": "admin"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let boss = app.token(Role::Admin, Some("boss")).await;
+    let (status, error) = send(
+        app,
+        &boss,
+        reqwest::Method::POST,
+        "/api/v1/customers",
+        ghost,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

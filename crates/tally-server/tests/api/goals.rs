@@ -878,7 +878,7 @@ async fn pace_and_the_scoring_settings(app: &TestApp) {
 
 async fn the_role_matrix_of_goals(app: &TestApp) {
     two_people_and_a_team(app).await;
-    app.user("sue", "Sue").await;
+    app.user_as("sue", "Sue", Role::Supervisor).await;
     app.post_ok(
         "/api/v1/teams/north/supervisors",
         &json!({"user_id": "sue"}),
@@ -1057,7 +1057,7 @@ async fn the_role_matrix_of_goals(app: &TestApp) {
 
 async fn a_supervisor_reports_on_the_teams_they_supervise(app: &TestApp) {
     two_people_and_a_team(app).await;
-    app.user("sue", "Sue").await;
+    app.user_as("sue", "Sue", Role::Supervisor).await;
     app.user("out", "Outsider").await;
     let supervisor = app.token(Role::Supervisor, Some("sue")).await;
     let range = "from=2025-11-01&to=2025-11-30";

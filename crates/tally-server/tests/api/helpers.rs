@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tally_core::Role;
 use tally_server::auth::{hash_token, new_token_secret};
-use tally_server::{AppState, Settings};
+use tally_server::{Limits, Server, Settings};
 use tally_store::Store;
 use tally_store::testing::TestDb;
 
@@ -41,21 +41,15 @@ macro_rules! both {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Limits::default()).await
+}
+
+/// The app with these time limits (short ones for the tests of idle connections).
+pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
     let db = TestDb::create(backend).await;
-    let settings = Settings {
-        database_url: db.url.clone(),
-        ..Settings::default()
-    };
-    let (store, org) = tally_server::open_store(&settings)
-        .await
-        .expect("open the test store");
-    let store = Arc::new(store);
-    let app = tally_server::router(AppState::new(store.clone(), org));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind port 0");
-    let base = format!("http://{}", listener.local_addr().expect("local address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = start(&db.url, limits).await;
+    let base = format!("http://{}", server.address);
+    let store = server.state.store.clone();
     let owner = token(&store, Role::Owner, None).await;
     TestApp {
         base,
@@ -66,23 +60,24 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }
 }
 
+/// A server on this database, started as `tally serve` starts one, on a free port.
+pub async fn start(database_url: &str, limits: Limits) -> Server {
+    let settings = Settings {
+        database_url: database_url.to_owned(),
+        listen: "127.0.0.1:0".into(),
+        limits,
+        ..Settings::default()
+    };
+    Server::start(&settings)
+        .await
+        .expect("start a server on the test database")
+}
+
 impl TestApp {
     /// Another server on the same database, as a second instance would be: its address.
     pub async fn another_instance(&self) -> String {
-        let settings = Settings {
-            database_url: self._db.url.clone(),
-            ..Settings::default()
-        };
-        let (store, org) = tally_server::open_store(&settings)
-            .await
-            .expect("open the test store again");
-        let app = tally_server::router(AppState::new(Arc::new(store), org));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind port 0");
-        let base = format!("http://{}", listener.local_addr().expect("local address"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        base
+        let server = start(&self._db.url, Limits::default()).await;
+        format!("http://{}", server.address)
     }
 }
 
@@ -149,7 +144,12 @@ impl TestApp {
     }
 
     pub async fn user(&self, id: &str, name: &str) {
-        let body = json!({"id": id, "name": name, "role": "agent"});
+        self.user_as(id, name, Role::Agent).await;
+    }
+
+    /// A user with this role (a token bound to them acts with no more than it).
+    pub async fn user_as(&self, id: &str, name: &str, role: Role) {
+        let body = json!({"id": id, "name": name, "role": role.as_str()});
         self.post_ok("/api/v1/users", &body, StatusCode::CREATED)
             .await;
     }

@@ -5,12 +5,15 @@
 
 mod helpers;
 
+mod access;
 mod calls;
 mod crm;
 mod events;
 mod goals;
+mod input;
 mod live;
 mod people;
 mod reports;
 mod roles;
+mod serving;
 mod sessions;

@@ -21,6 +21,7 @@ pub async fn create_todo(
     let assignee = body
         .optional_text("assignee_id", MAX_ID_CHARS)?
         .unwrap_or_else(|| actor.clone());
+    may_act_for(&state, &caller, &assignee).await?;
     let due = body.optional_day("due_on")?.map(|d| d.to_string());
     let customer = body.optional_text("customer_id", MAX_ID_CHARS)?;
     if let Some(customer) = &customer {
@@ -56,7 +57,7 @@ pub async fn update_todo(
     body.only_fields(&["title", "due_on", "done"])?;
     let record = existing(&state, "todo", &id).await?;
     let mut map = body_of(&record);
-    may_change(&caller, &actor, &map, "assignee_id")?;
+    may_change(&state, &caller, &map, "assignee_id").await?;
     if let Some(title) = body.optional_text("title", 200)? {
         map.insert("title".into(), json!(title));
     }
@@ -130,7 +131,8 @@ pub async fn create_meeting(
     let id = new_record_id(&body, "m")?;
     refuse_taken(&state, "meeting", &id).await?;
     let customer = body.text("customer_id", MAX_ID_CHARS)?;
-    let at = timestamp(&body, "at")?.ok_or_else(|| ApiError::invalid("at", "is required"))?;
+    let at = timestamp(&state, &caller, &body, "at")?
+        .ok_or_else(|| ApiError::invalid("at", "is required"))?;
     let title = body.optional_text("title", 200)?.unwrap_or_default();
     let held = body.optional_bool("held")?.unwrap_or(false);
     let map = json_map(
@@ -165,7 +167,7 @@ pub async fn update_meeting(
     body.only_fields(&["held", "title"])?;
     let record = existing(&state, "meeting", &id).await?;
     let mut map = body_of(&record);
-    may_change(&caller, &actor, &map, "owner_id")?;
+    may_change(&state, &caller, &map, "owner_id").await?;
     let was_held = map.get("held").and_then(Value::as_bool).unwrap_or(false);
     let mut events = Vec::new();
     match body.optional_bool("held")? {
@@ -249,7 +251,8 @@ pub async fn log_message(
     let direction = body.text("direction", 10)?;
     let customer = body.text("customer_id", MAX_ID_CHARS)?;
     let delivered = body.optional_bool("delivered")?;
-    let at = timestamp(&body, "at")?.unwrap_or_else(|| jiff::Timestamp::now().to_string());
+    let at = timestamp(&state, &caller, &body, "at")?
+        .unwrap_or_else(|| jiff::Timestamp::now().to_string());
     let kind = match (channel.as_str(), direction.as_str()) {
         ("sms", "sent") => Some("sms.sent"),
         ("email", "sent") => Some("email.sent"),

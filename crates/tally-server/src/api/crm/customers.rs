@@ -23,6 +23,7 @@ pub async fn create_customer(
     let owner = body
         .optional_text("owner_id", MAX_ID_CHARS)?
         .unwrap_or_else(|| actor.clone());
+    may_act_for(&state, &caller, &owner).await?;
     let mut map = Map::new();
     map.insert("id".into(), json!(id));
     map.insert("name".into(), json!(body.text("name", 200)?));
@@ -52,15 +53,15 @@ pub async fn update_customer(
     body.only_fields(&CUSTOMER_FIELDS[1..])?;
     let record = existing(&state, "customer", &id).await?;
     let mut map = body_of(&record);
+    may_change(&state, &caller, &map, "owner_id").await?;
     if let Some(name) = body.optional_text("name", 200)? {
         map.insert("name".into(), json!(name));
     }
-    may_change(&caller, &actor, &map, "owner_id")?;
     let mut fields = json!({"customer_id": id});
     if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)?
         && map.get("owner_id") != Some(&json!(owner))
     {
-        may_reassign(&caller)?;
+        may_reassign(&state, &caller, &owner).await?;
         map.insert("owner_id".into(), json!(owner));
         fields["owner_id"] = json!(owner);
     }
@@ -206,7 +207,7 @@ pub async fn edit_note(
     let record = existing(&state, "note", &id).await?;
     let text = body.text("text", 10_000)?;
     let mut map = body_of(&record);
-    may_change(&caller, &actor, &map, "author_id")?;
+    may_change(&state, &caller, &map, "author_id").await?;
     map.insert("text".into(), json!(text));
     let customer = record.customer_id.clone().unwrap_or_default();
     let owner = record.owner_id.as_deref().unwrap_or(&actor);

@@ -24,6 +24,7 @@ pub async fn create_opportunity(
     let owner = body
         .optional_text("owner_id", MAX_ID_CHARS)?
         .unwrap_or_else(|| actor.clone());
+    may_act_for(&state, &caller, &owner).await?;
     let map = json_map(
         json!({"id": id, "title": title, "customer_id": customer, "amount": amount,
                               "owner_id": owner, "status": "open", "created_by": actor}),
@@ -54,7 +55,7 @@ pub async fn update_opportunity(
     body.only_fields(&["title", "amount", "owner_id", "status"])?;
     let record = existing(&state, "opportunity", &id).await?;
     let mut map = body_of(&record);
-    may_change(&caller, &actor, &map, "owner_id")?;
+    may_change(&state, &caller, &map, "owner_id").await?;
     let mut updated = json!({"opportunity_id": id});
     let mut changed = false;
     if let Some(title) = body.optional_text("title", 200)? {
@@ -67,9 +68,10 @@ pub async fn update_opportunity(
         changed = true;
     }
     if let Some(owner) = body.optional_text("owner_id", MAX_ID_CHARS)?
-        && replace(&mut map, "owner_id", json!(owner))
+        && map.get("owner_id") != Some(&json!(owner))
     {
-        may_reassign(&caller)?;
+        may_reassign(&state, &caller, &owner).await?;
+        map.insert("owner_id".into(), json!(owner));
         updated["owner_id"] = json!(owner);
         changed = true;
     }
