@@ -9,9 +9,41 @@
     status.textContent = connected ? status.dataset.live : status.dataset.reconnecting;
     status.classList.toggle("connected", connected);
   }
-  document.addEventListener("htmx:sseOpen", function () { setLive(true); });
-  document.addEventListener("htmx:sseError", function () { setLive(false); });
-  document.addEventListener("htmx:sseClose", function () { setLive(false); });
+
+  // The live feed: one EventSource per page, open only while the page is shown. A page
+  // the browser keeps in its back/forward cache would otherwise hold its stream open,
+  // and a few such pages take every connection the browser allows to this server, so
+  // the next page never loads. Each "changed" asks the page's live part to fetch itself
+  // again (hx-trigger="live-changed"); a page shown again reconnects with the version
+  // it last heard of, and the server says at once if the numbers moved meanwhile.
+  var live = { source: null, version: null };
+
+  function listen() {
+    var holder = document.querySelector("[data-live-since]");
+    if (!holder || live.source) return;
+    if (live.version === null) live.version = holder.dataset.liveSince;
+    var source = new EventSource("/live?since=" + encodeURIComponent(live.version));
+    live.source = source;
+    source.addEventListener("hello", function () { setLive(true); });
+    source.addEventListener("changed", function (event) {
+      live.version = event.data;
+      holder.querySelectorAll("[hx-trigger='live-changed']").forEach(function (part) {
+        htmx.trigger(part, "live-changed");
+      });
+    });
+    source.onerror = function () { setLive(false); };
+  }
+
+  function stopListening() {
+    if (!live.source) return;
+    live.source.close();
+    live.source = null;
+    setLive(false);
+  }
+
+  document.addEventListener("DOMContentLoaded", listen);
+  window.addEventListener("pageshow", listen);
+  window.addEventListener("pagehide", stopListening);
 
   // A filter menu or a date changes the report at once; the button stays for the
   // keyboard and for browsers without scripts.

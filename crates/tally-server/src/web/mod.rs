@@ -8,7 +8,7 @@
 //! request (see `session.rs`).
 
 mod admin;
-mod assets;
+pub(crate) mod assets;
 mod format;
 mod goals;
 mod kpi;

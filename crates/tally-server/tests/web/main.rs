@@ -270,7 +270,68 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
     browser.quit().await;
 }
 
+/// Chromium keeps a page it left in its back/forward cache, open connections and all;
+/// six pages holding a live stream would take every connection it allows to one
+/// host, and the next page would never load. Twelve views and a wallboard later, the
+/// page restored by "back" listens again and moves.
+async fn clicking_through_many_views_never_freezes(app: &TestApp) {
+    seed(app).await;
+    let goal = json!({"name": "Gọi điện", "starts_on": "2026-01-01",
+        "criteria": [{"metric": "calls", "period": "day", "target": 5}],
+        "assignees": [{"team_id": "north"}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
+        .await;
+    let browser = Browser::start().await;
+    // A page that never loads fails the test in seconds, not after WebDriver's minutes.
+    let timeouts = fantoccini::wd::TimeoutConfiguration::new(None, Some(browser::PATIENCE), None);
+    browser.client.update_timeouts(timeouts).await.unwrap();
+    browser
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    let views = [
+        ".tabs a[href*='view=team']",
+        ".periods a[href*='period=this_week']",
+        ".tabs a[href*='view=goal']",
+        ".periods a[href*='period=this_month']",
+        ".tabs a[href*='view=employee']",
+        ".periods a[href*='period=today']",
+        ".tabs a[href*='view=team']",
+        ".periods a[href*='period=this_week']",
+        ".tabs a[href*='view=goal']",
+        ".periods a[href*='period=this_month']",
+        ".tabs a[href*='view=employee']",
+        ".periods a[href*='period=today']",
+    ];
+    for (i, link) in views.iter().enumerate() {
+        browser
+            .find(link)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("view {} ({link}) never loaded: {e}", i + 1));
+        wait_until_live(&browser).await;
+    }
+    browser.script("window.tallyLeftAt = 12; return true").await;
+    browser
+        .find("header a[href='/wallboard']")
+        .await
+        .click()
+        .await
+        .expect("the wallboard loads");
+    wait_until_live(&browser).await;
+    browser.client.back().await.expect("back to the report");
+    // Restored from the cache (the page's own state survived), and listening again.
+    assert_eq!(browser.script("return window.tallyLeftAt").await, json!(12));
+    wait_until_live(&browser).await;
+    calls(app, "lan", 0, 2).await;
+    browser
+        .wait_for_text(&format!("{LAN_CALLS} td.actual"), "2")
+        .await;
+    browser.quit().await;
+}
+
 both!(
+    clicking_through_many_views_never_freezes,
     a_manager_sets_a_goal_and_watches_it_move,
     goal_errors_stand_next_to_their_field,
     agents_are_refused_the_setup_pages,
