@@ -74,7 +74,7 @@ pub fn parse(row: &csv::StringRecord, zone: &TimeZone) -> Result<CallRecord, Cdr
             )
         })?;
     let answered = disposition == "ANSWERED";
-    Ok(CallRecord {
+    CallRecord {
         source: Source::Asterisk,
         uid: unique_id(row),
         start,
@@ -85,7 +85,8 @@ pub fn parse(row: &csv::StringRecord, zone: &TimeZone) -> Result<CallRecord, Cdr
         answered,
         talk_seconds: if answered { billsec } else { 0 },
         other_leg: false,
-    })
+    }
+    .without_nul()
 }
 
 /// The record's key. The optional columns follow the core 16 in this order:

@@ -7,6 +7,7 @@
 //! a record where an extension-like number is not mapped, or where no side is a mapped
 //! extension, is **kept aside** until the extension is mapped.
 
+use crate::CdrError;
 use crate::phone::{is_extension_like, normalize};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -65,6 +66,25 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// The record, unless one of its texts holds a NUL character (a corrupt line): no
+    /// database stores one alike, so it is refused here, naming the field.
+    pub fn without_nul(self) -> Result<CallRecord, CdrError> {
+        let texts = [
+            ("uid", Some(&self.uid)),
+            ("caller", Some(&self.caller)),
+            ("caller_channel", self.caller_channel.as_ref()),
+            ("callee", Some(&self.callee)),
+            ("callee_channel", self.callee_channel.as_ref()),
+        ];
+        match texts
+            .iter()
+            .find(|(_, text)| text.is_some_and(|t| t.contains('\0')))
+        {
+            Some((field, _)) => Err(CdrError::new(field, "contains a NUL character")),
+            None => Ok(self),
+        }
+    }
+
     /// The record as JSON, to keep it aside and classify it again later.
     pub fn to_json(&self) -> Value {
         json!({

@@ -44,7 +44,7 @@ pub fn parse(body: &[u8]) -> Result<CallRecord, CdrError> {
     };
     let other_leg = text("originating_leg_uuid").is_some() || originated(&document);
     let callee_channel = text("dialed_user").or_else(|| text("callee_id_number"));
-    Ok(CallRecord {
+    CallRecord {
         source: Source::FreeSwitch,
         uid,
         start,
@@ -56,7 +56,8 @@ pub fn parse(body: &[u8]) -> Result<CallRecord, CdrError> {
         answered,
         talk_seconds: if answered { talk_seconds } else { 0 },
         other_leg,
-    })
+    }
+    .without_nul()
 }
 
 /// Whether the leg was originated by another (a B leg): its caller profile names an

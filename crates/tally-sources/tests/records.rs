@@ -200,6 +200,24 @@ fn bad_rows_name_the_field() {
 }
 
 #[test]
+fn a_nul_character_in_a_record_is_refused_naming_the_field() {
+    let zone = jiff::tz::TimeZone::UTC;
+    let row = "\"\",\"201\",\"0912345678\",\"c\",\"\",\"PJSIP/201-1\",\"\",\"Dial\",\"\",\"2026-05-11 08:00:00\",,\"2026-05-11 08:00:01\",1,0,\"NO ANSWER\",\"DOCUMENTATION\",\"1778463005.1\0\"\n";
+    // Not a uniqueid: the record is keyed on a hash of its row, which holds no NUL.
+    let results: Vec<_> = asterisk::read(row.as_bytes(), zone.clone()).collect();
+    assert!(results[0].1.as_ref().unwrap().uid.starts_with('h'));
+    let caller = row.replace("\"201\"", "\"2\u{0}01\"");
+    let results: Vec<_> = asterisk::read(caller.as_bytes(), zone.clone()).collect();
+    assert_eq!(results[0].1.as_ref().unwrap_err().field, "caller");
+    let callee = row.replace("0912345678", "0912\u{0}345678");
+    let results: Vec<_> = asterisk::read(callee.as_bytes(), zone).collect();
+    assert_eq!(results[0].1.as_ref().unwrap_err().field, "callee");
+    let cdr = json!({"variables": {"uuid": "abc\u{0}", "start_epoch": "1778463005"}});
+    let error = freeswitch::parse(cdr.to_string().as_bytes()).unwrap_err();
+    assert_eq!(error.field, "uid");
+}
+
+#[test]
 fn freeswitch_json_raw_and_form_encoded() {
     let dir = directory();
     let raw = std::fs::read(concat!(

@@ -80,10 +80,46 @@ async fn a_nul_character_is_refused_alike_on_both_backends(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(sign_in.status(), StatusCode::UNAUTHORIZED);
+    // A call record with a NUL in its number: refused, the good one counted.
+    let csv = "\"\",\"0901234567\",\"201\",\"c\",\"\",\"PJSIP/trunk-1\",\"PJSIP/201-2\",\"Dial\",\"\",\"2026-11-02 08:30:05\",\"2026-11-02 08:30:12\",\"2026-11-02 08:34:52\",287,280,\"ANSWERED\",\"DOCUMENTATION\",\"1778463005.18\",\"\"\n";
+    let body = format!(
+        "{csv}{}",
+        csv.replace("05.18", "05.19")
+            .replace("\"0901234567\"", "\"09012\u{0}34567\"")
+    );
+    let users = json!({"extension": "201"});
+    let response = app
+        .client
+        .patch(format!("{}/api/v1/users/lan", app.base))
+        .bearer_auth(&app.owner)
+        .json(&users)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .client
+        .post(format!("{}/api/v1/calls/asterisk", app.base))
+        .bearer_auth(&app.owner)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let summary: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            summary["counted"].as_i64(),
+            summary["rejected_total"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    assert_eq!(summary["rejected"][0]["field"], "caller");
     // The server still answers: nothing broke on the way.
     assert_eq!(
         app.user_values("lan", "2026-11-02", "2026-11-02").await["calls"],
-        1
+        2
     );
 }
 
