@@ -18,6 +18,12 @@ use tally_store::{GoalRecord, GoalResult};
 /// Closes at most this many days at a time, each step its own transaction.
 const STEP_DAYS: i32 = 92;
 
+/// About how many results one step writes: a step holds the write lock while it
+/// writes, so a goal with many criteria and people closes in shorter steps (a goal of
+/// 18 daily criteria for 10 people writes 180 results a day: 11 days a step), and
+/// ingest never waits long behind it.
+const STEP_RESULTS: usize = 2_000;
+
 /// Records the results of every period of `goal` that ended before today and is not
 /// recorded yet.
 pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<(), ApiError> {
@@ -35,8 +41,10 @@ pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<()
     };
     let mut ctx = Context::load(state, DayRange::single(last)).await?;
     let mut through = goal.closed_through;
+    // A first short step measures how many results a day gives.
+    let mut step = 7;
     while through < last {
-        let step_end = through.plus(STEP_DAYS).min(last);
+        let step_end = through.plus(step).min(last);
         let window = DayRange {
             from: through.plus(1),
             to: step_end,
@@ -49,9 +57,19 @@ pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<()
         {
             return Ok(());
         }
+        step = next_step(results.len(), window.len());
         through = step_end;
     }
     Ok(())
+}
+
+/// The days of the next step, from the results the last one gave over `days` days:
+/// about [`STEP_RESULTS`] results, from 1 to [`STEP_DAYS`] days.
+fn next_step(results: usize, days: u32) -> i32 {
+    let per_day = results.div_ceil(days.max(1) as usize).max(1);
+    i32::try_from(STEP_RESULTS / per_day)
+        .unwrap_or(STEP_DAYS)
+        .clamp(1, STEP_DAYS)
 }
 
 /// The results of the periods that end within `window`.
@@ -128,5 +146,18 @@ pub async fn close_periods_every_minute(state: AppState) {
             Ok(Err(e)) => tracing::warn!(error = %e, "closing goal periods failed; will retry"),
             Err(e) => tracing::error!(error = %e, "closing goal periods panicked; will retry"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_step;
+
+    #[test]
+    fn steps_write_about_two_thousand_results() {
+        assert_eq!(next_step(1_260, 7), 11);
+        assert_eq!(next_step(0, 7), 92);
+        assert_eq!(next_step(70, 7), 92);
+        assert_eq!(next_step(70_000, 7), 1);
     }
 }

@@ -103,6 +103,16 @@ pub enum Command {
     },
     /// Recompute every rollup from the event log and report any difference.
     Rebuild,
+    /// Write a consistent copy of all the data to FILE while the server keeps running.
+    ///
+    /// SQLite: a compacted copy of the database file (restore by stopping Tally and
+    /// putting the copy in place, or by pointing --database-url at it). PostgreSQL:
+    /// `pg_dump --format=custom` (restore with `pg_restore --no-owner --dbname=URL FILE`
+    /// into an empty database). See docs/reliability.md.
+    Backup {
+        /// Where to write the copy; it must not exist yet.
+        file: std::path::PathBuf,
+    },
     /// Import call records from the phone system (Asterisk, FreeSWITCH).
     Import {
         #[command(subcommand)]
@@ -279,4 +289,114 @@ pub async fn rebuild(settings: &Settings) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `tally backup FILE`: SQLite's online copy, or `pg_dump` for PostgreSQL.
+pub async fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        anyhow::bail!("{} exists already: choose a new file", file.display());
+    }
+    let path = file
+        .to_str()
+        .context("the backup file's name must be UTF-8")?;
+    if settings.database_url.starts_with("postgres") {
+        pg_dump(&settings.database_url, path).await?;
+    } else {
+        let store = tally_store::Store::open(&settings.database_url).await?;
+        store.backup_sqlite(path).await?;
+        store.close().await;
+    }
+    println!(
+        "Backed up {} to {}",
+        settings.database_for_display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// Runs `pg_dump` on a database URL, giving it the password (if any) through the
+/// environment rather than on its command line, where other users could read it.
+async fn pg_dump(url: &str, path: &str) -> anyhow::Result<()> {
+    let (url, password) = without_password(url);
+    let mut command = tokio::process::Command::new("pg_dump");
+    command.args([
+        "--format=custom",
+        "--no-owner",
+        "--file",
+        path,
+        "--dbname",
+        &url,
+    ]);
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let status = command
+        .status()
+        .await
+        .context("cannot run pg_dump: install PostgreSQL's client tools (it comes with them)")?;
+    if !status.success() {
+        anyhow::bail!("pg_dump failed ({status}); nothing was backed up");
+    }
+    Ok(())
+}
+
+/// `postgres://user:secret@host/db` → (`postgres://user@host/db`, `secret`), the
+/// password percent-decoded.
+fn without_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return (url.to_owned(), None);
+    };
+    match credentials.split_once(':') {
+        Some((user, password)) => (
+            format!("{scheme}://{user}@{host}"),
+            Some(percent_decoded(password)),
+        ),
+        None => (url.to_owned(), None),
+    }
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        assert_eq!(
+            without_password("postgres://tally:s%40cret@db:5432/tally"),
+            (
+                "postgres://tally@db:5432/tally".to_owned(),
+                Some("s@cret".to_owned())
+            )
+        );
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1/test"),
+            ("postgres://postgres@127.0.0.1/test".to_owned(), None)
+        );
+    }
 }

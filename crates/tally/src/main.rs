@@ -67,6 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: UserCommand::Password { id },
         } => cli::set_password(&settings, &id).await?,
         Command::Rebuild => cli::rebuild(&settings).await?,
+        Command::Backup { file } => cli::backup(&settings, &file).await?,
         Command::Import { command } => import::run(&settings, command).await?,
         Command::Bench(args) => bench::run(&settings, args).await?,
     }
