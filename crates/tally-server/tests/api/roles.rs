@@ -9,6 +9,7 @@ use tally_core::Role;
 both!(
     missing_or_unknown_tokens_are_unauthorized,
     the_role_matrix_of_writes,
+    the_role_matrix_of_tokens_bound_to_people,
     an_agent_sees_only_their_teams_rows
 );
 
@@ -217,4 +218,175 @@ async fn an_agent_sees_only_their_teams_rows(app: &TestApp) {
         .post_as(&wallboard, "/api/v1/teams", &json!({"name": "X"}))
         .await;
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
+}
+
+/// Every role with a token bound to a person of that role: what each may write (events,
+/// CRM records for themself, their team's member, an outsider; goals, people,
+/// settings) and read (report rows, server metrics); then, once each is deactivated,
+/// nothing at all.
+async fn the_role_matrix_of_tokens_bound_to_people(app: &TestApp) {
+    for (id, role) in [
+        ("o", Role::Owner),
+        ("a", Role::Admin),
+        ("s", Role::Supervisor),
+        ("g", Role::Agent),
+        ("m", Role::Agent),
+        ("x", Role::Agent),
+    ] {
+        app.user_as(id, id, role).await;
+    }
+    for (team, members) in [("t1", ["g", "m"]), ("t2", ["x", "x"])] {
+        app.post_ok(
+            "/api/v1/teams",
+            &json!({"id": team, "name": team}),
+            StatusCode::CREATED,
+        )
+        .await;
+        for user in members.iter().collect::<std::collections::BTreeSet<_>>() {
+            let member = json!({"user_id": user, "from": "2020-01-01"});
+            app.post_ok(
+                &format!("/api/v1/teams/{team}/members"),
+                &member,
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+    }
+    app.post_ok(
+        "/api/v1/teams/t1/supervisors",
+        &json!({"user_id": "s"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let roles = [
+        ("o", Role::Owner),
+        ("a", Role::Admin),
+        ("s", Role::Supervisor),
+        ("g", Role::Agent),
+    ];
+    let call = |id: String, user: &str| {
+        json!([{"id": id, "type": "call", "at": "2026-11-02T09:00:00+07:00", "user_id": user,
+            "direction": "outbound", "answered": false, "talk_seconds": 0}])
+    };
+    // Each case lists whether it is allowed for owner, admin, supervisor and agent.
+    let mut tokens = Vec::new();
+    for (n, (who, role)) in roles.iter().enumerate() {
+        let token = app.token(*role, Some(who)).await;
+        let expect = |allowed: [bool; 4]| allowed[n];
+        let status = |s: StatusCode| s.is_success();
+        let events = |user: &str| call(format!("{who}-{user}"), user);
+        for (user, allowed) in [
+            (*who, [true, true, true, false]),
+            ("m", [true, true, true, false]),
+            ("x", [true, true, false, false]),
+        ] {
+            let response = app.post_as(&token, "/api/v1/events", &events(user)).await;
+            let code = response.status();
+            let accepted = response.json::<Value>().await.unwrap()["accepted"] == 1;
+            assert_eq!(
+                status(code) && accepted,
+                expect(allowed),
+                "{who} sends an event for {user}: {code}"
+            );
+        }
+        for (owner, allowed) in [
+            (*who, [true, true, true, true]),
+            ("m", [true, true, true, false]),
+            ("x", [true, true, false, false]),
+        ] {
+            let body = json!({"name": format!("{who} for {owner}"), "owner_id": owner});
+            let code = app
+                .post_as(&token, "/api/v1/customers", &body)
+                .await
+                .status();
+            assert_eq!(
+                status(code),
+                expect(allowed),
+                "{who} creates a customer for {owner}: {code}"
+            );
+        }
+        let goal = json!({"name": format!("goal of {who}"), "starts_on": "2026-11-01",
+            "criteria": [{"metric": "calls", "period": "day", "target": 5}], "assignees": [{"team_id": "t1"}]});
+        let writes = [
+            ("/api/v1/goals", goal, [true, true, true, false]),
+            (
+                "/api/v1/users",
+                json!({"name": "New", "role": "agent"}),
+                [true, true, false, false],
+            ),
+            (
+                "/api/v1/teams",
+                json!({"name": "New"}),
+                [true, true, false, false],
+            ),
+        ];
+        for (path, body, allowed) in writes {
+            let code = app.post_as(&token, path, &body).await.status();
+            assert_eq!(status(code), expect(allowed), "{who} POST {path}: {code}");
+        }
+        let settings = app
+            .client
+            .patch(format!("{}/api/v1/settings", app.base))
+            .bearer_auth(&token)
+            .json(&json!({"grade_a": "1.0"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(
+            settings != StatusCode::FORBIDDEN,
+            expect([true, true, false, false]),
+            "{who} PATCH settings: {settings}"
+        );
+        let report: Value = app
+            .get_as(&token, "/api/v1/reports/users")
+            .await
+            .json()
+            .await
+            .unwrap();
+        // The people made in this test (not those the managers' POSTs just added).
+        let rows: Vec<&str> = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["user_id"].as_str().unwrap())
+            .filter(|id| !id.starts_with("u-"))
+            .collect();
+        let expected_rows: &[&str] = match role {
+            Role::Owner | Role::Admin => &["a", "g", "m", "o", "s", "x"],
+            Role::Supervisor => &["g", "m", "s"],
+            Role::Agent => &["g", "m"],
+        };
+        assert_eq!(rows, expected_rows, "{who} reads the users report");
+        let metrics = app.get_as(&token, "/metrics").await.status();
+        assert_eq!(
+            status(metrics),
+            expect([true, true, false, false]),
+            "{who} GET /metrics"
+        );
+        tokens.push((*who, token));
+    }
+    // Deactivated: the same tokens neither read nor write.
+    for (who, token) in tokens {
+        let off = app
+            .client
+            .patch(format!("{}/api/v1/users/{who}", app.base))
+            .bearer_auth(&app.owner)
+            .json(&json!({"active": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(off.status(), StatusCode::OK);
+        for code in [
+            app.get_as(&token, "/api/v1/reports/users").await.status(),
+            app.post_as(&token, "/api/v1/customers", &json!({"name": "Late"}))
+                .await
+                .status(),
+            app.post_as(&token, "/api/v1/events", &call(format!("{who}-late"), "m"))
+                .await
+                .status(),
+        ] {
+            assert_eq!(code, StatusCode::UNAUTHORIZED, "{who} deactivated");
+        }
+    }
 }

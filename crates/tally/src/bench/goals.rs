@@ -12,6 +12,8 @@ use tally_core::Day;
 pub struct GoalTimings {
     pub close: Duration,
     pub closed_results: usize,
+    /// Single-event requests sent one after another while the periods closed.
+    pub ingest_during_close: Latencies,
     pub by_goal: Latencies,
     pub by_employee: Latencies,
     pub by_team: Latencies,
@@ -47,11 +49,20 @@ pub async fn run(
         "criteria": [{"metric": "revenue", "period": "month", "target": "4000000000"}]});
     api.post("/api/v1/goals", serde_json::to_vec(&total)?)
         .await?;
-    eprintln!("closing the goals' past periods…");
+    eprintln!("closing the goals' past periods while events keep arriving…");
+    let closing = std::sync::atomic::AtomicBool::new(true);
     let started = Instant::now();
-    let results = api.get("/api/v1/goals/floor/results").await?;
+    let (results, ingest_during_close) = tokio::join!(
+        async {
+            let results = api.get("/api/v1/goals/floor/results?limit=1").await;
+            closing.store(false, std::sync::atomic::Ordering::SeqCst);
+            results
+        },
+        ingest_while(api, &closing, today)
+    );
     let close = started.elapsed();
-    let closed_results = results["results"].as_array().map_or(0, Vec::len);
+    let closed_results = results?["total"].as_u64().unwrap_or(0) as usize;
+    let ingest_during_close = ingest_during_close?;
     let by_goal = api
         .time_get(&format!("/api/v1/goals/floor/progress?{range}"), runs)
         .await?;
@@ -71,6 +82,7 @@ pub async fn run(
     Ok(GoalTimings {
         close,
         closed_results,
+        ingest_during_close,
         by_goal,
         by_employee,
         by_team,
@@ -159,12 +171,40 @@ async fn import_cdrs(api: &Api, users: u32, today: Day) -> anyhow::Result<(usize
     Ok((records, elapsed))
 }
 
+/// Sends one call at a time while `going` holds: how long each request waited (a
+/// period close must never hold the writer long).
+async fn ingest_while(
+    api: &Api,
+    going: &std::sync::atomic::AtomicBool,
+    today: Day,
+) -> anyhow::Result<Latencies> {
+    let mut samples = Vec::new();
+    let user = crate::bench::generate::Floor::user_id(1);
+    while going.load(std::sync::atomic::Ordering::SeqCst) {
+        let at = jiff::Timestamp::now().to_string();
+        let event = json!([{"id": format!("during-close-{}-{}", today, samples.len()), "type": "call",
+            "at": at, "user_id": user, "direction": "outbound", "answered": false, "talk_seconds": 0}]);
+        let sent = Instant::now();
+        api.post("/api/v1/events", serde_json::to_vec(&event)?)
+            .await?;
+        samples.push(sent.elapsed());
+    }
+    Ok(Latencies::of(samples))
+}
+
 /// The goals part of the results table.
 pub fn print(t: &GoalTimings, users: u32) {
     println!(
         "| close the goal's past periods (first read of its results) | {:.1} s for {} frozen results |",
         t.close.as_secs_f64(),
         t.closed_results
+    );
+    println!(
+        "| single events sent one at a time meanwhile ({} requests) | p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms |",
+        t.ingest_during_close.0.len(),
+        t.ingest_during_close.percentile(50.0),
+        t.ingest_during_close.percentile(99.0),
+        t.ingest_during_close.percentile(100.0)
     );
     for (name, l) in [
         (

@@ -360,7 +360,7 @@ async fn group_by_baseline(
 }
 
 /// Sorted request latencies.
-struct Latencies(Vec<Duration>);
+struct Latencies(pub(crate) Vec<Duration>);
 
 impl Latencies {
     fn of(mut samples: Vec<Duration>) -> Latencies {
