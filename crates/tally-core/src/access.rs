@@ -11,6 +11,11 @@
 use crate::event::{Event, EventKind};
 use crate::state::State;
 
+/// The people a limited caller may write for (credit, or take credit from).
+pub trait CreditLimit {
+    fn allows(&self, user: &str) -> bool;
+}
+
 /// A person an event touches, and the field of the event that leads to them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Touched<'a> {

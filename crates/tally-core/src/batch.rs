@@ -1,9 +1,11 @@
 //! Reading a batch of events from a request body: a JSON array (or one object), or
 //! NDJSON, one event a line.
 //!
-//! The body is read one event at a time: each is parsed into an [`Event`] and its JSON
-//! dropped, and the count is checked as it goes, so a body of ten million tiny values
-//! is refused at the first one past the limit instead of being built in memory first.
+//! The body (at most 64 MiB, held whole) is parsed one event at a time: each event's
+//! text is sized first (at most [`MAX_EVENT_BYTES`]), then parsed into an [`Event`] and
+//! its JSON dropped, and the count is checked as it goes, so a body of ten million tiny
+//! values is refused at the first one past the limit, and one huge event never becomes
+//! a huge JSON tree.
 //! An event that cannot be read is listed with its position and field; the others are
 //! kept. A body that is not a batch at all (not JSON, not NDJSON, too many events) is
 //! an error of the whole request.
@@ -11,12 +13,15 @@
 use crate::event::{Event, FieldError};
 use crate::money::Currency;
 use jiff::Timestamp;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
 
 /// The most events one request may carry.
 pub const MAX_EVENTS: usize = 10_000;
+
+/// The largest one event may be, as JSON text: a real event is a few hundred bytes.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 
 /// How a batch is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +82,25 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// One event from its JSON text, or its rejection: too large, not JSON, or invalid.
+    fn item_of_text(&self, index: usize, text: &[u8]) -> Result<(usize, Event), RejectedEvent> {
+        let rejected = |code, message: String| RejectedEvent {
+            index,
+            id: None,
+            code,
+            field: "event".into(),
+            message,
+        };
+        if text.len() > MAX_EVENT_BYTES {
+            let message = format!("is larger than {MAX_EVENT_BYTES} bytes");
+            return Err(rejected("invalid_field", message));
+        }
+        match serde_json::from_slice::<Value>(text) {
+            Ok(value) => self.item(index, &value),
+            Err(e) => Err(rejected("malformed", e.to_string())),
+        }
+    }
+
     /// One event, or its rejection.
     fn item(&self, index: usize, value: &Value) -> Result<(usize, Event), RejectedEvent> {
         Event::parse_received(value, self.currency, self.now)
@@ -91,6 +115,13 @@ impl Reader<'_> {
     }
 
     fn json(&self, body: &[u8]) -> Result<Items, BatchError> {
+        // One object on its own is a batch of one.
+        if body.trim_ascii_start().starts_with(b"{") {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| {
+                BatchError::Malformed(format!("the body is not JSON ({e}); send a JSON array, or NDJSON with Content-Type: application/x-ndjson"))
+            })?;
+            return Ok(vec![self.item_of_text(0, body.trim_ascii())]);
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(body);
         let mut too_many = false;
         let seed = Batch {
@@ -126,16 +157,12 @@ impl Reader<'_> {
             if index == self.max {
                 return Err(BatchError::TooMany { max: self.max });
             }
-            items.push(match serde_json::from_slice::<Value>(line) {
-                Ok(value) => self.item(index, &value),
-                Err(e) => Err(RejectedEvent {
-                    index,
-                    id: None,
-                    code: "malformed",
-                    field: "event".into(),
-                    message: format!("line {} is not JSON: {e}", line_number + 1),
-                }),
-            });
+            items.push(self.item_of_text(index, line).map_err(|mut r| {
+                if r.code == "malformed" {
+                    r.message = format!("line {} is not JSON: {}", line_number + 1, r.message);
+                }
+                r
+            }));
         }
         if items
             .iter()
@@ -149,7 +176,7 @@ impl Reader<'_> {
     }
 }
 
-/// The body as serde sees it: an array read element by element, or one object.
+/// An array of events as serde sees it, read element by element.
 struct Batch<'r, 'a> {
     reader: &'r Reader<'a>,
     too_many: &'r mut bool,
@@ -172,20 +199,16 @@ impl<'de> Visitor<'de> for Batch<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
         let mut items = Vec::new();
-        while let Some(value) = seq.next_element::<Value>()? {
+        // Each element as its raw text first: its size is checked before it becomes a
+        // JSON tree.
+        while let Some(raw) = seq.next_element::<&serde_json::value::RawValue>()? {
             if items.len() == self.reader.max {
                 *self.too_many = true;
                 return Err(de::Error::custom("too many events"));
             }
-            items.push(self.reader.item(items.len(), &value));
+            items.push(self.reader.item_of_text(items.len(), raw.get().as_bytes()));
         }
         Ok(items)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items, A::Error> {
-        let value: Value =
-            serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(vec![self.reader.item(0, &value)])
     }
 }
 
@@ -286,6 +309,22 @@ mod tests {
             parse(b"\xff\n", Format::Ndjson, &Currency::default(), now(), 3),
             Err(BatchError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn one_huge_event_is_refused_on_its_own() {
+        let huge = format!(r#"{{"id": "big", "pad": [{}0]}}"#, "0,".repeat(40_000));
+        let body = format!("[{huge}, {CALL}]");
+        let items = read(&body, Format::Json).unwrap();
+        assert_eq!(codes(&items), ["invalid_field", "ok"]);
+        let Err(big) = &items[0] else { panic!() };
+        assert_eq!(big.field, "event");
+        assert!(big.message.contains("65536 bytes"), "{}", big.message);
+        let lines = format!("{huge}\n{}", CALL.replace('\n', " "));
+        assert_eq!(
+            codes(&read(&lines, Format::Ndjson).unwrap()),
+            ["invalid_field", "ok"]
+        );
     }
 
     #[test]

@@ -43,6 +43,22 @@ impl Caller {
         }
     }
 
+    /// The person acting: CRM actions are credited to one, so the token must be bound
+    /// to a user.
+    pub fn person(&self) -> Result<&str, ApiError> {
+        self.user_id.as_deref().ok_or_else(|| {
+            ApiError::Forbidden(
+                "CRM actions are credited to a person: use a token bound to a user (tally token create --user …)"
+                    .into(),
+            )
+        })
+    }
+
+    /// A wallboard: an agent token bound to nobody, a read-only screen of the floor.
+    pub fn is_wallboard(&self) -> bool {
+        self.role == Role::Agent && self.user_id.is_none()
+    }
+
     /// Refuses unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role], what: &str) -> Result<(), ApiError> {
         if roles.contains(&self.role) {
@@ -162,6 +178,10 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already found by a route's guard (see `Gate`).
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -203,6 +223,48 @@ impl Caller {
             token_name: token.name,
         })
     }
+}
+
+/// Who a route admits, checked before its body is read (see [`gate`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Admits {
+    /// These roles; the text says what they do, for the 403.
+    Roles(&'static [Role], &'static str),
+    /// Anyone acting as a person: a token or session bound to a user (CRM actions).
+    Person,
+}
+
+/// A route's gate: the app's state, to find the caller, and who it admits.
+#[derive(Clone)]
+pub struct Gate {
+    pub state: AppState,
+    pub admits: Admits,
+}
+
+/// Middleware of a route: finds the caller and refuses them (401, 403) before the
+/// handler reads the request's body, so a large body from a caller who may not send it
+/// is never read. The caller is kept for the handler.
+pub async fn gate(
+    axum::extract::State(gate): axum::extract::State<Gate>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &gate.state).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused.into_response(),
+    };
+    let admitted = match gate.admits {
+        Admits::Roles(roles, what) => caller.require(roles, what),
+        Admits::Person => caller.person().map(drop),
+    };
+    if let Err(refused) = admitted {
+        return refused.into_response();
+    }
+    parts.extensions.insert(caller);
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// A request without an `Authorization` header: a browser session may read (GET).

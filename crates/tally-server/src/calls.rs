@@ -7,7 +7,7 @@
 use serde::Serialize;
 use tally_core::{Event, Organization};
 use tally_sources::{CallRecord, Classified, Directory, classify};
-use tally_store::{CallRow, Store, StoreError};
+use tally_store::{CallRow, MayCredit, Store, StoreError};
 
 /// What an import did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -63,12 +63,14 @@ impl ImportSummary {
     }
 }
 
-/// Imports parsed records of one batch.
+/// Imports parsed records of one batch, crediting only whom `may_credit` allows (a
+/// supervisor's token posts calls of their teams' people only).
 pub async fn import(
     store: &Store,
     org: &Organization,
     records: Vec<CallRecord>,
     summary: &mut ImportSummary,
+    may_credit: MayCredit<'_>,
 ) -> Result<(), StoreError> {
     summary.read += records.len();
     let records = new_records(store, records, summary).await?;
@@ -119,7 +121,7 @@ pub async fn import(
             }
         }
     }
-    let outcome = store.ingest(org, events).await?;
+    let outcome = store.ingest_as(org, events, may_credit).await?;
     crate::health::count_ingest(
         "phone",
         outcome.accepted,
@@ -206,7 +208,7 @@ pub async fn retry_unmapped(
             .filter_map(|r| serde_json::from_str(&r.record).ok())
             .filter_map(|v| CallRecord::from_json(&v))
             .collect();
-        import(store, org, records, &mut summary).await?;
+        import(store, org, records, &mut summary, None).await?;
     }
     Ok(summary)
 }

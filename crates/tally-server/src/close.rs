@@ -12,16 +12,17 @@ use crate::error::ApiError;
 use crate::progress::{Context, Goal, Subject, goal_progress};
 use std::collections::BTreeSet;
 use tally_core::goal::periods_covering;
-use tally_core::{DayRange, PeriodKind};
+use tally_core::{Calendar, Day, DayRange, GoalSpec, PeriodKind};
 use tally_store::{GoalRecord, GoalResult};
 
 /// Closes at most this many days at a time, each step its own transaction.
 const STEP_DAYS: i32 = 92;
 
-/// About how many results one step writes: a step holds the write lock while it
-/// writes, so a goal with many criteria and people closes in shorter steps (a goal of
-/// 18 daily criteria for 10 people writes 180 results a day: 11 days a step), and
-/// ingest never waits long behind it.
+/// About how many results one step writes at most: a step holds the write lock while
+/// it writes, so a goal with many criteria and people closes in shorter steps (a goal
+/// of 18 daily criteria for 10 people writes 180 results a day: 11 days a step), and
+/// ingest never waits long behind it. A step holds at least one period end, whose
+/// results are written together.
 const STEP_RESULTS: usize = 2_000;
 
 /// Records the results of every period of `goal` that ended before today and is not
@@ -41,35 +42,70 @@ pub async fn close_due_periods(state: &AppState, goal: &GoalRecord) -> Result<()
     };
     let mut ctx = Context::load(state, DayRange::single(last)).await?;
     let mut through = goal.closed_through;
-    // A first short step measures how many results a day gives.
-    let mut step = 7;
+    // The most results one period end gave so far: unknown until one ended.
+    let mut per_end = None;
+    let calendar = &state.org.calendar;
     while through < last {
-        let step_end = through.plus(step).min(last);
-        let window = DayRange {
-            from: through.plus(1),
-            to: step_end,
-        };
+        let window = next_window(&view.spec, calendar, through.plus(1), last, per_end);
         let results = close_window(state, &mut ctx, &view, window).await?;
         if !state
             .store
-            .record_results(goal.key, &results, through, step_end)
+            .record_results(goal.key, &results, through, window.to)
             .await?
         {
             return Ok(());
         }
-        step = next_step(results.len(), window.len());
-        through = step_end;
+        let ends = ended_periods(&view.spec, calendar, window).len();
+        if ends > 0 {
+            per_end = per_end.max(Some(results.len().div_ceil(ends)));
+        }
+        through = window.to;
     }
     Ok(())
 }
 
-/// The days of the next step, from the results the last one gave over `days` days:
-/// about [`STEP_RESULTS`] results, from 1 to [`STEP_DAYS`] days.
-fn next_step(results: usize, days: u32) -> i32 {
-    let per_day = results.div_ceil(days.max(1) as usize).max(1);
-    i32::try_from(STEP_RESULTS / per_day)
-        .unwrap_or(STEP_DAYS)
-        .clamp(1, STEP_DAYS)
+/// The next step's days, from `from`: as many (1 to [`STEP_DAYS`], not past `last`) as
+/// keep the results of the period ends in them near [`STEP_RESULTS`], given the most
+/// one period end gave so far; while that is unknown, up to the first period end.
+fn next_window(
+    spec: &GoalSpec,
+    calendar: &Calendar,
+    from: Day,
+    last: Day,
+    per_end: Option<usize>,
+) -> DayRange {
+    let allowed_ends = per_end.map_or(1, |n| (STEP_RESULTS / n.max(1)).max(1));
+    let mut window = DayRange::single(from);
+    while window.len() < STEP_DAYS.unsigned_abs() && window.to < last {
+        let longer = DayRange {
+            from,
+            to: window.to.plus(1),
+        };
+        if ended_periods(spec, calendar, longer).len() > allowed_ends {
+            break;
+        }
+        window = longer;
+    }
+    window
+}
+
+/// The periods of the goal's criteria (one per period kind) that end within `window`
+/// while the goal is active.
+fn ended_periods(
+    spec: &GoalSpec,
+    calendar: &Calendar,
+    window: DayRange,
+) -> Vec<(PeriodKind, DayRange)> {
+    let kinds: BTreeSet<PeriodKind> = spec.criteria.iter().map(|c| c.period).collect();
+    kinds
+        .into_iter()
+        .flat_map(|kind| {
+            periods_covering(kind, window, |d| calendar.week_of(d))
+                .into_iter()
+                .filter(|p| p.to <= window.to && spec.active_within(*p).is_some())
+                .map(move |p| (kind, p))
+        })
+        .collect()
 }
 
 /// The results of the periods that end within `window`.
@@ -79,38 +115,29 @@ async fn close_window(
     goal: &Goal,
     window: DayRange,
 ) -> Result<Vec<GoalResult>, ApiError> {
-    let spec = &goal.spec;
-    let kinds: BTreeSet<PeriodKind> = spec.criteria.iter().map(|c| c.period).collect();
-    let calendar = &state.org.calendar;
     let closed_at = jiff::Timestamp::now().as_microsecond();
     let mut results = Vec::new();
-    for kind in kinds {
-        let periods = periods_covering(kind, window, |d| calendar.week_of(d));
-        let ended = periods
-            .into_iter()
-            .filter(|p| p.to <= window.to && spec.active_within(*p).is_some());
-        for period in ended {
-            ctx.set_range(period);
-            let progress = goal_progress(&state.store, ctx, goal).await?;
-            for row in progress.rows.iter().filter(|r| r.period == Some(kind)) {
-                let (subject_kind, subject_id) = match &row.subject {
-                    Subject::User(id) => ("user", id),
-                    Subject::Team(id) => ("team", id),
-                };
-                results.push(GoalResult {
-                    metric: row.metric.key().to_owned(),
-                    period,
-                    subject_kind: subject_kind.to_owned(),
-                    subject_id: subject_id.clone(),
-                    revision: goal.record.revision,
-                    target: row.target.normalize().to_string(),
-                    actual: row.actual,
-                    achieved: row
-                        .completion
-                        .is_some_and(|c| c >= rust_decimal::Decimal::ONE),
-                    closed_at,
-                });
-            }
+    for (kind, period) in ended_periods(&goal.spec, &state.org.calendar, window) {
+        ctx.set_range(period);
+        let progress = goal_progress(&state.store, ctx, goal).await?;
+        for row in progress.rows.iter().filter(|r| r.period == Some(kind)) {
+            let (subject_kind, subject_id) = match &row.subject {
+                Subject::User(id) => ("user", id),
+                Subject::Team(id) => ("team", id),
+            };
+            results.push(GoalResult {
+                metric: row.metric.key().to_owned(),
+                period,
+                subject_kind: subject_kind.to_owned(),
+                subject_id: subject_id.clone(),
+                revision: goal.record.revision,
+                target: row.target.normalize().to_string(),
+                actual: row.actual,
+                achieved: row
+                    .completion
+                    .is_some_and(|c| c >= rust_decimal::Decimal::ONE),
+                closed_at,
+            });
         }
     }
     Ok(results)
@@ -151,13 +178,60 @@ pub async fn close_periods_every_minute(state: AppState) {
 
 #[cfg(test)]
 mod tests {
-    use super::next_step;
+    use super::{STEP_RESULTS, next_window};
+    use serde_json::json;
+    use tally_core::{Calendar, Currency, Day, DayRange, GoalSpec};
+
+    fn goal(period: &str) -> GoalSpec {
+        let body = json!({"name": "g", "starts_on": "2026-01-01",
+            "criteria": [{"metric": "calls", "period": period, "target": 1}],
+            "assignees": [{"user_id": "lan"}]});
+        let today: Day = "2026-11-27".parse().unwrap();
+        GoalSpec::parse(body.as_object().unwrap(), &Currency::default(), today).unwrap()
+    }
+
+    fn window(period: &str, from: &str, per_end: Option<usize>) -> DayRange {
+        let calendar = Calendar::new("Asia/Ho_Chi_Minh", "monday").unwrap();
+        let last: Day = "2026-11-26".parse().unwrap();
+        next_window(
+            &goal(period),
+            &calendar,
+            from.parse().unwrap(),
+            last,
+            per_end,
+        )
+    }
+
+    fn range(from: &str, to: &str) -> DayRange {
+        DayRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
+    }
 
     #[test]
-    fn steps_write_about_two_thousand_results() {
-        assert_eq!(next_step(1_260, 7), 11);
-        assert_eq!(next_step(0, 7), 92);
-        assert_eq!(next_step(70, 7), 92);
-        assert_eq!(next_step(70_000, 7), 1);
+    fn steps_hold_about_two_thousand_results_and_at_least_one_period_end() {
+        // Unknown yet: up to the first period end, to learn how many it gives.
+        assert_eq!(
+            window("day", "2026-03-01", None),
+            range("2026-03-01", "2026-03-01")
+        );
+        assert_eq!(
+            window("week", "2026-03-04", None),
+            range("2026-03-04", "2026-03-14")
+        );
+        // 180 results a day: 11 days; 18,000 results a week end: one week end a step.
+        assert_eq!(window("day", "2026-03-01", Some(180)).len(), 11);
+        assert_eq!(
+            window("week", "2026-03-02", Some(18_000)),
+            range("2026-03-02", "2026-03-14")
+        );
+        assert_eq!(
+            window("day", "2026-03-01", Some(STEP_RESULTS * 10)).len(),
+            1
+        );
+        // Few results: at most 92 days, never past the last day to close.
+        assert_eq!(window("day", "2026-03-01", Some(1)).len(), 92);
+        assert_eq!(
+            window("month", "2026-10-01", Some(1)),
+            range("2026-10-01", "2026-11-26")
+        );
     }
 }

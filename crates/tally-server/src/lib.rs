@@ -65,7 +65,7 @@ impl AppState {
 pub fn router(state: AppState) -> axum::Router {
     let pokes = axum::middleware::from_fn_with_state(state.clone(), live::poke_after_writes);
     web::routes()
-        .merge(api::routes().layer(pokes))
+        .merge(api::routes(&state).layer(pokes))
         .merge(health::routes())
         .layer(axum::middleware::from_fn(refuse_nul))
         .layer(axum::middleware::from_fn(health::record_request))
@@ -130,6 +130,10 @@ pub async fn open_store(settings: &Settings) -> Result<(Store, Organization), St
             }
         }
     }
+    store
+        .follow_events_once(&org)
+        .await
+        .map_err(|e| StartError(format!("bringing CRM records up to date: {e}")))?;
     Ok((store, org))
 }
 
@@ -155,7 +159,7 @@ impl Server {
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?;
         let state = AppState::new(Arc::new(store), org);
-        tokio::spawn(warm_up(state.store.clone()));
+        tokio::spawn(warm_up(state.store.clone(), state.shutdown.clone()));
         tokio::spawn(close::close_periods_every_minute(state.clone()));
         let serving = tokio::spawn(listen::serve(
             listener,
@@ -185,17 +189,27 @@ impl Server {
     }
 }
 
-/// Loads the read model, so that the first report does not wait for it.
-async fn warm_up(store: Arc<Store>) {
+/// Loads the read model, so that the first report does not wait for it; on failure
+/// (the database is away), again after a pause growing to a minute, until it loads or
+/// the server stops: `/readyz` waits for it.
+async fn warm_up(store: Arc<Store>, shutdown: Shutdown) {
     let started = std::time::Instant::now();
-    match store.warm_up().await {
-        Ok(()) => tracing::info!(
-            seconds = started.elapsed().as_secs_f64(),
-            "read model loaded"
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "loading the read model failed; the first report will retry")
+    let mut pause = std::time::Duration::from_secs(1);
+    loop {
+        match store.warm_up().await {
+            Ok(()) => {
+                let seconds = started.elapsed().as_secs_f64();
+                return tracing::info!(seconds, "read model loaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, ?pause, "loading the read model failed; retrying")
+            }
         }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = shutdown.clone().wait() => return,
+        }
+        pause = (pause * 2).min(std::time::Duration::from_secs(60));
     }
 }
 

@@ -4,7 +4,7 @@
 //! the database (`Store::data_version`). While at least one page listens, one task
 //! per server polls that version every [`POLL`], and at once after a write through this
 //! server's API (`poke_after_writes`), and tells the listeners through a `watch`
-//! channel; each page then fetches its own fragment again (htmx, `sse:changed`),
+//! channel; each page then fetches its own fragment again (`app.js`, `live-changed`),
 //! so what it shows passes through the same role checks as every other request. A
 //! page is told at most once per [`MIN_GAP`], so a busy floor costs each open page two
 //! refreshes a second at most. Streams end when the server stops.

@@ -74,6 +74,13 @@ impl Scope {
     }
 }
 
+/// A caller writes for the people they see.
+impl tally_core::access::CreditLimit for Scope {
+    fn allows(&self, user: &str) -> bool {
+        self.sees_user(user)
+    }
+}
+
 /// What the caller may read.
 pub fn read_scope(
     caller: &Caller,

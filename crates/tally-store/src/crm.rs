@@ -39,6 +39,10 @@ pub struct CrmWrite {
     pub records: Vec<CrmRecord>,
     /// A customer's normalised phones, replacing the ones stored.
     pub phones: Option<(String, Vec<String>)>,
+    /// For a change: the `updated_at` of the records as read when it was decided. If
+    /// another change landed meanwhile, nothing is written (a conflict): the change
+    /// would otherwise put back what that one changed.
+    pub unchanged_since: Option<i64>,
 }
 
 /// Which records a list shows, and in which order.
@@ -76,6 +80,11 @@ fn record_of(row: &AnyRow) -> Result<CrmRecord, StoreError> {
 
 /// Writes a CRM action's records inside its events' transaction.
 pub(crate) async fn write(w: &mut WriteTx<'_>, crm: &CrmWrite) -> Result<(), StoreError> {
+    if let Some(read_at) = crm.unchanged_since {
+        for r in &crm.records {
+            refuse_if_changed(w, r, read_at).await?;
+        }
+    }
     for r in &crm.records {
         sqlx::query(
             "insert into crm_records (kind, id, customer_id, owner_id, sort_name, search, body, \
@@ -113,6 +122,28 @@ pub(crate) async fn write(w: &mut WriteTx<'_>, crm: &CrmWrite) -> Result<(), Sto
         }
     }
     Ok(())
+}
+
+/// Refuses a change decided on a record that changed since it was read (`read_at`).
+async fn refuse_if_changed(
+    w: &mut WriteTx<'_>,
+    record: &CrmRecord,
+    read_at: i64,
+) -> Result<(), StoreError> {
+    let current: Option<(i64,)> =
+        sqlx::query_as("select updated_at from crm_records where kind = $1 and id = $2")
+            .bind(&record.kind)
+            .bind(&record.id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+    match current {
+        Some((updated_at,)) if updated_at != read_at => Err(StoreError::Conflict(format!(
+            "{} '{}' changed meanwhile; reload it and try again",
+            record.kind.replace('_', " "),
+            record.id
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Brings the CRM records that accepted events changed in line with the entities'
@@ -160,9 +191,91 @@ pub(crate) async fn follow_events(
     }
     let write = CrmWrite {
         records,
-        phones: None,
+        ..CrmWrite::default()
     };
     self::write(w, &write).await
+}
+
+impl Store {
+    /// Once per database: brings every CRM record in line with the entities' state
+    /// and the event log's completions. Before events moved CRM records, an
+    /// integration's reassignment or won deal reached the KPIs but not the record; this
+    /// catches those up. How many records changed.
+    pub async fn follow_events_once(&self, org: &Organization) -> Result<usize, StoreError> {
+        const DONE: &str = "crm_records_follow_events";
+        if self.meta(DONE).await?.is_some() {
+            return Ok(0);
+        }
+        let mut w = self.begin_write().await?;
+        let state = entity_state(&mut w).await?;
+        let completed: std::collections::HashSet<String> =
+            sqlx::query_as::<_, (String,)>("select body from events where type = 'todo.completed'")
+                .fetch_all(&mut *w.tx)
+                .await?
+                .into_iter()
+                .filter_map(|(body,)| serde_json::from_str::<Value>(&body).ok())
+                .filter_map(|e| e.get("todo_id").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+        let sql = format!(
+            "select {COLUMNS} from crm_records where kind in ('customer', 'opportunity', 'todo')"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&mut *w.tx).await?;
+        let now = jiff::Timestamp::now().as_microsecond();
+        let mut records = Vec::new();
+        for mut record in rows.iter().map(record_of).collect::<Result<Vec<_>, _>>()? {
+            let kind = match record.kind.as_str() {
+                "customer" => EntityKind::Customer,
+                "opportunity" => EntityKind::Opportunity,
+                _ if completed.contains(&record.id) => EntityKind::Todo,
+                _ => continue,
+            };
+            let Ok(Value::Object(mut body)) = serde_json::from_str(&record.body) else {
+                continue;
+            };
+            let before = body.clone();
+            follow(&mut body, kind, &record.id, org, &state);
+            if body != before {
+                record.owner_id = owner_of(&body, kind).or(record.owner_id);
+                record.body = Value::Object(body).to_string();
+                record.updated_at = now;
+                records.push(record);
+            }
+        }
+        let changed = records.len();
+        let write = CrmWrite {
+            records,
+            ..CrmWrite::default()
+        };
+        self::write(&mut w, &write).await?;
+        crate::upsert_meta(&mut *w.tx, DONE, "1").await?;
+        w.tx.commit().await?;
+        Ok(changed)
+    }
+}
+
+/// The state of every customer and opportunity.
+async fn entity_state(w: &mut WriteTx<'_>) -> Result<State, StoreError> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "select kind, id, state from entities where kind in ('customer', 'opportunity')",
+    )
+    .fetch_all(&mut *w.tx)
+    .await?;
+    let mut state = State::default();
+    let corrupt =
+        |id: &str, e: serde_json::Error| StoreError::Corrupt(format!("entity '{id}': {e}"));
+    for (kind, id, json) in rows {
+        match kind.as_str() {
+            "customer" => {
+                let customer = serde_json::from_str(&json).map_err(|e| corrupt(&id, e))?;
+                state.customers.insert(id, customer);
+            }
+            _ => {
+                let opportunity = serde_json::from_str(&json).map_err(|e| corrupt(&id, e))?;
+                state.opportunities.insert(id, opportunity);
+            }
+        }
+    }
+    Ok(state)
 }
 
 /// A record's body as the entity's state says it is now.

@@ -10,7 +10,7 @@ use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use sqlx::Any;
 use std::collections::{BTreeSet, HashMap};
-use tally_core::access::first_refused;
+use tally_core::access::{CreditLimit, first_refused};
 use tally_core::batch::RejectedEvent;
 use tally_core::state::{EntityKind, EntityRef};
 use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, State, apply};
@@ -18,7 +18,7 @@ use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, Stat
 /// Whom a batch may credit: `None` for anyone; a limited caller (a supervisor and
 /// their teams) passes the test of the people they may write for, and an event that
 /// touches anyone else is refused (`forbidden`, see `tally_core::access`).
-pub type MayCredit<'a> = Option<&'a (dyn Fn(&str) -> bool + Sync)>;
+pub type MayCredit<'a> = Option<&'a (dyn CreditLimit + Sync)>;
 
 /// What became of a batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,19 +64,20 @@ impl Store {
         self.ingest_batch(org, events, None, may_credit).await
     }
 
-    /// Ingests events together with the CRM records they come from, in one
-    /// transaction: when any event is rejected, nothing is written (the outcome says
-    /// why), so a record never changes without its event, nor an event without it.
+    /// Ingests a CRM action's events together with its records, in one transaction:
+    /// when any event is rejected (an unknown reference, or a person `may_credit`
+    /// refuses, judged on the entities' state under the write lock), nothing is written
+    /// (the outcome says why), so a record never changes without its event, nor an
+    /// event without it.
     pub async fn ingest_with(
         &self,
         org: &Organization,
         events: Vec<(usize, Event)>,
-        records: Option<&crate::crm::CrmWrite>,
+        records: &crate::crm::CrmWrite,
+        may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
-        if records.is_none() {
-            return self.ingest_as(org, events, None).await;
-        }
-        self.ingest_batch(org, events, records, None).await
+        self.ingest_batch(org, events, Some(records), may_credit)
+            .await
     }
 
     async fn ingest_batch(
@@ -189,8 +190,8 @@ fn plan(
             }
             continue;
         }
-        if let Some(may_credit) = may_credit
-            && let Some((field, message)) = first_refused(&event, state, may_credit)
+        if let Some(limit) = may_credit
+            && let Some((field, message)) = first_refused(&event, state, |u| limit.allows(u))
         {
             plan.reject(index, &event, "forbidden", field, message);
             continue;

@@ -277,10 +277,13 @@ impl Store {
     }
 
     /// How many versions the read model is behind the database (another instance's
-    /// writes it has not read yet); `None` before it is loaded.
+    /// writes it has not read yet); `None` before it is loaded, and while it is being
+    /// (re)loaded: this never waits for a load.
     pub async fn model_lag(&self) -> Result<Option<i64>, StoreError> {
         let latest = self.data_version().await?;
-        let model = self.model.read().await;
+        let Ok(model) = self.model.try_read() else {
+            return Ok(None);
+        };
         Ok(model.loaded.then(|| (latest - model.version).max(0)))
     }
 

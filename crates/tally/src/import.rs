@@ -138,7 +138,7 @@ async fn flush(
 ) -> anyhow::Result<u64> {
     let records = std::mem::take(batch);
     let n = records.len() as u64;
-    import(store, org, records, summary).await?;
+    import(store, org, records, summary, None).await?;
     Ok(n)
 }
 

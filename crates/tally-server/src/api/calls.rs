@@ -2,6 +2,7 @@
 //! `POST /api/v1/calls/freeswitch` (where `mod_json_cdr` posts each CDR), the records
 //! kept aside for want of a mapped extension, and counting them once mapped.
 
+use super::goals::credit_scope;
 use super::query::{QueryParams, only_known, read_body};
 use crate::AppState;
 use crate::auth::Caller;
@@ -38,6 +39,8 @@ pub async fn asterisk_upload(
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
     let body = read_body(request, MAX_CSV_BYTES).await?;
+    let scope = credit_scope(&state, &caller).await?;
+    let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
     let mut batch = Vec::new();
     for (line, record) in asterisk::read(&body[..], zone) {
@@ -51,11 +54,12 @@ pub async fn asterisk_upload(
                 &state.org,
                 std::mem::take(&mut batch),
                 &mut summary,
+                may_credit,
             )
             .await?;
         }
     }
-    import(&state.store, &state.org, batch, &mut summary).await?;
+    import(&state.store, &state.org, batch, &mut summary, may_credit).await?;
     Ok(Json(summary))
 }
 
@@ -69,8 +73,17 @@ pub async fn freeswitch_post(
     caller.require(&SENDERS, "send call records")?;
     let body = read_body(request, MAX_CDR_BYTES).await?;
     let record = freeswitch::parse(&body).map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    let scope = credit_scope(&state, &caller).await?;
+    let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
-    import(&state.store, &state.org, vec![record], &mut summary).await?;
+    import(
+        &state.store,
+        &state.org,
+        vec![record],
+        &mut summary,
+        may_credit,
+    )
+    .await?;
     Ok(Json(summary))
 }
 

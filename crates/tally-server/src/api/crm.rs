@@ -32,12 +32,7 @@ pub use sales::*;
 
 /// Who is acting: CRM actions are credited to a person.
 fn actor(caller: &Caller) -> Result<String, ApiError> {
-    caller.user_id.clone().ok_or_else(|| {
-        ApiError::Forbidden(
-            "CRM actions are credited to a person: use a token bound to a user (tally token create --user …)"
-                .into(),
-        )
-    })
+    caller.person().map(str::to_owned)
 }
 
 /// A record being written: its kind, id, JSON and the columns lists use.
@@ -78,13 +73,34 @@ fn event(kind: &str, actor: &str, at: Option<&str>, fields: Value) -> Value {
     event
 }
 
-/// Stores the records and their events in one transaction; a refused event refuses
-/// the whole action with its field (422).
-async fn commit(
-    state: &AppState,
-    events: Vec<Value>,
+/// What an action writes besides its events: its records, a customer's phones, and,
+/// for a change, when the record was last changed as read (a change decided on a
+/// record that changed since is refused, 409).
+#[derive(Default)]
+struct Writes {
     drafts: Vec<Draft>,
     phones: Option<(String, Vec<String>)>,
+    read_at: Option<i64>,
+}
+
+impl Writes {
+    fn of(draft: Draft) -> Writes {
+        Writes {
+            drafts: vec![draft],
+            ..Writes::default()
+        }
+    }
+}
+
+/// Stores the records and their events in one transaction. The events pass the same
+/// rule as events from outside, on the entities' state under the write lock: a person
+/// the caller may not write for refuses the action (403); any other refused event
+/// refuses it with its field (422).
+async fn commit(
+    state: &AppState,
+    caller: &Caller,
+    events: Vec<Value>,
+    writes: Writes,
 ) -> Result<(), ApiError> {
     let mut parsed = Vec::with_capacity(events.len());
     for (i, value) in events.iter().enumerate() {
@@ -94,15 +110,18 @@ async fn commit(
     }
     let now = jiff::Timestamp::now().as_microsecond();
     let write = CrmWrite {
-        records: drafts.into_iter().map(|d| d.record(now)).collect(),
-        phones,
+        records: writes.drafts.into_iter().map(|d| d.record(now)).collect(),
+        phones: writes.phones,
+        unchanged_since: writes.read_at,
     };
+    let scope = super::goals::credit_scope(state, caller).await?;
     let outcome = state
         .store
-        .ingest_with(&state.org, parsed, Some(&write))
+        .ingest_with(&state.org, parsed, &write, scope.as_ref().map(|s| s as _))
         .await?;
     match outcome.rejected.first() {
         None => Ok(()),
+        Some(r) if r.code == "forbidden" => Err(ApiError::Forbidden(r.message.clone())),
         Some(r) => Err(ApiError::invalid(&r.field, r.message.clone())),
     }
 }
@@ -225,12 +244,17 @@ async fn show(
 /// it as stored.
 async fn save_update(
     state: &AppState,
+    caller: &Caller,
     record: &CrmRecord,
     mut draft: Draft,
     events: Vec<Value>,
 ) -> Result<Json<Value>, ApiError> {
     draft.created_at = record.created_at;
-    commit(state, events, vec![draft], None).await?;
+    let writes = Writes {
+        read_at: Some(record.updated_at),
+        ..Writes::of(draft)
+    };
+    commit(state, caller, events, writes).await?;
     Ok(Json(record_json(
         &existing(state, &record.kind, &record.id).await?,
     )))
@@ -267,11 +291,11 @@ type Created = (StatusCode, Json<Value>);
 /// CRM records hold customers' phones and emails: a wallboard (an agent token bound to
 /// nobody) does not read them.
 fn may_read(caller: &Caller) -> Result<(), ApiError> {
-    match (caller.role, &caller.user_id) {
-        (Role::Agent, None) => Err(ApiError::Forbidden(
+    match caller.is_wallboard() {
+        true => Err(ApiError::Forbidden(
             "a wallboard token does not read CRM records".into(),
         )),
-        _ => Ok(()),
+        false => Ok(()),
     }
 }
 
@@ -393,17 +417,28 @@ fn timestamp(
             "must be an RFC 3339 time with an offset, such as 2026-11-27T09:00:00+07:00",
         )
     })?;
-    let now = jiff::Timestamp::now();
-    tally_core::event::check_time(field, at, now)
+    tally_core::event::check_time(field, at, jiff::Timestamp::now())
         .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    may_log_on(state, caller, field, at)?;
+    Ok(Some(text))
+}
+
+/// An agent counts what happened today; an earlier day's results may be closed
+/// already, so logging it (or marking it held) is a correction for those above them.
+fn may_log_on(
+    state: &AppState,
+    caller: &Caller,
+    field: &str,
+    at: jiff::Timestamp,
+) -> Result<(), ApiError> {
     let calendar = &state.org.calendar;
-    if caller.role == Role::Agent && calendar.day_of(at) < calendar.day_of(now) {
+    if caller.role == Role::Agent && calendar.day_of(at) < calendar.day_of(jiff::Timestamp::now()) {
         return Err(ApiError::invalid(
             field,
             "an agent logs what happened today; ask a supervisor to log an earlier day",
         ));
     }
-    Ok(Some(text))
+    Ok(())
 }
 
 async fn refuse_taken(state: &AppState, kind: &str, id: &str) -> Result<(), ApiError> {

@@ -47,10 +47,7 @@ pub async fn post(
         }
     }
     let scope = credit_scope(&state, &caller).await?;
-    let may_credit = scope.as_ref().map(|s| move |user: &str| s.sees_user(user));
-    let may_credit = may_credit
-        .as_ref()
-        .map(|f| f as &(dyn Fn(&str) -> bool + Sync));
+    let may_credit = scope.as_ref().map(|s| s as _);
     let outcome = state
         .store
         .ingest_as(&state.org, events, may_credit)

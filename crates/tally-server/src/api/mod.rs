@@ -12,43 +12,84 @@ pub(crate) mod query;
 mod reports;
 
 use crate::AppState;
+use crate::auth::{Admits, Gate, gate};
 use crate::error::ApiError;
 use axum::Router;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
+use tally_core::Role;
 
-/// Every API route.
-pub fn routes() -> Router<AppState> {
+const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
+const GOAL_SETTERS: &[Role] = &[Role::Owner, Role::Admin, Role::Supervisor];
+
+/// A method route whose caller is checked before its body is read.
+fn gated(
+    state: &AppState,
+    admits: Admits,
+    route: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    let gate_state = Gate {
+        state: state.clone(),
+        admits,
+    };
+    route.layer(axum::middleware::from_fn_with_state(gate_state, gate))
+}
+
+/// Every API route. The caller of a route that takes a JSON body is checked before
+/// the body is read (events and call records check theirs in the handler, also first).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let managers = |what| Admits::Roles(MANAGERS, what);
+    let only = |admits, route| gated(state, admits, route);
+    let person = |route| gated(state, Admits::Person, route);
     Router::new()
         .route("/api/v1/events", post(events::post))
         .route(
             "/api/v1/users",
-            post(people::create_user).get(people::list_users),
+            only(managers("create users"), post(people::create_user)).get(people::list_users),
         )
         .route(
             "/api/v1/users/{id}",
-            get(people::get_user).patch(people::update_user),
+            only(managers("change users"), patch(people::update_user)).get(people::get_user),
         )
         .route(
             "/api/v1/teams",
-            post(people::create_team).get(people::list_teams),
+            only(managers("create teams"), post(people::create_team)).get(people::list_teams),
         )
         .route("/api/v1/teams/{id}", get(people::get_team))
         .route(
             "/api/v1/teams/{id}/members",
-            post(people::add_member).get(people::list_members),
+            only(
+                managers("change team memberships"),
+                post(people::add_member),
+            )
+            .get(people::list_members),
         )
         .route(
             "/api/v1/teams/{id}/supervisors",
-            post(people::add_supervisor).get(people::list_supervisors),
+            only(
+                managers("change who supervises a team"),
+                post(people::add_supervisor),
+            )
+            .get(people::list_supervisors),
         )
         .route(
             "/api/v1/teams/{id}/supervisors/{user_id}",
             delete(people::remove_supervisor),
         )
-        .route("/api/v1/goals", post(goals::create).get(goals::list))
+        .route(
+            "/api/v1/goals",
+            only(
+                Admits::Roles(GOAL_SETTERS, "set or change goals"),
+                post(goals::create),
+            )
+            .get(goals::list),
+        )
         .route(
             "/api/v1/goals/{id}",
-            get(goals::get).patch(goals::update).delete(goals::archive),
+            only(
+                Admits::Roles(GOAL_SETTERS, "set or change goals"),
+                patch(goals::update).delete(goals::archive),
+            )
+            .get(goals::get),
         )
         .route("/api/v1/goals/{id}/history", get(goals::history))
         .route("/api/v1/goals/{id}/progress", get(progress::by_goal))
@@ -57,45 +98,51 @@ pub fn routes() -> Router<AppState> {
         // The same view under the name of its report (`/reports/users`).
         .route("/api/v1/progress/users", get(progress::by_employee))
         .route("/api/v1/progress/teams", get(progress::by_team))
-        .route("/api/v1/settings", get(org::get).patch(org::update))
+        .route(
+            "/api/v1/settings",
+            only(managers("change the scoring settings"), patch(org::update)).get(org::get),
+        )
         .route("/api/v1/calls/asterisk", post(calls::asterisk_upload))
         .route("/api/v1/calls/freeswitch", post(calls::freeswitch_post))
         .route("/api/v1/calls/unmapped", get(calls::unmapped))
         .route("/api/v1/calls/retry", post(calls::retry))
         .route(
             "/api/v1/customers",
-            post(crm::create_customer).get(crm::list_customers),
+            person(post(crm::create_customer)).get(crm::list_customers),
         )
         .route(
             "/api/v1/customers/{id}",
-            get(crm::get_customer).patch(crm::update_customer),
+            person(patch(crm::update_customer)).get(crm::get_customer),
         )
         .route(
             "/api/v1/customers/{id}/notes",
-            post(crm::add_note).get(crm::list_notes),
+            person(post(crm::add_note)).get(crm::list_notes),
         )
-        .route("/api/v1/notes/{id}", patch(crm::edit_note))
+        .route("/api/v1/notes/{id}", person(patch(crm::edit_note)))
         .route(
             "/api/v1/opportunities",
-            post(crm::create_opportunity).get(crm::list_opportunities),
+            person(post(crm::create_opportunity)).get(crm::list_opportunities),
         )
         .route(
             "/api/v1/opportunities/{id}",
-            get(crm::get_opportunity).patch(crm::update_opportunity),
+            person(patch(crm::update_opportunity)).get(crm::get_opportunity),
         )
-        .route("/api/v1/todos", post(crm::create_todo).get(crm::list_todos))
+        .route(
+            "/api/v1/todos",
+            person(post(crm::create_todo)).get(crm::list_todos),
+        )
         .route(
             "/api/v1/todos/{id}",
-            get(crm::get_todo).patch(crm::update_todo),
+            person(patch(crm::update_todo)).get(crm::get_todo),
         )
         .route(
             "/api/v1/meetings",
-            post(crm::create_meeting).get(crm::list_meetings),
+            person(post(crm::create_meeting)).get(crm::list_meetings),
         )
-        .route("/api/v1/meetings/{id}", patch(crm::update_meeting))
+        .route("/api/v1/meetings/{id}", person(patch(crm::update_meeting)))
         .route(
             "/api/v1/messages",
-            post(crm::log_message).get(crm::list_messages),
+            person(post(crm::log_message)).get(crm::list_messages),
         )
         .route("/api/v1/reports/users", get(reports::users))
         .route("/api/v1/reports/teams", get(reports::teams))

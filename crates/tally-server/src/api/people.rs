@@ -155,8 +155,7 @@ pub async fn list_users(
 /// A user's JSON as this caller may see it: a wallboard (an agent token bound to
 /// nobody) shows names on a screen and does not read emails or extensions.
 fn for_caller(caller: &Caller, mut user: Value) -> Value {
-    if caller.role == Role::Agent
-        && caller.user_id.is_none()
+    if caller.is_wallboard()
         && let Some(map) = user.as_object_mut()
     {
         map.remove("email");

@@ -35,12 +35,20 @@ pub async fn users(
         false => Vec::new(),
     };
     // A limited view is decided before anything is looked up, so that it cannot reveal
-    // which user ids exist through 404s.
-    let visible = match (agent, supervised) {
-        (Some(own), _) => Some(visible_to_agent(own, &memberships, range)),
-        (None, Some(scope)) => Some(scope.users),
-        (None, None) => None,
+    // which user or team ids exist through 404s.
+    let (visible, visible_teams) = match (agent, supervised) {
+        (Some(own), _) => {
+            let (users, teams) = visible_to_agent(own, &memberships, range);
+            (Some(users), Some(teams))
+        }
+        (None, Some(scope)) => (Some(scope.users), Some(scope.teams)),
+        (None, None) => (None, None),
     };
+    if let (Some(team_id), Some(teams)) = (params.get("team_id"), &visible_teams)
+        && !teams.contains(team_id)
+    {
+        return Err(team_out_of_sight(team_id));
+    }
     let mut users = match params.get("user_id") {
         Some(id) if visible.as_ref().is_some_and(|v| !v.contains(id)) => {
             return Err(ApiError::Forbidden(format!(
@@ -113,11 +121,7 @@ pub async fn teams(
         // that does not exist, so that team ids cannot be probed.
         let limited = caller.limited_to().is_some() || caller_is_scoped_supervisor(&caller);
         match (teams.is_empty(), limited) {
-            (true, true) => {
-                return Err(ApiError::Forbidden(format!(
-                    "team '{id}' is not one of the teams you see"
-                )));
-            }
+            (true, true) => return Err(team_out_of_sight(id)),
             (true, false) => return Err(team_not_found(id)),
             (false, _) => {}
         }
@@ -250,20 +254,27 @@ fn members_during(
         .collect()
 }
 
-/// An agent sees themself and the members of their teams (their team's leaderboard).
+/// An agent sees themself and the members of their teams (their team's leaderboard):
+/// those people, and those teams.
 fn visible_to_agent(
     own: &str,
     memberships: &[MembershipRecord],
     range: DayRange,
-) -> BTreeSet<String> {
-    let teams: BTreeSet<i64> = memberships
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let teams: BTreeSet<String> = memberships
         .iter()
         .filter(|m| m.user_id == own && during(m, range))
-        .map(|m| m.team_key)
+        .map(|m| m.team_id.clone())
         .collect();
-    let mut visible = members_during(memberships, range, |m| teams.contains(&m.team_key));
+    let mut visible = members_during(memberships, range, |m| teams.contains(&m.team_id));
     visible.insert(own.to_owned());
-    visible
+    (visible, teams)
+}
+
+/// A limited caller is told the same of a team they may not see as of one that does
+/// not exist, so that team ids cannot be probed.
+fn team_out_of_sight(id: &str) -> ApiError {
+    ApiError::Forbidden(format!("team '{id}' is not one of the teams you see"))
 }
 
 fn caller_is_scoped_supervisor(caller: &Caller) -> bool {

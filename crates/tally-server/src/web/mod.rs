@@ -176,8 +176,30 @@ pub fn local_path(next: Option<&str>) -> String {
     }
 }
 
-/// A posted form's fields, in order (a field may repeat, such as `user`).
-pub type Pairs = axum::Form<Vec<(String, String)>>;
+/// A posted form's fields, in order (a field may repeat, such as `user`). A field with
+/// a NUL character is refused (422) before anything reads it: no name or id holds one,
+/// and no database stores one alike.
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Pairs {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            Some((key, _)) => {
+                let refused = ApiError::invalid(key, "must not contain a NUL character");
+                Err(PageError(refused).into_response())
+            }
+            None => Ok(Pairs(pairs)),
+        }
+    }
+}
 
 /// A form field, trimmed; empty when absent.
 pub fn form_field(pairs: &[(String, String)], name: &str) -> String {

@@ -300,15 +300,16 @@ async fn start_session(
 
 /// Attempts per email without a right password, in this server's memory: after
 /// [`SignInFailures::LIMIT`] in [`SignInFailures::WINDOW`], that email may not try
-/// again until the window has passed. At most `KEEP` emails are tracked (the oldest
-/// make room). Per instance: behind a load balancer, each instance counts its own.
+/// again until the window has passed. At most `KEEP` emails are tracked; when full,
+/// expired entries go, then the coldest (see `attempt`). Per instance: behind a load
+/// balancer, each instance counts its own.
 #[derive(Clone, Default)]
 pub struct SignInFailures(Arc<Mutex<HashMap<String, (u32, Instant)>>>);
 
 impl SignInFailures {
     pub const LIMIT: u32 = 5;
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-    /// Beyond this many emails, the expired entries are dropped.
+    /// The most emails tracked at once.
     const KEEP: usize = 10_000;
 
     /// Counts an attempt for this email, or says how long it must wait. The count is
@@ -319,13 +320,18 @@ impl SignInFailures {
         };
         if table.len() >= Self::KEEP && !table.contains_key(email) {
             table.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
-            // Still full: the coldest entry makes room (the fewest attempts, the oldest
-            // of those), so a flood of one-off guesses at made-up emails cannot push
-            // out the count of an email under attack.
+            // Still full: the coldest entry makes room. An email still allowed to try
+            // goes first (the fewest attempts, the oldest of those); a locked one only
+            // when all are locked, the newest first: a flood of guesses at made-up
+            // emails, even each guessed to the limit, cannot push out the lock of an
+            // email under attack.
             if table.len() >= Self::KEEP {
                 let coldest = table
                     .iter()
-                    .min_by_key(|(_, (count, since))| (*count, *since))
+                    .min_by_key(|(_, (count, since))| match *count < Self::LIMIT {
+                        true => (false, *count, Some(*since), None),
+                        false => (true, *count, None, Some(std::cmp::Reverse(*since))),
+                    })
                     .map(|(k, _)| k.clone());
                 if let Some(coldest) = coldest {
                     table.remove(&coldest);
@@ -405,6 +411,13 @@ mod tests {
         assert!(failures.attempt("lan@example.vn").is_err());
         for i in 0..2 * SignInFailures::KEEP {
             let _ = failures.attempt(&format!("junk{i}@example.vn"));
+        }
+        assert!(failures.attempt("lan@example.vn").is_err());
+        // Even made-up emails each guessed up to the limit do not unlock it.
+        for i in 0..SignInFailures::KEEP + 10 {
+            for _ in 0..SignInFailures::LIMIT {
+                let _ = failures.attempt(&format!("locked{i}@example.vn"));
+            }
         }
         assert!(failures.attempt("lan@example.vn").is_err());
         let table = failures.0.lock().unwrap();

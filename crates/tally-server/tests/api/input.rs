@@ -7,7 +7,7 @@ use crate::both;
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tally_core::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -71,6 +71,19 @@ async fn a_nul_character_is_refused_alike_on_both_backends(app: &TestApp) {
     let name = json!({"id": "nul-user", "name": "A\u{0}B", "role": "agent"});
     let response = app.post_as(&app.owner, "/api/v1/users", &name).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A page's form too (an API token's name, on the admin page).
+    crate::sessions::person(app, "boss", "owner").await;
+    let session = crate::sessions::sign_in(app, "boss").await;
+    let form = app
+        .client
+        .post(format!("{}/admin/tokens", app.base))
+        .header("cookie", format!("tally_session={session}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=pbx%00x&role=agent")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let sign_in = app
         .client
         .post(format!("{}/login", app.base))
@@ -226,7 +239,6 @@ async fn period_results_come_a_page_at_a_time(app: &TestApp) {
 async fn too_many_events_are_refused_at_the_first_one_over(app: &TestApp) {
     // Ten million tiny values (20 MB): refused at the 10,001st, nothing stored.
     let body = format!("[{}0]", "0,".repeat(10_000_000));
-    let started = Instant::now();
     let response = app
         .client
         .post(format!("{}/api/v1/events", app.base))
@@ -242,8 +254,6 @@ async fn too_many_events_are_refused_at_the_first_one_over(app: &TestApp) {
         message.as_str().unwrap().contains("10000 events"),
         "{message}"
     );
-    // Not a timing test: a sign that nothing big was built (the old parser took ~20 s).
-    assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 /// Sends only the headers of a request that announces a large body, and returns the

@@ -17,3 +17,4 @@ mod reports;
 mod roles;
 mod serving;
 mod sessions;
+mod sight;

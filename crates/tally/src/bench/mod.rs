@@ -289,7 +289,7 @@ async fn single_events(
     today: i64,
 ) -> anyhow::Result<(f64, Latencies)> {
     let bodies: Vec<Vec<u8>> = (0..total)
-        .map(|i| serde_json::to_vec(&[floor.live_call(today + 3600 + i64::from(i % 36_000))]))
+        .map(|i| serde_json::to_vec(&[floor.live_call(earlier_today(today, i64::from(i)))]))
         .collect::<Result<_, _>>()?;
     let queue = std::sync::Mutex::new(bodies);
     let started = Instant::now();
@@ -298,8 +298,11 @@ async fn single_events(
         // The guard is moved into `and_then` and dropped there, before any await.
         while let Some(body) = queue.lock().ok().and_then(|mut q| q.pop()) {
             let sent = Instant::now();
-            api.post("/api/v1/events", body).await?;
+            let result = api.post("/api/v1/events", body).await?;
             samples.push(sent.elapsed());
+            if result["accepted"] != 1 {
+                bail!("a single event was not accepted: {result}");
+            }
         }
         anyhow::Ok(samples)
     });
@@ -309,6 +312,13 @@ async fn single_events(
     }
     let rate = f64::from(total) / started.elapsed().as_secs_f64();
     Ok((rate, Latencies::of(samples)))
+}
+
+/// A time earlier today, `i` seconds (wrapping at ten hours) before now, and never
+/// before `today_midnight`: new events may not be dated in the future.
+pub(crate) fn earlier_today(today_midnight: i64, i: i64) -> i64 {
+    let now = jiff::Timestamp::now().as_second();
+    (now - 1 - i % 36_000).max(today_midnight)
 }
 
 /// The same 30 days computed by a plain GROUP BY over the raw events (with an index on

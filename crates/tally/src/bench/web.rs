@@ -127,7 +127,7 @@ async fn live(
     read_until(&mut stream, &mut unread, "event: hello").await?;
     let (mut notified, mut refreshed) = (Vec::new(), Vec::new());
     for i in 0..LIVE_SAMPLES {
-        let event = floor.live_call(today_midnight + 7200 + i64::try_from(i)?);
+        let event = floor.live_call(super::earlier_today(today_midnight, i64::try_from(i)?));
         let started = Instant::now();
         api.post("/api/v1/events", serde_json::to_vec(&[event])?)
             .await?;

@@ -37,9 +37,9 @@ pub async fn create_todo(
     let fields = json!({"todo_id": id, "assignee_id": assignee});
     commit(
         &state,
+        &caller,
         vec![event("todo.created", &actor, None, fields)],
-        vec![draft],
-        None,
+        Writes::of(draft),
     )
     .await?;
     created(&state, "todo", &id).await
@@ -93,7 +93,7 @@ pub async fn update_todo(
         .map(str::to_owned);
     let (title, assignee) = (text_of(&map, "title"), text_of(&map, "assignee_id"));
     let draft = simple_draft("todo", &id, map, customer.as_deref(), &assignee, &title);
-    save_update(&state, &record, draft, events).await
+    save_update(&state, &caller, &record, draft, events).await
 }
 
 pub async fn get_todo(
@@ -151,7 +151,7 @@ pub async fn create_meeting(
     existing(&state, "customer", &customer)
         .await
         .map_err(|e| ApiError::invalid("customer_id", e.to_string()))?;
-    commit(&state, events, vec![draft], None).await?;
+    commit(&state, &caller, events, Writes::of(draft)).await?;
     created(&state, "meeting", &id).await
 }
 
@@ -179,6 +179,9 @@ pub async fn update_meeting(
         }
         Some(true) if !was_held => {
             let at = map.get("at").and_then(Value::as_str).map(str::to_owned);
+            if let Some(held_at) = at.as_deref().and_then(|a| a.parse().ok()) {
+                may_log_on(&state, &caller, "at", held_at)?;
+            }
             let customer = record.customer_id.clone().unwrap_or_default();
             events.push(event(
                 "meeting.held",
@@ -207,7 +210,7 @@ pub async fn update_meeting(
         &owner,
         &title,
     );
-    save_update(&state, &record, draft, events).await
+    save_update(&state, &caller, &record, draft, events).await
 }
 
 pub async fn list_meetings(
@@ -287,7 +290,7 @@ pub async fn log_message(
         .map(|k| event(k, &actor, Some(&at), fields))
         .into_iter()
         .collect();
-    commit(&state, events, vec![draft], None).await?;
+    commit(&state, &caller, events, Writes::of(draft)).await?;
     created(&state, "message", &id).await
 }
 

@@ -37,7 +37,11 @@ pub async fn create_customer(
         json!({"customer_id": id, "owner_id": owner, "name": map["name"]}),
     )];
     let draft = customer_draft(&id, map, &phones, now_micros());
-    commit(&state, events, vec![draft], Some((id.clone(), phones))).await?;
+    let writes = Writes {
+        phones: Some((id.clone(), phones)),
+        ..Writes::of(draft)
+    };
+    commit(&state, &caller, events, writes).await?;
     created(&state, "customer", &id).await
 }
 
@@ -72,7 +76,12 @@ pub async fn update_customer(
     let stored_phones = phones.clone().unwrap_or_else(|| normalized_phones(&map));
     let draft = customer_draft(&id, map, &stored_phones, record.created_at);
     let events = vec![event("customer.updated", &actor, None, fields)];
-    commit(&state, events, vec![draft], phones.map(|p| (id.clone(), p))).await?;
+    let writes = Writes {
+        phones: phones.map(|p| (id.clone(), p)),
+        read_at: Some(record.updated_at),
+        ..Writes::of(draft)
+    };
+    commit(&state, &caller, events, writes).await?;
     Ok(Json(record_json(&existing(&state, "customer", &id).await?)))
 }
 
@@ -191,7 +200,7 @@ pub async fn add_note(
         None,
         json!({"customer_id": customer}),
     )];
-    commit(&state, events, vec![draft], None).await?;
+    commit(&state, &caller, events, Writes::of(draft)).await?;
     created(&state, "note", &id).await
 }
 
@@ -218,7 +227,7 @@ pub async fn edit_note(
         None,
         json!({"customer_id": customer}),
     )];
-    save_update(&state, &record, draft, events).await
+    save_update(&state, &caller, &record, draft, events).await
 }
 
 /// `GET /api/v1/customers/{id}/notes`.

@@ -34,9 +34,9 @@ pub async fn create_opportunity(
         json!({"opportunity_id": id, "customer_id": customer, "amount": amount, "owner_id": owner});
     commit(
         &state,
+        &caller,
         vec![event("opportunity.created", &actor, None, fields)],
-        vec![draft],
-        None,
+        Writes::of(draft),
     )
     .await?;
     created(&state, "opportunity", &id).await
@@ -102,7 +102,7 @@ pub async fn update_opportunity(
     let text = |k: &str| text_of(&map, k);
     let (title, owner, customer) = (text("title"), text("owner_id"), text("customer_id"));
     let draft = simple_draft("opportunity", &id, map, Some(&customer), &owner, &title);
-    save_update(&state, &record, draft, events).await
+    save_update(&state, &caller, &record, draft, events).await
 }
 
 /// `GET /api/v1/opportunities`, `/todos`, `/meetings`, `/messages`: filtered by

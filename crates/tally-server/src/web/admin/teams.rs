@@ -8,7 +8,6 @@ use crate::error::ApiError;
 use crate::web::format;
 use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, json};
@@ -115,7 +114,7 @@ pub async fn teams(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
 pub async fn create_team(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let mut body = Map::new();
@@ -134,7 +133,7 @@ pub async fn add_member(
     State(state): State<AppState>,
     viewer: Viewer,
     PathId(team): PathId,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let mut body = Map::new();
@@ -155,7 +154,7 @@ pub async fn add_supervisor(
     State(state): State<AppState>,
     viewer: Viewer,
     PathId(team): PathId,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let user = json!(form_field(&pairs, "user_id"));

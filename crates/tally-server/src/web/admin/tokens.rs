@@ -7,7 +7,6 @@ use crate::auth::{hash_token, new_token_secret};
 use crate::error::ApiError;
 use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -101,7 +100,7 @@ fn may_give(viewer: &Viewer, role: Role, what: &str) -> Result<(), PageError> {
 pub async fn create_token(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let name = form_field(&pairs, "name");

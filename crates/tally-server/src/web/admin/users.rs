@@ -9,7 +9,6 @@ use crate::web::{
     Chrome, PageError, Pairs, Viewer, form_field, form_secret, render, unprocessable_if,
 };
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value, json};
@@ -173,7 +172,7 @@ pub async fn users(
 pub async fn create_user(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let form = form_of(&pairs, form_field(&pairs, "id"));
@@ -225,7 +224,7 @@ pub async fn update_user(
     State(state): State<AppState>,
     viewer: Viewer,
     PathId(id): PathId,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let edited = form_of(&pairs, id.clone());

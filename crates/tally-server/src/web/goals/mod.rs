@@ -15,7 +15,6 @@ use crate::api::query::{JsonObject, PathId, QueryParams};
 use crate::error::ApiError;
 use crate::export::Lang;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
@@ -379,7 +378,7 @@ async fn save(
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     save(state, viewer, String::new(), pairs).await
 }
@@ -389,7 +388,7 @@ pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
     PathId(id): PathId,
-    Form(pairs): Pairs,
+    Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     save(state, viewer, id, pairs).await
 }
