@@ -1,19 +1,159 @@
-//! Whose numbers an event moves: the rule behind "a caller writes only for the people
-//! they may see".
+//! Who may see and write what: the people and teams each caller reaches, and whose
+//! numbers an event moves.
 //!
-//! An event credits its actor; it may give a record to an owner or assignee; and it
-//! may change a record whose current owner or assignee carries its ◆ metrics (an
-//! opportunity's revenue, a customer's "new customer", a to-do's completion). A caller
-//! limited to some people (a supervisor and their teams) may send an event only when
+//! - owner, admin: everyone, and they set every goal;
+//! - supervisor acting for a person: the teams they supervise and those teams' members
+//!   (anyone who was ever a member), and themself; they set goals only for those teams
+//!   and members. A supervisor acting for nobody (an integration) reads everything and
+//!   sets nothing;
+//! - agent acting for a person: their own rows and their teams' (the leaderboard),
+//!   their teams being the ones they are in today; they set nothing. An agent acting
+//!   for nobody is a read-only wallboard of everything.
+//!
+//! Writes have the scope of reads: an event credits its actor; it may give a record to
+//! an owner or assignee; and it may change a record whose current owner or assignee
+//! carries its ◆ metrics (an opportunity's revenue, a customer's "new customer", a
+//! to-do's completion). A caller limited to some people may send an event only when
 //! every one of these people is theirs, so they can neither credit someone outside
 //! their teams nor take credit away from them.
 
+use crate::calendar::Day;
 use crate::event::{Event, EventKind};
+use crate::goal::{Assignee, GoalSpec};
+use crate::org::Roster;
+use crate::role::Role;
 use crate::state::State;
+use std::collections::BTreeSet;
 
 /// The people a limited caller may write for (credit, or take credit from).
 pub trait CreditLimit {
     fn allows(&self, user: &str) -> bool;
+}
+
+/// The users and teams a caller may see (or set goals for).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Everyone and every team.
+    pub all: bool,
+    pub users: BTreeSet<String>,
+    pub teams: BTreeSet<String>,
+    /// An agent's own id: they see only the goals that apply to them.
+    pub agent: Option<String>,
+}
+
+impl Scope {
+    /// Everyone and every team.
+    pub fn everything() -> Scope {
+        Scope {
+            all: true,
+            ..Scope::default()
+        }
+    }
+
+    /// One person (or nobody): an agent writing for themself, a wallboard for no one.
+    pub fn only(user: Option<&str>) -> Scope {
+        Scope {
+            users: user.map(str::to_owned).into_iter().collect(),
+            ..Scope::default()
+        }
+    }
+
+    pub fn sees_user(&self, id: &str) -> bool {
+        self.all || self.users.contains(id)
+    }
+
+    pub fn sees_team(&self, id: &str) -> bool {
+        self.all || self.teams.contains(id)
+    }
+
+    /// Whether the caller may see a goal: one with an assignee in scope; for an agent,
+    /// one that applies to them (directly or through one of their teams).
+    pub fn sees_goal(&self, spec: &GoalSpec) -> bool {
+        if self.all {
+            return true;
+        }
+        spec.assignees.iter().any(|a| match (a, &self.agent) {
+            (Assignee::User(u), Some(own)) => u == own,
+            (Assignee::User(u), None) => self.users.contains(u),
+            (Assignee::Team(t, _), _) => self.teams.contains(t),
+        })
+    }
+
+    /// Whether every assignee of a goal is in scope (to set or change it).
+    pub fn covers_goal(&self, spec: &GoalSpec) -> bool {
+        self.all
+            || spec.assignees.iter().all(|a| match a {
+                Assignee::User(u) => self.users.contains(u),
+                Assignee::Team(t, _) => self.teams.contains(t),
+            })
+    }
+}
+
+/// A caller writes for the people they see.
+impl CreditLimit for Scope {
+    fn allows(&self, user: &str) -> bool {
+        self.sees_user(user)
+    }
+}
+
+/// What a caller with `role`, acting for `user` (if any), may read.
+pub fn read_scope(role: Role, user: Option<&str>, roster: &Roster, today: Day) -> Scope {
+    let Some(own) = user else {
+        return Scope::everything();
+    };
+    match role {
+        Role::Owner | Role::Admin => Scope::everything(),
+        Role::Supervisor => {
+            let mut scope = supervised(own, roster);
+            scope.users.insert(own.to_owned());
+            scope
+        }
+        Role::Agent => {
+            let teams = roster.teams_of(own, today);
+            let mut users = roster.members_ever(&teams);
+            users.insert(own.to_owned());
+            Scope {
+                all: false,
+                users,
+                teams,
+                agent: Some(own.to_owned()),
+            }
+        }
+    }
+}
+
+/// What a caller may set goals for, or why they set none.
+pub fn write_scope(role: Role, user: Option<&str>, roster: &Roster) -> Result<Scope, &'static str> {
+    match (role, user) {
+        (Role::Owner | Role::Admin, _) => Ok(Scope::everything()),
+        (Role::Supervisor, Some(own)) => Ok(supervised(own, roster)),
+        (Role::Supervisor, None) => {
+            Err("a supervisor token must be bound to a user to set goals for their teams")
+        }
+        (Role::Agent, _) => Err("the agent role may not set or change goals"),
+    }
+}
+
+/// Whom a caller may credit with events and CRM records: anyone (`None`) for owners,
+/// admins and integrations (a supervisor acting for nobody); the people a supervisor
+/// sees for a supervisor; only themself for an agent (nobody for a wallboard).
+pub fn credit_scope(role: Role, user: Option<&str>, roster: &Roster, today: Day) -> Option<Scope> {
+    match (role, user) {
+        (Role::Owner | Role::Admin, _) | (Role::Supervisor, None) => None,
+        (Role::Supervisor, Some(_)) => Some(read_scope(role, user, roster, today)),
+        (Role::Agent, own) => Some(Scope::only(own)),
+    }
+}
+
+/// The teams a supervisor supervises and every member those teams ever had.
+fn supervised(own: &str, roster: &Roster) -> Scope {
+    let teams = roster.supervised_by(own);
+    Scope {
+        all: false,
+        users: roster.members_ever(&teams),
+        teams,
+        agent: None,
+    }
 }
 
 /// A person an event touches, and the field of the event that leads to them.
@@ -212,6 +352,86 @@ mod tests {
         );
         let unknown = json!({"type": "todo.completed", "todo_id": "t9"});
         assert_eq!(people(unknown), pairs(&[("user_id", "sup")]));
+    }
+
+    fn roster() -> Roster {
+        use crate::org::{MembershipRecord, Team, User};
+        let user = |key, id: &str| User {
+            key,
+            id: id.into(),
+            name: id.into(),
+            email: None,
+            role: Role::Agent,
+            extension: None,
+            active: true,
+        };
+        let member = |key, team: &str, user_key, user: &str, from: &str, to: Option<&str>| {
+            MembershipRecord {
+                key,
+                team_key: key,
+                team_id: team.into(),
+                user_key,
+                user_id: user.into(),
+                from: from.parse().unwrap(),
+                to: to.map(|d| d.parse().unwrap()),
+            }
+        };
+        let team = |key, id: &str| Team {
+            key,
+            id: id.into(),
+            name: id.into(),
+        };
+        Roster::new(
+            vec![
+                user(1, "lan"),
+                user(2, "minh"),
+                user(3, "nam"),
+                user(4, "sup"),
+            ],
+            vec![team(1, "north"), team(2, "south")],
+            vec![
+                member(1, "north", 1, "lan", "2026-01-01", None),
+                member(2, "north", 2, "minh", "2026-01-01", Some("2026-06-30")),
+                member(3, "south", 2, "minh", "2026-07-01", None),
+                member(4, "south", 3, "nam", "2026-01-01", None),
+            ],
+            vec![("north".into(), "sup".into())],
+        )
+    }
+
+    fn names(scope: &Scope) -> (Vec<&str>, Vec<&str>) {
+        (
+            scope.users.iter().map(String::as_str).collect(),
+            scope.teams.iter().map(String::as_str).collect(),
+        )
+    }
+
+    #[test]
+    fn each_role_reaches_its_people_and_teams() {
+        let roster = roster();
+        let today: Day = "2026-11-27".parse().unwrap();
+        for role in [Role::Owner, Role::Admin] {
+            assert!(read_scope(role, Some("lan"), &roster, today).all);
+            assert!(write_scope(role, Some("lan"), &roster).unwrap().all);
+            assert_eq!(credit_scope(role, Some("lan"), &roster, today), None);
+        }
+        // A supervisor: north and everyone ever in it, and themself.
+        let sup = read_scope(Role::Supervisor, Some("sup"), &roster, today);
+        assert_eq!(names(&sup), (vec!["lan", "minh", "sup"], vec!["north"]));
+        let sets = write_scope(Role::Supervisor, Some("sup"), &roster).unwrap();
+        assert_eq!(names(&sets), (vec!["lan", "minh"], vec!["north"]));
+        assert!(write_scope(Role::Supervisor, None, &roster).is_err());
+        assert!(read_scope(Role::Supervisor, None, &roster, today).all);
+        // An agent: the teams they are in today (minh moved to south in July).
+        let minh = read_scope(Role::Agent, Some("minh"), &roster, today);
+        assert_eq!(names(&minh), (vec!["minh", "nam"], vec!["south"]));
+        assert_eq!(minh.agent.as_deref(), Some("minh"));
+        assert!(write_scope(Role::Agent, Some("minh"), &roster).is_err());
+        let writes = credit_scope(Role::Agent, Some("minh"), &roster, today).unwrap();
+        assert_eq!(names(&writes), (vec!["minh"], vec![]));
+        let wallboard = credit_scope(Role::Agent, None, &roster, today).unwrap();
+        assert!(!wallboard.allows("lan"));
+        assert!(read_scope(Role::Agent, None, &roster, today).all);
     }
 
     #[test]

@@ -17,10 +17,12 @@ pub mod metric;
 pub mod money;
 #[cfg(feature = "oracle")]
 pub mod oracle;
+pub mod org;
 pub mod progress;
 pub mod role;
 pub mod rollup;
 pub mod state;
+pub mod views;
 
 pub use apply::{Contribution, Organization, Rejection, apply};
 pub use calendar::{Calendar, Day, DayRange, Period};
@@ -29,6 +31,7 @@ pub use event::{Event, EventKind, FieldError};
 pub use goal::{Assignee, Criterion, GoalSpec, PeriodKind, TeamMode};
 pub use metric::Metric;
 pub use money::Currency;
+pub use org::{MembershipRecord, Roster, Team, User};
 pub use progress::{Grade, Pace, PaceStatus, Scoring};
 pub use role::Role;
 pub use rollup::{Membership, Rollups, Values};

@@ -40,8 +40,7 @@ pub struct Membership {
 impl Membership {
     /// The days of `range` on which the user was a member, if any.
     pub fn days_within(&self, range: DayRange) -> Option<DayRange> {
-        let to = self.to.unwrap_or(range.to);
-        DayRange::new(self.from, to)?.intersect(range)
+        crate::org::member_days(self.from, self.to, range)
     }
 }
 

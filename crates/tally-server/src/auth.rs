@@ -14,62 +14,11 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tally_core::Role;
 
-/// The authenticated caller of a request.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub role: Role,
-    /// The user the token belongs to, if it is bound to one.
-    pub user_id: Option<String>,
-    /// The token's name, to record who changed what.
-    pub token_name: String,
-}
+pub use tally_app::Caller;
 
-impl Caller {
-    /// Who made a change, as recorded in histories: the user, else the token's name.
-    pub fn actor(&self) -> String {
-        match &self.user_id {
-            Some(user) => format!("user:{user}"),
-            None => format!("token:{}", self.token_name),
-        }
-    }
-
-    /// The user whose view this caller is limited to: an agent token bound to a user
-    /// sees only themself and their teams. Every other token reads every row; an agent
-    /// token bound to nobody is a read-only viewer (a wallboard on the call floor).
-    pub fn limited_to(&self) -> Option<&str> {
-        match self.role {
-            Role::Agent => self.user_id.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The person acting: CRM actions are credited to one, so the token must be bound
-    /// to a user.
-    pub fn person(&self) -> Result<&str, ApiError> {
-        self.user_id.as_deref().ok_or_else(|| {
-            ApiError::Forbidden(
-                "CRM actions are credited to a person: use a token bound to a user (tally token create --user …)"
-                    .into(),
-            )
-        })
-    }
-
-    /// A wallboard: an agent token bound to nobody, a read-only screen of the floor.
-    pub fn is_wallboard(&self) -> bool {
-        self.role == Role::Agent && self.user_id.is_none()
-    }
-
-    /// Refuses unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            return Ok(());
-        }
-        Err(ApiError::Forbidden(format!(
-            "the {} role may not {what}",
-            self.role
-        )))
-    }
-}
+/// The caller of a request, found from its `Authorization` header or its session
+/// cookie (see [`Caller`]).
+pub struct Auth(pub Caller);
 
 /// A new random token secret: `tally_` and 64 hex digits.
 pub fn new_token_secret() -> String {
@@ -155,30 +104,26 @@ pub const SESSION_IDLE_SECONDS: i64 = 12 * 3600;
 /// How often, at most, a session's expiry is moved on (one write per half hour).
 const SESSION_REFRESH_SECONDS: i64 = 1800;
 
-impl Caller {
-    /// The caller of a signed-in person's session: their role, as themself.
-    pub fn of_user(user: &tally_store::User) -> Caller {
-        Caller {
-            role: user.role,
-            user_id: Some(user.id.clone()),
-            token_name: "session".into(),
-        }
-    }
-}
-
 /// The stored form of a token secret.
 pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // Already found by a route's guard (see `Gate`).
+        caller_of(parts, state).await.map(Auth)
+    }
+}
+
+/// The caller of a request; found once (a route's gate keeps it for the handler).
+async fn caller_of(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    {
+        // Already found by a route's gate (see `Gate`).
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
@@ -199,29 +144,7 @@ impl FromRequestParts<AppState> for Caller {
             .token_by_hash(&hash_token(&secret))
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        Caller::of_token(token)
-    }
-}
-
-impl Caller {
-    /// The caller of a token: a token bound to a person acts with no more than that
-    /// person's role now, and not at all once they are deactivated (as their
-    /// sessions end).
-    pub fn of_token(token: tally_store::TokenRecord) -> Result<Caller, ApiError> {
-        let role = match token.user_now {
-            Some((_, false)) => {
-                return Err(ApiError::Unauthorized(
-                    "the person this token acts for is deactivated".into(),
-                ));
-            }
-            Some((user_role, true)) => token.role.capped_by(user_role),
-            None => token.role,
-        };
-        Ok(Caller {
-            role,
-            user_id: token.user_id,
-            token_name: token.name,
-        })
+        Ok(Caller::of_token(token)?)
     }
 }
 
@@ -251,7 +174,7 @@ pub async fn gate(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
-    let caller = match Caller::from_request_parts(&mut parts, &gate.state).await {
+    let caller = match caller_of(&mut parts, &gate.state).await {
         Ok(caller) => caller,
         Err(refused) => return refused.into_response(),
     };
@@ -260,7 +183,7 @@ pub async fn gate(
         Admits::Person => caller.person().map(drop),
     };
     if let Err(refused) = admitted {
-        return refused.into_response();
+        return ApiError::from(refused).into_response();
     }
     parts.extensions.insert(caller);
     next.run(axum::extract::Request::from_parts(parts, body))
@@ -345,34 +268,6 @@ mod tests {
         assert!(matches!(
             hash_password("short"),
             Err(ApiError::Invalid { .. })
-        ));
-    }
-
-    fn token(role: Role, user_now: Option<(Role, bool)>) -> tally_store::TokenRecord {
-        tally_store::TokenRecord {
-            key: 1,
-            name: "t".into(),
-            role,
-            user_id: user_now.map(|_| "minh".into()),
-            user_now,
-        }
-    }
-
-    #[test]
-    fn a_token_acts_with_its_users_current_role_and_status() {
-        let caller = |t| Caller::of_token(t).map(|c| c.role);
-        assert_eq!(
-            caller(token(Role::Supervisor, Some((Role::Agent, true)))).ok(),
-            Some(Role::Agent)
-        );
-        assert_eq!(
-            caller(token(Role::Agent, Some((Role::Owner, true)))).ok(),
-            Some(Role::Agent)
-        );
-        assert_eq!(caller(token(Role::Admin, None)).ok(), Some(Role::Admin));
-        assert!(matches!(
-            caller(token(Role::Owner, Some((Role::Owner, false)))),
-            Err(ApiError::Unauthorized(_))
         ));
     }
 

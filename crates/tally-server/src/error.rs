@@ -89,6 +89,24 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<tally_app::Error> for ApiError {
+    fn from(error: tally_app::Error) -> Self {
+        use tally_app::Error as E;
+        match error {
+            E::Malformed(m) => ApiError::Malformed(m),
+            E::Unauthorized(m) => ApiError::Unauthorized(m),
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::TooLarge(m) => ApiError::TooLarge(m),
+            E::Timeout(m) => ApiError::Timeout(m),
+            E::TooManyRequests(m) => ApiError::TooManyRequests(m),
+            E::Invalid { field, message } => ApiError::Invalid { field, message },
+            E::Internal { what, source } => ApiError::Internal(format!("{what}: {source}")),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

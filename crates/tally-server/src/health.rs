@@ -8,7 +8,7 @@
 //! (`authorization: {credentials_file: …}` in its scrape config).
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
@@ -54,7 +54,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`: the Prometheus text format; owners and admins.
-async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+async fn metrics(State(state): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
     caller.require(&[Role::Owner, Role::Admin], "read the server's metrics")?;
     let (size, idle) = state.store.pool_state();
     metrics::gauge!("tally_db_pool_connections").set(f64::from(size));

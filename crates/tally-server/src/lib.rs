@@ -19,11 +19,10 @@ pub mod live;
 pub mod progress;
 pub mod scope;
 pub mod settings;
-pub mod shutdown;
 pub mod web;
 
 pub use settings::{Limits, Settings};
-pub use shutdown::Shutdown;
+pub use tally_app::Shutdown;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
@@ -37,9 +36,10 @@ use tally_store::Store;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// What every handler shares: the store, the organization's settings and the live feed.
+/// What every handler shares: the application, and the live feed.
 #[derive(Clone)]
 pub struct AppState {
+    pub app: tally_app::App,
     pub store: Arc<Store>,
     pub org: Arc<Organization>,
     pub live: live::Live,
@@ -51,12 +51,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<Store>, org: Organization) -> AppState {
+        let app = tally_app::App::new(store.clone(), org.clone());
         AppState {
+            shutdown: app.shutdown().clone(),
+            app,
             store,
             org: Arc::new(org),
             live: live::Live::default(),
             sign_in_failures: web::SignInFailures::default(),
-            shutdown: Shutdown::default(),
         }
     }
 }

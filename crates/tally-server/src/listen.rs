@@ -10,11 +10,11 @@
 //! `shutdown_grace` (live streams end by themselves, see `live.rs`), then returns.
 
 use crate::settings::Limits;
-use crate::shutdown::Shutdown;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::time::Duration;
+use tally_app::Shutdown;
 use tokio::net::TcpListener;
 use tower_http::timeout::{RequestBodyDeadline, RequestBodyTimeout};
 

@@ -91,6 +91,7 @@ impl Store {
                     )
                 })?;
         }
+        crate::bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -111,15 +112,7 @@ impl Store {
 
     /// Every user's extensions besides their main one, by user key.
     pub async fn all_more_extensions(&self) -> Result<HashMap<i64, Vec<String>>, StoreError> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("select user_key, extension from extensions order by extension")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut map: HashMap<i64, Vec<String>> = HashMap::new();
-        for (user, extension) in rows {
-            map.entry(user).or_default().push(extension);
-        }
-        Ok(map)
+        extensions_in(&mut *self.pool.acquire().await?).await
     }
 
     /// The stored status of these records of a source, by unique id.
@@ -172,6 +165,7 @@ impl Store {
             }
             query.execute(&mut *w.tx).await?;
         }
+        crate::bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -204,4 +198,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Every user's extensions besides their main one, by user key, ordered.
+pub(crate) async fn extensions_in(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<HashMap<i64, Vec<String>>, StoreError> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("select user_key, extension from extensions order by extension")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut map: HashMap<i64, Vec<String>> = HashMap::new();
+    for (user, extension) in rows {
+        map.entry(user).or_default().push(extension);
+    }
+    Ok(map)
 }

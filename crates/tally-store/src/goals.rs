@@ -5,7 +5,7 @@
 //! assignees) is `tally_core::GoalSpec`, parsed by the caller.
 
 use crate::people::day_of;
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, bump_org_version};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tally_core::{Day, DayRange};
@@ -107,6 +107,28 @@ fn goal_of(row: &AnyRow) -> Result<GoalRecord, StoreError> {
     })
 }
 
+/// Every goal, archived ones included, ordered by id.
+pub(crate) async fn goals_in(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<GoalRecord>, StoreError> {
+    let sql = format!("select {GOAL_COLUMNS} from goals order by id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    rows.iter().map(goal_of).collect()
+}
+
+/// Every supervises link as (team id, user id), ordered.
+pub(crate) async fn supervisors_in(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select t.id, u.id from supervisors s join teams t on t.key = s.team_key \
+         join users u on u.key = s.user_key order by t.id, u.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows)
+}
+
 fn now_micros() -> i64 {
     jiff::Timestamp::now().as_microsecond()
 }
@@ -142,6 +164,7 @@ impl Store {
             StoreError::conflict_on_unique(e, format!("a goal with id '{id}' already exists"))
         })?;
         add_revision(&mut w.tx, key, 1, "created", definition, actor, now).await?;
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         self.goal(id)
             .await?
@@ -182,6 +205,7 @@ impl Store {
             &mut w.tx, goal.key, revision, "updated", definition, actor, now,
         )
         .await?;
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         self.existing_goal(id).await
     }
@@ -222,15 +246,14 @@ impl Store {
             now,
         )
         .await?;
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         self.existing_goal(id).await
     }
 
     /// Every goal, archived ones included, ordered by id.
     pub async fn goals(&self) -> Result<Vec<GoalRecord>, StoreError> {
-        let sql = format!("select {GOAL_COLUMNS} from goals order by id");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        rows.iter().map(goal_of).collect()
+        goals_in(&mut *self.pool.acquire().await?).await
     }
 
     /// One goal by id.
@@ -388,14 +411,17 @@ impl Store {
     /// Makes a user a supervisor of a team (again is fine).
     pub async fn add_supervisor(&self, team_id: &str, user_id: &str) -> Result<(), StoreError> {
         let (team, user) = self.team_and_user_keys(team_id, user_id).await?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into supervisors (team_key, user_key) values ($1, $2) \
              on conflict (team_key, user_key) do nothing",
         )
         .bind(team)
         .bind(user)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        bump_org_version(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -406,23 +432,20 @@ impl Store {
         user_id: &str,
     ) -> Result<bool, StoreError> {
         let (team, user) = self.team_and_user_keys(team_id, user_id).await?;
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("delete from supervisors where team_key = $1 and user_key = $2")
             .bind(team)
             .bind(user)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        bump_org_version(&mut tx).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Every supervises link as (team id, user id), ordered.
     pub async fn supervisors(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "select t.id, u.id from supervisors s join teams t on t.key = s.team_key \
-             join users u on u.key = s.user_key order by t.id, u.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
+        supervisors_in(&mut *self.pool.acquire().await?).await
     }
 
     async fn team_and_user_keys(

@@ -13,6 +13,7 @@ pub mod crm;
 mod error;
 mod goals;
 mod ingest;
+mod organisation;
 mod people;
 mod readmodel;
 mod rebuild;
@@ -27,9 +28,10 @@ pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;
 pub use goals::{GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
 pub use ingest::{IngestOutcome, MayCredit};
+pub use organisation::{OrgSnapshot, Versions};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;
-pub use reports::TeamRow;
+pub use reports::{Figures, TeamRow};
 pub use tally_core::batch::RejectedEvent;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -162,6 +164,17 @@ impl Store {
     pub async fn set_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
         upsert_meta(&self.pool, name, value).await
     }
+}
+
+/// Moves the organisation's version, inside the transaction of a change to it (see
+/// `migrations/*/0006_org_version.sql` and [`Store::versions`]).
+pub(crate) async fn bump_org_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+) -> Result<(), StoreError> {
+    sqlx::query("update org_version set version = version + 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records a fact about the data, on the pool or inside a transaction.

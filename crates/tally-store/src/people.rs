@@ -1,22 +1,12 @@
 //! Users, teams, dated memberships and API tokens.
 
+pub use tally_core::org::{MembershipRecord, Team, User};
+
 use crate::sql::now_seconds;
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, bump_org_version};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tally_core::{Day, Role};
-
-/// A person who works in the organization (and whose KPIs are counted).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub key: i64,
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub role: Role,
-    pub extension: Option<String>,
-    pub active: bool,
-}
 
 /// The fields of a user to create.
 #[derive(Clone, Debug)]
@@ -26,26 +16,6 @@ pub struct NewUser {
     pub email: Option<String>,
     pub role: Role,
     pub extension: Option<String>,
-}
-
-/// A team.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Team {
-    pub key: i64,
-    pub id: String,
-    pub name: String,
-}
-
-/// A user's membership of a team over `from..=to` local days.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MembershipRecord {
-    pub key: i64,
-    pub team_key: i64,
-    pub team_id: String,
-    pub user_key: i64,
-    pub user_id: String,
-    pub from: Day,
-    pub to: Option<Day>,
 }
 
 /// An API token as stored: never the secret, only its hash.
@@ -90,6 +60,45 @@ fn membership_of(row: &AnyRow) -> Result<MembershipRecord, StoreError> {
     })
 }
 
+/// Every user, ordered by id.
+pub(crate) async fn users_in(conn: &mut sqlx::AnyConnection) -> Result<Vec<User>, StoreError> {
+    let sql = format!("select {USER_COLUMNS} from users");
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    let mut users = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>()?;
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(users)
+}
+
+/// Every team, ordered by id.
+pub(crate) async fn teams_in(conn: &mut sqlx::AnyConnection) -> Result<Vec<Team>, StoreError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as("select key, id, name from teams")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut teams: Vec<Team> = rows
+        .into_iter()
+        .map(|(key, id, name)| Team { key, id, name })
+        .collect();
+    teams.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(teams)
+}
+
+/// Every membership, ordered by team, user and start.
+pub(crate) async fn memberships_in(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<MembershipRecord>, StoreError> {
+    let rows = sqlx::query(MEMBERSHIP_SELECT).fetch_all(&mut *conn).await?;
+    memberships_of(&rows)
+}
+
+fn memberships_of(rows: &[AnyRow]) -> Result<Vec<MembershipRecord>, StoreError> {
+    let mut all = rows
+        .iter()
+        .map(membership_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    all.sort_by(|a, b| (&a.team_id, &a.user_id, a.from).cmp(&(&b.team_id, &b.user_id, b.from)));
+    Ok(all)
+}
+
 pub(crate) fn day_of(number: i64) -> Day {
     Day::from_number(i32::try_from(number).unwrap_or(i32::MAX))
 }
@@ -114,6 +123,7 @@ impl Store {
             "insert into users (id, name, email, role, extension, active, created_at, password_hash) \
              values ($1, $2, $3, $4, $5, 1, $6, $7) returning {USER_COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(&sql)
             .bind(&user.id)
             .bind(&user.name)
@@ -122,7 +132,7 @@ impl Store {
             .bind(&user.extension)
             .bind(now_seconds())
             .bind(password_hash)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
                 StoreError::conflict_on_unique(
@@ -130,6 +140,8 @@ impl Store {
                     format!("a user with id '{}' or this email already exists", user.id),
                 )
             })?;
+        bump_org_version(&mut tx).await?;
+        tx.commit().await?;
         user_of(&row)
     }
 
@@ -175,6 +187,7 @@ impl Store {
                 None => StoreError::NotFound(format!("user '{}' does not exist", user.id)),
             })?;
         let saved = user_of(&row)?;
+        bump_org_version(&mut tx).await?;
         if password_hash.is_some() || !saved.active {
             sqlx::query("delete from sessions where user_key = $1")
                 .bind(saved.key)
@@ -187,11 +200,7 @@ impl Store {
 
     /// Every user, ordered by id.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let sql = format!("select {USER_COLUMNS} from users");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        let mut users = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>()?;
-        users.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(users)
+        users_in(&mut *self.pool.acquire().await?).await
     }
 
     /// One user by id.
@@ -214,17 +223,20 @@ impl Store {
 
     /// Creates a team; a taken id is a conflict.
     pub async fn create_team(&self, id: &str, name: &str) -> Result<Team, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let (key,): (i64,) = sqlx::query_as(
             "insert into teams (id, name, created_at) values ($1, $2, $3) returning key",
         )
         .bind(id)
         .bind(name)
         .bind(now_seconds())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             StoreError::conflict_on_unique(e, format!("a team with id '{id}' already exists"))
         })?;
+        bump_org_version(&mut tx).await?;
+        tx.commit().await?;
         Ok(Team {
             key,
             id: id.to_owned(),
@@ -234,15 +246,7 @@ impl Store {
 
     /// Every team, ordered by id.
     pub async fn teams(&self) -> Result<Vec<Team>, StoreError> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as("select key, id, name from teams")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut teams: Vec<Team> = rows
-            .into_iter()
-            .map(|(key, id, name)| Team { key, id, name })
-            .collect();
-        teams.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(teams)
+        teams_in(&mut *self.pool.acquire().await?).await
     }
 
     /// One team by id.
@@ -328,6 +332,7 @@ impl Store {
                 key
             }
         };
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(MembershipRecord {
             key,
@@ -352,12 +357,7 @@ impl Store {
             }
             None => sqlx::query(MEMBERSHIP_SELECT).fetch_all(&self.pool).await?,
         };
-        let mut all = rows
-            .iter()
-            .map(membership_of)
-            .collect::<Result<Vec<_>, _>>()?;
-        all.sort_by(|a, b| (&a.team_id, &a.user_id, a.from).cmp(&(&b.team_id, &b.user_id, b.from)));
-        Ok(all)
+        memberships_of(&rows)
     }
 
     /// Stores a new API token by the hash of its secret.

@@ -252,7 +252,14 @@ impl Distinct {
 impl Store {
     /// The read model, brought up to the latest committed version first if needed.
     pub(crate) async fn read_model(&self) -> Result<RwLockReadGuard<'_, ReadModel>, StoreError> {
-        let latest = self.data_version().await?;
+        self.read_model_at(self.data_version().await?).await
+    }
+
+    /// The read model, brought up to at least `latest` (a data version just read).
+    pub(crate) async fn read_model_at(
+        &self,
+        latest: i64,
+    ) -> Result<RwLockReadGuard<'_, ReadModel>, StoreError> {
         let model = self.model.read().await;
         if model.is_current(latest) {
             return Ok(model);

@@ -59,20 +59,51 @@ impl Store {
         &self,
         groups: &[Vec<(i64, DayRange)>],
     ) -> Result<Vec<Values>, StoreError> {
-        let model = self.read_model().await?;
-        let mut distinct = model.counter();
-        Ok(groups
+        Ok(self.read_model().await?.group_values(groups))
+    }
+
+    /// The read model at least as new as `version` (the data version a request read
+    /// with [`Store::versions`]), brought up to it first if another instance wrote: a
+    /// view computes all its figures from it without another query. Hold it only while
+    /// computing: a write on this instance waits for it.
+    pub async fn figures(&self, version: i64) -> Result<Figures<'_>, StoreError> {
+        Ok(Figures(self.read_model_at(version).await?))
+    }
+}
+
+/// The figures of one moment: the read model, read-locked.
+pub struct Figures<'a>(tokio::sync::RwLockReadGuard<'a, ReadModel>);
+
+impl Figures<'_> {
+    /// The values of users over a range: every user with data when `users` is `None`,
+    /// else just these user keys. Users with no data in the range are absent.
+    pub fn user_values(&self, range: DayRange, users: Option<&[i64]>) -> HashMap<i64, Values> {
+        self.0.user_values(range, users)
+    }
+
+    /// The values of groups of (user key, days) (see [`Store::group_values`]).
+    pub fn group_values(&self, groups: &[Vec<(i64, DayRange)>]) -> Vec<Values> {
+        self.0.group_values(groups)
+    }
+}
+
+impl ReadModel {
+    fn group_values(&self, groups: &[Vec<(i64, DayRange)>]) -> Vec<Values> {
+        let mut distinct = self.counter();
+        groups
             .iter()
             .map(|group| {
                 let mut spans: BTreeMap<(Day, Day), Vec<i64>> = BTreeMap::new();
                 for (user, days) in group {
                     spans.entry((days.from, days.to)).or_default().push(*user);
                 }
-                spans_values(&model, &spans, &mut distinct)
+                spans_values(self, &spans, &mut distinct)
             })
-            .collect())
+            .collect()
     }
+}
 
+impl Store {
     async fn member_spans(&self, range: DayRange, teams: &[Team]) -> Result<Spans, StoreError> {
         let wanted: BTreeSet<i64> = teams.iter().map(|t| t.key).collect();
         let mut spans = Spans::new();

@@ -5,7 +5,7 @@
 use super::goals::credit_scope;
 use super::query::{QueryParams, only_known, read_body};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Auth;
 use crate::calls::{ImportSummary, import, retry_unmapped};
 use crate::error::ApiError;
 use axum::Json;
@@ -27,7 +27,7 @@ const MAX_CDR_BYTES: usize = 1024 * 1024;
 /// the organization, or UTC with `utc=true` for a PBX with `usegmtime=yes`).
 pub async fn asterisk_upload(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
@@ -67,7 +67,7 @@ pub async fn asterisk_upload(
 /// field `cdr=`, or base64; values may be URL-encoded).
 pub async fn freeswitch_post(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
     caller.require(&SENDERS, "send call records")?;
@@ -90,7 +90,7 @@ pub async fn freeswitch_post(
 /// `GET /api/v1/calls/unmapped`: the records kept aside, oldest first, with why.
 pub async fn unmapped(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&SENDERS, "see the call records kept aside")?;
     let rows = state.store.calls_with_status("unmapped", 10_000).await?;
@@ -113,7 +113,7 @@ pub async fn unmapped(
 /// mapped (owners and admins, after mapping it).
 pub async fn retry(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
 ) -> Result<Json<ImportSummary>, ApiError> {
     caller.require(
         &[Role::Owner, Role::Admin],

@@ -26,13 +26,14 @@ use tally_core::Event;
 use tally_core::Role;
 use tally_store::{CrmQuery, CrmRecord, CrmWrite};
 
+use crate::auth::Auth;
 pub use activities::*;
 pub use customers::*;
 pub use sales::*;
 
 /// Who is acting: CRM actions are credited to a person.
 fn actor(caller: &Caller) -> Result<String, ApiError> {
-    caller.person().map(str::to_owned)
+    Ok(caller.person().map(str::to_owned)?)
 }
 
 /// A record being written: its kind, id, JSON and the columns lists use.

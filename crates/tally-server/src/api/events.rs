@@ -9,7 +9,7 @@
 use super::goals::credit_scope;
 use super::query::read_body;
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Request, State};
@@ -24,7 +24,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// Ingests a batch; owners, admins and supervisors (integrations) may send events.
 pub async fn post(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Owner, Role::Admin, Role::Supervisor], "send events")?;

@@ -4,7 +4,7 @@
 use super::people::{new_id, not_found};
 use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_fields, only_known};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Auth, Caller};
 use crate::close::close_due_periods;
 use crate::error::ApiError;
 use crate::scope::{Scope, read_scope, write_scope};
@@ -29,7 +29,7 @@ const GOAL_FIELDS: [&str; 6] = [
 /// `POST /api/v1/goals`: owners, admins, and supervisors for their teams.
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
@@ -60,7 +60,7 @@ pub async fn create(
 /// only when asked).
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&params, &["archived"])?;
@@ -87,7 +87,7 @@ pub async fn list(
 /// `GET /api/v1/goals/{id}`.
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let (goal, scope) = visible_goal(&state, &caller, &id).await?;
@@ -99,7 +99,7 @@ pub async fn get(
 /// definition they ran under.
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -143,7 +143,7 @@ pub async fn update(
 /// `DELETE /api/v1/goals/{id}`: archives the goal; its history and results stay.
 pub async fn archive(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
@@ -159,7 +159,7 @@ pub async fn archive(
 /// `GET /api/v1/goals/{id}/history`: every revision, who made it and when.
 pub async fn history(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let (goal, scope) = visible_goal(&state, &caller, &id).await?;

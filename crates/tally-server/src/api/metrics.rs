@@ -1,12 +1,12 @@
 //! `GET /api/v1/metrics`: the catalog of the 18 metrics.
 
-use crate::auth::Caller;
+use crate::auth::Auth;
 use axum::Json;
 use serde_json::{Value, json};
 use tally_core::Metric;
 
 /// Lists every metric with its names, unit and kind (any signed-in caller).
-pub async fn list(_caller: Caller) -> Json<Value> {
+pub async fn list(Auth(_caller): Auth) -> Json<Value> {
     let metrics: Vec<Value> = Metric::ALL
         .iter()
         .map(|m| {

@@ -4,7 +4,7 @@
 
 use super::query::JsonObject;
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::State;
@@ -34,7 +34,10 @@ pub async fn load_scoring(store: &Store) -> Result<Scoring, ApiError> {
 }
 
 /// `GET /api/v1/settings`: every role.
-pub async fn get(State(state): State<AppState>, _caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(_caller): Auth,
+) -> Result<Json<Value>, ApiError> {
     let scoring = load_scoring(&state.store).await?;
     Ok(Json(settings_json(&state, &scoring)))
 }
@@ -43,7 +46,7 @@ pub async fn get(State(state): State<AppState>, _caller: Caller) -> Result<Json<
 /// "pace_on_track?", "pace_at_risk?"}`: owners and admins.
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Owner, Role::Admin], "change the settings")?;

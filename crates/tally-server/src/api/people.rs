@@ -2,7 +2,7 @@
 
 use super::query::{JsonObject, PathId};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Auth, Caller};
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::State;
@@ -18,7 +18,7 @@ const MANAGERS: [Role; 2] = [Role::Owner, Role::Admin];
 /// `POST /api/v1/users`: owners and admins add people (only an owner adds an owner).
 pub async fn create_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = create_user_with(&state, &caller, &body, None).await?;
@@ -70,7 +70,7 @@ pub async fn create_user_with(
 /// email or extension; `"active": false` takes the user out of the users report.
 pub async fn update_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -137,7 +137,7 @@ pub async fn update_user_with(
 /// `GET /api/v1/users`: everyone for managers and supervisors; an agent sees themself.
 pub async fn list_users(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
 ) -> Result<Json<Value>, ApiError> {
     let users = state.store.users().await?;
     let visible = users
@@ -168,7 +168,7 @@ fn for_caller(caller: &Caller, mut user: Value) -> Value {
 /// `GET /api/v1/users/{id}`.
 pub async fn get_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     if caller.limited_to().is_some_and(|own| own != id) {
@@ -187,7 +187,7 @@ pub async fn get_user(
 /// `POST /api/v1/teams`: owners and admins.
 pub async fn create_team(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&MANAGERS, "create teams")?;
@@ -204,7 +204,7 @@ pub async fn create_team(
 /// `GET /api/v1/teams`: every team; an agent sees only the teams they belong to.
 pub async fn list_teams(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
 ) -> Result<Json<Value>, ApiError> {
     let mut teams = state.store.teams().await?;
     if let Some(own) = caller.limited_to() {
@@ -221,7 +221,7 @@ pub async fn list_teams(
 /// `GET /api/v1/teams/{id}`: the team with its memberships.
 pub async fn get_team(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let (team, members) = team_and_members(&state, &caller, &id).await?;
@@ -234,7 +234,7 @@ pub async fn get_team(
 /// The same user and `from` again sets `to` (ends the membership).
 pub async fn add_member(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(team_id): PathId,
     body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -254,7 +254,7 @@ pub async fn add_member(
 /// `GET /api/v1/teams/{id}/members`.
 pub async fn list_members(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(team_id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let (_, members) = team_and_members(&state, &caller, &team_id).await?;
@@ -415,7 +415,7 @@ fn membership_json(m: &MembershipRecord) -> Value {
 /// a supervisor of the team (they then set goals for it and its members).
 pub async fn add_supervisor(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(team_id): PathId,
     body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -431,7 +431,7 @@ pub async fn add_supervisor(
 /// `GET /api/v1/teams/{id}/supervisors`: every role that sees the team.
 pub async fn list_supervisors(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(team_id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let scope = super::goals::read_scope_of(&state, &caller).await?;
@@ -459,7 +459,7 @@ pub async fn list_supervisors(
 /// `DELETE /api/v1/teams/{id}/supervisors/{user_id}`: owners and admins.
 pub async fn remove_supervisor(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     axum::extract::Path((team_id, user_id)): axum::extract::Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&MANAGERS, "change who supervises a team")?;

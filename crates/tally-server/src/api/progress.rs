@@ -7,7 +7,7 @@
 use super::goals::{definition_spec, micros_json, read_scope_of, visible_goal};
 use super::query::{PathId, QueryParams, only_known, report_range};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Auth;
 use crate::close::close_due_periods;
 use crate::error::ApiError;
 use crate::export::{self, Column, DailyCells, ExportFormat, Lang, PERSON_COLUMNS, TEAM_COLUMNS};
@@ -41,7 +41,7 @@ pub(crate) struct View {
 /// `GET /api/v1/goals/{id}/progress[?user_id=…]`: each assignee × criterion, and scores.
 pub async fn by_goal(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     QueryParams(params): QueryParams,
 ) -> Result<Response, ApiError> {
@@ -101,7 +101,7 @@ pub(crate) async fn goal_view(
 /// goal that applies to each employee (directly or through a team).
 pub async fn by_employee(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Response, ApiError> {
     only_known(
@@ -188,7 +188,7 @@ pub(crate) async fn employee_view(
 /// sum of its members' targets.
 pub async fn by_team(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Response, ApiError> {
     only_known(
@@ -265,7 +265,7 @@ const MAX_RESULTS_PAGE: i64 = 10_000;
 /// won deal lost); a page at a time, with the total.
 pub async fn results(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {

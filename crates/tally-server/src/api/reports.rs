@@ -3,7 +3,7 @@
 
 use super::query::{QueryParams, only_known, report_range};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Auth, Caller};
 use crate::error::ApiError;
 use crate::scope::Scope;
 use axum::extract::State;
@@ -18,7 +18,7 @@ use tally_store::{MembershipRecord, Team};
 /// The users report: every active user (or those filtered by `user_id` / `team_id`).
 pub async fn users(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Response, ApiError> {
     only_known(
@@ -96,7 +96,7 @@ pub async fn users(
 /// The teams report: every team (or `team_id`), counting members on membership days.
 pub async fn teams(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Response, ApiError> {
     only_known(&params, &["period", "from", "to", "team_id", "metrics"])?;

@@ -329,11 +329,7 @@ async fn answer_to(app: &TestApp, head: &str, body: &[u8]) -> String {
 
 async fn bodies_are_bounded_per_endpoint(app: &TestApp) {
     let auth = format!("authorization: Bearer {}", app.owner);
-    for path in [
-        "/api/v1/users",
-        "/api/v1/calls/freeswitch",
-        "/api/v1/goals",
-    ] {
+    for path in ["/api/v1/users", "/api/v1/calls/freeswitch", "/api/v1/goals"] {
         // Declared larger than 1 MiB: refused before any of it is read.
         let head =
             format!("POST {path} HTTP/1.1\r\nhost: x\r\n{auth}\r\ncontent-length: 2097152\r\n\r\n");

@@ -10,7 +10,7 @@ use tally_core::event::MAX_ID_CHARS;
 /// → `todo.created`.
 pub async fn create_todo(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
@@ -49,7 +49,7 @@ pub async fn create_todo(
 /// `todo.completed`.
 pub async fn update_todo(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -98,7 +98,7 @@ pub async fn update_todo(
 
 pub async fn get_todo(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     show(&state, &caller, "todo", &id).await
@@ -106,7 +106,7 @@ pub async fn get_todo(
 
 pub async fn list_todos(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     list(
@@ -123,7 +123,7 @@ pub async fn list_todos(
 /// meeting emits `meeting.held` at its time.
 pub async fn create_meeting(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
@@ -159,7 +159,7 @@ pub async fn create_meeting(
 /// stays held: there is no event to take it back).
 pub async fn update_meeting(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -215,7 +215,7 @@ pub async fn update_meeting(
 
 pub async fn list_meetings(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     list(
@@ -234,7 +234,7 @@ pub async fn list_meetings(
 /// logged with no event: the spec counts no such action.
 pub async fn log_message(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
@@ -296,7 +296,7 @@ pub async fn log_message(
 
 pub async fn list_messages(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     list(

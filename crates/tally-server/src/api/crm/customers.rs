@@ -13,7 +13,7 @@ const CUSTOMER_FIELDS: [&str; 6] = ["id", "name", "phones", "email", "company", 
 /// "owner_id?"}` → `customer.created` (owner: the person in charge, default the actor).
 pub async fn create_customer(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
@@ -49,7 +49,7 @@ pub async fn create_customer(
 /// the customer → `customer.updated`.
 pub async fn update_customer(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -88,7 +88,7 @@ pub async fn update_customer(
 /// `GET /api/v1/customers[?q=…][&phone=…][&owner_id=…]`.
 pub async fn list_customers(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     list(
@@ -104,7 +104,7 @@ pub async fn list_customers(
 /// `GET /api/v1/customers/{id}`.
 pub async fn get_customer(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     show(&state, &caller, "customer", &id).await
@@ -181,7 +181,7 @@ fn customer_draft(id: &str, map: Map<String, Value>, phones: &[String], created_
 /// `POST /api/v1/customers/{id}/notes` `{"id?", "text"}` → `note.added`.
 pub async fn add_note(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(customer): PathId,
     body: JsonObject,
 ) -> Result<Created, ApiError> {
@@ -207,7 +207,7 @@ pub async fn add_note(
 /// `PATCH /api/v1/notes/{id}` `{"text"}` → `note.edited`.
 pub async fn edit_note(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -233,7 +233,7 @@ pub async fn edit_note(
 /// `GET /api/v1/customers/{id}/notes`.
 pub async fn list_notes(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(customer): PathId,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {

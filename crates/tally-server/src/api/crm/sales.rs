@@ -10,7 +10,7 @@ use tally_core::event::MAX_ID_CHARS;
 /// "owner_id?"}` → `opportunity.created` (status `open`).
 pub async fn create_opportunity(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
@@ -47,7 +47,7 @@ pub async fn create_opportunity(
 /// `opportunity.status_changed` when the status changes.
 pub async fn update_opportunity(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -109,7 +109,7 @@ pub async fn update_opportunity(
 /// `customer_id`, owner (`owner_id`, or `assignee_id` for to-dos), words (`q`).
 pub async fn list_opportunities(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     QueryParams(params): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     list(
@@ -125,7 +125,7 @@ pub async fn list_opportunities(
 /// `GET` one record of a kind.
 pub async fn get_opportunity(
     State(state): State<AppState>,
-    caller: Caller,
+    Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     show(&state, &caller, "opportunity", &id).await

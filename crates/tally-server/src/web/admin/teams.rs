@@ -4,6 +4,7 @@ use super::{message, require_admin};
 use crate::AppState;
 use crate::api::people as api;
 use crate::api::query::{JsonObject, PathId};
+use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::web::format;
 use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
@@ -124,7 +125,7 @@ pub async fn create_team(
     }
     body.insert("name".into(), json!(form_field(&pairs, "name")));
     let caller = viewer.caller.clone();
-    let outcome = api::create_team(State(state.clone()), caller, JsonObject(body)).await;
+    let outcome = api::create_team(State(state.clone()), Auth(caller), JsonObject(body)).await;
     after_change(&state, &viewer, outcome).await
 }
 
@@ -144,8 +145,13 @@ pub async fn add_member(
         body.insert("to".into(), json!(to));
     }
     let caller = viewer.caller.clone();
-    let outcome =
-        api::add_member(State(state.clone()), caller, PathId(team), JsonObject(body)).await;
+    let outcome = api::add_member(
+        State(state.clone()),
+        Auth(caller),
+        PathId(team),
+        JsonObject(body),
+    )
+    .await;
     after_change(&state, &viewer, outcome).await
 }
 
@@ -160,7 +166,7 @@ pub async fn add_supervisor(
     let user = json!(form_field(&pairs, "user_id"));
     let body = JsonObject(Map::from_iter([("user_id".to_owned(), user)]));
     let caller = viewer.caller.clone();
-    let outcome = api::add_supervisor(State(state.clone()), caller, PathId(team), body).await;
+    let outcome = api::add_supervisor(State(state.clone()), Auth(caller), PathId(team), body).await;
     after_change(&state, &viewer, outcome).await
 }
 
@@ -172,6 +178,7 @@ pub async fn remove_supervisor(
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let caller = viewer.caller.clone();
-    let outcome = api::remove_supervisor(State(state.clone()), caller, Path((team, user))).await;
+    let outcome =
+        api::remove_supervisor(State(state.clone()), Auth(caller), Path((team, user))).await;
     after_change(&state, &viewer, outcome).await
 }

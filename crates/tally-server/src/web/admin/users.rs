@@ -4,6 +4,7 @@ use super::{RoleOption, message, require_admin, roles};
 use crate::AppState;
 use crate::api::people as api;
 use crate::api::query::{JsonObject, PathId, QueryParams};
+use crate::auth::Auth;
 use crate::auth::hash_password_off_thread;
 use crate::web::{
     Chrome, PageError, Pairs, Viewer, form_field, form_secret, render, unprocessable_if,
@@ -134,7 +135,8 @@ async fn users_page(
     error: String,
     saved: bool,
 ) -> Result<Response, PageError> {
-    let axum::Json(all) = api::list_users(State(state.clone()), viewer.caller.clone()).await?;
+    let axum::Json(all) =
+        api::list_users(State(state.clone()), Auth(viewer.caller.clone())).await?;
     let users = all
         .as_array()
         .map(|a| a.iter().map(|u| user_line(viewer, u)).collect())
@@ -196,7 +198,7 @@ async fn user_page(
 ) -> Result<Response, PageError> {
     let path = PathId(id.to_owned());
     let axum::Json(stored) =
-        api::get_user(State(state.clone()), viewer.caller.clone(), path).await?;
+        api::get_user(State(state.clone()), Auth(viewer.caller.clone()), path).await?;
     let invalid = !error.is_empty();
     let here = format!("/admin/users/{}", crate::web::session::encode(id));
     let page = UserPage {

@@ -12,6 +12,7 @@ use super::{
 use crate::AppState;
 use crate::api::goals as api;
 use crate::api::query::{JsonObject, PathId, QueryParams};
+use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::export::Lang;
 use askama::Template;
@@ -351,13 +352,13 @@ async fn save(
     let mut posted = form::read(&pairs, viewer.lang);
     let body = JsonObject(posted.body.clone());
     let outcome = if id.is_empty() {
-        api::create(State(state.clone()), viewer.caller.clone(), body)
+        api::create(State(state.clone()), Auth(viewer.caller.clone()), body)
             .await
             .map(|_| ())
     } else {
         api::update(
             State(state.clone()),
-            viewer.caller.clone(),
+            Auth(viewer.caller.clone()),
             PathId(id.clone()),
             body,
         )
@@ -400,7 +401,7 @@ pub async fn archive(
     PathId(id): PathId,
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
-    let _archived = api::archive(State(state), viewer.caller.clone(), PathId(id)).await?;
+    let _archived = api::archive(State(state), Auth(viewer.caller.clone()), PathId(id)).await?;
     Ok(Redirect::to("/goals?saved=1").into_response())
 }
 

@@ -1,0 +1,21 @@
+//! Tally's application layer: the services the HTTP API, the web pages and the command
+//! line all call, with no HTTP in them.
+//!
+//! [`App`] holds the store, the organization's settings and the organisation in
+//! memory (`directory.rs`). Each service is a method of [`App`] in the module of its
+//! subject; it takes the [`Caller`] and typed requests, checks who may do what
+//! (`tally_core::access`), and returns typed values or an [`Error`].
+//!
+//! Imports point one way: core ← store ← app ← server and CLI.
+
+mod app;
+pub mod caller;
+pub mod directory;
+pub mod error;
+pub mod shutdown;
+
+pub use app::{App, Now};
+pub use caller::Caller;
+pub use directory::{Directory, Goal};
+pub use error::{Error, Result};
+pub use shutdown::Shutdown;

@@ -1,0 +1,579 @@
+//! The goal views' rows, computed from the organisation and the actual values: who
+//! carries which target over which days (pro-rated per assignee, teams' own targets and
+//! their members' parts), completion, grade, rank, pace, the previous range, and each
+//! assignee's weighted score.
+//!
+//! A view is computed in two steps, so that this stays pure: a plan names the
+//! member-days whose values it needs ([`Group`]s: a person's days, or a team's members
+//! on their member days); the caller reads those values (the store's read model) and
+//! the plan turns them into rows. A person's actual counts exactly the days the goal
+//! applies to them (while it is active, and for a target carried by each member of a
+//! team, while they are a member).
+
+use crate::calendar::{Day, DayRange};
+use crate::dayset::DaySet;
+use crate::goal::{Assignee, GoalSpec, PeriodKind, TeamMode, prorated_target, round};
+use crate::metric::Metric;
+use crate::money::Currency;
+use crate::org::{MembershipRecord, Roster};
+use crate::progress::{Grade, Pace, Scoring, completion, pace, ranks};
+use crate::rollup::Values;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Member-days whose values count together: (user key, days) pairs.
+pub type Group = Vec<(i64, DayRange)>;
+
+/// Everything a view reads besides the actual values.
+pub struct Context<'a> {
+    pub roster: &'a Roster,
+    pub currency: &'a Currency,
+    pub scoring: &'a Scoring,
+    pub range: DayRange,
+    /// The range of the same length just before `range`, for comparison.
+    pub previous: DayRange,
+    pub today: Day,
+    /// How much of `today` has passed, 0 to 1.
+    pub elapsed_today: Decimal,
+}
+
+/// Whose row it is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    User(String),
+    Team(String),
+}
+
+/// One row of a view.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub subject: Subject,
+    pub name: String,
+    /// The goal (id, name), in goal-based views.
+    pub goal: Option<(String, String)>,
+    pub metric: Metric,
+    pub period: Option<PeriodKind>,
+    pub weight: Option<Decimal>,
+    /// The number of days the target applies within the range.
+    pub days: u32,
+    /// In the metric's stored unit (minor units for money).
+    pub actual: i64,
+    pub target: Decimal,
+    pub completion: Option<Decimal>,
+    pub grade: Option<Grade>,
+    pub rank: Option<u32>,
+    pub previous: i64,
+    pub pace: Option<Pace>,
+    /// Team rows: where the target comes from, the members' sum, and whether they differ.
+    pub team_targets: Option<TeamTargets>,
+}
+
+/// A team's own target and its members', side by side.
+#[derive(Clone, Debug)]
+pub struct TeamTargets {
+    /// `team` (its own target) or `members` (the sum of its members').
+    pub source: &'static str,
+    pub team: Option<Decimal>,
+    pub members: Option<Decimal>,
+    pub disagree: bool,
+}
+
+/// An assignee's weighted score on a goal.
+#[derive(Clone, Debug)]
+pub struct Score {
+    pub subject: Subject,
+    pub name: String,
+    pub goal: (String, String),
+    pub score: Decimal,
+    pub grade: Grade,
+    pub rank: Option<u32>,
+}
+
+/// A goal's rows and scores, and the member-days each assignee's actual counts.
+pub struct GoalProgress {
+    pub rows: Vec<Row>,
+    pub scores: Vec<Score>,
+    pub groups: Vec<(Subject, Group)>,
+}
+
+/// Part of a row's target: a criterion's target over the days it applies.
+#[derive(Clone, Debug)]
+struct TargetPart {
+    target: Decimal,
+    period: PeriodKind,
+    days: DaySet,
+    /// The member who carries it, for a member's part of a team's target.
+    member: Option<i64>,
+}
+
+fn target_of(parts: &[TargetPart], within: Option<&DaySet>) -> Decimal {
+    parts
+        .iter()
+        .map(|p| {
+            let days = match within {
+                Some(set) => p.days.intersect(set),
+                None => p.days.clone(),
+            };
+            prorated_target(p.target, p.period, &days)
+        })
+        .sum()
+}
+
+/// Every day of some target parts.
+fn union(parts: &[TargetPart]) -> DaySet {
+    let mut days = DaySet::new();
+    parts
+        .iter()
+        .flat_map(|p| p.days.ranges())
+        .for_each(|r| days.insert(*r));
+    days
+}
+
+impl Context<'_> {
+    /// A stored value in its unit: money from minor units, counts and seconds as they are.
+    pub fn actual_decimal(&self, metric: Metric, raw: i64) -> Decimal {
+        match metric {
+            Metric::Revenue => self.currency.from_minor(raw),
+            _ => Decimal::from(raw),
+        }
+    }
+
+    /// The name of a person or team (its id if it has none).
+    pub fn name_of(&self, subject: &Subject) -> String {
+        match subject {
+            Subject::User(id) => self.roster.user_name(id).to_owned(),
+            Subject::Team(id) => self.roster.team_name(id).to_owned(),
+        }
+    }
+
+    /// The people a goal applies to within `within`, each with the days it applies.
+    pub fn person_days(&self, spec: &GoalSpec, within: DayRange) -> BTreeMap<String, DaySet> {
+        let mut people: BTreeMap<String, DaySet> = BTreeMap::new();
+        let Some(active) = spec.active_within(within) else {
+            return people;
+        };
+        for assignee in &spec.assignees {
+            match assignee {
+                Assignee::User(id) => people.entry(id.clone()).or_default().insert(active),
+                Assignee::Team(team, TeamMode::EachMember) => {
+                    for m in self.roster.memberships_of(team) {
+                        if let Some(days) = m.days_within(active) {
+                            people.entry(m.user_id.clone()).or_default().insert(days);
+                        }
+                    }
+                }
+                Assignee::Team(_, TeamMode::TeamTotal) => {}
+            }
+        }
+        people.retain(|id, _| self.roster.user(id).is_some());
+        people
+    }
+
+    /// A team's member-days on a set of days.
+    fn team_days_on(&self, team_id: &str, days: &DaySet) -> Group {
+        days.ranges()
+            .iter()
+            .flat_map(|r| self.roster.team_days(team_id, *r))
+            .collect()
+    }
+
+    fn pace_of(&self, actual: Decimal, parts: &[TargetPart]) -> Option<Pace> {
+        if !self.range.contains(self.today) {
+            return None;
+        }
+        pace(
+            actual,
+            &union(parts),
+            self.today,
+            self.elapsed_today,
+            |within| target_of(parts, Some(within)),
+            self.scoring,
+        )
+    }
+
+    fn row(
+        &self,
+        subject: Subject,
+        metric: Metric,
+        parts: &[TargetPart],
+        now: &Values,
+        before: &Values,
+    ) -> Row {
+        let actual = now.get(metric);
+        let target = target_of(parts, None);
+        let actual_decimal = self.actual_decimal(metric, actual);
+        let completion = completion(actual_decimal, target);
+        Row {
+            name: self.name_of(&subject),
+            subject,
+            goal: None,
+            metric,
+            period: None,
+            weight: None,
+            days: union(parts).len(),
+            actual,
+            target,
+            completion,
+            grade: completion.map(|c| self.scoring.grade(c)),
+            rank: None,
+            previous: before.get(metric),
+            pace: self.pace_of(actual_decimal, parts),
+            team_targets: None,
+        }
+    }
+}
+
+/// The range of the same length just before `range`.
+pub fn previous_of(range: DayRange) -> DayRange {
+    let length = i32::try_from(range.len()).unwrap_or(i32::MAX);
+    DayRange {
+        from: range.from.plus(-length),
+        to: range.from.plus(-1),
+    }
+}
+
+fn spans_of(key: i64, days: &DaySet) -> Group {
+    days.ranges().iter().map(|r| (key, *r)).collect()
+}
+
+/// An assignee of a goal: their target parts per criterion, and the member-days their
+/// actual counts now and in the previous range.
+struct Assigned {
+    subject: Subject,
+    parts: Vec<Vec<TargetPart>>,
+    now: Group,
+    before: Group,
+}
+
+/// What one goal's progress reads: a row per assignee (people, and teams that carry a
+/// team total) and criterion.
+pub struct GoalPlan<'g> {
+    goal: (String, String),
+    spec: &'g GoalSpec,
+    assigned: Vec<Assigned>,
+}
+
+/// Plans one goal's progress over the context's range.
+pub fn plan_goal<'g>(ctx: &Context<'_>, goal_id: &str, spec: &'g GoalSpec) -> GoalPlan<'g> {
+    let mut assigned = Vec::new();
+    for (user, days) in ctx.person_days(spec, ctx.range) {
+        let Some(key) = ctx.roster.user(&user).map(|u| u.key) else {
+            continue;
+        };
+        assigned.push(Assigned {
+            subject: Subject::User(user),
+            parts: criteria_parts(spec, &days),
+            now: spans_of(key, &days),
+            before: vec![(key, ctx.previous)],
+        });
+    }
+    if let Some(active) = spec.active_within(ctx.range) {
+        for assignee in &spec.assignees {
+            if let Assignee::Team(team, TeamMode::TeamTotal) = assignee
+                && ctx.roster.team(team).is_some()
+            {
+                assigned.push(Assigned {
+                    subject: Subject::Team(team.clone()),
+                    parts: criteria_parts(spec, &DaySet::of(active)),
+                    now: ctx.roster.team_days(team, active),
+                    before: ctx.roster.team_days(team, ctx.previous),
+                });
+            }
+        }
+    }
+    GoalPlan {
+        goal: (goal_id.to_owned(), spec.name.clone()),
+        spec,
+        assigned,
+    }
+}
+
+impl GoalPlan<'_> {
+    /// The member-days to read: for each assignee, now and in the previous range.
+    pub fn groups(&self) -> Vec<Group> {
+        self.assigned
+            .iter()
+            .flat_map(|a| [a.now.clone(), a.before.clone()])
+            .collect()
+    }
+
+    /// The goal's rows, ranks and scores, from the values of [`GoalPlan::groups`].
+    pub fn finish(self, ctx: &Context<'_>, values: &[Values]) -> GoalProgress {
+        let spec = self.spec;
+        let mut rows = Vec::new();
+        for (i, assigned) in self.assigned.iter().enumerate() {
+            let (now, before) = (&values[2 * i], &values[2 * i + 1]);
+            for (criterion, parts) in spec.criteria.iter().zip(&assigned.parts) {
+                let subject = assigned.subject.clone();
+                let mut row = ctx.row(subject, criterion.metric, parts, now, before);
+                row.goal = Some(self.goal.clone());
+                row.period = Some(criterion.period);
+                row.weight = Some(criterion.weight);
+                rows.push(row);
+            }
+        }
+        rank_rows(&mut rows, |r| {
+            (matches!(r.subject, Subject::Team(_)), r.metric)
+        });
+        let scores = score_rows(ctx, spec, &self.goal, &rows);
+        let groups = self
+            .assigned
+            .into_iter()
+            .map(|a| (a.subject, a.now))
+            .collect();
+        GoalProgress {
+            rows,
+            scores,
+            groups,
+        }
+    }
+}
+
+/// Each criterion's target part over a set of days.
+fn criteria_parts(spec: &GoalSpec, days: &DaySet) -> Vec<Vec<TargetPart>> {
+    spec.criteria
+        .iter()
+        .map(|c| {
+            vec![TargetPart {
+                target: c.target,
+                period: c.period,
+                days: days.clone(),
+                member: None,
+            }]
+        })
+        .collect()
+}
+
+/// Ranks rows by completion among the rows of the same group.
+fn rank_rows<K: Ord>(rows: &mut [Row], group: impl Fn(&Row) -> K) {
+    let mut by_group: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        by_group.entry(group(row)).or_default().push(i);
+    }
+    for indices in by_group.values() {
+        let completions: Vec<_> = indices.iter().map(|i| rows[*i].completion).collect();
+        for (i, rank) in indices.iter().zip(ranks(&completions)) {
+            rows[*i].rank = rank;
+        }
+    }
+}
+
+/// Each assignee's weighted score over the goal's criteria, graded and ranked among
+/// the goal's people (teams among teams).
+fn score_rows(
+    ctx: &Context<'_>,
+    spec: &GoalSpec,
+    goal: &(String, String),
+    rows: &[Row],
+) -> Vec<Score> {
+    let mut parts: BTreeMap<&Subject, Vec<(Decimal, Option<Decimal>)>> = BTreeMap::new();
+    for row in rows {
+        let criterion = spec.criteria.iter().find(|c| c.metric == row.metric);
+        let share = criterion.map_or(Decimal::ZERO, |c| spec.weight_share(c));
+        parts
+            .entry(&row.subject)
+            .or_default()
+            .push((share, row.completion));
+    }
+    let mut scores: Vec<Score> = parts
+        .into_iter()
+        .map(|(subject, parts)| {
+            let score = ctx.scoring.score(&parts);
+            Score {
+                subject: subject.clone(),
+                name: ctx.name_of(subject),
+                goal: goal.clone(),
+                score,
+                grade: ctx.scoring.grade(score),
+                rank: None,
+            }
+        })
+        .collect();
+    for teams in [false, true] {
+        let indices: Vec<usize> = (0..scores.len())
+            .filter(|i| matches!(scores[*i].subject, Subject::Team(_)) == teams)
+            .collect();
+        let values: Vec<_> = indices.iter().map(|i| Some(scores[*i].score)).collect();
+        for (i, rank) in indices.iter().zip(ranks(&values)) {
+            scores[*i].rank = rank;
+        }
+    }
+    scores
+}
+
+/// A team's target parts by metric.
+type PartsByMetric = BTreeMap<Metric, Vec<TargetPart>>;
+
+/// What the teams view reads: per team and metric, the team's actual (members on
+/// their member days) against the team's own target (team totals), or else the sum of
+/// its members' targets on their member days.
+pub struct TeamsPlan {
+    pending: Vec<TeamRowPlan>,
+}
+
+struct TeamRowPlan {
+    team: String,
+    metric: Metric,
+    own: Option<Vec<TargetPart>>,
+    members: Option<Vec<TargetPart>>,
+    now: Group,
+    before: Group,
+}
+
+/// Plans the teams view over every goal given, for these teams.
+pub fn plan_teams(ctx: &Context<'_>, goals: &[&GoalSpec], teams: &[String]) -> TeamsPlan {
+    let per_goal: Vec<BTreeMap<String, DaySet>> = goals
+        .iter()
+        .map(|g| ctx.person_days(g, ctx.range))
+        .collect();
+    let mut pending = Vec::new();
+    for team in teams {
+        let (own, members) = team_parts(ctx, goals, &per_goal, team);
+        let metrics: BTreeSet<Metric> = own.keys().chain(members.keys()).copied().collect();
+        for metric in metrics {
+            let (own, members) = (own.get(&metric).cloned(), members.get(&metric).cloned());
+            let (now, before) = match (&own, &members) {
+                (Some(parts), _) => (
+                    ctx.team_days_on(team, &union(parts)),
+                    ctx.roster.team_days(team, ctx.previous),
+                ),
+                (None, Some(parts)) => members_groups(ctx, parts),
+                (None, None) => continue,
+            };
+            pending.push(TeamRowPlan {
+                team: team.clone(),
+                metric,
+                own,
+                members,
+                now,
+                before,
+            });
+        }
+    }
+    TeamsPlan { pending }
+}
+
+impl TeamsPlan {
+    /// The member-days to read: for each row, now and in the previous range.
+    pub fn groups(&self) -> Vec<Group> {
+        self.pending
+            .iter()
+            .flat_map(|p| [p.now.clone(), p.before.clone()])
+            .collect()
+    }
+
+    /// The teams' rows, ranked per metric, from the values of [`TeamsPlan::groups`].
+    pub fn finish(self, ctx: &Context<'_>, values: &[Values]) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for (i, plan) in self.pending.into_iter().enumerate() {
+            let (now, before) = (&values[2 * i], &values[2 * i + 1]);
+            let parts = plan
+                .own
+                .as_ref()
+                .or(plan.members.as_ref())
+                .map_or(&[][..], Vec::as_slice);
+            let mut row = ctx.row(Subject::Team(plan.team), plan.metric, parts, now, before);
+            let team = plan.own.as_ref().map(|p| target_of(p, None));
+            let members = plan.members.as_ref().map(|p| target_of(p, None));
+            row.team_targets = Some(TeamTargets {
+                source: if plan.own.is_some() {
+                    "team"
+                } else {
+                    "members"
+                },
+                team,
+                members,
+                disagree: matches!((team, members), (Some(t), Some(m)) if round(t, 2) != round(m, 2)),
+            });
+            rows.push(row);
+        }
+        rank_rows(&mut rows, |r| r.metric);
+        rows
+    }
+}
+
+/// The member-days members' targets cover (each day of a member once), and the same
+/// members over the previous range.
+fn members_groups(ctx: &Context<'_>, parts: &[TargetPart]) -> (Group, Group) {
+    let mut by_member: BTreeMap<i64, DaySet> = BTreeMap::new();
+    for part in parts {
+        if let Some(member) = part.member {
+            let days = by_member.entry(member).or_default();
+            part.days.ranges().iter().for_each(|r| days.insert(*r));
+        }
+    }
+    let now = by_member
+        .iter()
+        .flat_map(|(k, days)| spans_of(*k, days))
+        .collect();
+    let before = by_member.keys().map(|k| (*k, ctx.previous)).collect();
+    (now, before)
+}
+
+/// A team's own target parts (team totals) and its members' (on member days).
+fn team_parts(
+    ctx: &Context<'_>,
+    goals: &[&GoalSpec],
+    per_goal: &[BTreeMap<String, DaySet>],
+    team: &str,
+) -> (PartsByMetric, PartsByMetric) {
+    let mut own = PartsByMetric::new();
+    let mut members = PartsByMetric::new();
+    let memberships: Vec<&MembershipRecord> = ctx.roster.memberships_of(team).collect();
+    for (spec, people) in goals.iter().zip(per_goal) {
+        let carries_total = spec
+            .assignees
+            .iter()
+            .any(|a| matches!(a, Assignee::Team(t, TeamMode::TeamTotal) if t == team));
+        if let (true, Some(active)) = (carries_total, spec.active_within(ctx.range)) {
+            for c in &spec.criteria {
+                own.entry(c.metric).or_default().push(TargetPart {
+                    target: c.target,
+                    period: c.period,
+                    days: DaySet::of(active),
+                    member: None,
+                });
+            }
+        }
+        for m in &memberships {
+            let (Some(days), Some(member_days)) =
+                (people.get(&m.user_id), m.days_within(ctx.range))
+            else {
+                continue;
+            };
+            let days = days.within(member_days);
+            if days.is_empty() {
+                continue;
+            }
+            for c in &spec.criteria {
+                members.entry(c.metric).or_default().push(TargetPart {
+                    target: c.target,
+                    period: c.period,
+                    days: days.clone(),
+                    member: Some(m.user_key),
+                });
+            }
+        }
+    }
+    (own, members)
+}
+
+/// Splits member-days into one group per day of `range` that has any: what a per-day
+/// breakdown (a chart, an export's daily sheet) reads. Each entry names the group it
+/// came from.
+pub fn daily_groups(range: DayRange, groups: &[Group]) -> Vec<(usize, Day, Group)> {
+    let mut out = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        for day in range.days() {
+            let on_day: Group = group
+                .iter()
+                .filter(|(_, r)| r.contains(day))
+                .map(|(k, _)| (*k, DayRange::single(day)))
+                .collect();
+            if !on_day.is_empty() {
+                out.push((g, day, on_day));
+            }
+        }
+    }
+    out
+}
