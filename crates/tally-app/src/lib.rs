@@ -8,11 +8,15 @@
 //!
 //! Imports point one way: core ← store ← app ← server and CLI.
 
+pub mod access;
 mod app;
 pub mod caller;
+mod close;
 pub mod directory;
 pub mod error;
+pub mod results;
 pub mod shutdown;
+pub mod views;
 
 pub use app::{App, Now};
 pub use caller::Caller;

@@ -289,6 +289,11 @@ pub fn plan_goal<'g>(ctx: &Context<'_>, goal_id: &str, spec: &'g GoalSpec) -> Go
 }
 
 impl GoalPlan<'_> {
+    /// How many groups [`GoalPlan::groups`] gives.
+    pub fn group_count(&self) -> usize {
+        2 * self.assigned.len()
+    }
+
     /// The member-days to read: for each assignee, now and in the previous range.
     pub fn groups(&self) -> Vec<Group> {
         self.assigned

@@ -1,12 +1,12 @@
-//! Exports of a progress view as CSV or XLSX: the very rows of the JSON answer, in
-//! columns with Vietnamese or English headers, so a download shows exactly the numbers
-//! on screen. The XLSX has a second sheet with the per-day breakdown.
+//! Exports of a progress view as CSV or XLSX: the very rows of the JSON answer (the
+//! same typed rows, read cell by cell), in columns with Vietnamese or English headers,
+//! so a download shows exactly the numbers on screen. The XLSX has a second sheet with
+//! the per-day breakdown.
 
 use crate::error::ApiError;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, Workbook};
-use serde_json::Value;
 
 /// The format a view is answered in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +48,12 @@ impl Lang {
             )),
         }
     }
+}
+
+/// A row that can be exported: the text of its cell under a column's key (its JSON
+/// key, `a/b` for a nested one), exactly as the JSON has it ("" when absent).
+pub trait Cells {
+    fn cell(&self, key: &str) -> String;
 }
 
 /// A column: the row's JSON key (`a/b` for a nested one), its headers, and whether
@@ -145,19 +151,9 @@ pub const DAILY_COLUMNS: &[Column] = &[
     number("actual", "Actual", "Thực hiện"),
 ];
 
-/// A cell of a row as text, exactly as the JSON has it ("" when absent).
-fn cell(row: &Value, key: &str) -> String {
-    let value = key.split('/').try_fold(row, |v, part| v.get(part));
-    match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
 /// The view as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the
 /// Vietnamese right).
-pub fn csv(columns: &[Column], rows: &[Value], lang: Lang) -> Result<Vec<u8>, ApiError> {
+pub fn csv(columns: &[Column], rows: &[impl Cells], lang: Lang) -> Result<Vec<u8>, ApiError> {
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let internal = |e: csv::Error| ApiError::Internal(e.to_string());
     writer
@@ -165,8 +161,8 @@ pub fn csv(columns: &[Column], rows: &[Value], lang: Lang) -> Result<Vec<u8>, Ap
         .map_err(internal)?;
     for row in rows {
         let cells = columns.iter().map(|c| match c.numeric {
-            true => cell(row, c.key),
-            false => inert(cell(row, c.key)),
+            true => row.cell(c.key),
+            false => inert(row.cell(c.key)),
         });
         writer.write_record(cells).map_err(internal)?;
     }
@@ -186,7 +182,7 @@ fn inert(text: String) -> String {
 /// The view as an XLSX workbook: the rows, then the per-day breakdown.
 pub fn xlsx(
     columns: &[Column],
-    rows: &[Value],
+    rows: &[impl Cells],
     daily: &[DailyCells],
     lang: Lang,
 ) -> Result<Vec<u8>, ApiError> {
@@ -195,7 +191,12 @@ pub fn xlsx(
         Lang::Vi => ("Tiến độ KPI", "Theo ngày"),
         Lang::En => ("KPI progress", "By day"),
     };
-    let cells = |row: &Value| columns.iter().map(|c| cell(row, c.key)).collect::<Vec<_>>();
+    let cells = |row| {
+        columns
+            .iter()
+            .map(|c| Cells::cell(row, c.key))
+            .collect::<Vec<_>>()
+    };
     write_sheet(&mut workbook, main, columns, rows.iter().map(cells), lang)?;
     write_sheet(
         &mut workbook,

@@ -10,13 +10,11 @@
 pub mod api;
 pub mod auth;
 pub mod calls;
-pub mod close;
 pub mod error;
 pub mod export;
 pub mod health;
 mod listen;
 pub mod live;
-pub mod progress;
 pub mod scope;
 pub mod settings;
 pub mod web;
@@ -162,7 +160,7 @@ impl Server {
             .map_err(|e| StartError(e.to_string()))?;
         let state = AppState::new(Arc::new(store), org);
         tokio::spawn(warm_up(state.store.clone(), state.shutdown.clone()));
-        tokio::spawn(close::close_periods_every_minute(state.clone()));
+        tokio::spawn(state.app.clone().close_periods_every_minute());
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),

@@ -5,7 +5,6 @@ use super::people::{new_id, not_found};
 use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_fields, only_known};
 use crate::AppState;
 use crate::auth::{Auth, Caller};
-use crate::close::close_due_periods;
 use crate::error::ApiError;
 use crate::scope::{Scope, read_scope, write_scope};
 use axum::Json;
@@ -124,7 +123,7 @@ pub async fn update(
     if !scope.covers_goal(&spec) {
         return Err(out_of_scope());
     }
-    close_due_periods(&state, &goal).await?;
+    state.app.close_due_periods(&goal).await?;
     let definition = spec.to_json(&state.org.currency).to_string();
     let goal = state
         .store
@@ -148,7 +147,7 @@ pub async fn archive(
 ) -> Result<Json<Value>, ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
     let goal = scoped_goal(&state, &scope, &id, Scope::covers_goal).await?;
-    close_due_periods(&state, &goal).await?;
+    state.app.close_due_periods(&goal).await?;
     let goal = state
         .store
         .archive_goal(&id, goal.revision, &caller.actor())

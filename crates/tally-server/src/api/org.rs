@@ -77,7 +77,7 @@ pub async fn update(
     let stored: Map<String, Value> = scoring_json(&scoring);
     state
         .store
-        .set_meta(SCORING_META, &Value::Object(stored).to_string())
+        .set_scoring(&Value::Object(stored).to_string())
         .await?;
     Ok(Json(settings_json(&state, &scoring)))
 }

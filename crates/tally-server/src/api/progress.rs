@@ -3,40 +3,33 @@
 //! `/api/v1/progress/teams`; each as JSON, CSV or XLSX (`format`), with metric names
 //! and headers in Vietnamese or English (`lang`). Also the frozen results of a goal's
 //! closed periods, `GET /api/v1/goals/{id}/results`.
+//!
+//! The views are the application's (`tally_app::views`); here they become the JSON of
+//! `docs/api.md`, and the exports write the very same rows.
 
-use super::goals::{definition_spec, micros_json, read_scope_of, visible_goal};
-use super::query::{PathId, QueryParams, only_known, report_range};
+use super::query::{PathId, QueryParams, only_known, page, report_range};
 use crate::AppState;
 use crate::auth::Auth;
-use crate::close::close_due_periods;
 use crate::error::ApiError;
-use crate::export::{self, Column, DailyCells, ExportFormat, Lang, PERSON_COLUMNS, TEAM_COLUMNS};
-use crate::progress::{
-    Context, Goal, GoalProgress, Row, Subject, daily_values, goal_progress, team_progress,
+use crate::export::{
+    self, Cells, Column, DailyCells, ExportFormat, Lang, PERSON_COLUMNS, TEAM_COLUMNS,
 };
-use crate::scope::Scope;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value, json};
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tally_core::goal::{quantity_json, round};
-use tally_core::{Day, DayRange, Metric};
-use tally_store::ResultSubjects;
+use serde::Serialize;
+use serde_json::Value;
+use tally_app::results::{FrozenResult, ResultsPage};
+use tally_app::views::{ProgressView, ViewKind};
+use tally_core::goal::{number_json, quantity_json, round};
+use tally_core::views::{Row, Score, Subject};
+use tally_core::{Currency, Day, DayRange, Metric, Organization};
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
 
 /// The longest range an XLSX export covers (a year and its per-day sheet).
 const MAX_XLSX_DAYS: u32 = 366;
-
-/// A computed view: the JSON body (range, rows, scores) and its per-day groups.
-#[derive(Default)]
-pub(crate) struct View {
-    pub body: Map<String, Value>,
-    pub daily: Vec<DailyGroup>,
-}
 
 /// `GET /api/v1/goals/{id}/progress[?user_id=…]`: each assignee × criterion, and scores.
 pub async fn by_goal(
@@ -53,48 +46,11 @@ pub async fn by_goal(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let (record, scope) = visible_goal(&state, &caller, &id).await?;
-    let user = user_filter(&state, &scope, &params).await?;
-    let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
-    let goal = goal_of(&state, record)?;
-    let view = goal_view(&state, &ctx, &goal, &scope, user, lang).await?;
-    let stem = format!("kpi-{}", goal.record.id);
-    answer(&state, &ctx, format, lang, &stem, PERSON_COLUMNS, view).await
-}
-
-/// One goal's rows and scores, for the assignees in scope (or only `user`).
-pub(crate) async fn goal_view(
-    state: &AppState,
-    ctx: &Context<'_>,
-    goal: &Goal,
-    scope: &Scope,
-    user: Option<String>,
-    lang: Lang,
-) -> Result<View, ApiError> {
-    let progress = goal_progress(&state.store, ctx, goal).await?;
-    let keep = |s: &Subject| {
-        visible(scope, s) && user.as_ref().is_none_or(|u| *s == Subject::User(u.clone()))
-    };
-    let rows: Vec<Value> = progress
-        .rows
-        .iter()
-        .filter(|r| keep(&r.subject))
-        .map(|r| row_json(r, ctx, lang))
-        .collect();
-    let scores = scores_json(&progress, keep);
-    let mut body = frame(ctx);
-    body.insert("goal_id".into(), json!(goal.record.id));
-    body.insert("goal_name".into(), json!(goal.spec.name));
-    body.insert("rows".into(), Value::Array(rows));
-    body.insert("scores".into(), Value::Array(scores));
-    let metrics: Vec<Metric> = goal.spec.criteria.iter().map(|c| c.metric).collect();
-    let daily = progress
-        .groups
-        .into_iter()
-        .filter(|(s, _)| keep(s))
-        .map(|(s, g)| (s, Some(goal.record.id.clone()), metrics.clone(), g))
-        .collect();
-    Ok(View { body, daily })
+    let range = report_range(&params, &state.org)?;
+    let user = params.get("user_id").map(String::as_str);
+    let view = state.app.goal_view(&caller, &id, range, user).await?;
+    let stem = format!("kpi-{id}");
+    answer(&state, format, lang, &stem, PERSON_COLUMNS, view).await
 }
 
 /// `GET /api/v1/progress/employees[?user_id=…][&team_id=…]`: every criterion of every
@@ -112,76 +68,11 @@ pub async fn by_employee(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let scope = read_scope_of(&state, &caller).await?;
-    let user = user_filter(&state, &scope, &params).await?;
-    let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
+    let range = report_range(&params, &state.org)?;
+    let user = params.get("user_id").map(String::as_str);
     let team = params.get("team_id").map(String::as_str);
-    let view = employee_view(&state, &ctx, &scope, user, team, lang).await?;
-    answer(
-        &state,
-        &ctx,
-        format,
-        lang,
-        "kpi-employees",
-        PERSON_COLUMNS,
-        view,
-    )
-    .await
-}
-
-/// Every goal's rows for each employee in scope (or only `user`, or `team`'s members).
-pub(crate) async fn employee_view(
-    state: &AppState,
-    ctx: &Context<'_>,
-    scope: &Scope,
-    user: Option<String>,
-    team: Option<&str>,
-    lang: Lang,
-) -> Result<View, ApiError> {
-    let team_members = team_filter(ctx, scope, team)?;
-    let keep = |s: &Subject| match s {
-        Subject::User(u) => {
-            scope.sees_user(u)
-                && user.as_ref().is_none_or(|only| only == u)
-                && team_members.as_ref().is_none_or(|m| m.contains(u))
-        }
-        Subject::Team(_) => false,
-    };
-    let mut rows: Vec<(&Row, Value)> = Vec::new();
-    let mut scores = Vec::new();
-    let mut daily = Vec::new();
-    let goals = current_goals(state, scope).await?;
-    let mut progresses = Vec::new();
-    for goal in &goals {
-        progresses.push(goal_progress(&state.store, ctx, goal).await?);
-    }
-    for (goal, progress) in goals.iter().zip(&progresses) {
-        rows.extend(
-            progress
-                .rows
-                .iter()
-                .filter(|r| keep(&r.subject))
-                .map(|r| (r, row_json(r, ctx, lang))),
-        );
-        scores.extend(scores_json(progress, keep));
-        let metrics: Vec<Metric> = goal.spec.criteria.iter().map(|c| c.metric).collect();
-        for (subject, group) in progress.groups.iter().filter(|(s, _)| keep(s)) {
-            daily.push((
-                subject.clone(),
-                Some(goal.record.id.clone()),
-                metrics.clone(),
-                group.clone(),
-            ));
-        }
-    }
-    rows.sort_by(|(a, _), (b, _)| (&a.subject, &a.goal).cmp(&(&b.subject, &b.goal)));
-    let mut body = frame(ctx);
-    body.insert(
-        "rows".into(),
-        Value::Array(rows.into_iter().map(|(_, v)| v).collect()),
-    );
-    body.insert("scores".into(), Value::Array(scores));
-    Ok(View { body, daily })
+    let view = state.app.employees_view(&caller, range, user, team).await?;
+    answer(&state, format, lang, "kpi-employees", PERSON_COLUMNS, view).await
 }
 
 /// `GET /api/v1/progress/teams[?team_id=…]`: each team against its own target or the
@@ -199,58 +90,10 @@ pub async fn by_team(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let scope = read_scope_of(&state, &caller).await?;
-    let ctx = Context::load(&state, report_range(&params, &state.org)?).await?;
+    let range = report_range(&params, &state.org)?;
     let team = params.get("team_id").map(String::as_str);
-    let view = team_view(&state, &ctx, &scope, team, lang).await?;
-    answer(&state, &ctx, format, lang, "kpi-teams", TEAM_COLUMNS, view).await
-}
-
-/// Each team in scope (or only `team`) against its target.
-pub(crate) async fn team_view(
-    state: &AppState,
-    ctx: &Context<'_>,
-    scope: &Scope,
-    team: Option<&str>,
-    lang: Lang,
-) -> Result<View, ApiError> {
-    let mut teams: Vec<String> = ctx
-        .teams
-        .keys()
-        .filter(|t| scope.sees_team(t))
-        .cloned()
-        .collect();
-    teams.sort();
-    if let Some(id) = team {
-        team_filter(ctx, scope, Some(id))?;
-        teams.retain(|t| t == id);
-    }
-    let goals = current_goals(
-        state,
-        &Scope {
-            all: true,
-            ..Scope::default()
-        },
-    )
-    .await?;
-    let rows = team_progress(&state.store, ctx, &goals, &teams).await?;
-    let mut daily = Vec::new();
-    let mut metrics: BTreeMap<&str, Vec<Metric>> = BTreeMap::new();
-    for row in &rows {
-        if let Subject::Team(t) = &row.subject {
-            metrics.entry(t).or_default().push(row.metric);
-        }
-    }
-    for (team, metrics) in metrics {
-        let subject = Subject::Team(team.to_owned());
-        daily.push((subject, None, metrics, ctx.team_group(team, ctx.range)));
-    }
-    let mut body = frame(ctx);
-    body.insert(
-        "rows".into(),
-        Value::Array(rows.iter().map(|r| row_json(r, ctx, lang)).collect()),
-    );
-    Ok(View { body, daily })
+    let view = state.app.teams_view(&caller, range, team).await?;
+    answer(&state, format, lang, "kpi-teams", TEAM_COLUMNS, view).await
 }
 
 /// How many results a page of `/goals/{id}/results` holds, unless `limit` says.
@@ -261,19 +104,15 @@ const MAX_RESULTS_PAGE: i64 = 10_000;
 
 /// `GET /api/v1/goals/{id}/results[?from=…&to=…][&user_id=…][&limit=…&offset=…]`: the
 /// frozen result of each closed period, with today's actual for the same days next to
-/// it, flagged when it changed since (a late event, or a current-state metric such as a
-/// won deal lost); a page at a time, with the total.
+/// it, flagged when it changed since; a page at a time, with the total.
 pub async fn results(
     State(state): State<AppState>,
     Auth(caller): Auth,
     PathId(id): PathId,
     QueryParams(params): QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResultsJson>, ApiError> {
     only_known(&params, &["from", "to", "user_id", "limit", "offset"])?;
-    let (record, scope) = visible_goal(&state, &caller, &id).await?;
-    let user = user_filter(&state, &scope, &params).await?;
-    let page = super::query::page(&params, RESULTS_PAGE, MAX_RESULTS_PAGE)?;
-    close_due_periods(&state, &record).await?;
+    let page = page(&params, RESULTS_PAGE, MAX_RESULTS_PAGE)?;
     let day = |field: &str, default: Day| -> Result<Day, ApiError> {
         params.get(field).map_or(Ok(default), |s| {
             s.parse().map_err(|e: tally_core::calendar::InvalidDay| {
@@ -286,334 +125,336 @@ pub async fn results(
         day("to", Day::from_number(1_000_000))?,
     )
     .ok_or_else(|| ApiError::invalid("to", "must not be before from"))?;
-    let subjects = match (&user, scope.all) {
-        (Some(user), _) => Some(ResultSubjects {
-            users: vec![user.clone()],
-            teams: Vec::new(),
-        }),
-        (None, true) => None,
-        (None, false) => Some(ResultSubjects {
-            users: scope.users.iter().cloned().collect(),
-            teams: scope.teams.iter().cloned().collect(),
-        }),
-    };
-    let (stored, total) = state
-        .store
-        .goal_results(record.key, range, subjects.as_ref(), page)
+    let user = params.get("user_id").map(String::as_str);
+    let results = state
+        .app
+        .goal_results(&caller, &id, range, user, page)
         .await?;
-    let revisions: HashMap<i64, String> = state
-        .store
-        .goal_revisions(record.key)
-        .await?
-        .into_iter()
-        .map(|r| (r.revision, r.definition))
-        .collect();
-    let mut ctx = Context::load(&state, range).await?;
-    let mut current: HashMap<(i64, DayRange), HashMap<(Subject, Metric), i64>> = HashMap::new();
-    let mut rows = Vec::new();
-    for result in &stored {
-        let subject = match result.subject_kind.as_str() {
-            "team" => Subject::Team(result.subject_id.clone()),
-            _ => Subject::User(result.subject_id.clone()),
-        };
-        let metric: Metric = result
-            .metric
-            .parse()
-            .map_err(|e: tally_core::metric::UnknownMetric| ApiError::Internal(e.to_string()))?;
-        let key = (result.revision, result.period);
-        if let Entry::Vacant(slot) = current.entry(key) {
-            let definition = revisions
-                .get(&result.revision)
-                .ok_or_else(|| ApiError::Internal("missing revision".into()))?;
-            let spec = definition_spec(&state, definition).map_err(ApiError::Internal)?;
-            ctx.set_range(result.period);
-            let progress = goal_progress(
-                &state.store,
-                &ctx,
-                &Goal {
-                    record: record.clone(),
-                    spec,
-                },
-            )
-            .await?;
-            slot.insert(
-                progress
-                    .rows
-                    .into_iter()
-                    .map(|r| ((r.subject, r.metric), r.actual))
-                    .collect(),
-            );
-        }
-        let now = current
-            .get(&key)
-            .and_then(|m| m.get(&(subject.clone(), metric)))
-            .copied()
-            .unwrap_or(0);
-        let target: Decimal = result
-            .target
-            .parse()
-            .map_err(|_| ApiError::Internal("stored target".into()))?;
-        let mut row = subject_json(&subject, &ctx);
-        row.extend(
-            json!({
-                "period_from": result.period.from.to_string(),
-                "period_to": result.period.to.to_string(),
-                "metric": metric.key(),
-                "revision": result.revision,
-                "target": quantity_json(metric, target, &state.org.currency),
-                "actual": amount(&ctx, metric, result.actual),
-                "achieved": result.achieved,
-                "closed_at": micros_json(result.closed_at),
-                "current_actual": amount(&ctx, metric, now),
-                "changed": now != result.actual,
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        );
-        rows.push(Value::Object(row));
-    }
-    Ok(Json(json!({
-        "goal_id": record.id,
-        "total": total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "results": rows,
-    })))
+    Ok(Json(ResultsJson::of(results, &state.org.currency)))
 }
 
-/// The non-archived goals the caller may see, parsed.
-pub(crate) async fn current_goals(state: &AppState, scope: &Scope) -> Result<Vec<Goal>, ApiError> {
-    let mut goals = Vec::new();
-    for record in state.store.goals().await? {
-        if record.archived_at.is_some() {
-            continue;
-        }
-        let goal = goal_of(state, record)?;
-        if scope.sees_goal(&goal.spec) {
-            goals.push(goal);
+/// A view's JSON: its range, the previous range, and its rows and scores.
+#[derive(Serialize)]
+pub struct ViewJson {
+    from: String,
+    to: String,
+    previous_from: String,
+    previous_to: String,
+    timezone: String,
+    currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    goal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    goal_name: Option<String>,
+    rows: Vec<RowJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scores: Option<Vec<ScoreJson>>,
+}
+
+impl ViewJson {
+    pub fn of(view: &ProgressView, org: &Organization, lang: Lang) -> ViewJson {
+        let currency = &org.currency;
+        ViewJson {
+            from: view.range.from.to_string(),
+            to: view.range.to.to_string(),
+            previous_from: view.previous.from.to_string(),
+            previous_to: view.previous.to.to_string(),
+            timezone: org.calendar.time_zone_name().to_owned(),
+            currency: currency.code.clone(),
+            goal_id: view.goal.as_ref().map(|(id, _)| id.clone()),
+            goal_name: view.goal.as_ref().map(|(_, name)| name.clone()),
+            rows: view
+                .rows
+                .iter()
+                .map(|r| RowJson::of(r, currency, lang))
+                .collect(),
+            scores: (view.kind != ViewKind::Teams)
+                .then(|| view.scores.iter().map(ScoreJson::of).collect()),
         }
     }
-    Ok(goals)
 }
 
-fn goal_of(state: &AppState, record: tally_store::GoalRecord) -> Result<Goal, ApiError> {
-    let spec = super::goals::spec_of(state, &record)?;
-    Ok(Goal { record, spec })
+/// One row: counts and seconds are numbers, money a decimal string in the
+/// organization's currency, fractions (completion, change %) decimal strings.
+#[derive(Serialize)]
+pub struct RowJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_id: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    goal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    goal_name: Option<String>,
+    metric: &'static str,
+    metric_name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    weight: Option<Value>,
+    days: u32,
+    actual: Value,
+    target: Value,
+    completion: Option<String>,
+    grade: Option<&'static str>,
+    rank: Option<u32>,
+    previous: Value,
+    change: Value,
+    change_pct: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pace: Option<PaceJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_target: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members_target: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets_disagree: Option<bool>,
 }
 
-fn visible(scope: &Scope, subject: &Subject) -> bool {
-    match subject {
-        Subject::User(u) => scope.sees_user(u),
-        Subject::Team(t) => scope.sees_team(t),
-    }
-}
-
-/// `user_id=`: an existing user the caller may see (403 before 404, so that ids are
-/// not revealed).
-pub(crate) async fn user_filter(
-    state: &AppState,
-    scope: &Scope,
-    params: &HashMap<String, String>,
-) -> Result<Option<String>, ApiError> {
-    let Some(id) = params.get("user_id") else {
-        return Ok(None);
-    };
-    if !scope.sees_user(id) {
-        return Err(ApiError::Forbidden(format!(
-            "user '{id}' is not one of the people you see"
-        )));
-    }
-    state
-        .store
-        .user(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("user '{id}' does not exist")))?;
-    Ok(Some(id.clone()))
-}
-
-/// `team_id=`: the team's members during the range.
-fn team_filter(
-    ctx: &Context<'_>,
-    scope: &Scope,
-    team: Option<&str>,
-) -> Result<Option<BTreeSet<String>>, ApiError> {
-    let Some(id) = team else { return Ok(None) };
-    if !scope.sees_team(id) {
-        return Err(ApiError::Forbidden(format!(
-            "team '{id}' is not one of the teams you see"
-        )));
-    }
-    if !ctx.teams.contains_key(id) {
-        return Err(ApiError::NotFound(format!("team '{id}' does not exist")));
-    }
-    let members = ctx.memberships.iter().filter(|m| m.team_id == id);
-    let members =
-        members.filter(|m| m.from <= ctx.range.to && m.to.is_none_or(|to| to >= ctx.range.from));
-    Ok(Some(members.map(|m| m.user_id.clone()).collect()))
-}
-
-/// The fields every view starts with.
-fn frame(ctx: &Context<'_>) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("from".into(), json!(ctx.range.from.to_string()));
-    map.insert("to".into(), json!(ctx.range.to.to_string()));
-    map.insert("previous_from".into(), json!(ctx.previous.from.to_string()));
-    map.insert("previous_to".into(), json!(ctx.previous.to.to_string()));
-    map.insert("timezone".into(), json!(ctx.org.calendar.time_zone_name()));
-    map.insert("currency".into(), json!(ctx.org.currency.code));
-    map
-}
-
-fn amount(ctx: &Context<'_>, metric: Metric, raw: i64) -> Value {
-    quantity_json(metric, ctx.actual_decimal(metric, raw), &ctx.org.currency)
+#[derive(Serialize)]
+struct PaceJson {
+    expected: Value,
+    projected: Value,
+    status: &'static str,
 }
 
 /// A fraction as a decimal string, to 4 places ("0.75", "1.2").
-fn fraction(value: Decimal) -> Value {
-    Value::String(round(value, 4).normalize().to_string())
+fn fraction(value: Decimal) -> String {
+    round(value, 4).normalize().to_string()
 }
 
-fn subject_json(subject: &Subject, ctx: &Context<'_>) -> Map<String, Value> {
-    let mut map = Map::new();
-    match subject {
-        Subject::User(id) => map.insert("user_id".into(), json!(id)),
-        Subject::Team(id) => map.insert("team_id".into(), json!(id)),
-    };
-    map.insert("name".into(), json!(ctx.name_of(subject)));
-    map
+/// A stored value in its unit: money from minor units, counts and seconds as they are.
+fn in_unit(metric: Metric, raw: i64, currency: &Currency) -> Decimal {
+    match metric {
+        Metric::Revenue => currency.from_minor(raw),
+        _ => Decimal::from(raw),
+    }
 }
 
-/// One row as JSON: counts and seconds are numbers, money a decimal string in the
-/// organization's currency, fractions (completion, change %) decimal strings.
-fn row_json(row: &Row, ctx: &Context<'_>, lang: Lang) -> Value {
-    let currency = &ctx.org.currency;
-    let metric = row.metric;
-    let mut map = subject_json(&row.subject, ctx);
-    if let Some((id, name)) = &row.goal {
-        map.insert("goal_id".into(), json!(id));
-        map.insert("goal_name".into(), json!(name));
-    }
-    map.insert("metric".into(), json!(metric.key()));
-    let name = match lang {
-        Lang::Vi => metric.name_vi(),
-        Lang::En => metric.name_en(),
-    };
-    map.insert("metric_name".into(), json!(name));
-    if let Some(period) = row.period {
-        map.insert("period".into(), json!(period.as_str()));
-    }
-    if let Some(weight) = row.weight {
-        map.insert("weight".into(), tally_core::goal::number_json(weight));
-    }
-    let actual = ctx.actual_decimal(metric, row.actual);
-    let previous = ctx.actual_decimal(metric, row.previous);
-    let change = actual - previous;
-    let entries = [
-        ("days", json!(row.days)),
-        ("actual", quantity_json(metric, actual, currency)),
-        ("target", quantity_json(metric, row.target, currency)),
-        ("completion", row.completion.map_or(Value::Null, fraction)),
-        (
-            "grade",
-            row.grade.map_or(Value::Null, |g| json!(g.as_str())),
-        ),
-        ("rank", json!(row.rank)),
-        ("previous", quantity_json(metric, previous, currency)),
-        ("change", quantity_json(metric, change, currency)),
-        (
-            "change_pct",
-            if previous.is_zero() {
-                Value::Null
-            } else {
-                fraction(change / previous)
+impl RowJson {
+    fn of(row: &Row, currency: &Currency, lang: Lang) -> RowJson {
+        let metric = row.metric;
+        let quantity = |value: Decimal| quantity_json(metric, value, currency);
+        let actual = in_unit(metric, row.actual, currency);
+        let previous = in_unit(metric, row.previous, currency);
+        let change = actual - previous;
+        let (user_id, team_id) = match &row.subject {
+            Subject::User(id) => (Some(id.clone()), None),
+            Subject::Team(id) => (None, Some(id.clone())),
+        };
+        let targets = row.team_targets.as_ref();
+        RowJson {
+            user_id,
+            team_id,
+            name: row.name.clone(),
+            goal_id: row.goal.as_ref().map(|(id, _)| id.clone()),
+            goal_name: row.goal.as_ref().map(|(_, name)| name.clone()),
+            metric: metric.key(),
+            metric_name: match lang {
+                Lang::Vi => metric.name_vi(),
+                Lang::En => metric.name_en(),
             },
-        ),
-    ];
-    map.extend(entries.into_iter().map(|(k, v)| (k.to_owned(), v)));
-    if let Some(pace) = &row.pace {
-        map.insert(
-            "pace".into(),
-            json!({
-                "expected": quantity_json(metric, pace.expected, currency),
-                "projected": quantity_json(metric, pace.projected, currency),
-                "status": pace.status.as_str(),
+            period: row.period.map(|p| p.as_str()),
+            weight: row.weight.map(number_json),
+            days: row.days,
+            actual: quantity(actual),
+            target: quantity(row.target),
+            completion: row.completion.map(fraction),
+            grade: row.grade.map(|g| g.as_str()),
+            rank: row.rank,
+            previous: quantity(previous),
+            change: quantity(change),
+            change_pct: (!previous.is_zero()).then(|| fraction(change / previous)),
+            pace: row.pace.as_ref().map(|p| PaceJson {
+                expected: quantity(p.expected),
+                projected: quantity(p.projected),
+                status: p.status.as_str(),
             }),
-        );
+            target_source: targets.map(|t| t.source),
+            team_target: targets.and_then(|t| t.team).map(quantity),
+            members_target: targets.and_then(|t| t.members).map(quantity),
+            targets_disagree: targets.map(|t| t.disagree),
+        }
     }
-    if let Some(t) = &row.team_targets {
-        map.insert("target_source".into(), json!(t.source));
-        map.insert(
-            "team_target".into(),
-            t.team
-                .map_or(Value::Null, |v| quantity_json(metric, v, currency)),
-        );
-        map.insert(
-            "members_target".into(),
-            t.members
-                .map_or(Value::Null, |v| quantity_json(metric, v, currency)),
-        );
-        map.insert("targets_disagree".into(), json!(t.disagree));
-    }
-    Value::Object(map)
 }
 
-fn scores_json(progress: &GoalProgress, keep: impl Fn(&Subject) -> bool) -> Vec<Value> {
-    progress
-        .scores
-        .iter()
-        .filter(|s| keep(&s.subject))
-        .map(|s| {
-            let mut v = match &s.subject {
-                Subject::User(id) => json!({"user_id": id}),
-                Subject::Team(id) => json!({"team_id": id}),
-            };
-            v["name"] = json!(s.name);
-            v["goal_id"] = json!(s.goal.0);
-            v["score"] = fraction(s.score);
-            v["grade"] = json!(s.grade.as_str());
-            v["rank"] = json!(s.rank);
-            v
-        })
-        .collect()
+/// A cell of an export: the row's JSON value, as text.
+impl Cells for RowJson {
+    fn cell(&self, key: &str) -> String {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let value = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let pace = self.pace.as_ref();
+        match key {
+            "user_id" => text(&self.user_id),
+            "team_id" => text(&self.team_id),
+            "name" => self.name.clone(),
+            "goal_id" => text(&self.goal_id),
+            "goal_name" => text(&self.goal_name),
+            "metric" => self.metric.to_owned(),
+            "metric_name" => self.metric_name.to_owned(),
+            "period" => self.period.unwrap_or_default().to_owned(),
+            "weight" => self.weight.as_ref().map(value).unwrap_or_default(),
+            "days" => self.days.to_string(),
+            "actual" => value(&self.actual),
+            "target" => value(&self.target),
+            "completion" => text(&self.completion),
+            "grade" => self.grade.unwrap_or_default().to_owned(),
+            "rank" => self.rank.map(|r| r.to_string()).unwrap_or_default(),
+            "previous" => value(&self.previous),
+            "change" => value(&self.change),
+            "change_pct" => text(&self.change_pct),
+            "pace/expected" => pace.map(|p| value(&p.expected)).unwrap_or_default(),
+            "pace/projected" => pace.map(|p| value(&p.projected)).unwrap_or_default(),
+            "pace/status" => pace.map(|p| p.status.to_owned()).unwrap_or_default(),
+            "target_source" => self.target_source.unwrap_or_default().to_owned(),
+            "team_target" => self.team_target.as_ref().map(value).unwrap_or_default(),
+            "members_target" => self.members_target.as_ref().map(value).unwrap_or_default(),
+            "targets_disagree" => self
+                .targets_disagree
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
 }
 
-/// Groups for the per-day breakdown: subject, goal, metrics, member-days.
-pub(crate) type DailyGroup = (Subject, Option<String>, Vec<Metric>, Vec<(i64, DayRange)>);
+/// An assignee's weighted score on a goal.
+#[derive(Serialize)]
+pub struct ScoreJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_id: Option<String>,
+    name: String,
+    goal_id: String,
+    score: String,
+    grade: &'static str,
+    rank: Option<u32>,
+}
 
-/// Answers a view in the requested format.
+impl ScoreJson {
+    fn of(score: &Score) -> ScoreJson {
+        let (user_id, team_id) = match &score.subject {
+            Subject::User(id) => (Some(id.clone()), None),
+            Subject::Team(id) => (None, Some(id.clone())),
+        };
+        ScoreJson {
+            user_id,
+            team_id,
+            name: score.name.clone(),
+            goal_id: score.goal.0.clone(),
+            score: fraction(score.score),
+            grade: score.grade.as_str(),
+            rank: score.rank,
+        }
+    }
+}
+
+/// A page of a goal's frozen results.
+#[derive(Serialize)]
+pub struct ResultsJson {
+    goal_id: String,
+    total: i64,
+    limit: i64,
+    offset: i64,
+    results: Vec<ResultJson>,
+}
+
+#[derive(Serialize)]
+pub struct ResultJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_id: Option<String>,
+    name: String,
+    period_from: String,
+    period_to: String,
+    metric: &'static str,
+    revision: i64,
+    target: Value,
+    actual: Value,
+    achieved: bool,
+    closed_at: Value,
+    current_actual: Value,
+    changed: bool,
+}
+
+impl ResultsJson {
+    fn of(page: ResultsPage, currency: &Currency) -> ResultsJson {
+        ResultsJson {
+            goal_id: page.goal_id,
+            total: page.total,
+            limit: page.page.limit,
+            offset: page.page.offset,
+            results: page
+                .results
+                .into_iter()
+                .map(|r| ResultJson::of(r, currency))
+                .collect(),
+        }
+    }
+}
+
+impl ResultJson {
+    fn of(result: FrozenResult, currency: &Currency) -> ResultJson {
+        let metric = result.metric;
+        let amount = |raw| quantity_json(metric, in_unit(metric, raw, currency), currency);
+        let (user_id, team_id) = match result.subject {
+            Subject::User(id) => (Some(id), None),
+            Subject::Team(id) => (None, Some(id)),
+        };
+        ResultJson {
+            user_id,
+            team_id,
+            name: result.name,
+            period_from: result.period.from.to_string(),
+            period_to: result.period.to.to_string(),
+            metric: metric.key(),
+            revision: result.revision,
+            target: quantity_json(metric, result.target, currency),
+            actual: amount(result.actual),
+            achieved: result.achieved,
+            closed_at: super::goals::micros_json(result.closed_at),
+            current_actual: amount(result.current_actual),
+            changed: result.current_actual != result.actual,
+        }
+    }
+}
+
+/// Answers a view in the requested format: the JSON, or its rows as CSV or XLSX.
 async fn answer(
     state: &AppState,
-    ctx: &Context<'_>,
     format: ExportFormat,
     lang: Lang,
     stem: &str,
     columns: &[Column],
-    view: View,
+    view: ProgressView,
 ) -> Result<Response, ApiError> {
-    let empty = Vec::new();
-    let rows = view
-        .body
-        .get("rows")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
+    let body = ViewJson::of(&view, &state.org, lang);
     match format {
-        ExportFormat::Json => Ok(Json(&view.body).into_response()),
+        ExportFormat::Json => Ok(Json(body).into_response()),
         ExportFormat::Csv => Ok(export::download(
             format,
             stem,
-            export::csv(columns, rows, lang)?,
+            export::csv(columns, &body.rows, lang)?,
         )),
-        ExportFormat::Xlsx if ctx.range.len() > MAX_XLSX_DAYS => Err(ApiError::invalid(
+        ExportFormat::Xlsx if view.range.len() > MAX_XLSX_DAYS => Err(ApiError::invalid(
             "to",
             format!("an XLSX export, with its per-day sheet, covers at most {MAX_XLSX_DAYS} days"),
         )),
         ExportFormat::Xlsx => {
-            let daily = daily_rows(state, ctx, lang, view.daily).await?;
+            let daily = daily_rows(state, lang, &view).await?;
             Ok(export::download(
                 format,
                 stem,
-                export::xlsx(columns, rows, &daily, lang)?,
+                export::xlsx(columns, &body.rows, &daily, lang)?,
             ))
         }
     }
@@ -622,34 +463,42 @@ async fn answer(
 /// The per-day breakdown: a row per subject, metric and day with data.
 async fn daily_rows(
     state: &AppState,
-    ctx: &Context<'_>,
     lang: Lang,
-    groups: Vec<DailyGroup>,
+    view: &ProgressView,
 ) -> Result<Vec<DailyCells>, ApiError> {
-    let spans: Vec<_> = groups.iter().map(|(_, _, _, g)| g.clone()).collect();
-    let values = daily_values(&state.store, ctx.range, &spans).await?;
+    let groups: Vec<_> = view.daily.iter().map(|d| d.group.clone()).collect();
+    let values = state
+        .app
+        .daily_values(view.data_version, view.range, &groups)
+        .await?;
+    let mut by_group = vec![Vec::new(); view.daily.len()];
+    for day_values in values {
+        by_group[day_values.group].push((day_values.day, day_values.values));
+    }
+    let currency = &state.org.currency;
     let mut rows = Vec::new();
-    for ((subject, goal, metrics, _), days) in groups.iter().zip(values) {
-        let (user, team) = match subject {
+    for (daily, days) in view.daily.iter().zip(by_group) {
+        let (user, team) = match &daily.subject {
             Subject::User(id) => (id.clone(), String::new()),
             Subject::Team(id) => (String::new(), id.clone()),
         };
-        let name = ctx.name_of(subject);
-        for metric in metrics {
+        for metric in &daily.metrics {
             let metric_name = match lang {
                 Lang::Vi => metric.name_vi(),
                 Lang::En => metric.name_en(),
             };
-            for (day, v) in days.iter().filter(|(_, v)| v.get(*metric) != 0) {
-                let actual = match amount(ctx, *metric, v.get(*metric)) {
+            for (day, values) in days.iter().filter(|(_, v)| v.get(*metric) != 0) {
+                let raw = values.get(*metric);
+                let actual = match quantity_json(*metric, in_unit(*metric, raw, currency), currency)
+                {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
                 rows.push([
                     user.clone(),
                     team.clone(),
-                    name.clone(),
-                    goal.clone().unwrap_or_default(),
+                    daily.name.clone(),
+                    daily.goal.clone().unwrap_or_default(),
                     metric.key().to_owned(),
                     metric_name.to_owned(),
                     day.to_string(),

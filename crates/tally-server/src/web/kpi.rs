@@ -2,20 +2,17 @@
 //! wallboard and the live feed: handlers and templates. What the live part shows is
 //! computed in `report.rs`; the query string is read in `selection.rs`.
 
-use super::report::{Built, Report, build};
+use super::report::{Report, build};
 use super::selection::Selection;
 use super::session::encode;
 use super::{Chrome, PageError, Viewer, render};
 use crate::AppState;
-use crate::api::goals::read_scope_of;
-use crate::api::progress::current_goals;
 use crate::export::Lang;
-use crate::progress::Goal;
-use crate::scope::Scope;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use tally_app::views::Choices;
 
 /// A choice in a filter.
 pub struct Choice {
@@ -60,24 +57,21 @@ struct BoardFragment {
 }
 
 /// What a KPI page shows: the selection (the goal view's goal filled in), what the
-/// person may see, and the live part.
+/// person may narrow it to, and the live part.
 struct Shown {
     sel: Selection,
-    scope: Scope,
-    goals: Vec<Goal>,
-    built: Built,
+    choices: Choices,
+    report: Report,
 }
 
 async fn shown(state: &AppState, viewer: &Viewer, sel: Selection) -> Result<Shown, PageError> {
-    let scope = read_scope_of(state, &viewer.caller).await?;
-    let goals = current_goals(state, &scope).await?;
-    let sel = with_default_goal(sel, &goals);
-    let built = build(state, viewer, &scope, &goals, &sel).await?;
+    let choices = state.app.choices(&viewer.caller).await?;
+    let sel = with_default_goal(sel, &choices);
+    let report = build(state, viewer, &choices, &sel).await?;
     Ok(Shown {
         sel,
-        scope,
-        goals,
-        built,
+        choices,
+        report,
     })
 }
 
@@ -99,37 +93,25 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let Shown {
         sel,
-        scope,
-        goals,
-        built,
+        choices,
+        report,
     } = shown(&state, &viewer, Selection::of(&query)).await?;
-    let mut users: Vec<_> = built.users.values().collect();
-    users.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut teams: Vec<_> = built.teams.values().collect();
-    teams.sort_by(|a, b| a.id.cmp(&b.id));
-    let choice = |id: &str, name: &str, chosen: &str| Choice {
-        id: id.to_owned(),
-        name: name.to_owned(),
-        selected: id == chosen,
+    let menu = |list: &[(String, String)], chosen: &str| -> Vec<Choice> {
+        list.iter()
+            .map(|(id, name)| Choice {
+                id: id.clone(),
+                name: name.clone(),
+                selected: *id == chosen,
+            })
+            .collect()
     };
     let page = KpiPage {
         chrome: viewer.chrome("kpi", &format!("/kpi?{}", sel.query())),
-        users: users
-            .iter()
-            .filter(|u| u.active && scope.sees_user(&u.id))
-            .map(|u| choice(&u.id, &u.name, &sel.user_id))
-            .collect(),
-        teams: teams
-            .iter()
-            .filter(|t| scope.sees_team(&t.id))
-            .map(|t| choice(&t.id, &t.name, &sel.team_id))
-            .collect(),
-        goals: goals
-            .iter()
-            .map(|g| choice(&g.record.id, &g.spec.name, &sel.goal_id))
-            .collect(),
+        users: menu(&choices.users, &sel.user_id),
+        teams: menu(&choices.teams, &sel.team_id),
+        goals: menu(&choices.goals, &sel.goal_id),
         downloads: downloads(&sel, viewer.lang),
-        report: built.report,
+        report,
         sel,
     };
     render(&page)
@@ -141,11 +123,11 @@ pub async fn report(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, built, .. } = shown(&state, &viewer, Selection::of(&query)).await?;
+    let Shown { sel, report, .. } = shown(&state, &viewer, Selection::of(&query)).await?;
     render(&ReportFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         sel,
-        report: built.report,
+        report,
     })
 }
 
@@ -155,11 +137,11 @@ pub async fn wallboard(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, built, .. } = shown(&state, &viewer, board_selection(&query)).await?;
+    let Shown { sel, report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
     render(&WallboardPage {
         chrome: viewer.chrome("wallboard", &format!("/wallboard?{}", sel.range_query())),
         sel,
-        report: built.report,
+        report,
     })
 }
 
@@ -169,10 +151,10 @@ pub async fn board(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { built, .. } = shown(&state, &viewer, board_selection(&query)).await?;
+    let Shown { report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
     render(&BoardFragment {
         chrome: viewer.chrome("wallboard", "/wallboard"),
-        report: built.report,
+        report,
     })
 }
 
@@ -187,15 +169,13 @@ pub async fn live(
 }
 
 /// The goal view shows the chosen goal, else the first one.
-fn with_default_goal(sel: Selection, goals: &[Goal]) -> Selection {
-    if sel.view != "goal" || goals.iter().any(|g| g.record.id == sel.goal_id) {
+fn with_default_goal(sel: Selection, choices: &Choices) -> Selection {
+    let goals = &choices.goals;
+    if sel.view != "goal" || goals.iter().any(|(id, _)| *id == sel.goal_id) {
         return sel;
     }
     Selection {
-        goal_id: goals
-            .first()
-            .map(|g| g.record.id.clone())
-            .unwrap_or_default(),
+        goal_id: goals.first().map(|(id, _)| id.clone()).unwrap_or_default(),
         ..sel
     }
 }

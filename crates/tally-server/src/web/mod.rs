@@ -124,6 +124,12 @@ impl From<ApiError> for PageError {
     }
 }
 
+impl From<tally_app::Error> for PageError {
+    fn from(error: tally_app::Error) -> Self {
+        PageError(error.into())
+    }
+}
+
 impl From<tally_store::StoreError> for PageError {
     fn from(error: tally_store::StoreError) -> Self {
         PageError(error.into())

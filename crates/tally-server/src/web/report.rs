@@ -1,23 +1,22 @@
-//! The live part of a KPI page, computed and formatted: the API's rows of the chosen
-//! view for people, the leaderboard, and the per-day trend of each metric shown.
+//! The live part of a KPI page, formatted from the application's typed view: its
+//! rows for people (or teams), the leaderboard, and the per-day trend of each metric
+//! shown.
 
 use super::Viewer;
 use super::format;
 use super::selection::Selection;
 use crate::AppState;
-use crate::api::progress::{View, employee_view, goal_view, team_view, user_filter};
 use crate::api::query::report_range;
 use crate::error::ApiError;
 use crate::export::Lang;
-use crate::progress::{Context, Goal, Subject, daily_values};
-use crate::scope::Scope;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
-use tally_core::{Day, DayRange, Metric};
-use tally_store::{Team, User};
+use tally_app::views::{Choices, ProgressView, ViewKind};
+use tally_core::goal::round;
+use tally_core::views::{Row, Score, Subject, previous_of};
+use tally_core::{Currency, Day, DayRange, Metric};
 
 /// The shortest span a trend chart shows (a one-day report charts the last 14 days).
 const MIN_TREND_DAYS: u32 = 14;
@@ -25,7 +24,6 @@ const MIN_TREND_DAYS: u32 = 14;
 /// A row of the table, formatted.
 pub struct RowView {
     pub subject: String,
-    pub is_team: bool,
     pub name: String,
     pub goal_name: String,
     pub metric: String,
@@ -65,14 +63,14 @@ pub struct Report {
     pub version: i64,
 }
 
-/// Computes the view the selection asks for, and formats it.
+/// Computes the view the selection asks for, and formats it. A filter the person may
+/// not use, or that names nothing, shows as the report's error above an empty table.
 pub async fn build(
     state: &AppState,
     viewer: &Viewer,
-    scope: &Scope,
-    goals: &[Goal],
+    choices: &Choices,
     sel: &Selection,
-) -> Result<Built, super::PageError> {
+) -> Result<Report, super::PageError> {
     let (range, range_error) = match report_range(&sel.range_params(), &state.org) {
         Ok(range) => (range, None),
         Err(e) => (
@@ -80,66 +78,44 @@ pub async fn build(
             Some(e.to_string()),
         ),
     };
-    // Read first: the figures below are at least this new.
-    let version = state.store.data_version().await?;
-    let ctx = Context::load(state, range).await?;
     let lang = viewer.lang;
-    // A filter the person may not use, or that names nothing, shows as the report's
-    // error above an empty table.
-    let (view, error) = match compute(state, &ctx, scope, goals, sel, lang).await {
+    let (view, error) = match compute(state, viewer, sel, range).await {
         Ok(view) => (view, range_error),
         Err(e @ (ApiError::Forbidden(_) | ApiError::NotFound(_) | ApiError::Invalid { .. })) => {
-            (View::default(), Some(e.to_string()))
+            (None, Some(e.to_string()))
         }
         Err(e) => return Err(e.into()),
     };
-    let mut report = format_view(&ctx, lang, goals, view);
+    let version = match &view {
+        Some(view) => view.data_version,
+        None => state.store.data_version().await?,
+    };
+    let mut report = format_view(state, range, lang, choices, view.as_ref());
     report.error = error;
     report.version = version;
-    report.charts_json = script_safe(&trend(state, &ctx, &report, lang).await?);
-    let Context { users, teams, .. } = ctx;
-    Ok(Built {
-        report,
-        users,
-        teams,
-    })
+    let trend = trend(state, range, version, view.as_ref(), lang).await?;
+    report.charts_json = script_safe(&trend);
+    Ok(report)
 }
 
-/// The live part, and the people and teams it was read with (the page's filters
-/// list them without reading them again).
-pub struct Built {
-    pub report: Report,
-    pub users: HashMap<String, User>,
-    pub teams: HashMap<String, Team>,
-}
-
+/// The view of the selection; `None` for the goal view of no goal.
 async fn compute(
     state: &AppState,
-    ctx: &Context<'_>,
-    scope: &Scope,
-    goals: &[Goal],
+    viewer: &Viewer,
     sel: &Selection,
-    lang: Lang,
-) -> Result<View, ApiError> {
-    let mut params = HashMap::new();
-    if !sel.user_id.is_empty() {
-        params.insert("user_id".to_owned(), sel.user_id.clone());
-    }
+    range: DayRange,
+) -> Result<Option<ProgressView>, ApiError> {
+    let app = &state.app;
+    let caller = &viewer.caller;
+    let user = (!sel.user_id.is_empty()).then_some(sel.user_id.as_str());
     let team = (!sel.team_id.is_empty()).then_some(sel.team_id.as_str());
-    match sel.view.as_str() {
-        "team" => team_view(state, ctx, scope, team, lang).await,
-        "goal" => {
-            let Some(goal) = goals.iter().find(|g| g.record.id == sel.goal_id) else {
-                return Ok(View::default());
-            };
-            let user = user_filter(state, scope, &params).await?;
-            goal_view(state, ctx, goal, scope, user, lang).await
-        }
-        _ => {
-            let user = user_filter(state, scope, &params).await?;
-            employee_view(state, ctx, scope, user, team, lang).await
-        }
-    }
+    let view = match sel.view.as_str() {
+        "team" => app.teams_view(caller, range, team).await?,
+        "goal" if sel.goal_id.is_empty() => return Ok(None),
+        "goal" => app.goal_view(caller, &sel.goal_id, range, user).await?,
+        _ => app.employees_view(caller, range, user, team).await?,
+    };
+    Ok(Some(view))
 }
 
 /// The days a trend shows: the range up to today, widened back to at least
@@ -161,89 +137,84 @@ fn script_safe(value: &Value) -> String {
         .replace('&', "\\u0026")
 }
 
-/// A quantity of the JSON answer (a number, or money as a decimal string).
-fn decimal(value: &Value) -> Option<Decimal> {
-    match value {
-        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
-        Value::String(s) => Decimal::from_str(s).ok(),
-        _ => None,
-    }
-}
-
-fn text(row: &Value, key: &str) -> String {
-    row.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn format_view(ctx: &Context<'_>, lang: Lang, goals: &[Goal], view: View) -> Report {
-    let list = |key: &str| {
-        view.body
-            .get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let rows = list("rows")
-        .iter()
-        .filter_map(|row| row_view(ctx, lang, row))
-        .collect();
+fn format_view(
+    state: &AppState,
+    range: DayRange,
+    lang: Lang,
+    choices: &Choices,
+    view: Option<&ProgressView>,
+) -> Report {
+    let currency = &state.org.currency;
+    let rows = view
+        .map(|v| v.rows.iter().map(|r| row_view(r, currency, lang)).collect())
+        .unwrap_or_default();
+    let scores = view
+        .filter(|v| v.kind != ViewKind::Teams)
+        .map_or(&[][..], |v| v.scores.as_slice());
     Report {
-        range_text: range_text(ctx.range, lang),
-        previous_text: range_text(ctx.previous, lang),
+        range_text: range_text(range, lang),
+        previous_text: range_text(previous_of(range), lang),
         error: None,
         rows,
-        standings: standings(&list("scores"), goals, lang),
+        standings: standings(scores, choices, lang),
         charts_json: "{}".into(),
         version: 0,
         as_of: jiff::Timestamp::now()
-            .to_zoned_datetime(ctx.org.calendar.time_zone().clone())
+            .to_zoned_datetime(state.org.calendar.time_zone().clone())
             .strftime("%H:%M:%S")
             .to_string(),
     }
 }
 
-/// One row of the API's answer, for people; `None` for a metric this build does not
-/// know.
-fn row_view(ctx: &Context<'_>, lang: Lang, row: &Value) -> Option<RowView> {
-    let metric = Metric::from_str(&text(row, "metric")).ok()?;
-    let amount = |key: &str| row.get(key).and_then(decimal).unwrap_or_default();
-    let show = |value: Decimal| format::quantity(value, metric.unit(), &ctx.org.currency, lang);
-    let completion = row.get("completion").and_then(decimal);
-    let change = amount("change");
-    let pace = row
-        .pointer("/pace/status")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let subject = row.get("user_id").or_else(|| row.get("team_id"));
-    Some(RowView {
-        is_team: row.get("team_id").is_some(),
-        subject: subject
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        name: text(row, "name"),
-        goal_name: text(row, "goal_name"),
+/// A stored value in its unit: money from minor units, counts and seconds as they are.
+fn in_unit(metric: Metric, raw: i64, currency: &Currency) -> Decimal {
+    match metric {
+        Metric::Revenue => currency.from_minor(raw),
+        _ => Decimal::from(raw),
+    }
+}
+
+/// One row of the view, for people (the figures as the API shows them: a fraction to
+/// four places, a quantity to its unit's).
+fn row_view(row: &Row, currency: &Currency, lang: Lang) -> RowView {
+    let metric = row.metric;
+    let show = |value: Decimal| format::quantity(value, metric.unit(), currency, lang);
+    let actual = in_unit(metric, row.actual, currency);
+    let previous = in_unit(metric, row.previous, currency);
+    let change = actual - previous;
+    let completion = row.completion.map(|c| round(c, 4));
+    let pct = (!previous.is_zero()).then(|| round(change / previous, 4));
+    let pace = row.pace.as_ref().map_or("", |p| p.status.as_str());
+    let subject = match &row.subject {
+        Subject::User(id) | Subject::Team(id) => id.clone(),
+    };
+    RowView {
+        subject,
+        name: row.name.clone(),
+        goal_name: row
+            .goal
+            .as_ref()
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default(),
         metric: metric.key().to_owned(),
-        metric_name: text(row, "metric_name"),
-        actual: show(amount("actual")),
-        target: show(amount("target")),
+        metric_name: super::texts::metric_name(metric, lang).to_owned(),
+        actual: show(actual),
+        target: show(row.target),
         bar: completion.map_or(0, bar_percent),
         completion: completion.map_or_else(|| "—".into(), |c| format::percent(c, lang)),
-        grade: text(row, "grade"),
+        grade: row.grade.map(|g| g.as_str().to_owned()).unwrap_or_default(),
         pace: pace.to_owned(),
         pace_label: match pace {
             "" => String::new(),
             status => super::texts::of(lang).pace(status).to_owned(),
         },
-        change: change_text(change, row.get("change_pct").and_then(decimal), &show, lang),
+        change: change_text(change, pct, &show, lang),
         trend: match change.cmp(&Decimal::ZERO) {
             std::cmp::Ordering::Greater => "up",
             std::cmp::Ordering::Equal => "flat",
             std::cmp::Ordering::Less => "down",
         },
-    })
+    }
 }
 
 /// A completion as a progress bar's 0–100.
@@ -256,28 +227,25 @@ fn bar_percent(completion: Decimal) -> u32 {
 }
 
 /// The leaderboard: each goal's scores by rank.
-fn standings(scores: &[Value], goals: &[Goal], lang: Lang) -> Vec<Standing> {
-    let goal_names: HashMap<&str, &str> = goals
+fn standings(scores: &[Score], choices: &Choices, lang: Lang) -> Vec<Standing> {
+    let goal_names: HashMap<&str, &str> = choices
+        .goals
         .iter()
-        .map(|g| (g.record.id.as_str(), g.spec.name.as_str()))
+        .map(|(id, name)| (id.as_str(), name.as_str()))
         .collect();
-    let mut standings: Vec<(String, Standing)> = scores
+    let mut standings: Vec<(&str, Standing)> = scores
         .iter()
         .map(|s| {
-            let goal = text(s, "goal_id");
+            let goal = s.goal.0.as_str();
             let standing = Standing {
-                rank: s.get("rank").and_then(Value::as_i64).unwrap_or(0),
-                name: text(s, "name"),
+                rank: s.rank.map_or(0, i64::from),
+                name: s.name.clone(),
                 goal_name: goal_names
-                    .get(goal.as_str())
+                    .get(goal)
                     .map(|n| (*n).to_owned())
                     .unwrap_or_default(),
-                score: s
-                    .get("score")
-                    .and_then(decimal)
-                    .map(|v| format::percent(v, lang))
-                    .unwrap_or_default(),
-                grade: text(s, "grade"),
+                score: format::percent(round(s.score, 4), lang),
+                grade: s.grade.as_str().to_owned(),
             };
             (goal, standing)
         })
@@ -325,54 +293,38 @@ fn range_text(range: DayRange, lang: Lang) -> String {
 /// [`MIN_TREND_DAYS`] days.
 async fn trend(
     state: &AppState,
-    ctx: &Context<'_>,
-    report: &Report,
+    range: DayRange,
+    version: i64,
+    view: Option<&ProgressView>,
     lang: Lang,
 ) -> Result<Value, ApiError> {
-    let days = trend_days(ctx.range, ctx.today);
+    let days = trend_days(range, state.app.today());
     let mut metrics: Vec<Metric> = Vec::new();
     let mut subjects: BTreeSet<Subject> = BTreeSet::new();
-    for row in &report.rows {
-        if let Ok(metric) = Metric::from_str(&row.metric)
-            && !metrics.contains(&metric)
-        {
-            metrics.push(metric);
+    for row in view.map_or(&[][..], |v| v.rows.as_slice()) {
+        if !metrics.contains(&row.metric) {
+            metrics.push(row.metric);
         }
-        let subject = if row.is_team {
-            Subject::Team(row.subject.clone())
-        } else {
-            Subject::User(row.subject.clone())
-        };
-        subjects.insert(subject);
+        subjects.insert(row.subject.clone());
     }
     // A goal's team total and its members' rows would count the same work twice: when
     // people are shown, the chart sums the people.
     if subjects.iter().any(|s| matches!(s, Subject::User(_))) {
         subjects.retain(|s| matches!(s, Subject::User(_)));
     }
-    let groups: Vec<_> = subjects
-        .iter()
-        .map(|s| match s {
-            Subject::User(id) => ctx
-                .users
-                .get(id)
-                .map(|u| vec![(u.key, days)])
-                .unwrap_or_default(),
-            Subject::Team(id) => ctx.team_group(id, days),
-        })
-        .collect();
-    let values = daily_values(&state.store, days, &groups).await?;
+    let subjects: Vec<Subject> = subjects.into_iter().collect();
+    let groups = state.app.subject_groups(&subjects, days).await?;
+    let values = state.app.daily_values(version, days, &groups).await?;
     let mut totals: BTreeMap<Day, Vec<i64>> =
         days.days().map(|d| (d, vec![0; metrics.len()])).collect();
-    for per_day in &values {
-        for (day, v) in per_day {
-            if let Some(sums) = totals.get_mut(day) {
-                for (i, metric) in metrics.iter().enumerate() {
-                    sums[i] += v.get(*metric);
-                }
+    for day_values in &values {
+        if let Some(sums) = totals.get_mut(&day_values.day) {
+            for (i, metric) in metrics.iter().enumerate() {
+                sums[i] += day_values.values.get(*metric);
             }
         }
     }
+    let currency = &state.org.currency;
     let labels: Vec<String> = totals.keys().map(|d| format::date(*d, lang)).collect();
     let series: Vec<Value> = metrics
         .iter()
@@ -380,7 +332,7 @@ async fn trend(
         .map(|(i, metric)| {
             let points: Vec<f64> = totals
                 .values()
-                .map(|sums| ctx.actual_decimal(*metric, sums[i]).to_f64().unwrap_or(0.0))
+                .map(|sums| in_unit(*metric, sums[i], currency).to_f64().unwrap_or(0.0))
                 .collect();
             let name = super::texts::metric_name(*metric, lang);
             json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": points})

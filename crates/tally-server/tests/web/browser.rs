@@ -248,7 +248,12 @@ fn finished_file(folder: &Path) -> Option<PathBuf> {
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .find(|path| {
-            let name = path.to_string_lossy();
-            !name.ends_with(".crdownload") && !name.ends_with(".tmp")
+            // Chromium writes into a hidden temporary file (`.org.chromium.…`) or a
+            // `.crdownload` one, then renames it.
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            !name.starts_with('.') && !name.ends_with(".crdownload") && !name.ends_with(".tmp")
         })
 }

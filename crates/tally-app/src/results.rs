@@ -1,0 +1,149 @@
+//! The frozen results of a goal's closed periods, a page at a time: each with today's
+//! actual for the same days next to it (computed with the definition the period
+//! closed under), flagged when it changed since — a late event, or a current-state
+//! metric such as a won deal lost.
+
+use crate::access::{scoped_goal, seen_user};
+use crate::app::App;
+use crate::caller::Caller;
+use crate::directory::definition_spec;
+use crate::error::{Error, Result};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use tally_core::access::Scope;
+use tally_core::views::{Subject, plan_goal};
+use tally_core::{DayRange, Metric};
+use tally_store::{Page, ResultSubjects};
+
+/// A page of a goal's frozen results.
+#[derive(Clone, Debug)]
+pub struct ResultsPage {
+    pub goal_id: String,
+    /// How many results match in all.
+    pub total: i64,
+    pub page: Page,
+    pub results: Vec<FrozenResult>,
+}
+
+/// One closed period's result for one subject and criterion.
+#[derive(Clone, Debug)]
+pub struct FrozenResult {
+    pub subject: Subject,
+    pub name: String,
+    pub period: DayRange,
+    pub metric: Metric,
+    /// The goal's revision the period closed under.
+    pub revision: i64,
+    /// The pro-rated target, in the metric's unit.
+    pub target: Decimal,
+    /// The actual when it closed, in the metric's stored unit.
+    pub actual: i64,
+    pub achieved: bool,
+    /// Microseconds since the epoch.
+    pub closed_at: i64,
+    /// The actual for the same days now.
+    pub current_actual: i64,
+}
+
+impl App {
+    /// A page of the results of `goal_id` whose periods lie within `range`, for the
+    /// subjects the caller sees (or only `user`); the due periods are closed first.
+    pub async fn goal_results(
+        &self,
+        caller: &Caller,
+        goal_id: &str,
+        range: DayRange,
+        user: Option<&str>,
+        page: Page,
+    ) -> Result<ResultsPage> {
+        let now = self.now().await?;
+        let directory = &now.directory;
+        let scope = self.read_scope(caller, directory);
+        let goal = scoped_goal(directory, &scope, goal_id, Scope::sees_goal)?;
+        let user = seen_user(directory, &scope, user)?;
+        self.close_due_periods(&goal.record).await?;
+        let subjects = match (&user, scope.all) {
+            (Some(user), _) => Some(ResultSubjects {
+                users: vec![user.clone()],
+                teams: Vec::new(),
+            }),
+            (None, true) => None,
+            (None, false) => Some(ResultSubjects {
+                users: scope.users.iter().cloned().collect(),
+                teams: scope.teams.iter().cloned().collect(),
+            }),
+        };
+        let store = self.store();
+        let (stored, total) = store
+            .goal_results(goal.record.key, range, subjects.as_ref(), page)
+            .await?;
+        let definitions: HashMap<i64, String> = store
+            .goal_revisions(goal.record.key)
+            .await?
+            .into_iter()
+            .map(|r| (r.revision, r.definition))
+            .collect();
+        let mut actuals: HashMap<(i64, DayRange), HashMap<(Subject, Metric), i64>> = HashMap::new();
+        let mut results = Vec::with_capacity(stored.len());
+        for result in stored {
+            let subject = match result.subject_kind.as_str() {
+                "team" => Subject::Team(result.subject_id.clone()),
+                _ => Subject::User(result.subject_id.clone()),
+            };
+            let metric: Metric = result
+                .metric
+                .parse()
+                .map_err(|e| Error::internal("reading a stored result", e))?;
+            let key = (result.revision, result.period);
+            if let Entry::Vacant(slot) = actuals.entry(key) {
+                let definition = definitions.get(&result.revision).ok_or_else(|| {
+                    Error::internal("reading a goal's history", "a revision is missing")
+                })?;
+                let spec = definition_spec(definition, &self.org().currency)
+                    .map_err(|e| Error::internal("reading a goal's revision", e))?;
+                let ctx = self.context(directory, result.period);
+                let plan = plan_goal(&ctx, &goal.record.id, &spec);
+                let values = self.values(&now, &plan.groups()).await?;
+                let progress = plan.finish(&ctx, &values);
+                slot.insert(
+                    progress
+                        .rows
+                        .into_iter()
+                        .map(|r| ((r.subject, r.metric), r.actual))
+                        .collect(),
+                );
+            }
+            let current_actual = actuals
+                .get(&key)
+                .and_then(|m| m.get(&(subject.clone(), metric)))
+                .copied()
+                .unwrap_or(0);
+            let target: Decimal = result
+                .target
+                .parse()
+                .map_err(|e| Error::internal("reading a stored target", e))?;
+            results.push(FrozenResult {
+                name: match &subject {
+                    Subject::User(id) => directory.roster.user_name(id).to_owned(),
+                    Subject::Team(id) => directory.roster.team_name(id).to_owned(),
+                },
+                subject,
+                period: result.period,
+                metric,
+                revision: result.revision,
+                target,
+                actual: result.actual,
+                achieved: result.achieved,
+                closed_at: result.closed_at,
+                current_actual,
+            });
+        }
+        Ok(ResultsPage {
+            goal_id: goal.record.id.clone(),
+            total,
+            page,
+            results,
+        })
+    }
+}

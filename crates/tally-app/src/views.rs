@@ -1,0 +1,332 @@
+//! The three goal views over a range — by goal, by employee, by team — as typed rows
+//! and scores for the people and teams the caller sees, with what a per-day breakdown
+//! of them reads. Computed from the organisation in memory and the read model at the
+//! request's data version: a view whose data did not change reads nothing else.
+
+use crate::access::{scoped_goal, seen_team, seen_user};
+use crate::app::{App, Now};
+use crate::caller::Caller;
+use crate::directory::{Directory, Goal};
+use crate::error::Result;
+use std::collections::BTreeMap;
+use tally_core::access::Scope;
+use tally_core::views::{
+    Context, Group, Row, Score, Subject, daily_groups, plan_goal, plan_teams, previous_of,
+};
+use tally_core::{Day, DayRange, Metric, Values};
+
+/// Which of the three views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewKind {
+    /// One goal's assignees, with scores.
+    Goal,
+    /// Every goal's criteria for each person, with scores.
+    Employees,
+    /// Each team against its target; no scores.
+    Teams,
+}
+
+/// A computed view.
+#[derive(Clone, Debug)]
+pub struct ProgressView {
+    pub kind: ViewKind,
+    pub range: DayRange,
+    /// The range of the same length just before, for comparison.
+    pub previous: DayRange,
+    /// The goal of a by-goal view: (id, name).
+    pub goal: Option<(String, String)>,
+    pub rows: Vec<Row>,
+    pub scores: Vec<Score>,
+    /// What a per-day breakdown of the rows reads.
+    pub daily: Vec<DailyGroup>,
+    /// The data version the figures are at least as new as.
+    pub data_version: i64,
+}
+
+/// The member-days of one subject's row(s), for a per-day breakdown.
+#[derive(Clone, Debug)]
+pub struct DailyGroup {
+    pub subject: Subject,
+    pub name: String,
+    pub goal: Option<String>,
+    pub metrics: Vec<Metric>,
+    pub group: Group,
+}
+
+/// What a caller may pick from to narrow a view, by (id, name): the current goals
+/// they see (by id), the active people and the teams they see (by id).
+#[derive(Clone, Debug, Default)]
+pub struct Choices {
+    pub goals: Vec<(String, String)>,
+    pub users: Vec<(String, String)>,
+    pub teams: Vec<(String, String)>,
+}
+
+/// One subject's values on one day with data.
+#[derive(Clone, Debug)]
+pub struct DayValues {
+    /// The index of its [`DailyGroup`].
+    pub group: usize,
+    pub day: Day,
+    pub values: Values,
+}
+
+impl App {
+    /// One goal's rows and scores, for the assignees the caller sees (or only `user`).
+    pub async fn goal_view(
+        &self,
+        caller: &Caller,
+        goal_id: &str,
+        range: DayRange,
+        user: Option<&str>,
+    ) -> Result<ProgressView> {
+        let now = self.now().await?;
+        let directory = &now.directory;
+        let scope = self.read_scope(caller, directory);
+        let goal = scoped_goal(directory, &scope, goal_id, Scope::sees_goal)?;
+        let user = seen_user(directory, &scope, user)?;
+        let keep = |s: &Subject| {
+            visible(&scope, s) && user.as_ref().is_none_or(|u| *s == Subject::User(u.clone()))
+        };
+        let mut view = self.goals_view(&now, range, &[goal], keep).await?;
+        view.kind = ViewKind::Goal;
+        view.goal = Some((goal.record.id.clone(), goal.spec.name.clone()));
+        Ok(view)
+    }
+
+    /// Every criterion of every current goal that applies to each employee the caller
+    /// sees (or only `user`, or `team`'s members during the range), sorted by person
+    /// and goal.
+    pub async fn employees_view(
+        &self,
+        caller: &Caller,
+        range: DayRange,
+        user: Option<&str>,
+        team: Option<&str>,
+    ) -> Result<ProgressView> {
+        let now = self.now().await?;
+        let directory = &now.directory;
+        let scope = self.read_scope(caller, directory);
+        let user = seen_user(directory, &scope, user)?;
+        let members = match team {
+            Some(id) => {
+                let team = seen_team(directory, &scope, id)?;
+                let teams = [team.to_owned()].into_iter().collect();
+                Some(directory.roster.members_during(&teams, range))
+            }
+            None => None,
+        };
+        let keep = |s: &Subject| match s {
+            Subject::User(u) => {
+                scope.sees_user(u)
+                    && user.as_ref().is_none_or(|only| only == u)
+                    && members.as_ref().is_none_or(|m| m.contains(u))
+            }
+            Subject::Team(_) => false,
+        };
+        let goals: Vec<&Goal> = directory
+            .current_goals()
+            .filter(|g| scope.sees_goal(&g.spec))
+            .collect();
+        let mut view = self.goals_view(&now, range, &goals, keep).await?;
+        view.rows
+            .sort_by(|a, b| (&a.subject, &a.goal).cmp(&(&b.subject, &b.goal)));
+        Ok(view)
+    }
+
+    /// Each team the caller sees (or only `team`) against its own target, or else the
+    /// sum of its members' targets, over every current goal.
+    pub async fn teams_view(
+        &self,
+        caller: &Caller,
+        range: DayRange,
+        team: Option<&str>,
+    ) -> Result<ProgressView> {
+        let now = self.now().await?;
+        let directory = &now.directory;
+        let scope = self.read_scope(caller, directory);
+        let teams: Vec<String> = match team {
+            Some(id) => vec![seen_team(directory, &scope, id)?.to_owned()],
+            None => directory
+                .roster
+                .teams()
+                .iter()
+                .filter(|t| scope.sees_team(&t.id))
+                .map(|t| t.id.clone())
+                .collect(),
+        };
+        let specs: Vec<_> = directory.current_goals().map(|g| &g.spec).collect();
+        let ctx = self.context(directory, range);
+        let plan = plan_teams(&ctx, &specs, &teams);
+        let values = self.values(&now, &plan.groups()).await?;
+        let rows = plan.finish(&ctx, &values);
+        let mut metrics: BTreeMap<&str, Vec<Metric>> = BTreeMap::new();
+        for row in &rows {
+            if let Subject::Team(t) = &row.subject {
+                metrics.entry(t).or_default().push(row.metric);
+            }
+        }
+        let daily = metrics
+            .into_iter()
+            .map(|(team, metrics)| DailyGroup {
+                subject: Subject::Team(team.to_owned()),
+                name: directory.roster.team_name(team).to_owned(),
+                goal: None,
+                metrics,
+                group: directory.roster.team_days(team, range),
+            })
+            .collect();
+        Ok(ProgressView {
+            kind: ViewKind::Teams,
+            range,
+            previous: ctx.previous,
+            goal: None,
+            rows,
+            scores: Vec::new(),
+            daily,
+            data_version: now.data_version,
+        })
+    }
+
+    /// The goals, people and teams the caller may narrow a view to.
+    pub async fn choices(&self, caller: &Caller) -> Result<Choices> {
+        let now = self.now().await?;
+        let directory = &now.directory;
+        let scope = self.read_scope(caller, directory);
+        let roster = &directory.roster;
+        Ok(Choices {
+            goals: directory
+                .current_goals()
+                .filter(|g| scope.sees_goal(&g.spec))
+                .map(|g| (g.record.id.clone(), g.spec.name.clone()))
+                .collect(),
+            users: roster
+                .users()
+                .iter()
+                .filter(|u| u.active && scope.sees_user(&u.id))
+                .map(|u| (u.id.clone(), u.name.clone()))
+                .collect(),
+            teams: roster
+                .teams()
+                .iter()
+                .filter(|t| scope.sees_team(&t.id))
+                .map(|t| (t.id.clone(), t.name.clone()))
+                .collect(),
+        })
+    }
+
+    /// The member-days of people and teams over `range`: a person's own days, a team's
+    /// members on their member days (what a trend of the rows of a view reads).
+    pub async fn subject_groups(
+        &self,
+        subjects: &[Subject],
+        range: DayRange,
+    ) -> Result<Vec<Group>> {
+        let now = self.now().await?;
+        let roster = &now.directory.roster;
+        Ok(subjects
+            .iter()
+            .map(|s| match s {
+                Subject::User(id) => roster
+                    .user(id)
+                    .map(|u| vec![(u.key, range)])
+                    .unwrap_or_default(),
+                Subject::Team(id) => roster.team_days(id, range),
+            })
+            .collect())
+    }
+
+    /// The values of each daily group on each day of `range` with data.
+    pub async fn daily_values(
+        &self,
+        data_version: i64,
+        range: DayRange,
+        groups: &[Group],
+    ) -> Result<Vec<DayValues>> {
+        let days = daily_groups(range, groups);
+        let spans: Vec<Group> = days.iter().map(|(_, _, g)| g.clone()).collect();
+        let figures = self.store().figures(data_version).await?;
+        let values = figures.group_values(&spans);
+        Ok(days
+            .into_iter()
+            .zip(values)
+            .map(|((group, day, _), values)| DayValues { group, day, values })
+            .collect())
+    }
+
+    /// The rows and scores of some goals, those of the subjects `keep` admits.
+    async fn goals_view(
+        &self,
+        now: &Now,
+        range: DayRange,
+        goals: &[&Goal],
+        keep: impl Fn(&Subject) -> bool,
+    ) -> Result<ProgressView> {
+        let ctx = self.context(&now.directory, range);
+        let plans: Vec<_> = goals
+            .iter()
+            .map(|g| plan_goal(&ctx, &g.record.id, &g.spec))
+            .collect();
+        let groups: Vec<Group> = plans.iter().flat_map(|p| p.groups()).collect();
+        let values = self.values(now, &groups).await?;
+        let mut view = ProgressView {
+            kind: ViewKind::Employees,
+            range,
+            previous: ctx.previous,
+            goal: None,
+            rows: Vec::new(),
+            scores: Vec::new(),
+            daily: Vec::new(),
+            data_version: now.data_version,
+        };
+        let mut offset = 0;
+        for (goal, plan) in goals.iter().zip(plans) {
+            let count = plan.group_count();
+            let progress = plan.finish(&ctx, &values[offset..offset + count]);
+            offset += count;
+            view.rows
+                .extend(progress.rows.into_iter().filter(|r| keep(&r.subject)));
+            view.scores
+                .extend(progress.scores.into_iter().filter(|s| keep(&s.subject)));
+            let metrics: Vec<Metric> = goal.spec.criteria.iter().map(|c| c.metric).collect();
+            view.daily
+                .extend(progress.groups.into_iter().filter(|(s, _)| keep(s)).map(
+                    |(subject, group)| DailyGroup {
+                        name: ctx.name_of(&subject),
+                        subject,
+                        goal: Some(goal.record.id.clone()),
+                        metrics: metrics.clone(),
+                        group,
+                    },
+                ));
+        }
+        Ok(view)
+    }
+
+    /// What a view reads besides the values, over `range`.
+    pub(crate) fn context<'d>(&'d self, directory: &'d Directory, range: DayRange) -> Context<'d> {
+        let (today, elapsed_today) = self.org().calendar.day_and_elapsed(jiff::Timestamp::now());
+        Context {
+            roster: &directory.roster,
+            currency: &self.org().currency,
+            scoring: &directory.scoring,
+            range,
+            previous: previous_of(range),
+            today,
+            elapsed_today,
+        }
+    }
+
+    /// The values of groups of member-days, at the request's data version.
+    pub(crate) async fn values(&self, now: &Now, groups: &[Group]) -> Result<Vec<Values>> {
+        let figures = self.store().figures(now.data_version).await?;
+        Ok(figures.group_values(groups))
+    }
+}
+
+fn visible(scope: &Scope, subject: &Subject) -> bool {
+    match subject {
+        Subject::User(u) => scope.sees_user(u),
+        Subject::Team(t) => scope.sees_team(t),
+    }
+}
