@@ -14,6 +14,8 @@ pub mod caller;
 mod close;
 pub mod directory;
 pub mod error;
+pub mod input;
+pub mod people;
 pub mod results;
 pub mod shutdown;
 pub mod views;

@@ -276,14 +276,13 @@ pub async fn create_user_account(
     state: &AppState,
     body: serde_json::Map<String, serde_json::Value>,
     password_hash: &str,
-) -> Result<serde_json::Value, error::ApiError> {
-    let owner = auth::Caller {
-        role: tally_core::Role::Owner,
-        user_id: None,
-        token_name: "command line".into(),
-    };
-    let body = api::query::JsonObject(body);
-    api::people::create_user_with(state, &owner, &body, Some(password_hash)).await
+) -> Result<tally_app::people::PersonView, tally_app::Error> {
+    let person = tally_app::people::NewPerson::read(&tally_app::input::Fields(body))?;
+    let owner = tally_app::Caller::command_line();
+    state
+        .app
+        .create_person(&owner, person, Some(password_hash))
+        .await
 }
 
 mod start {

@@ -225,12 +225,10 @@ pub async fn create_user(settings: &Settings, account: NewAccount<'_>) -> anyhow
     state.store.close().await;
     // The API's messages start with the field's name, as do the flags.
     let user = created.map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let email = user.contact.and_then(|c| c.email).unwrap_or_default();
     println!(
-        "Created the {} {} (id {}); they sign in with {}.",
-        user["role"].as_str().unwrap_or_default(),
-        user["name"].as_str().unwrap_or_default(),
-        user["id"].as_str().unwrap_or_default(),
-        user["email"].as_str().unwrap_or_default(),
+        "Created the {} {} (id {}); they sign in with {email}.",
+        user.role, user.name, user.id,
     );
     Ok(())
 }

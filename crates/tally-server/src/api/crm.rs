@@ -11,7 +11,6 @@ mod activities;
 mod customers;
 mod sales;
 
-use super::people::new_id;
 use super::query::{JsonObject, only_known};
 use crate::AppState;
 use crate::auth::Caller;
@@ -22,6 +21,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::str::FromStr;
+use tally_app::people::new_id;
 use tally_core::Event;
 use tally_core::Role;
 use tally_store::{CrmQuery, CrmRecord, CrmWrite};

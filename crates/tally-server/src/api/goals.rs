@@ -1,7 +1,6 @@
 //! `/api/v1/goals`: create, list, read, change and archive KPI goals; their history,
 //! and the frozen results of their closed periods. Who may do what: `scope.rs`.
 
-use super::people::{new_id, not_found};
 use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_fields, only_known};
 use crate::AppState;
 use crate::auth::{Auth, Caller};
@@ -11,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
+use tally_app::people::new_id;
 use tally_core::event::MAX_ID_CHARS;
 use tally_core::{Assignee, Day, GoalSpec, Role};
 use tally_store::{GoalRecord, MembershipRecord};
@@ -32,8 +32,8 @@ pub async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
-    only_fields(&body, &GOAL_FIELDS)?;
-    let spec = parse_spec(&state, &body).await?;
+    only_fields(&body.0, &GOAL_FIELDS)?;
+    let spec = parse_spec(&state, &body.0).await?;
     if !scope.covers_goal(&spec) {
         return Err(out_of_scope());
     }
@@ -103,7 +103,7 @@ pub async fn update(
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let scope = write_scope_of(&state, &caller).await?;
-    only_fields(&body, &GOAL_FIELDS[1..])?;
+    only_fields(&body.0, &GOAL_FIELDS[1..])?;
     let goal = scoped_goal(&state, &scope, &id, Scope::covers_goal).await?;
     if goal.archived_at.is_some() {
         return Err(ApiError::Conflict(format!(
@@ -118,7 +118,7 @@ pub async fn update(
             )));
         }
     };
-    merged.extend(body);
+    merged.extend(body.0);
     let spec = parse_spec(&state, &merged).await?;
     if !scope.covers_goal(&spec) {
         return Err(out_of_scope());
@@ -204,7 +204,7 @@ async fn scoped_goal(
     match state.store.goal(id).await? {
         Some(goal) if allowed(scope, &spec_of(state, &goal)?) => Ok(goal),
         Some(_) => Err(refused()),
-        None if scope.all => Err(not_found("goal", id)),
+        None if scope.all => Err(ApiError::NotFound(format!("goal '{id}' does not exist"))),
         None => Err(refused()),
     }
 }

@@ -51,7 +51,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Owner, Role::Admin], "change the settings")?;
     let mut scoring = load_scoring(&state.store).await?;
-    for (key, value) in &body {
+    for (key, value) in &body.0 {
         let decimal = match value {
             Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
             Value::String(s) => Decimal::from_str(s.trim()).ok(),

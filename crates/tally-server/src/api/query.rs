@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use tally_app::input::Fields;
 use tally_core::{Day, DayRange, Organization, Period};
 
 /// The longest report range, in days (ten years).
@@ -13,8 +14,17 @@ pub const MAX_RANGE_DAYS: u32 = 3_660;
 /// The largest JSON object body (a user, a goal, a CRM record): far more than any needs.
 pub const MAX_OBJECT_BYTES: usize = 1024 * 1024;
 
-/// A request body that must be one JSON object.
-pub struct JsonObject(pub Map<String, Value>);
+/// A request body that must be one JSON object (at most [`MAX_OBJECT_BYTES`]), read
+/// field by field by the application (`tally_app::input::Fields`).
+pub struct JsonObject(pub Fields);
+
+impl std::ops::Deref for JsonObject {
+    type Target = Fields;
+
+    fn deref(&self) -> &Fields {
+        &self.0
+    }
+}
 
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
@@ -31,7 +41,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             ));
         }
         match value {
-            Value::Object(map) => Ok(JsonObject(map)),
+            Value::Object(map) => Ok(JsonObject(Fields(map))),
             _ => Err(ApiError::Malformed("the body must be a JSON object".into())),
         }
     }
@@ -71,71 +81,6 @@ fn body_error(error: &axum::Error, limit: usize) -> ApiError {
         cause = e.source();
     }
     ApiError::Malformed(format!("the body could not be read: {error}"))
-}
-
-impl JsonObject {
-    /// A required non-blank string field, at most `max` characters.
-    pub fn text(&self, field: &str, max: usize) -> Result<String, ApiError> {
-        self.optional_text(field, max)?
-            .ok_or_else(|| ApiError::invalid(field, "is required"))
-    }
-
-    /// An optional non-blank string field, at most `max` characters.
-    pub fn optional_text(&self, field: &str, max: usize) -> Result<Option<String>, ApiError> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => {
-                let s = s.trim();
-                let chars = s.chars().count();
-                if chars == 0 || chars > max || s.chars().any(char::is_control) {
-                    return Err(ApiError::invalid(
-                        field,
-                        format!("must be 1 to {max} printable characters"),
-                    ));
-                }
-                Ok(Some(s.to_owned()))
-            }
-            Some(_) => Err(ApiError::invalid(field, "must be a string")),
-        }
-    }
-
-    /// A field that may be absent (`None`: leave as is), `null` (`Some(None)`: clear it)
-    /// or a non-blank string of at most `max` characters.
-    pub fn nullable_text(
-        &self,
-        field: &str,
-        max: usize,
-    ) -> Result<Option<Option<String>>, ApiError> {
-        match self.0.get(field) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(_) => self.optional_text(field, max).map(Some),
-        }
-    }
-
-    /// Refuses fields the action does not know, so a typo is an error, not ignored.
-    pub fn only_fields(&self, known: &[&str]) -> Result<(), ApiError> {
-        only_fields(&self.0, known)
-    }
-
-    /// An optional `true` / `false`.
-    pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
-        match self.0.get(field) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ApiError::invalid(field, "must be true or false")),
-        }
-    }
-
-    /// An optional local date `YYYY-MM-DD`.
-    pub fn optional_day(&self, field: &str) -> Result<Option<Day>, ApiError> {
-        self.optional_text(field, 10)?
-            .map(|s| {
-                s.parse::<Day>()
-                    .map_err(|e| ApiError::invalid(field, e.to_string()))
-            })
-            .transpose()
-    }
 }
 
 /// Refuses fields of a body that the action does not know.

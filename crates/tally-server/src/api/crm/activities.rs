@@ -14,7 +14,7 @@ pub async fn create_todo(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["id", "title", "assignee_id", "due_on", "customer_id"])?;
+    body.only(&["id", "title", "assignee_id", "due_on", "customer_id"])?;
     let id = new_record_id(&body, "t")?;
     refuse_taken(&state, "todo", &id).await?;
     let title = body.text("title", 200)?;
@@ -54,14 +54,14 @@ pub async fn update_todo(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["title", "due_on", "done"])?;
+    body.only(&["title", "due_on", "done"])?;
     let record = existing(&state, "todo", &id).await?;
     let mut map = body_of(&record);
     may_change(&state, &caller, &map, "assignee_id").await?;
     if let Some(title) = body.optional_text("title", 200)? {
         map.insert("title".into(), json!(title));
     }
-    if body.0.contains_key("due_on") {
+    if body.contains("due_on") {
         map.insert(
             "due_on".into(),
             json!(body.optional_day("due_on")?.map(|d| d.to_string())),
@@ -127,7 +127,7 @@ pub async fn create_meeting(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["id", "customer_id", "at", "title", "held"])?;
+    body.only(&["id", "customer_id", "at", "title", "held"])?;
     let id = new_record_id(&body, "m")?;
     refuse_taken(&state, "meeting", &id).await?;
     let customer = body.text("customer_id", MAX_ID_CHARS)?;
@@ -164,7 +164,7 @@ pub async fn update_meeting(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["held", "title"])?;
+    body.only(&["held", "title"])?;
     let record = existing(&state, "meeting", &id).await?;
     let mut map = body_of(&record);
     may_change(&state, &caller, &map, "owner_id").await?;
@@ -238,7 +238,7 @@ pub async fn log_message(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&[
+    body.only(&[
         "id",
         "channel",
         "direction",

@@ -17,7 +17,7 @@ pub async fn create_customer(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&CUSTOMER_FIELDS)?;
+    body.only(&CUSTOMER_FIELDS)?;
     let id = new_record_id(&body, "c")?;
     refuse_taken(&state, "customer", &id).await?;
     let owner = body
@@ -54,7 +54,7 @@ pub async fn update_customer(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&CUSTOMER_FIELDS[1..])?;
+    body.only(&CUSTOMER_FIELDS[1..])?;
     let record = existing(&state, "customer", &id).await?;
     let mut map = body_of(&record);
     may_change(&state, &caller, &map, "owner_id").await?;
@@ -186,7 +186,7 @@ pub async fn add_note(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["id", "text"])?;
+    body.only(&["id", "text"])?;
     existing(&state, "customer", &customer).await?;
     let id = new_record_id(&body, "n")?;
     refuse_taken(&state, "note", &id).await?;
@@ -212,7 +212,7 @@ pub async fn edit_note(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["text"])?;
+    body.only(&["text"])?;
     let record = existing(&state, "note", &id).await?;
     let text = body.text("text", 10_000)?;
     let mut map = body_of(&record);

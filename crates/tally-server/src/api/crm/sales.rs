@@ -14,7 +14,7 @@ pub async fn create_opportunity(
     body: JsonObject,
 ) -> Result<Created, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["id", "title", "customer_id", "amount", "owner_id"])?;
+    body.only(&["id", "title", "customer_id", "amount", "owner_id"])?;
     let id = new_record_id(&body, "o")?;
     refuse_taken(&state, "opportunity", &id).await?;
     let title = body.text("title", 200)?;
@@ -52,7 +52,7 @@ pub async fn update_opportunity(
     body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&caller)?;
-    body.only_fields(&["title", "amount", "owner_id", "status"])?;
+    body.only(&["title", "amount", "owner_id", "status"])?;
     let record = existing(&state, "opportunity", &id).await?;
     let mut map = body_of(&record);
     may_change(&state, &caller, &map, "owner_id").await?;

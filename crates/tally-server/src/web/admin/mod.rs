@@ -42,8 +42,8 @@ fn roles(viewer: &Viewer) -> Vec<RoleOption> {
 
 /// An error shown above a form (the field, then what is wrong); any other error is a
 /// page of its own (403, 500).
-fn message(error: ApiError) -> Result<String, PageError> {
-    match error {
+fn message(error: impl Into<ApiError>) -> Result<String, PageError> {
+    match error.into() {
         e @ (ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::NotFound(_)) => {
             Ok(e.to_string())
         }

@@ -2,10 +2,7 @@
 
 use super::{message, require_admin};
 use crate::AppState;
-use crate::api::people as api;
-use crate::api::query::{JsonObject, PathId};
-use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::api::query::PathId;
 use crate::web::format;
 use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
 use askama::Template;
@@ -13,7 +10,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, json};
 use std::collections::HashMap;
-use tally_store::MembershipRecord;
+use tally_app::input::Fields;
+use tally_core::MembershipRecord;
 
 /// A team with its memberships and supervisors.
 pub struct TeamLine {
@@ -54,35 +52,32 @@ async fn teams_page(
     viewer: &Viewer,
     error: String,
 ) -> Result<Response, PageError> {
-    let users = state.store.users().await?;
-    let names: HashMap<&str, &str> = users
+    let now = state.app.now().await?;
+    let roster = &now.directory.roster;
+    let names: HashMap<&str, &str> = roster
+        .users()
         .iter()
         .map(|u| (u.id.as_str(), u.name.as_str()))
         .collect();
-    let memberships = state.store.memberships(None).await?;
-    let supervisors = state.store.supervisors().await?;
-    let name_of = |id: &str| names.get(id).copied().unwrap_or(id).to_owned();
-    let teams = state
-        .store
+    let teams = roster
         .teams()
-        .await?
-        .into_iter()
+        .iter()
         .map(|team| TeamLine {
-            members: memberships
-                .iter()
-                .filter(|m| m.team_id == team.id)
+            members: roster
+                .memberships_of(&team.id)
                 .map(|m| member_line(viewer, &names, m))
                 .collect(),
-            supervisors: supervisors
+            supervisors: roster
+                .supervisors()
                 .iter()
                 .filter(|(t, _)| *t == team.id)
-                .map(|(_, u)| (u.clone(), name_of(u)))
+                .map(|(_, u)| (u.clone(), roster.user_name(u).to_owned()))
                 .collect(),
-            id: team.id,
-            name: team.name,
+            id: team.id.clone(),
+            name: team.name.clone(),
         })
         .collect();
-    let active = users.iter().filter(|u| u.active);
+    let active = roster.users().iter().filter(|u| u.active);
     let invalid = !error.is_empty();
     let page = TeamsPage {
         chrome: viewer.chrome("teams", "/admin/teams"),
@@ -97,7 +92,7 @@ async fn teams_page(
 async fn after_change<T>(
     state: &AppState,
     viewer: &Viewer,
-    outcome: Result<T, ApiError>,
+    outcome: tally_app::Result<T>,
 ) -> Result<Response, PageError> {
     match outcome {
         Ok(_) => Ok(Redirect::to("/admin/teams").into_response()),
@@ -124,8 +119,7 @@ pub async fn create_team(
         body.insert("id".into(), json!(id));
     }
     body.insert("name".into(), json!(form_field(&pairs, "name")));
-    let caller = viewer.caller.clone();
-    let outcome = api::create_team(State(state.clone()), Auth(caller), JsonObject(body)).await;
+    let outcome = state.app.create_team(&viewer.caller, &Fields(body)).await;
     after_change(&state, &viewer, outcome).await
 }
 
@@ -144,14 +138,9 @@ pub async fn add_member(
     if !to.is_empty() {
         body.insert("to".into(), json!(to));
     }
-    let caller = viewer.caller.clone();
-    let outcome = api::add_member(
-        State(state.clone()),
-        Auth(caller),
-        PathId(team),
-        JsonObject(body),
-    )
-    .await;
+    let outcome = (state.app)
+        .add_member(&viewer.caller, &team, &Fields(body))
+        .await;
     after_change(&state, &viewer, outcome).await
 }
 
@@ -164,9 +153,10 @@ pub async fn add_supervisor(
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let user = json!(form_field(&pairs, "user_id"));
-    let body = JsonObject(Map::from_iter([("user_id".to_owned(), user)]));
-    let caller = viewer.caller.clone();
-    let outcome = api::add_supervisor(State(state.clone()), Auth(caller), PathId(team), body).await;
+    let body = Fields(Map::from_iter([("user_id".to_owned(), user)]));
+    let outcome = (state.app)
+        .add_supervisor(&viewer.caller, &team, &body)
+        .await;
     after_change(&state, &viewer, outcome).await
 }
 
@@ -177,8 +167,8 @@ pub async fn remove_supervisor(
     Path((team, user)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
-    let caller = viewer.caller.clone();
-    let outcome =
-        api::remove_supervisor(State(state.clone()), Auth(caller), Path((team, user))).await;
+    let outcome = (state.app)
+        .remove_supervisor(&viewer.caller, &team, &user)
+        .await;
     after_change(&state, &viewer, outcome).await
 }

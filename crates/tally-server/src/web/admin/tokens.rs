@@ -130,7 +130,7 @@ pub async fn create_token(
             tracing::info!(token = %name, by = %viewer.user.id, "API token created");
             tokens_page(&state, &viewer, secret, String::new()).await
         }
-        Err(e) => tokens_page(&state, &viewer, String::new(), message(e.into())?).await,
+        Err(e) => tokens_page(&state, &viewer, String::new(), message(e)?).await,
     }
 }
 

@@ -2,9 +2,7 @@
 
 use super::{RoleOption, message, require_admin, roles};
 use crate::AppState;
-use crate::api::people as api;
-use crate::api::query::{JsonObject, PathId, QueryParams};
-use crate::auth::Auth;
+use crate::api::query::{PathId, QueryParams};
 use crate::auth::hash_password_off_thread;
 use crate::web::{
     Chrome, PageError, Pairs, Viewer, form_field, form_secret, render, unprocessable_if,
@@ -13,6 +11,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value, json};
+use tally_app::input::Fields;
+use tally_app::people::{NewPerson, PersonChange, PersonView};
 
 /// A user as listed and edited.
 #[derive(Default)]
@@ -46,38 +46,27 @@ struct UserPage {
     error: String,
 }
 
-fn user_line(viewer: &Viewer, user: &Value) -> UserLine {
-    let text = |k: &str| {
-        user.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let main = user.get("extension").and_then(Value::as_str);
-    let more = user.get("extensions").and_then(Value::as_array);
-    let extensions: Vec<&str> = main
+fn user_line(viewer: &Viewer, person: &PersonView) -> UserLine {
+    let contact = person.contact.as_ref();
+    let extensions: Vec<&str> = contact
         .into_iter()
-        .chain(more.into_iter().flatten().filter_map(Value::as_str))
+        .flat_map(|c| c.extension.iter().chain(c.extensions.iter()))
+        .map(String::as_str)
         .collect();
-    let role = text("role");
     UserLine {
-        role_name: role
-            .parse()
-            .map(|r| viewer.t().role(r))
-            .unwrap_or_default()
-            .to_owned(),
-        id: text("id"),
-        name: text("name"),
-        email: text("email"),
-        role,
+        role_name: viewer.t().role(person.role).to_owned(),
+        id: person.id.clone(),
+        name: person.name.clone(),
+        email: contact.and_then(|c| c.email.clone()).unwrap_or_default(),
+        role: person.role.to_string(),
         extensions: extensions.join(", "),
-        active: user.get("active").and_then(Value::as_bool).unwrap_or(false),
+        active: person.active,
     }
 }
 
 /// The form's fields as the API's body; the extensions as typed ("201, 1001"): the
 /// first is the main one.
-fn body_of(form: &UserLine, creating: bool) -> JsonObject {
+fn body_of(form: &UserLine, creating: bool) -> Fields {
     let mut body = Map::new();
     if creating && !form.id.is_empty() {
         body.insert("id".into(), json!(form.id));
@@ -104,7 +93,7 @@ fn body_of(form: &UserLine, creating: bool) -> JsonObject {
     };
     body.insert("extension".into(), main);
     body.insert("extensions".into(), json!(list));
-    JsonObject(body)
+    Fields(body)
 }
 
 /// The form as typed.
@@ -135,12 +124,8 @@ async fn users_page(
     error: String,
     saved: bool,
 ) -> Result<Response, PageError> {
-    let axum::Json(all) =
-        api::list_users(State(state.clone()), Auth(viewer.caller.clone())).await?;
-    let users = all
-        .as_array()
-        .map(|a| a.iter().map(|u| user_line(viewer, u)).collect())
-        .unwrap_or_default();
+    let people = state.app.people(&viewer.caller).await?;
+    let users = people.iter().map(|p| user_line(viewer, p)).collect();
     let invalid = !error.is_empty();
     let page = UsersPage {
         chrome: viewer.chrome("users", "/admin/users"),
@@ -183,7 +168,15 @@ pub async fn create_user(
         Err(e) => return users_page(&state, &viewer, form, message(e)?, false).await,
     };
     let body = body_of(&form, true);
-    match api::create_user_with(&state, &viewer.caller, &body, hash.as_deref()).await {
+    let created = match NewPerson::read(&body) {
+        Ok(person) => {
+            let app = &state.app;
+            app.create_person(&viewer.caller, person, hash.as_deref())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=1").into_response()),
         Err(e) => users_page(&state, &viewer, form, message(e)?, false).await,
     }
@@ -196,9 +189,7 @@ async fn user_page(
     edited: Option<UserLine>,
     error: String,
 ) -> Result<Response, PageError> {
-    let path = PathId(id.to_owned());
-    let axum::Json(stored) =
-        api::get_user(State(state.clone()), Auth(viewer.caller.clone()), path).await?;
+    let stored = state.app.person(&viewer.caller, id).await?;
     let invalid = !error.is_empty();
     let here = format!("/admin/users/{}", crate::web::session::encode(id));
     let page = UserPage {
@@ -235,7 +226,15 @@ pub async fn update_user(
         Err(e) => return user_page(&state, &viewer, &id, Some(edited), message(e)?).await,
     };
     let body = body_of(&edited, false);
-    match api::update_user_with(&state, &viewer.caller, &id, &body, hash.as_deref()).await {
+    let changed = match PersonChange::read(&body) {
+        Ok(change) => {
+            let app = &state.app;
+            app.change_person(&viewer.caller, &id, change, hash.as_deref())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match changed {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=1").into_response()),
         Err(e) => user_page(&state, &viewer, &id, Some(edited), message(e)?).await,
     }

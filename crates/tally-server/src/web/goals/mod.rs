@@ -350,7 +350,7 @@ async fn save(
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
     let mut posted = form::read(&pairs, viewer.lang);
-    let body = JsonObject(posted.body.clone());
+    let body = JsonObject(tally_app::input::Fields(posted.body.clone()));
     let outcome = if id.is_empty() {
         api::create(State(state.clone()), Auth(viewer.caller.clone()), body)
             .await
