@@ -38,12 +38,12 @@ pub struct FrozenResult {
     /// The pro-rated target, in the metric's unit.
     pub target: Decimal,
     /// The actual when it closed, in the metric's stored unit.
-    pub actual: i64,
+    pub actual: i128,
     pub achieved: bool,
     /// Microseconds since the epoch.
     pub closed_at: i64,
     /// The actual for the same days now.
-    pub current_actual: i64,
+    pub current_actual: i128,
 }
 
 impl App {
@@ -84,7 +84,8 @@ impl App {
             .into_iter()
             .map(|r| (r.revision, r.definition))
             .collect();
-        let mut actuals: HashMap<(i64, DayRange), HashMap<(Subject, Metric), i64>> = HashMap::new();
+        let mut actuals: HashMap<(i64, DayRange), HashMap<(Subject, Metric), i128>> =
+            HashMap::new();
         let mut results = Vec::with_capacity(stored.len());
         for result in stored {
             let subject = match result.subject_kind.as_str() {

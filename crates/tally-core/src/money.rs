@@ -70,9 +70,12 @@ impl Currency {
             .ok_or(MoneyError::TooLarge)
     }
 
-    /// The decimal amount of a number of minor units.
-    pub fn from_minor(&self, minor: i64) -> Decimal {
-        Decimal::new(minor, self.exponent).normalize()
+    /// The decimal amount of a number of minor units (a stored amount, or a total of
+    /// them: a decimal holds 96 bits, more than any total of stored days reaches).
+    pub fn from_minor(&self, minor: impl Into<i128>) -> Decimal {
+        Decimal::try_from_i128_with_scale(minor.into(), self.exponent)
+            .unwrap_or(Decimal::MAX)
+            .normalize()
     }
 }
 

@@ -11,21 +11,28 @@ use crate::state::EntityRef;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One value per metric, in the catalog's order. Money is in minor units.
+///
+/// A user's day is kept in 64 bits (the store refuses a write that would take one
+/// past it); a value over a range or a team adds many of them, so it has 128 bits:
+/// no sum of stored days can overflow, so a report is always exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Values(pub [i64; 18]);
+pub struct Values(pub [i128; 18]);
 
 impl Values {
-    pub fn get(&self, metric: Metric) -> i64 {
+    pub fn get(&self, metric: Metric) -> i128 {
         self.0[metric.index()]
     }
 
     pub fn add(&mut self, metric: Metric, amount: i64) {
-        let value = &mut self.0[metric.index()];
-        *value = value.saturating_add(amount);
+        self.0[metric.index()] += i128::from(amount);
+    }
+
+    pub fn add_all(&mut self, other: &Values) {
+        self.0.iter_mut().zip(other.0).for_each(|(v, o)| *v += o);
     }
 
     pub fn set(&mut self, metric: Metric, value: i64) {
-        self.0[metric.index()] = value;
+        self.0[metric.index()] = i128::from(value);
     }
 }
 

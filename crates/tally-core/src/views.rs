@@ -57,12 +57,12 @@ pub struct Row {
     /// The number of days the target applies within the range.
     pub days: u32,
     /// In the metric's stored unit (minor units for money).
-    pub actual: i64,
+    pub actual: i128,
     pub target: Decimal,
     pub completion: Option<Decimal>,
     pub grade: Option<Grade>,
     pub rank: Option<u32>,
-    pub previous: i64,
+    pub previous: i128,
     pub pace: Option<Pace>,
     /// Team rows: where the target comes from, the members' sum, and whether they differ.
     pub team_targets: Option<TeamTargets>,
@@ -119,6 +119,15 @@ fn target_of(parts: &[TargetPart], within: Option<&DaySet>) -> Decimal {
         .sum()
 }
 
+/// A stored value in its unit: money from minor units, counts and seconds as they are.
+pub fn in_unit(metric: Metric, raw: i128, currency: &Currency) -> Decimal {
+    match metric {
+        Metric::Revenue => currency.from_minor(raw),
+        // Totals of stored days stay far below the 96 bits a decimal holds.
+        _ => Decimal::try_from_i128_with_scale(raw, 0).unwrap_or(Decimal::MAX),
+    }
+}
+
 /// Every day of some target parts.
 fn union(parts: &[TargetPart]) -> DaySet {
     let mut days = DaySet::new();
@@ -131,11 +140,8 @@ fn union(parts: &[TargetPart]) -> DaySet {
 
 impl Context<'_> {
     /// A stored value in its unit: money from minor units, counts and seconds as they are.
-    pub fn actual_decimal(&self, metric: Metric, raw: i64) -> Decimal {
-        match metric {
-            Metric::Revenue => self.currency.from_minor(raw),
-            _ => Decimal::from(raw),
-        }
+    pub fn actual_decimal(&self, metric: Metric, raw: i128) -> Decimal {
+        in_unit(metric, raw, self.currency)
     }
 
     /// The name of a person or team (its id if it has none).

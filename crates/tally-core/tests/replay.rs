@@ -190,7 +190,7 @@ fn day(date: &str) -> DayRange {
 
 /// The oracle's value of `metric` for `user` on `date`, after checking that `apply`
 /// agrees on the whole stream.
-fn value(stream: &Stream, user: &str, date: &str, metric: Metric) -> i64 {
+fn value(stream: &Stream, user: &str, date: &str, metric: Metric) -> i128 {
     let expected = oracle_of(stream);
     let got = incremental(stream);
     assert_eq!(got.outcomes, expected.outcomes);

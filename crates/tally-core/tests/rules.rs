@@ -251,17 +251,17 @@ impl Tally {
     }
 
     /// A user's value of a metric over `from..=to`.
-    fn value(&self, user: &str, metric: Metric, from: &str, to: &str) -> i64 {
+    fn value(&self, user: &str, metric: Metric, from: &str, to: &str) -> i128 {
         self.values(user, from, to).get(metric)
     }
 
     /// A user's value of a metric on one local day.
-    fn on(&self, user: &str, metric: Metric, date: &str) -> i64 {
+    fn on(&self, user: &str, metric: Metric, date: &str) -> i128 {
         self.value(user, metric, date, date)
     }
 
     /// A team's value of a metric over `from..=to`.
-    fn team(&self, members: &[Membership], metric: Metric, from: &str, to: &str) -> i64 {
+    fn team(&self, members: &[Membership], metric: Metric, from: &str, to: &str) -> i128 {
         self.rollups
             .team_values(members, range(from, to))
             .get(metric)
@@ -279,12 +279,12 @@ fn crm() -> Tally {
 }
 
 /// u1's metric 7 (distinct customers interacted) on Tuesday.
-fn interacted(t: &Tally) -> i64 {
+fn interacted(t: &Tally) -> i128 {
     t.on("u1", CustomersInteracted, TUE)
 }
 
 /// u1's metric 8 (customer interactions) on Tuesday.
-fn interactions(t: &Tally) -> i64 {
+fn interactions(t: &Tally) -> i128 {
     t.on("u1", CustomerInteractions, TUE)
 }
 

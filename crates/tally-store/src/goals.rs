@@ -52,7 +52,7 @@ pub struct GoalResult {
     /// The pro-rated target, a decimal in the metric's unit.
     pub target: String,
     /// The actual in the metric's stored unit (minor units for money).
-    pub actual: i64,
+    pub actual: i128,
     pub achieved: bool,
     pub closed_at: i64,
 }
@@ -324,7 +324,7 @@ impl Store {
                     .bind(&r.subject_id)
                     .bind(r.revision)
                     .bind(&r.target)
-                    .bind(r.actual)
+                    .bind(r.actual.to_string())
                     .bind(i64::from(r.achieved))
                     .bind(r.closed_at);
             }
@@ -399,7 +399,7 @@ impl Store {
                     subject_id: row.try_get("subject_id")?,
                     revision: row.try_get("revision")?,
                     target: row.try_get("target")?,
-                    actual: row.try_get("actual")?,
+                    actual: total_of(row.try_get("actual")?)?,
                     achieved: row.try_get::<i64, _>("achieved")? != 0,
                     closed_at: row.try_get("closed_at")?,
                 })
@@ -517,4 +517,11 @@ async fn add_revision(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A frozen total, kept as decimal text.
+fn total_of(text: String) -> Result<i128, StoreError> {
+    text.parse().map_err(|_| {
+        StoreError::Corrupt(format!("goal result total '{text}' is not a whole number"))
+    })
 }

@@ -39,6 +39,8 @@ struct Plan {
     events: Vec<(Event, String)>,
     sums: HashMap<(Day, String), [i64; SUMMED]>,
     marks: BTreeSet<(Day, String, Metric, String)>,
+    /// Whether a sum of the batch passed what a user's day keeps (64 bits).
+    too_large: bool,
 }
 
 impl Store {
@@ -98,9 +100,16 @@ impl Store {
             ..State::default()
         };
         load_entities(&mut w, &events, &mut state).await?;
+        let mut events = events;
+        if records.is_some() {
+            after_latest_change(&state, &mut events);
+        }
         let plan = plan(org, &mut state, events, known, may_credit);
         if records.is_some() && !plan.outcome.rejected.is_empty() {
             return Ok(plan.outcome);
+        }
+        if plan.too_large {
+            return Err(too_large());
         }
         // A reassignment also retracts credit from a former owner the batch does not name.
         let credited = plan.outcome.touched.iter().map(|(user, _)| user.as_str());
@@ -111,10 +120,10 @@ impl Store {
         write_sums(&mut w, &plan.sums, &user_keys).await?;
         write_marks(&mut w, &plan.marks, &user_keys).await?;
         let change = record_change(&mut w, &plan, &user_keys).await?;
-        match records {
-            Some(records) => crate::crm::write(&mut w, records).await?,
-            None => crate::crm::follow_events(&mut w, org, &state, &plan.events).await?,
+        if let Some(records) = records {
+            crate::crm::write(&mut w, records).await?;
         }
+        crate::crm::follow_events(&mut w, org, &state, &plan.events).await?;
         let WriteTx { tx, _guard, .. } = w;
         tx.commit().await?;
         drop(_guard);
@@ -165,6 +174,34 @@ pub(crate) async fn next_version(w: &mut WriteTx<'_>, days: &str) -> Result<i64,
         .execute(&mut *w.tx)
         .await?;
     Ok(latest + 1)
+}
+
+/// Dates a CRM action's change of a customer or opportunity just after the entity's
+/// latest change when that one is dated later than the action (an integration whose
+/// clock runs ahead may date events up to 15 minutes on): what a person changes in
+/// the CRM is then the entity's current state, for the record and the KPIs alike.
+fn after_latest_change(state: &State, events: &mut [(usize, Event)]) {
+    for (_, event) in events {
+        let latest = match &event.kind {
+            EventKind::CustomerUpdated { customer_id, .. } => {
+                state.customers.get(customer_id).map(|c| c.owner.at)
+            }
+            EventKind::OpportunityUpdated { opportunity_id, .. }
+            | EventKind::OpportunityStatusChanged { opportunity_id, .. } => {
+                state.opportunities.get(opportunity_id).map(|o| {
+                    let status = o.statuses.last().map(|s| s.at);
+                    o.owner
+                        .at
+                        .max(o.amount_minor.at)
+                        .max(status.unwrap_or(o.owner.at))
+                })
+            }
+            _ => None,
+        };
+        if let Some(latest) = latest.filter(|latest| *latest >= event.at) {
+            event.at = latest + jiff::SignedDuration::from_micros(1);
+        }
+    }
 }
 
 /// Decides every event of the batch against the state: the pure part of ingest.
@@ -241,7 +278,10 @@ impl Plan {
                     .position(|m| m == *metric)
                     .unwrap_or_default();
                 let sum = &mut self.sums.entry((*day, user.clone())).or_insert([0; SUMMED])[column];
-                *sum = sum.saturating_add(*delta);
+                match sum.checked_add(*delta) {
+                    Some(total) => *sum = total,
+                    None => self.too_large = true,
+                }
                 self.outcome.touched.insert((user.clone(), *day));
             }
             Contribution::Mark {
@@ -515,9 +555,32 @@ pub(crate) async fn write_sums(
                 query = query.bind(*value);
             }
         }
-        query.execute(&mut *w.tx).await?;
+        query.execute(&mut *w.tx).await.map_err(|e| match e {
+            e if out_of_range(&e) => too_large(),
+            e => e.into(),
+        })?;
     }
     Ok(())
+}
+
+/// A batch that would take a user's day of revenue past 64 bits: refused whole.
+fn too_large() -> StoreError {
+    StoreError::invalid(
+        "amount",
+        format!(
+            "this batch would make a person's revenue for one day larger than Tally \
+             counts exactly ({} in minor units); nothing in it was stored",
+            i64::MAX
+        ),
+    )
+}
+
+/// The database refused a total out of 64 bits: PostgreSQL's `bigint out of range`
+/// (SQLSTATE 22003), or the SQLite triggers of migration 0007.
+fn out_of_range(error: &sqlx::Error) -> bool {
+    error.as_database_error().is_some_and(|e| {
+        e.code().as_deref() == Some("22003") || e.message().contains("rollups.revenue out of range")
+    })
 }
 
 pub(crate) async fn write_marks(

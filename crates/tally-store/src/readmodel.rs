@@ -445,7 +445,7 @@ mod tests {
             let counted = values[user].get(Metric::CustomersInteracted);
             assert_eq!(
                 counted,
-                i64::try_from(entities.len()).unwrap(),
+                i128::try_from(entities.len()).unwrap(),
                 "user {user}"
             );
         }

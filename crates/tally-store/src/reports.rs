@@ -148,9 +148,7 @@ fn spans_values(
     }
     let mut values = Values::default();
     for user_values in by_user.values() {
-        for metric in tally_core::Metric::ALL {
-            values.add(metric, user_values.get(metric));
-        }
+        values.add_all(user_values);
     }
     for (metric, count) in model.distinct_union(spans, distinct) {
         values.set(metric, count);

@@ -139,12 +139,15 @@ async fn records_that_disagreed_are_caught_up_once(backend: Backend) {
     customer_and_deal(&store).await;
     let won = json!({"id": "w", "type": "opportunity.status_changed", "at": "2026-11-04T09:00:00+07:00",
         "user_id": "lan", "opportunity_id": "o1", "status": "won"});
-    // Straight into the KPIs, as an integration's events reached them before records
-    // followed (a CRM write with no records does not follow).
-    store
-        .ingest_with(&org(), vec![event(won)], &CrmWrite::default(), None)
-        .await
-        .unwrap();
+    store.ingest(&org(), vec![event(won)]).await.unwrap();
+    // The record as it was before events moved records: still open, still lan's (a
+    // CRM write with no events changes the record alone).
+    let stale = json!({"id": "o1", "customer_id": "c1", "owner_id": "lan", "amount": "500", "status": "open"});
+    let write = CrmWrite {
+        records: vec![record("opportunity", "o1", stale, 30)],
+        ..CrmWrite::default()
+    };
+    store.ingest_with(&org(), vec![], &write, None).await.unwrap();
     let before = store
         .crm_record("opportunity", "o1")
         .await

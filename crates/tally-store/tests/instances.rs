@@ -26,7 +26,7 @@ fn range(from: &str, to: &str) -> DayRange {
     DayRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
 }
 
-async fn talk(store: &Store, key: i64, range: DayRange) -> i64 {
+async fn talk(store: &Store, key: i64, range: DayRange) -> i128 {
     let values = store.user_values(range, None).await.unwrap();
     values.get(&key).map_or(0, |v| v.get(Metric::TalkSeconds))
 }

@@ -123,6 +123,8 @@ async fn commit(
     match outcome.rejected.first() {
         None => Ok(()),
         Some(r) if r.code == "forbidden" => Err(ApiError::Forbidden(r.message.clone())),
+        // Another request created the same id meanwhile.
+        Some(r) if r.code == "already_exists" => Err(ApiError::Conflict(r.message.clone())),
         Some(r) => Err(ApiError::invalid(&r.field, r.message.clone())),
     }
 }

@@ -23,8 +23,8 @@ use serde_json::Value;
 use tally_app::results::{FrozenResult, ResultsPage};
 use tally_app::views::{ProgressView, ViewKind};
 use tally_core::goal::{number_json, quantity_json, round};
-use tally_core::views::{Row, Score, Subject};
-use tally_core::{Currency, Day, DayRange, Metric, Organization};
+use tally_core::views::{Row, Score, Subject, in_unit};
+use tally_core::{Currency, Day, DayRange, Organization};
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
 
@@ -224,14 +224,6 @@ struct PaceJson {
 /// A fraction as a decimal string, to 4 places ("0.75", "1.2").
 fn fraction(value: Decimal) -> String {
     round(value, 4).normalize().to_string()
-}
-
-/// A stored value in its unit: money from minor units, counts and seconds as they are.
-fn in_unit(metric: Metric, raw: i64, currency: &Currency) -> Decimal {
-    match metric {
-        Metric::Revenue => currency.from_minor(raw),
-        _ => Decimal::from(raw),
-    }
 }
 
 impl RowJson {

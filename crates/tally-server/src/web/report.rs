@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tally_app::views::{Choices, ProgressView, ViewKind};
 use tally_core::goal::round;
-use tally_core::views::{Row, Score, Subject, previous_of};
+use tally_core::views::{Row, Score, Subject, in_unit, previous_of};
 use tally_core::{Currency, Day, DayRange, Metric};
 
 /// The shortest span a trend chart shows (a one-day report charts the last 14 days).
@@ -166,14 +166,6 @@ fn format_view(
     }
 }
 
-/// A stored value in its unit: money from minor units, counts and seconds as they are.
-fn in_unit(metric: Metric, raw: i64, currency: &Currency) -> Decimal {
-    match metric {
-        Metric::Revenue => currency.from_minor(raw),
-        _ => Decimal::from(raw),
-    }
-}
-
 /// One row of the view, for people (the figures as the API shows them: a fraction to
 /// four places, a quantity to its unit's).
 fn row_view(row: &Row, currency: &Currency, lang: Lang) -> RowView {
@@ -315,7 +307,7 @@ async fn trend(
     let subjects: Vec<Subject> = subjects.into_iter().collect();
     let groups = state.app.subject_groups(&subjects, days).await?;
     let values = state.app.daily_values(version, days, &groups).await?;
-    let mut totals: BTreeMap<Day, Vec<i64>> =
+    let mut totals: BTreeMap<Day, Vec<i128>> =
         days.days().map(|d| (d, vec![0; metrics.len()])).collect();
     for day_values in &values {
         if let Some(sums) = totals.get_mut(&day_values.day) {

@@ -18,6 +18,7 @@ both!(
     the_current_owner_decides_about_a_record,
     an_agent_logs_only_todays_activities,
     a_supervisor_posts_call_records_only_for_their_teams,
+    a_crm_change_outranks_an_event_dated_ahead,
 );
 
 pub async fn send(
@@ -572,4 +573,56 @@ async fn a_supervisor_posts_call_records_only_for_their_teams(app: &TestApp) {
         .unwrap();
     let summary: Value = response.json().await.unwrap();
     assert_eq!(summary["rejected"][0]["field"], "user_id", "{summary}");
+}
+
+/// An integration whose clock runs ahead dates a reassignment minutes on; an admin's
+/// reassignment in the CRM right after is still the current owner, for the record and
+/// the KPIs alike, and the supervisor of the old owner's team may no longer change it.
+async fn a_crm_change_outranks_an_event_dated_ahead(app: &TestApp) {
+    floor(app).await;
+    let boss = app.token(Role::Admin, Some("boss")).await;
+    let lan = app.token(Role::Agent, Some("lan")).await;
+    let sup = app.token(Role::Supervisor, Some("sup")).await;
+    let opportunity = json!({"id": "o1", "title": "Hợp đồng", "customer_id": "c1", "amount": 5000});
+    for (path, body) in [
+        ("/api/v1/customers", json!({"id": "c1", "name": "An Phát"})),
+        ("/api/v1/opportunities", opportunity),
+    ] {
+        assert_eq!(
+            status_of(app, &lan, Method::POST, path, body).await,
+            StatusCode::CREATED
+        );
+    }
+    let ahead = (jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10)).to_string();
+    let pinned = json!([{"id": "p1", "type": "opportunity.updated", "at": ahead, "user_id": "boss",
+        "opportunity_id": "o1", "owner_id": "lan"}]);
+    assert_eq!(app.events(pinned).await["accepted"], 1);
+    let (status, record) = send(
+        app,
+        &boss,
+        Method::PATCH,
+        "/api/v1/opportunities/o1",
+        json!({"owner_id": "nam", "status": "won"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(
+        app.get_ok("/api/v1/opportunities/o1").await["owner_id"],
+        "nam"
+    );
+    let day = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+        .date()
+        .to_string();
+    assert_eq!(app.user_values("nam", &day, &day).await["revenue"], "5000");
+    assert_eq!(app.user_values("lan", &day, &day).await["revenue"], "0");
+    let (status, refused) = send(
+        app,
+        &sup,
+        Method::PATCH,
+        "/api/v1/opportunities/o1",
+        json!({"amount": "999000"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
 }

@@ -15,6 +15,7 @@ both!(
     the_same_id_with_different_content_is_a_conflict_naming_the_id,
     events_naming_unknown_entities_or_users_are_rejected,
     a_late_event_is_applied_to_the_day_of_its_at_at_once,
+    revenue_past_64_bits_is_refused_for_a_day_and_exact_for_a_team,
 );
 
 fn call(id: &str, user: &str, at: &str, answered: bool, talk: u32) -> Value {
@@ -313,5 +314,81 @@ async fn a_late_event_is_applied_to_the_day_of_its_at_at_once(app: &TestApp) {
     assert_eq!(
         app.user_values("u1", "2026-11-01", "2026-11-05").await["talk_seconds"],
         610
+    );
+}
+
+/// `deals` won deals of the largest amount for `user` on 2 November, in one batch.
+fn largest_wins(user: &str, first: usize, deals: usize) -> Value {
+    let at = "2026-11-02T09:00:00+07:00";
+    let events: Vec<Value> = (first..first + deals)
+        .flat_map(|n| {
+            [
+                json!({"id": format!("{user}-o{n}"), "type": "opportunity.created", "at": at,
+                       "user_id": user, "opportunity_id": format!("{user}-o{n}"),
+                       "customer_id": "c1", "amount": "1000000000000000"}),
+                json!({"id": format!("{user}-w{n}"), "type": "opportunity.status_changed",
+                       "at": at, "user_id": user, "opportunity_id": format!("{user}-o{n}"),
+                       "status": "won"}),
+            ]
+        })
+        .collect();
+    Value::Array(events)
+}
+
+/// A person's day is kept in 64 bits: a batch that would pass it is refused whole,
+/// naming the field, on both backends alike (SQLite would otherwise turn the total
+/// into a float). A team adds its members' days beyond 64 bits, exactly.
+async fn revenue_past_64_bits_is_refused_for_a_day_and_exact_for_a_team(app: &TestApp) {
+    for user in ["u1", "u2"] {
+        app.user(user, user).await;
+    }
+    app.post_ok(
+        "/api/v1/teams",
+        &json!({"id": "t1", "name": "T"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    for user in ["u1", "u2"] {
+        let member = json!({"user_id": user, "from": "2026-01-01"});
+        app.post_ok("/api/v1/teams/t1/members", &member, StatusCode::CREATED)
+            .await;
+    }
+    let customer = json!([{"id": "c", "type": "customer.created", "at": "2026-11-02T08:00:00+07:00",
+        "user_id": "u1", "customer_id": "c1"}]);
+    assert_eq!(app.events(customer).await["accepted"], 1);
+    for user in ["u1", "u2"] {
+        let result = app.events(largest_wins(user, 0, 4_700)).await;
+        assert_eq!(result["accepted"], 9_400, "{}", result["rejected"][0]);
+    }
+    let response = app
+        .client
+        .post(format!("{}/api/v1/events", app.base))
+        .bearer_auth(&app.owner)
+        .json(&largest_wins("u1", 4_700, 4_600))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = response.json().await.unwrap();
+    assert_eq!(refused["error"]["field"], "amount", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("this batch would make"),
+        "{refused}"
+    );
+    let day = "2026-11-02";
+    assert_eq!(
+        app.user_values("u1", day, day).await["revenue"],
+        "4700000000000000000"
+    );
+    assert_eq!(
+        app.user_values("u1", day, day).await["opportunities_won"],
+        4_700
+    );
+    assert_eq!(
+        app.team_values("t1", day, day).await["revenue"],
+        "9400000000000000000"
     );
 }
