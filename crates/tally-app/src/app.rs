@@ -4,6 +4,7 @@
 
 use crate::directory::Directory;
 use crate::error::Result;
+use crate::passwords::Passwords;
 use crate::shutdown::Shutdown;
 use std::sync::{Arc, RwLock};
 use tally_core::Organization;
@@ -20,6 +21,7 @@ struct Inner {
     /// One reload at a time: requests that find the directory old wait for it.
     reloading: tokio::sync::Mutex<()>,
     shutdown: Shutdown,
+    passwords: Passwords,
 }
 
 /// What a request reads from: the organisation, and the data version its figures are
@@ -41,7 +43,13 @@ impl App {
             })),
             reloading: tokio::sync::Mutex::new(()),
             shutdown: Shutdown::default(),
+            passwords: Passwords::default(),
         }))
+    }
+
+    /// Password hashing and checks, a few at a time.
+    pub fn passwords(&self) -> &Passwords {
+        &self.0.passwords
     }
 
     pub fn store(&self) -> &Arc<Store> {

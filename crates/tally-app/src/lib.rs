@@ -15,6 +15,7 @@ mod close;
 pub mod directory;
 pub mod error;
 pub mod input;
+pub mod passwords;
 pub mod people;
 pub mod results;
 pub mod shutdown;

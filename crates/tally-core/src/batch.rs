@@ -96,7 +96,10 @@ impl Reader<'_> {
             return Err(rejected("invalid_field", message));
         }
         match serde_json::from_slice::<Value>(text) {
-            Ok(value) => self.item(index, &value),
+            Ok(mut value) => {
+                crate::event::keep_amount_exact(text, &mut value);
+                self.item(index, &value)
+            }
             Err(e) => Err(rejected("malformed", e.to_string())),
         }
     }
@@ -252,6 +255,47 @@ mod tests {
         assert_eq!((third.index, third.field.as_str()), (2, "event"));
         let Ok((0, event)) = &items[0] else { panic!() };
         assert!(matches!(event.kind, EventKind::Call { .. }));
+    }
+
+    /// Amounts sent as JSON numbers are read from their text, not through a float:
+    /// what a float would round is refused, not silently changed; a number too large
+    /// for any float is that event's error, not the batch's.
+    #[test]
+    fn amounts_sent_as_numbers_stay_exact() {
+        let deal = |amount: &str| {
+            format!(
+                r#"{{"id": "o", "type": "opportunity.created", "at": "2026-11-27T01:00:00Z",
+                "user_id": "u1", "opportunity_id": "o1", "customer_id": "c1", "amount": {amount}}}"#
+            )
+        };
+        let amount = |item: &Result<(usize, Event), RejectedEvent>| match item {
+            Ok((
+                _,
+                Event {
+                    kind: EventKind::OpportunityCreated { amount, .. },
+                    ..
+                },
+            )) => amount.to_string(),
+            Ok(_) => unreachable!(),
+            Err(r) => format!("{}: {}", r.field, r.message),
+        };
+        let usd = Currency::from_code("USD");
+        let one = |text: &str| {
+            let body = format!("[{}]", deal(text));
+            let items = parse(body.as_bytes(), Format::Json, &usd, now(), 3).unwrap();
+            amount(&items[0])
+        };
+        assert_eq!(one("2500.5"), "2500.5");
+        assert_eq!(one("2.5e3"), "2500");
+        assert_eq!(one("19.99"), "19.99");
+        assert_eq!(
+            one("1.0000000000000000001"),
+            "amount: USD allows at most 2 decimal places"
+        );
+        assert_eq!(one("9999999999999.99"), "9999999999999.99");
+        let body = format!("[{}, {CALL}]", deal("1e400"));
+        let items = parse(body.as_bytes(), Format::Json, &usd, now(), 3).unwrap();
+        assert_eq!(codes(&items), ["malformed", "ok"]);
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::money::Currency;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -260,6 +262,106 @@ impl fmt::Display for Status {
     }
 }
 
+/// Keeps an object's `amount` exact when it was sent as a JSON number with a fraction
+/// or an exponent: serde reads those as floats, which hold about 16 digits, so
+/// `1.0000000000000000001` would become 1. The number's text in `json` (the object's
+/// own JSON) becomes a decimal string instead, read exactly, or left as written to be
+/// refused when no decimal holds it.
+pub fn keep_amount_exact(json: &[u8], object: &mut Value) {
+    let float = object.get("amount").is_some_and(|a| a.is_f64());
+    if !float {
+        return;
+    }
+    let Ok(fields) = serde_json::from_slice::<HashMap<String, &RawValue>>(json) else {
+        return;
+    };
+    let Some(text) = fields.get("amount").map(|raw| raw.get()) else {
+        return;
+    };
+    let exact = match text.contains(['e', 'E']) {
+        true => Decimal::from_scientific(text).ok(),
+        false => Decimal::from_str_exact(text).ok(),
+    };
+    object["amount"] = Value::String(exact.map_or_else(|| text.to_owned(), |d| d.to_string()));
+}
+
+/// An amount as sent, a decimal string or a JSON number (see [`keep_amount_exact`]),
+/// exact in the currency's minor unit and normalised (`2500.000` is 2500); else why
+/// not, for the field's error.
+pub fn amount(value: &Value, currency: &Currency) -> Result<Decimal, String> {
+    let invalid = || "must be a decimal number ≥ 0 (a string or a number)".to_owned();
+    let amount = match value {
+        Value::String(s) if plain_decimal(s.trim()) => {
+            Decimal::from_str_exact(s.trim()).map_err(|_| invalid())?
+        }
+        // Whole numbers are exact; a float that reached here was built as a value,
+        // not read from a request (those become strings first), so its shortest
+        // form is what was meant.
+        Value::Number(n) => Decimal::from_str_exact(&n.to_string())
+            .or_else(|_| Decimal::from_scientific(&n.to_string()))
+            .map_err(|_| invalid())?,
+        _ => return Err(invalid()),
+    };
+    currency.to_minor(amount).map_err(|e| e.to_string())?;
+    Ok(amount.normalize())
+}
+
+/// Digits with at most one decimal point and an optional sign: `150000000`,
+/// `2500.50`, `-5` (refused later as negative). Not `1_000`, `1e3` or `.5`, which a
+/// lenient reader would take.
+fn plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction)
+}
+
+/// An RFC 3339 timestamp with its offset, exactly as the RFC writes it:
+/// `2026-11-27T09:30:00+07:00`, `…T02:30:00.250Z`. Nothing else a lenient reader would
+/// take: no six-digit year, no missing seconds, no offset of 24 hours or more.
+pub fn rfc3339(text: &str) -> Option<Timestamp> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range.clone())
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .map(|d| d.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let punctuated = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')]
+        .iter()
+        .all(|(at, c)| b.get(*at) == Some(c))
+        && matches!(b.get(10), Some(b'T' | b't'));
+    let clock = digits(11..13).is_some_and(|h| h <= 23)
+        && digits(14..16).is_some_and(|m| m <= 59)
+        && digits(17..19).is_some_and(|s| s <= 60);
+    if !punctuated
+        || !clock
+        || digits(0..4).is_none()
+        || digits(5..7).is_none()
+        || digits(8..10).is_none()
+    {
+        return None;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let figures = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if !(1..=9).contains(&figures) {
+            return None;
+        }
+        rest = &fraction[figures..];
+    }
+    let offset_ok = match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            let number = |a: &u8, b: &u8| {
+                (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'))
+            };
+            number(h1, h2).is_some_and(|h| h <= 23) && number(m1, m2).is_some_and(|m| m <= 59)
+        }
+        _ => false,
+    };
+    offset_ok.then(|| Timestamp::from_str(text).ok()).flatten()
+}
+
 /// Refuses a time that is not within the window new events must fall in: at most
 /// [`MAX_AGE_DAYS`] before `now`, at most [`MAX_AHEAD_MINUTES`] after it.
 pub fn check_time(field: &str, at: Timestamp, now: Timestamp) -> Result<(), FieldError> {
@@ -370,17 +472,7 @@ impl Fields<'_> {
     }
 
     fn timestamp(&self, name: &str) -> Result<Timestamp, FieldError> {
-        let text = self.string(name)?;
-        // RFC 3339: `Z`, or `±HH:MM` with hours up to 23 (jiff alone reads up to 25).
-        let has_offset = text.ends_with(['Z', 'z'])
-            || text
-                .get(text.len().saturating_sub(6)..)
-                .and_then(|t| t.strip_prefix(['+', '-']))
-                .and_then(|t| t.split_once(':'))
-                .and_then(|(h, m)| Some((h.parse::<u8>().ok()?, m.parse::<u8>().ok()?)))
-                .is_some_and(|(h, m)| h <= 23 && m <= 59);
-        let parsed = has_offset.then(|| Timestamp::from_str(text).ok()).flatten();
-        parsed.ok_or_else(|| {
+        rfc3339(self.string(name)?).ok_or_else(|| {
             FieldError::new(
                 name,
                 "must be an RFC 3339 timestamp with an offset, such as 2026-11-27T09:30:00+07:00",
@@ -389,19 +481,7 @@ impl Fields<'_> {
     }
 
     fn amount(&self, name: &str, currency: &Currency) -> Result<Decimal, FieldError> {
-        let invalid =
-            || FieldError::new(name, "must be a decimal number ≥ 0 (a string or a number)");
-        let amount = match self.required(name)? {
-            Value::String(s) => Decimal::from_str(s.trim()).map_err(|_| invalid())?,
-            Value::Number(n) => Decimal::from_str(&n.to_string())
-                .or_else(|_| Decimal::from_scientific(&n.to_string()))
-                .map_err(|_| invalid())?,
-            _ => return Err(invalid()),
-        };
-        currency
-            .to_minor(amount)
-            .map_err(|e| FieldError::new(name, e.to_string()))?;
-        Ok(amount.normalize())
+        amount(self.required(name)?, currency).map_err(|message| FieldError::new(name, message))
     }
 
     fn opt_amount(&self, name: &str, currency: &Currency) -> Result<Option<Decimal>, FieldError> {
@@ -628,6 +708,40 @@ mod tests {
             error_of(opp(json!("1.5"))),
             "amount: VND allows at most 0 decimal places"
         );
+        // What a lenient decimal reader would take, but a person did not mean.
+        for loose in ["1_000", "1e3", ".5", "5.", "", " ", "+-1", "1.2.3", "٣"] {
+            assert!(
+                error_of(opp(json!(loose))).starts_with("amount: must be a decimal"),
+                "{loose:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn times_are_rfc_3339_exactly() {
+        for good in [
+            "2026-11-27T09:30:00+07:00",
+            "2026-11-27t02:30:00z",
+            "2026-11-27T02:30:00.250Z",
+            "2026-11-27T02:30:00.123456789-03:30",
+        ] {
+            assert!(rfc3339(good).is_some(), "{good}");
+        }
+        for bad in [
+            "+002026-11-27T09:30:00Z",
+            "2026-11-27T09:30Z",
+            "2026-11-27 09:30:00Z",
+            "2026-11-27T09:30:00",
+            "2026-11-27T09:30:00+0700",
+            "2026-11-27T09:30:00+24:00",
+            "2026-11-27T09:30:00.Z",
+            "2026-11-27T09:30:00.1234567890Z",
+            "2026-11-27T24:00:00Z",
+            "2026-1-27T09:30:00Z",
+            "2026-11-27T09:30:00Z ",
+        ] {
+            assert!(rfc3339(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

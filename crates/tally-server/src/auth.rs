@@ -27,42 +27,12 @@ pub fn new_token_secret() -> String {
     format!("tally_{}", hex::encode(bytes))
 }
 
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
+pub use tally_app::passwords::{
+    MIN_PASSWORD_CHARS, hash as hash_password, matches as password_matches,
+};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "tally_session";
-
-/// Hashes a password with argon2id and a fresh salt (PHC string), after checking it
-/// is long enough.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    use argon2::password_hash::PasswordHasher;
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::invalid(
-            "password",
-            format!("must have at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
-}
-
-/// [`hash_password`] off the async threads (argon2 takes tens of milliseconds).
-pub async fn hash_password_off_thread(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))?
-}
-
-/// Whether a password matches a stored argon2 hash.
-pub fn password_matches(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::PasswordVerifier;
-    argon2::Argon2::default()
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
-}
 
 /// The value of a cookie in a request's `Cookie` headers.
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
@@ -167,6 +137,11 @@ pub struct Gate {
 /// Middleware of a route: finds the caller and refuses them (401, 403) before the
 /// handler reads the request's body, so a large body from a caller who may not send it
 /// is never read. The caller is kept for the handler.
+///
+/// A body may take up to two minutes to arrive; the person may be deactivated or
+/// demoted meanwhile. So the caller is found again once the body has arrived, and a
+/// caller who is no longer the same (gone, or another role) ends the body with an
+/// error instead of its end: the handler never acts on it (see `api::query::read_body`).
 pub async fn gate(
     axum::extract::State(gate): axum::extract::State<Gate>,
     request: axum::extract::Request,
@@ -174,20 +149,55 @@ pub async fn gate(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
-    let caller = match caller_of(&mut parts, &gate.state).await {
+    let caller = match admitted(&mut parts, &gate).await {
         Ok(caller) => caller,
         Err(refused) => return refused.into_response(),
     };
-    let admitted = match gate.admits {
-        Admits::Roles(roles, what) => caller.require(roles, what),
-        Admits::Person => caller.person().map(drop),
+    let mut again = axum::http::Request::new(());
+    *again.method_mut() = parts.method.clone();
+    *again.headers_mut() = parts.headers.clone();
+    let (mut again, ()) = again.into_parts();
+    let original = caller.clone();
+    let still_admitted = async move {
+        match admitted(&mut again, &gate).await {
+            Ok(now) if now.role == original.role && now.user_id == original.user_id => Ok(()),
+            Ok(_) => Err(CallerChanged(ApiError::Forbidden(
+                "your role changed while the request was being sent; send it again".into(),
+            ))),
+            Err(refused) => Err(CallerChanged(refused)),
+        }
     };
-    if let Err(refused) = admitted {
-        return ApiError::from(refused).into_response();
-    }
     parts.extensions.insert(caller);
+    let body = ended_by(body, still_admitted);
     next.run(axum::extract::Request::from_parts(parts, body))
         .await
+}
+
+/// The caller of a request, if the gate admits them.
+async fn admitted(parts: &mut Parts, gate: &Gate) -> Result<Caller, ApiError> {
+    let caller = caller_of(parts, &gate.state).await?;
+    match gate.admits {
+        Admits::Roles(roles, what) => caller.require(roles, what)?,
+        Admits::Person => caller.person().map(drop)?,
+    }
+    Ok(caller)
+}
+
+/// Why a body ended in an error: its sender is no longer admitted as they were.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CallerChanged(pub ApiError);
+
+/// The body as sent, then `check` once it has all arrived: an error instead of the
+/// end when the check fails.
+fn ended_by(
+    body: axum::body::Body,
+    check: impl std::future::Future<Output = Result<(), CallerChanged>> + Send + 'static,
+) -> axum::body::Body {
+    use futures::StreamExt;
+    let end = futures::stream::once(check)
+        .filter_map(|checked| async move { checked.err().map(|e| Err(axum::Error::new(e))) });
+    axum::body::Body::from_stream(body.into_data_stream().chain(end))
 }
 
 /// A request without an `Authorization` header: a browser session may read (GET).
@@ -255,20 +265,6 @@ mod tests {
         assert_eq!(secret_of("Basic !!!"), None);
         assert_eq!(secret_of("Bearer "), None);
         assert_eq!(secret_of("Digest x"), None);
-    }
-
-    #[test]
-    fn passwords_are_hashed_with_a_salt_and_checked() {
-        let hash = hash_password("mật khẩu dài").expect("hash");
-        assert!(hash.starts_with("$argon2id$"));
-        assert_ne!(hash, hash_password("mật khẩu dài").expect("hash"));
-        assert!(password_matches("mật khẩu dài", &hash));
-        assert!(!password_matches("mật khẩu dà", &hash));
-        assert!(!password_matches("anything", "not a hash"));
-        assert!(matches!(
-            hash_password("short"),
-            Err(ApiError::Invalid { .. })
-        ));
     }
 
     #[test]

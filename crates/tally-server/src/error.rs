@@ -8,7 +8,7 @@ use serde_json::json;
 use tally_store::StoreError;
 
 /// An error answered to the client.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: the request cannot be read at all.
     #[error("{0}")]

@@ -158,7 +158,10 @@ impl Server {
         let address = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?;
-        let state = AppState::new(Arc::new(store), org);
+        let mut state = AppState::new(Arc::new(store), org);
+        state.live = state
+            .live
+            .checking_sessions_every(settings.limits.session_check);
         tokio::spawn(warm_up(state.store.clone(), state.shutdown.clone()));
         tokio::spawn(state.app.clone().close_periods_every_minute());
         let serving = tokio::spawn(listen::serve(

@@ -7,7 +7,11 @@
 //! channel; each page then fetches its own fragment again (`app.js`, `live-changed`),
 //! so what it shows passes through the same role checks as every other request. A
 //! page is told at most once per [`MIN_GAP`], so a busy floor costs each open page two
-//! refreshes a second at most. Streams end when the server stops.
+//! refreshes a second at most. Streams end when the server stops, and when their
+//! session ends (signed out, deactivated, expired: checked every `session_check` of
+//! the server's limits).
+//! One person holds at most [`STREAMS_PER_PERSON`] streams at once, so a signed-in
+//! account cannot hold the server's connections open by the thousand.
 
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -15,9 +19,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tally_store::Store;
 use tokio::sync::{Notify, watch};
@@ -31,6 +36,9 @@ pub const POLL: Duration = Duration::from_millis(200);
 /// told at most this much later.
 pub const MIN_GAP: Duration = Duration::from_millis(500);
 
+/// Live streams one person may hold open at once: a few tabs, a wallboard or two.
+pub const STREAMS_PER_PERSON: usize = 12;
+
 /// The data version, shared by this server's listeners.
 #[derive(Clone)]
 pub struct Live {
@@ -38,6 +46,10 @@ pub struct Live {
     polling: Arc<AtomicBool>,
     /// Wakes the poller before its time: this server just wrote.
     wake: Arc<Notify>,
+    /// Open streams by person.
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+    /// How often an open stream checks that its session still holds.
+    session_check: Duration,
 }
 
 impl Default for Live {
@@ -46,6 +58,26 @@ impl Default for Live {
             version: watch::Sender::new(0),
             polling: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Notify::new()),
+            streams: Arc::default(),
+            session_check: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A person's open stream, counted until it is dropped.
+pub struct StreamSlot {
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+    person: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = streams.get_mut(&self.person) {
+            *n -= 1;
+            if *n == 0 {
+                streams.remove(&self.person);
+            }
         }
     }
 }
@@ -56,6 +88,28 @@ impl Live {
         if self.polling.load(Ordering::SeqCst) {
             self.wake.notify_one();
         }
+    }
+
+    /// The same feed, checking open streams' sessions this often.
+    pub fn checking_sessions_every(self, session_check: Duration) -> Live {
+        Live {
+            session_check,
+            ..self
+        }
+    }
+
+    /// A place for one more stream of `person`, unless they hold the most already.
+    pub fn slot(&self, person: &str) -> Option<StreamSlot> {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let open = streams.entry(person.to_owned()).or_default();
+        if *open >= STREAMS_PER_PERSON {
+            return None;
+        }
+        *open += 1;
+        Some(StreamSlot {
+            streams: self.streams.clone(),
+            person: person.to_owned(),
+        })
     }
 
     /// How many live streams are open now.
@@ -129,6 +183,8 @@ pub async fn poke_after_writes(
 pub async fn events(
     state: &AppState,
     since: Option<i64>,
+    slot: StreamSlot,
+    session: String,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, tally_store::StoreError> {
     let mut receiver = state.live.subscribe(state.store.clone());
     receiver.mark_unchanged();
@@ -156,9 +212,30 @@ pub async fn events(
         }
     });
     // A stream ends when the server stops, so that shutdown does not wait for pages
-    // that stay open for hours; the browser reconnects to the next server.
+    // that stay open for hours (the browser reconnects to the next server), and when
+    // its session ends.
     let stopping = state.shutdown.clone().wait();
-    let stream =
-        futures::StreamExt::take_until(futures::StreamExt::chain(first, changes), stopping);
+    let store = state.store.clone();
+    let every = state.live.session_check;
+    let ends = async move {
+        tokio::select! {
+            () = stopping => {}
+            () = session_ends(store, session, every) => {}
+        }
+        drop(slot);
+    };
+    let stream = futures::StreamExt::take_until(futures::StreamExt::chain(first, changes), ends);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Returns once the session no longer signs anyone in.
+async fn session_ends(store: Arc<Store>, session: String, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match store.session_user(&session).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => tracing::warn!(error = %e, "checking a live stream's session failed"),
+        }
+    }
 }

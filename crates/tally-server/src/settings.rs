@@ -32,6 +32,36 @@ pub struct Limits {
     pub body_total: Duration,
     /// At shutdown, requests still running get this long to finish.
     pub shutdown_grace: Duration,
+    /// Connections open at once from one address, at most. Behind a reverse proxy
+    /// every browser comes from the proxy's address: raise it there, and let the
+    /// proxy limit each client.
+    pub connections_per_client: usize,
+    /// Connections open at once in all, at most; `None`: what the process may open
+    /// (its file limit, raised to the system's maximum at start) less a reserve for
+    /// the database and files.
+    pub max_connections: Option<usize>,
+    /// How often an open live stream checks that its session still holds (a person
+    /// signed out or deactivated stops hearing of changes within this long).
+    pub session_check: Duration,
+}
+
+impl Limits {
+    /// The most connections open at once: as set, else what the file limit allows.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(connections_the_file_limit_allows)
+    }
+}
+
+/// Descriptors kept for the database pool, the SQLite files, logs and backups.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Raises the process's file limit to the most the system allows (often 1,024 by
+/// default, far below what a call center's browsers hold open) and leaves a reserve.
+fn connections_the_file_limit_allows() -> usize {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024);
+    let allowed = limit.saturating_sub(RESERVED_DESCRIPTORS).max(64);
+    usize::try_from(allowed).unwrap_or(usize::MAX)
 }
 
 impl Default for Limits {
@@ -41,6 +71,9 @@ impl Default for Limits {
             body_idle: Duration::from_secs(15),
             body_total: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(10),
+            connections_per_client: 1_000,
+            max_connections: None,
+            session_check: Duration::from_secs(30),
         }
     }
 }

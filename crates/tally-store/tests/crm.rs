@@ -147,7 +147,10 @@ async fn records_that_disagreed_are_caught_up_once(backend: Backend) {
         records: vec![record("opportunity", "o1", stale, 30)],
         ..CrmWrite::default()
     };
-    store.ingest_with(&org(), vec![], &write, None).await.unwrap();
+    store
+        .ingest_with(&org(), vec![], &write, None)
+        .await
+        .unwrap();
     let before = store
         .crm_record("opportunity", "o1")
         .await

@@ -70,6 +70,16 @@ pub struct SettingsArgs {
     /// The organization's currency (ISO code): amounts are exact in its minor unit.
     #[arg(long, env = "TALLY_CURRENCY", default_value = "VND", global = true)]
     pub currency: String,
+    /// Connections one address may hold open at once (browsers hold two or three
+    /// each). Behind a reverse proxy every browser shares the proxy's address: raise
+    /// this and let the proxy limit each client.
+    #[arg(
+        long,
+        env = "TALLY_CONNECTIONS_PER_CLIENT",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub connections_per_client: usize,
 }
 
 impl SettingsArgs {
@@ -80,7 +90,10 @@ impl SettingsArgs {
             timezone: self.timezone.clone(),
             week_start: self.week_start.clone(),
             currency: self.currency.clone(),
-            ..Settings::default()
+            limits: tally_server::settings::Limits {
+                connections_per_client: self.connections_per_client,
+                ..Default::default()
+            },
         }
     }
 }

@@ -17,10 +17,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
 use axum::http::StatusCode;
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::str::FromStr;
 use tally_app::people::new_id;
 use tally_core::Event;
 use tally_core::Role;
@@ -384,21 +382,12 @@ fn now_micros() -> i64 {
 
 /// An amount of the organization's currency, as its normalised decimal string.
 fn amount(state: &AppState, value: Option<&Value>) -> Result<Option<String>, ApiError> {
-    let decimal = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => Decimal::from_str(s.trim()).ok(),
-        Some(Value::Number(n)) => Decimal::from_str(&n.to_string()).ok(),
-        Some(_) => None,
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => tally_core::event::amount(value, &state.org.currency)
+            .map(|amount| Some(amount.to_string()))
+            .map_err(|message| ApiError::invalid("amount", message)),
     }
-    .ok_or_else(|| ApiError::invalid("amount", "must be a decimal amount"))?;
-    let minor = state
-        .org
-        .currency
-        .to_minor(decimal)
-        .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
-    Ok(Some(
-        state.org.currency.from_minor(minor).normalize().to_string(),
-    ))
 }
 
 /// An RFC 3339 timestamp field of what happened, kept as given: not in the future and
@@ -414,7 +403,7 @@ fn timestamp(
     let Some(text) = body.optional_text(field, 64)? else {
         return Ok(None);
     };
-    let at = text.parse::<jiff::Timestamp>().map_err(|_| {
+    let at = tally_core::event::rfc3339(&text).ok_or_else(|| {
         ApiError::invalid(
             field,
             "must be an RFC 3339 time with an offset, such as 2026-11-27T09:00:00+07:00",

@@ -31,8 +31,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(req, MAX_OBJECT_BYTES).await?;
-        let value = serde_json::from_slice::<Value>(&bytes)
+        let mut value = serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+        tally_core::event::keep_amount_exact(&bytes, &mut value);
         // No text may hold a NUL: no database stores one alike.
         if let Some(field) = tally_core::event::nul_field(&value) {
             return Err(ApiError::invalid(
@@ -77,6 +78,9 @@ fn body_error(error: &axum::Error, limit: usize) -> ApiError {
         }
         if e.is::<tower_http::timeout::TimeoutError>() {
             return ApiError::Timeout("the body did not arrive in time".into());
+        }
+        if let Some(crate::auth::CallerChanged(refused)) = e.downcast_ref() {
+            return refused.clone();
         }
         cause = e.source();
     }

@@ -158,14 +158,23 @@ pub async fn board(
     })
 }
 
-/// `GET /live[?since=VERSION]`: the change feed (signed-in pages only).
+/// `GET /live[?since=VERSION]`: the change feed (signed-in pages only; 429 past
+/// the streams one person may hold).
 pub async fn live(
     State(state): State<AppState>,
-    _viewer: Viewer,
+    viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let Some(slot) = state.live.slot(&viewer.user.id) else {
+        let message = format!(
+            "at most {} live pages per person are open at once",
+            crate::live::STREAMS_PER_PERSON
+        );
+        return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, message).into_response());
+    };
     let since = query.get("since").and_then(|v| v.parse().ok());
-    Ok(crate::live::events(&state, since).await?.into_response())
+    let stream = crate::live::events(&state, since, slot, viewer.session).await?;
+    Ok(stream.into_response())
 }
 
 /// The goal view shows the chosen goal, else the first one.

@@ -182,26 +182,58 @@ pub fn local_path(next: Option<&str>) -> String {
     }
 }
 
-/// A posted form's fields, in order (a field may repeat, such as `user`). A field with
-/// a NUL character is refused (422) before anything reads it: no name or id holds one,
-/// and no database stores one alike.
+/// The largest form a page posts (a goal with many assignees is a few KiB).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// A posted form's fields, in order (a field may repeat, such as `user`). The body is
+/// read only up to [`MAX_FORM_BYTES`] (a larger declared length is refused at once). A
+/// field with a NUL character is refused (422) before anything reads it: no name or id
+/// holds one, and no database stores one alike. A form posted from a signed-in page is
+/// refused (401) if, by the time its body arrived, the session ended or the person's
+/// role changed: the page that checked them is out of date.
 pub struct Pairs(pub Vec<(String, String)>);
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Pairs {
+impl axum::extract::FromRequest<crate::AppState> for Pairs {
     type Rejection = Response;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &crate::AppState,
+    ) -> Result<Self, Response> {
+        let refused = |e: ApiError| PageError(e).into_response();
+        let signed_in = request.extensions().get::<session::SignedIn>().cloned();
+        let form = "application/x-www-form-urlencoded";
+        let content_type = request.headers().get(axum::http::header::CONTENT_TYPE);
+        if !content_type.is_some_and(|v| v.as_bytes().starts_with(form.as_bytes())) {
+            return Err(refused(ApiError::Malformed(format!(
+                "send the form as {form}"
+            ))));
+        }
+        let bytes = crate::api::query::read_body(request, MAX_FORM_BYTES)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(refused)?;
+        if let Some(signed_in) = signed_in
+            && !signed_in.holds(state).await.map_err(refused)?
+        {
+            let ended = "your session ended or your role changed while the form was sent";
+            return Err(refused(ApiError::Unauthorized(ended.into())));
+        }
+        let read = axum::extract::Request::builder()
+            .method(axum::http::Method::POST)
+            .header(axum::http::header::CONTENT_TYPE, form)
+            .body(axum::body::Body::from(bytes))
+            .map_err(|e| refused(ApiError::Malformed(e.to_string())))?;
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(read, state)
+            .await
+            .map_err(|e| refused(ApiError::Malformed(e.body_text())))?;
         match pairs
             .iter()
             .find(|(k, v)| k.contains('\0') || v.contains('\0'))
         {
-            Some((key, _)) => {
-                let refused = ApiError::invalid(key, "must not contain a NUL character");
-                Err(PageError(refused).into_response())
-            }
+            Some((key, _)) => Err(refused(ApiError::invalid(
+                key,
+                "must not contain a NUL character",
+            ))),
             None => Ok(Pairs(pairs)),
         }
     }

@@ -7,23 +7,23 @@
 //! `Origin` header must say so (cross-site request forgery). Repeated wrong passwords
 //! for one email are slowed down.
 
-use super::{Chrome, PageError, local_path, may_administer, may_set_goals, render, texts};
+use super::{
+    Chrome, PageError, Pairs, form_secret, local_path, may_administer, may_set_goals, render, texts,
+};
 use crate::AppState;
 use crate::auth::{
     Caller, SESSION_COOKIE, SESSION_IDLE_SECONDS, cookie, hash_password, hash_token, is_read,
-    new_token_secret, password_matches, session_user,
+    new_token_secret, session_user,
 };
 use crate::error::ApiError;
 use crate::export::Lang;
 use askama::Template;
-use axum::Form;
 use axum::extract::Request;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ pub struct Viewer {
     pub caller: Caller,
     pub lang: Lang,
     /// The stored hash of the session.
-    session: String,
+    pub(crate) session: String,
 }
 
 impl Viewer {
@@ -120,6 +120,22 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The session a page request was signed in with, and the role it had: a form posted
+/// with it is judged again once its body has arrived (see [`super::Pairs`]).
+#[derive(Clone)]
+pub(crate) struct SignedIn {
+    pub session: String,
+    pub role: tally_core::Role,
+}
+
+impl SignedIn {
+    /// Whether the session still signs in the same person with the same role.
+    pub async fn holds(&self, state: &AppState) -> Result<bool, ApiError> {
+        let now = state.store.session_user(&self.session).await?;
+        Ok(now.is_some_and(|(user, _)| user.role == self.role))
+    }
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
@@ -133,6 +149,10 @@ impl FromRequestParts<AppState> for Viewer {
         let Some((user, session)) = signed_in else {
             return Err(to_sign_in(parts));
         };
+        parts.extensions.insert(SignedIn {
+            session: session.clone(),
+            role: user.role,
+        });
         Ok(Viewer {
             caller: Caller::of_user(&user),
             lang: lang_of(&parts.headers),
@@ -199,13 +219,6 @@ pub async fn login_page(
     })
 }
 
-#[derive(Deserialize)]
-pub struct SignIn {
-    email: String,
-    password: String,
-    next: Option<String>,
-}
-
 /// The longest email accepted (RFC 5321's path limit).
 const MAX_EMAIL_CHARS: usize = 254;
 
@@ -213,11 +226,12 @@ const MAX_EMAIL_CHARS: usize = 254;
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<SignIn>,
+    Pairs(form): Pairs,
 ) -> Result<Response, PageError> {
-    let next = local_path(form.next.as_deref());
+    let next = local_path(Some(&form_secret(&form, "next")));
     let lang = lang_of(&headers);
-    let email = form.email.trim().to_lowercase();
+    let typed_email = form_secret(&form, "email");
+    let email = typed_email.trim().to_lowercase();
     if email.chars().count() > MAX_EMAIL_CHARS {
         let refused = ApiError::invalid(
             "email",
@@ -245,7 +259,10 @@ pub async fn login(
         // The same work for an unknown email, so timing does not tell who has an account.
         None => (None, unknown_user_hash().to_owned()),
     };
-    let matches = check(&form.password, hash.clone()).await;
+    let passwords = state.app.passwords();
+    let matches = passwords
+        .matches(form_secret(&form, "password"), hash.clone())
+        .await?;
     if let Some(user) = user.filter(|_| matches)
         && let Some(response) = start_session(&state, &headers, &user, &hash, &next).await?
     {
@@ -256,7 +273,7 @@ pub async fn login(
     let page = LoginPage {
         chrome: chrome_for(lang, None, "login", "/login"),
         next,
-        email: form.email,
+        email: typed_email,
         failed: true,
         signed_out: false,
     };
@@ -360,14 +377,6 @@ impl SignInFailures {
 fn unknown_user_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| hash_password(&new_token_secret()).unwrap_or_default())
-}
-
-/// Checks a password off the async threads (argon2 takes tens of milliseconds).
-async fn check(password: &str, hash: String) -> bool {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || password_matches(&password, &hash))
-        .await
-        .unwrap_or(false)
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {

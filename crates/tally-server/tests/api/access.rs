@@ -19,6 +19,7 @@ both!(
     an_agent_logs_only_todays_activities,
     a_supervisor_posts_call_records_only_for_their_teams,
     a_crm_change_outranks_an_event_dated_ahead,
+    a_body_finished_after_a_deactivation_or_demotion_is_refused,
 );
 
 pub async fn send(
@@ -625,4 +626,73 @@ async fn a_crm_change_outranks_an_event_dated_ahead(app: &TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+}
+
+/// Starts a request whose body arrives later: its headers and the first half of the
+/// body now, the stream to send the rest on.
+async fn half_sent(app: &TestApp, token: &str, path: &str, body: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..body.len() / 2]
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Sends the rest of `body` and reads the answer's status line.
+async fn finish(mut stream: tokio::net::TcpStream, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(&body.as_bytes()[body.len() / 2..])
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// A body takes time to arrive; the person sending it may be deactivated or demoted
+/// meanwhile. The request is judged by who they are when it has arrived.
+async fn a_body_finished_after_a_deactivation_or_demotion_is_refused(app: &TestApp) {
+    floor(app).await;
+    let sup = app.token(Role::Supervisor, Some("sup")).await;
+    let minh = app.token(Role::Agent, Some("minh")).await;
+    let customer = r#"{"id": "late", "name": "Gửi chậm"}"#;
+    let team = r#"{"id": "late-team", "name": "Muộn"}"#;
+    let as_minh = half_sent(app, &minh, "/api/v1/customers", customer).await;
+    let as_boss_token = app.token(Role::Admin, Some("boss")).await;
+    let as_boss = half_sent(app, &as_boss_token, "/api/v1/teams", team).await;
+    let as_sup = half_sent(app, &sup, "/api/v1/customers", customer).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for (user, change) in [
+        ("minh", json!({"active": false})),
+        ("boss", json!({"role": "agent"})),
+    ] {
+        let changed = app
+            .client
+            .patch(format!("{}/api/v1/users/{user}", app.base))
+            .bearer_auth(&app.owner)
+            .json(&change)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), StatusCode::OK);
+    }
+    assert!(finish(as_minh, customer).await.contains(" 401 "));
+    assert!(finish(as_boss, team).await.contains(" 403 "));
+    // Nothing of theirs was stored; a person unchanged meanwhile is served.
+    assert_eq!(
+        app.get_as(&app.owner, "/api/v1/teams/late-team")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(finish(as_sup, customer).await.contains(" 201 "));
+    let created = app.get_ok("/api/v1/customers/late").await;
+    assert_eq!(created["created_by"], "sup");
 }

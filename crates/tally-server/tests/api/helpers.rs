@@ -40,8 +40,14 @@ macro_rules! both {
     )*};
 }
 
+/// The app with the server's limits, but live streams check their session twice a
+/// second (not every half minute), so a test sees a stream end soon.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, Limits::default()).await
+    let limits = Limits {
+        session_check: std::time::Duration::from_millis(500),
+        ..Limits::default()
+    };
+    spawn_app_with(backend, limits).await
 }
 
 /// The app with these time limits (short ones for the tests of idle connections).

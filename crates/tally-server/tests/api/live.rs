@@ -133,7 +133,68 @@ async fn a_burst_of_writes_is_told_once_then_once_more(app: &TestApp) {
     assert_eq!(told.last().copied(), Some(latest.to_string().as_str()));
 }
 
+/// One person holds a few streams, not thousands; a stream ends soon after its
+/// person is deactivated.
+async fn streams_are_few_per_person_and_end_with_the_session(app: &TestApp) {
+    let session = owner_and_lan(app).await;
+    person(app, "sup", "supervisor").await;
+    let other = sign_in(app, "sup").await;
+    let mut open = Vec::new();
+    for _ in 0..tally_server::live::STREAMS_PER_PERSON {
+        open.push(listen(app, &session, "").await);
+    }
+    let refused = reqwest::Client::new()
+        .get(format!("{}/live", app.base))
+        .header("cookie", format!("tally_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another person is not held back; one stream closed frees its place.
+    let (mut theirs, mut unread) = listen(app, &other, "").await;
+    drop(open.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let response = reqwest::Client::new()
+            .get(format!("{}/live", app.base))
+            .header("cookie", format!("tally_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::OK {
+            again = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some(), "a closed stream's place is free again");
+    let deactivate = json!({"active": false});
+    let response = app
+        .client
+        .patch(format!("{}/api/v1/users/sup", app.base))
+        .bearer_auth(&app.owner)
+        .json(&deactivate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match theirs.chunk().await {
+                Ok(Some(chunk)) => unread.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => return,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the deactivated person's stream still runs: {unread:?}"
+    );
+}
+
 both!(
     a_write_on_another_instance_reaches_the_page,
     a_burst_of_writes_is_told_once_then_once_more,
+    streams_are_few_per_person_and_end_with_the_session,
 );

@@ -22,6 +22,7 @@ fn short() -> Limits {
         body_idle: Duration::from_secs(1),
         body_total: Duration::from_secs(3),
         shutdown_grace: Duration::from_secs(3),
+        ..Limits::default()
     }
 }
 
@@ -82,6 +83,41 @@ async fn idle_and_trickling_connections_are_closed() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// One address holds at most `connections_per_client` connections: the next is
+/// closed at once, and a place given back serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_holds_a_bounded_number_of_connections() {
+    let limits = Limits {
+        connections_per_client: 5,
+        ..short()
+    };
+    let app = spawn_app_with(Backend::Sqlite, limits).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(TcpStream::connect(&address).await.unwrap());
+    }
+    // Let the server take them before the one too many.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = TcpStream::connect(&address).await.unwrap();
+    let _ = over
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await;
+    let answer = until_closed(&mut over, Duration::from_millis(500)).await;
+    assert_eq!(answer.as_deref(), Some(""), "closed unanswered, at once");
+    drop(held.pop());
+    let mut served = None;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let response = app.client.get(format!("{}/healthz", app.base)).send().await;
+        if let Ok(response) = response {
+            served = Some(response.status());
+            break;
+        }
+    }
+    assert_eq!(served, Some(StatusCode::OK));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

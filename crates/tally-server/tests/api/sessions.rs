@@ -582,7 +582,41 @@ both!(
 
 both!(
     a_session_reads_and_ends,
+    a_form_finished_after_a_demotion_is_refused,
     every_page_checks_the_role,
     tokens_from_the_pages_show_once_and_revoke,
     people_made_in_the_pages_sign_in,
 );
+
+/// A form takes time to arrive; the person posting it may be demoted meanwhile. It is
+/// judged by who they are when it has arrived.
+async fn a_form_finished_after_a_demotion_is_refused(app: &TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    person(app, "boss", "admin").await;
+    let session = sign_in(app, "boss").await;
+    let form = "id=late&name=Muon";
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /admin/teams HTTP/1.1\r\nhost: {address}\r\ncookie: tally_session={session}\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\nid=la",
+        form.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let demoted = app
+        .client
+        .patch(format!("{}/api/v1/users/boss", app.base))
+        .bearer_auth(&app.owner)
+        .json(&json!({"role": "agent"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demoted.status(), StatusCode::OK);
+    stream.write_all(&form.as_bytes()[5..]).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(app.store.teams().await.unwrap().is_empty());
+}

@@ -109,8 +109,9 @@ pub async fn create_token(
         Err(e) => return tokens_page(&state, &viewer, String::new(), format!("role: {e}")).await,
     };
     may_give(&viewer, role, &format!("create a {role} token"))?;
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        let error = format!("name: must have 1 to {MAX_NAME_CHARS} characters");
+    let printable = !name.chars().any(char::is_control);
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || !printable {
+        let error = format!("name: must have 1 to {MAX_NAME_CHARS} printable characters");
         return tokens_page(&state, &viewer, String::new(), error).await;
     }
     let user = form_field(&pairs, "user_id");

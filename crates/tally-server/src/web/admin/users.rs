@@ -3,7 +3,6 @@
 use super::{RoleOption, message, require_admin, roles};
 use crate::AppState;
 use crate::api::query::{PathId, QueryParams};
-use crate::auth::hash_password_off_thread;
 use crate::web::{
     Chrome, PageError, Pairs, Viewer, form_field, form_secret, render, unprocessable_if,
 };
@@ -110,10 +109,13 @@ fn form_of(pairs: &[(String, String)], id: String) -> UserLine {
 }
 
 /// The new password's hash, if one was typed.
-async fn password_of(pairs: &[(String, String)]) -> Result<Option<String>, crate::error::ApiError> {
+async fn password_of(
+    state: &AppState,
+    pairs: &[(String, String)],
+) -> tally_app::Result<Option<String>> {
     match form_secret(pairs, "password") {
         password if password.is_empty() => Ok(None),
-        password => hash_password_off_thread(password).await.map(Some),
+        password => state.app.passwords().hash(password).await.map(Some),
     }
 }
 
@@ -163,7 +165,7 @@ pub async fn create_user(
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let form = form_of(&pairs, form_field(&pairs, "id"));
-    let hash = match password_of(&pairs).await {
+    let hash = match password_of(&state, &pairs).await {
         Ok(hash) => hash,
         Err(e) => return users_page(&state, &viewer, form, message(e)?, false).await,
     };
@@ -221,7 +223,7 @@ pub async fn update_user(
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let edited = form_of(&pairs, id.clone());
-    let hash = match password_of(&pairs).await {
+    let hash = match password_of(&state, &pairs).await {
         Ok(hash) => hash,
         Err(e) => return user_page(&state, &viewer, &id, Some(edited), message(e)?).await,
     };
