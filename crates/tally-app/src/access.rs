@@ -28,6 +28,18 @@ impl App {
         let user = caller.user_id.as_deref();
         access::credit_scope(caller.role, user, &directory.roster, self.today())
     }
+
+    /// What the caller may read, on the organisation now.
+    pub async fn read_scope_now(&self, caller: &Caller) -> Result<Scope> {
+        let now = self.now().await?;
+        Ok(self.read_scope(caller, &now.directory))
+    }
+
+    /// Whom the caller may credit, on the organisation now (`None`: anyone).
+    pub async fn credit_scope_now(&self, caller: &Caller) -> Result<Option<Scope>> {
+        let now = self.now().await?;
+        Ok(self.credit_scope(caller, &now.directory))
+    }
 }
 
 /// A goal within a scope: 403 for one outside it and, for a limited scope, also for

@@ -14,6 +14,7 @@ pub mod caller;
 mod close;
 pub mod directory;
 pub mod error;
+pub mod goals;
 pub mod input;
 pub mod passwords;
 pub mod people;

@@ -5,11 +5,14 @@
 //! a crowd of sign-in attempts (no account needed: an unknown email costs the same
 //! work, so timing does not tell who has one) would each take their 19 MiB at once,
 //! and the allocator keeps what it grew: gigabytes. So at most one computation per
-//! core runs; the others wait their turn, and one that waits longer than
-//! [`MAX_WAIT`] is answered "too many at once".
+//! core runs, on threads of their own (the allocator keeps memory per thread, so a
+//! few fixed threads keep little; tokio's blocking pool would spread the work over
+//! many); the others wait their turn, and one that waits longer than [`MAX_WAIT`] is
+//! answered "too many at once".
 
 use crate::error::{Error, Result};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -43,18 +46,55 @@ pub fn matches(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// A computation for the password threads.
+type Job = Box<dyn FnOnce() + Send>;
+
 /// The server's password work, a few computations at a time.
 #[derive(Clone)]
 pub struct Passwords {
     turns: Arc<Semaphore>,
+    jobs: Sender<Job>,
 }
 
 impl Default for Passwords {
-    /// One computation at a time per core.
+    /// One thread, and one computation at a time, per core.
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Passwords::on_threads(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+impl Passwords {
+    /// `threads` computations at a time, each on its own thread. The threads end when
+    /// the last clone is dropped.
+    pub fn on_threads(threads: usize) -> Passwords {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..threads {
+            let queue = queue.clone();
+            let started = std::thread::Builder::new()
+                .name("tally-passwords".into())
+                .spawn(move || work_through(&queue));
+            if let Err(e) = started {
+                tracing::error!(error = %e, "a password thread could not start");
+            }
+        }
         Passwords {
-            turns: Arc::new(Semaphore::new(cores)),
+            turns: Arc::new(Semaphore::new(threads)),
+            jobs,
+        }
+    }
+}
+
+/// A password thread: runs the jobs it is given until the queue closes.
+fn work_through(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
         }
     }
 }
@@ -80,13 +120,20 @@ impl Passwords {
             .await
             .map_err(|_| busy())?
             .map_err(|_| busy())?;
-        tokio::task::spawn_blocking(move || {
-            let done = work();
+        let (answer, done) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The turn is held until the work is done, even if its request is gone.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
             drop(turn);
-            done
-        })
-        .await
-        .map_err(|e| Error::internal("checking a password", e))
+            if let Ok(result) = result {
+                let _ = answer.send(result);
+            }
+        });
+        let stopped = |e: &dyn std::fmt::Display| {
+            Error::internal("checking a password", format!("the password threads: {e}"))
+        };
+        self.jobs.send(job).map_err(|e| stopped(&e))?;
+        done.await.map_err(|e| stopped(&e))
     }
 }
 
@@ -122,9 +169,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_more_computations_run_than_there_are_turns() {
-        let passwords = Passwords {
-            turns: Arc::new(Semaphore::new(2)),
-        };
+        let passwords = Passwords::on_threads(2);
         let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let tasks: Vec<_> = (0..8)
@@ -134,6 +179,8 @@ mod tests {
                     passwords
                         .in_turn(move || {
                             use std::sync::atomic::Ordering::SeqCst;
+                            let thread = std::thread::current();
+                            assert_eq!(thread.name(), Some("tally-passwords"));
                             let now = running.fetch_add(1, SeqCst) + 1;
                             most.fetch_max(now, SeqCst);
                             std::thread::sleep(Duration::from_millis(30));

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The longest range a report, a view or a goal's history covers: ten years and a few
+/// days (3,660 days).
+pub const MAX_RANGE_DAYS: u32 = 3_660;
+
 const EPOCH: Date = Date::constant(1970, 1, 1);
 const SECONDS_PER_DAY: i64 = 86_400;
 

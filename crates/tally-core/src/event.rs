@@ -19,7 +19,7 @@ use std::str::FromStr;
 pub const MAX_ID_CHARS: usize = 200;
 
 /// How long ago a new event may have happened: the longest report range (ten years).
-pub const MAX_AGE_DAYS: i32 = 3_660;
+pub const MAX_AGE_DAYS: i32 = crate::calendar::MAX_RANGE_DAYS as i32;
 
 /// How far ahead of the server's clock a new event may be dated: clocks drift a little,
 /// but what has not happened yet is not work done.

@@ -15,7 +15,6 @@ pub mod export;
 pub mod health;
 mod listen;
 pub mod live;
-pub mod scope;
 pub mod settings;
 pub mod web;
 

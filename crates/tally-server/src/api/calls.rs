@@ -2,7 +2,6 @@
 //! `POST /api/v1/calls/freeswitch` (where `mod_json_cdr` posts each CDR), the records
 //! kept aside for want of a mapped extension, and counting them once mapped.
 
-use super::goals::credit_scope;
 use super::query::{QueryParams, only_known, read_body};
 use crate::AppState;
 use crate::auth::Auth;
@@ -39,7 +38,7 @@ pub async fn asterisk_upload(
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
     let body = read_body(request, MAX_CSV_BYTES).await?;
-    let scope = credit_scope(&state, &caller).await?;
+    let scope = state.app.credit_scope_now(&caller).await?;
     let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
     let mut batch = Vec::new();
@@ -73,7 +72,7 @@ pub async fn freeswitch_post(
     caller.require(&SENDERS, "send call records")?;
     let body = read_body(request, MAX_CDR_BYTES).await?;
     let record = freeswitch::parse(&body).map_err(|e| ApiError::invalid(&e.field, e.message))?;
-    let scope = credit_scope(&state, &caller).await?;
+    let scope = state.app.credit_scope_now(&caller).await?;
     let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
     import(
@@ -101,7 +100,7 @@ pub async fn unmapped(
                 "source": r.source,
                 "uid": r.uid,
                 "reason": r.reason,
-                "received_at": super::goals::micros_json(r.received_at),
+                "received_at": super::json::micros_json(r.received_at),
                 "record": serde_json::from_str::<Value>(&r.record).unwrap_or(Value::Null),
             })
         })

@@ -113,7 +113,7 @@ async fn commit(
         phones: writes.phones,
         unchanged_since: writes.read_at,
     };
-    let scope = super::goals::credit_scope(state, caller).await?;
+    let scope = state.app.credit_scope_now(caller).await?;
     let outcome = state
         .store
         .ingest_with(&state.org, parsed, &write, scope.as_ref().map(|s| s as _))
@@ -130,8 +130,8 @@ async fn commit(
 /// A stored record's JSON, with its timestamps.
 fn record_json(record: &CrmRecord) -> Value {
     let mut body: Value = serde_json::from_str(&record.body).unwrap_or_else(|_| json!({}));
-    body["created_at"] = super::goals::micros_json(record.created_at);
-    body["updated_at"] = super::goals::micros_json(record.updated_at);
+    body["created_at"] = super::json::micros_json(record.created_at);
+    body["updated_at"] = super::json::micros_json(record.updated_at);
     body
 }
 
@@ -304,7 +304,7 @@ fn may_read(caller: &Caller) -> Result<(), ApiError> {
 /// record): an agent only for themself, a supervisor for the people of the teams they
 /// supervise (and themself), admins and owners for anyone.
 async fn may_act_for(state: &AppState, caller: &Caller, person: &str) -> Result<(), ApiError> {
-    match super::goals::credit_scope(state, caller).await? {
+    match state.app.credit_scope_now(caller).await? {
         Some(scope) if !scope.sees_user(person) => Err(ApiError::Forbidden(match caller.role {
             Role::Agent => "an agent acts only on their own records, for themself".into(),
             _ => format!("'{person}' is not one of the people you supervise"),

@@ -6,7 +6,6 @@
 //! rejected one is listed with its index, id and field. A supervisor writes only for
 //! the people they supervise (`tally_core::access`).
 
-use super::goals::credit_scope;
 use super::query::read_body;
 use crate::AppState;
 use crate::auth::Auth;
@@ -46,7 +45,7 @@ pub async fn post(
             Err(rejection) => rejected.push(rejection),
         }
     }
-    let scope = credit_scope(&state, &caller).await?;
+    let scope = state.app.credit_scope_now(&caller).await?;
     let may_credit = scope.as_ref().map(|s| s as _);
     let outcome = state
         .store

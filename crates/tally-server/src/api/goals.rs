@@ -1,29 +1,17 @@
-//! `/api/v1/goals`: create, list, read, change and archive KPI goals; their history,
-//! and the frozen results of their closed periods. Who may do what: `scope.rs`.
+//! `/api/v1/goals`: create, list, read, change and archive KPI goals, and their
+//! history — adapters of the application's goal services (`tally_app::goals`).
 
-use super::query::{JsonObject, MAX_RANGE_DAYS, PathId, QueryParams, only_fields, only_known};
+use super::json::micros_json;
+use super::query::{JsonObject, PathId, QueryParams, only_known};
 use crate::AppState;
-use crate::auth::{Auth, Caller};
+use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::scope::{Scope, read_scope, write_scope};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
-use tally_app::people::new_id;
-use tally_core::event::MAX_ID_CHARS;
-use tally_core::{Assignee, Day, GoalSpec, Role};
-use tally_store::{GoalRecord, MembershipRecord};
-
-/// The fields a goal's body may have.
-const GOAL_FIELDS: [&str; 6] = [
-    "id",
-    "name",
-    "criteria",
-    "assignees",
-    "starts_on",
-    "ends_on",
-];
+use serde_json::{Value, json};
+use tally_app::goals::{GoalView, Revision, Shown};
+use tally_core::Currency;
 
 /// `POST /api/v1/goals`: owners, admins, and supervisors for their teams.
 pub async fn create(
@@ -31,28 +19,11 @@ pub async fn create(
     Auth(caller): Auth,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let scope = write_scope_of(&state, &caller).await?;
-    only_fields(&body.0, &GOAL_FIELDS)?;
-    let spec = parse_spec(&state, &body.0).await?;
-    if !scope.covers_goal(&spec) {
-        return Err(out_of_scope());
-    }
-    let id = match body.get("id") {
-        None | Some(Value::Null) => new_id("g"),
-        Some(_) => JsonObject(body.clone()).text("id", MAX_ID_CHARS)?,
-    };
-    let definition = spec.to_json(&state.org.currency).to_string();
-    let goal = state
-        .store
-        .create_goal(
-            &id,
-            &spec.name,
-            &definition,
-            spec.starts_on,
-            &caller.actor(),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(goal_json(&goal, &scope)?)))
+    let goal = state.app.create_goal(&caller, &body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(goal_json(&goal, currency(&state))),
+    ))
 }
 
 /// `GET /api/v1/goals[?archived=true]`: the goals the caller may see (archived ones
@@ -68,19 +39,9 @@ pub async fn list(
         Some("true") => true,
         Some(_) => return Err(ApiError::invalid("archived", "must be true or false")),
     };
-    let scope = read_scope_of(&state, &caller).await?;
-    let mut goals = Vec::new();
-    for goal in state.store.goals().await? {
-        if goal.archived_at.is_some() != archived {
-            continue;
-        }
-        match spec_of(&state, &goal) {
-            Ok(spec) if scope.sees_goal(&spec) => goals.push(goal_json(&goal, &scope)?),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "a stored goal cannot be read; it is left out"),
-        }
-    }
-    Ok(Json(Value::Array(goals)))
+    let goals = state.app.goals(&caller, archived).await?;
+    let currency = currency(&state);
+    Ok(Json(goals.iter().map(|g| goal_json(g, currency)).collect()))
 }
 
 /// `GET /api/v1/goals/{id}`.
@@ -89,8 +50,8 @@ pub async fn get(
     Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let (goal, scope) = visible_goal(&state, &caller, &id).await?;
-    Ok(Json(goal_json(&goal, &scope)?))
+    let goal = state.app.goal(&caller, &id).await?;
+    Ok(Json(goal_json(&goal, currency(&state))))
 }
 
 /// `PATCH /api/v1/goals/{id}`: any of the creation fields but `id`; `"ends_on": null`
@@ -102,41 +63,8 @@ pub async fn update(
     PathId(id): PathId,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = write_scope_of(&state, &caller).await?;
-    only_fields(&body.0, &GOAL_FIELDS[1..])?;
-    let goal = scoped_goal(&state, &scope, &id, Scope::covers_goal).await?;
-    if goal.archived_at.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "goal '{id}' is archived and cannot change"
-        )));
-    }
-    let mut merged = match serde_json::from_str::<Value>(&goal.definition) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-            return Err(ApiError::Internal(format!(
-                "goal '{id}' has an unreadable definition"
-            )));
-        }
-    };
-    merged.extend(body.0);
-    let spec = parse_spec(&state, &merged).await?;
-    if !scope.covers_goal(&spec) {
-        return Err(out_of_scope());
-    }
-    state.app.close_due_periods(&goal).await?;
-    let definition = spec.to_json(&state.org.currency).to_string();
-    let goal = state
-        .store
-        .update_goal(
-            &id,
-            goal.revision,
-            &spec.name,
-            &definition,
-            spec.starts_on,
-            &caller.actor(),
-        )
-        .await?;
-    Ok(Json(goal_json(&goal, &scope)?))
+    let goal = state.app.change_goal(&caller, &id, &body).await?;
+    Ok(Json(goal_json(&goal, currency(&state))))
 }
 
 /// `DELETE /api/v1/goals/{id}`: archives the goal; its history and results stay.
@@ -145,14 +73,8 @@ pub async fn archive(
     Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = write_scope_of(&state, &caller).await?;
-    let goal = scoped_goal(&state, &scope, &id, Scope::covers_goal).await?;
-    state.app.close_due_periods(&goal).await?;
-    let goal = state
-        .store
-        .archive_goal(&id, goal.revision, &caller.actor())
-        .await?;
-    Ok(Json(goal_json(&goal, &scope)?))
+    let goal = state.app.archive_goal(&caller, &id).await?;
+    Ok(Json(goal_json(&goal, currency(&state))))
 }
 
 /// `GET /api/v1/goals/{id}/history`: every revision, who made it and when.
@@ -161,145 +83,23 @@ pub async fn history(
     Auth(caller): Auth,
     PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
-    let (goal, scope) = visible_goal(&state, &caller, &id).await?;
-    let revisions = state.store.goal_revisions(goal.key).await?;
-    let list = revisions
-        .iter()
-        .map(|r| {
-            let mut definition = serde_json::from_str::<Value>(&r.definition)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            hide_assignees(&mut definition, &scope);
-            Ok(json!({
-                "revision": r.revision,
-                "action": r.action,
-                "actor": r.actor,
-                "at": micros_json(r.at),
-                "goal": definition,
-            }))
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(Json(Value::Array(list)))
-}
-
-/// A goal the caller may see: 404 when there is none, 403 when it is not theirs.
-pub(crate) async fn visible_goal(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<(GoalRecord, Scope), ApiError> {
-    let scope = read_scope_of(state, caller).await?;
-    let goal = scoped_goal(state, &scope, id, Scope::sees_goal).await?;
-    Ok((goal, scope))
-}
-
-/// A goal within a scope: 403 for one outside it and, for a limited scope, also for
-/// one that does not exist, so that goal ids cannot be probed.
-async fn scoped_goal(
-    state: &AppState,
-    scope: &Scope,
-    id: &str,
-    allowed: fn(&Scope, &GoalSpec) -> bool,
-) -> Result<GoalRecord, ApiError> {
-    let refused = || ApiError::Forbidden(format!("goal '{id}' is not one of yours"));
-    match state.store.goal(id).await? {
-        Some(goal) if allowed(scope, &spec_of(state, &goal)?) => Ok(goal),
-        Some(_) => Err(refused()),
-        None if scope.all => Err(ApiError::NotFound(format!("goal '{id}' does not exist"))),
-        None => Err(refused()),
-    }
-}
-
-pub(crate) async fn read_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
-    let (memberships, supervises) = relations(state).await?;
-    let today = state.org.calendar.day_of(jiff::Timestamp::now());
-    Ok(read_scope(caller, &memberships, &supervises, today))
-}
-
-/// Whom a caller may credit with events and CRM records: anyone (`None`) for owners,
-/// admins and integrations (a supervisor token bound to nobody); the people a
-/// supervisor sees for a supervisor; only themself for an agent (nobody for a
-/// wallboard token).
-pub(crate) async fn credit_scope(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<Option<Scope>, ApiError> {
-    match (caller.role, caller.user_id.as_deref()) {
-        (Role::Owner | Role::Admin, _) | (Role::Supervisor, None) => Ok(None),
-        (Role::Supervisor, Some(_)) => read_scope_of(state, caller).await.map(Some),
-        (Role::Agent, own) => Ok(Some(Scope::only(own))),
-    }
-}
-
-pub(crate) async fn write_scope_of(state: &AppState, caller: &Caller) -> Result<Scope, ApiError> {
-    let (memberships, supervises) = relations(state).await?;
-    write_scope(caller, &memberships, &supervises)
-}
-
-async fn relations(
-    state: &AppState,
-) -> Result<(Vec<MembershipRecord>, Vec<(String, String)>), ApiError> {
-    Ok((
-        state.store.memberships(None).await?,
-        state.store.supervisors().await?,
+    let revisions = state.app.goal_history(&caller, &id).await?;
+    let currency = currency(&state);
+    Ok(Json(
+        revisions
+            .iter()
+            .map(|r| revision_json(r, currency))
+            .collect(),
     ))
 }
 
-fn out_of_scope() -> ApiError {
-    ApiError::Forbidden(
-        "a supervisor sets goals only for the teams they supervise and their members".into(),
-    )
-}
-/// Parses a goal definition and checks that every assignee exists.
-async fn parse_spec(state: &AppState, body: &Map<String, Value>) -> Result<GoalSpec, ApiError> {
-    let today = state.org.calendar.day_of(jiff::Timestamp::now());
-    let spec = GoalSpec::parse(body, &state.org.currency, today)
-        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
-    let earliest = today.plus(-i32::try_from(MAX_RANGE_DAYS).unwrap_or(i32::MAX));
-    if spec.starts_on < earliest {
-        return Err(ApiError::invalid(
-            "starts_on",
-            format!("must be at most {MAX_RANGE_DAYS} days ago"),
-        ));
-    }
-    for (i, assignee) in spec.assignees.iter().enumerate() {
-        match assignee {
-            Assignee::User(id) if state.store.user(id).await?.is_none() => {
-                return Err(ApiError::invalid(
-                    &format!("assignees[{i}].user_id"),
-                    format!("user '{id}' does not exist"),
-                ));
-            }
-            Assignee::Team(id, _) if state.store.team(id).await?.is_none() => {
-                return Err(ApiError::invalid(
-                    &format!("assignees[{i}].team_id"),
-                    format!("team '{id}' does not exist"),
-                ));
-            }
-            _ => {}
-        }
-    }
-    Ok(spec)
+fn currency(state: &AppState) -> &Currency {
+    &state.app.org().currency
 }
 
-/// The stored definition of a goal, parsed.
-pub(crate) fn spec_of(state: &AppState, goal: &GoalRecord) -> Result<GoalSpec, ApiError> {
-    definition_spec(state, &goal.definition)
-        .map_err(|e| ApiError::Internal(format!("goal '{}': {e}", goal.id)))
-}
-
-/// A stored definition (of any revision), parsed.
-pub(crate) fn definition_spec(state: &AppState, definition: &str) -> Result<GoalSpec, String> {
-    let value: Value = serde_json::from_str(definition).map_err(|e| e.to_string())?;
-    let map = value.as_object().ok_or("not an object")?;
-    GoalSpec::parse(map, &state.org.currency, Day::from_number(0))
-        .map_err(|e| format!("{}: {}", e.field, e.message))
-}
-
-/// A goal's JSON as a caller with `scope` sees it (see [`hide_assignees`]).
-fn goal_json(goal: &GoalRecord, scope: &Scope) -> Result<Value, ApiError> {
-    let mut value: Value = serde_json::from_str(&goal.definition)
-        .map_err(|e| ApiError::Internal(format!("goal '{}': {e}", goal.id)))?;
-    hide_assignees(&mut value, scope);
+/// A goal's JSON: its definition as the caller sees it, and its history fields.
+fn goal_json(goal: &GoalView, currency: &Currency) -> Value {
+    let mut value = definition_json(&goal.definition, currency);
     let extra = json!({
         "id": goal.id,
         "archived": goal.archived_at.is_some(),
@@ -313,38 +113,24 @@ fn goal_json(goal: &GoalRecord, scope: &Scope) -> Result<Value, ApiError> {
     if let (Some(map), Value::Object(extra)) = (value.as_object_mut(), extra) {
         map.extend(extra);
     }
-    Ok(value)
+    value
 }
 
-/// Leaves out of a goal definition the assignees a limited caller does not see (a
-/// supervisor sees a shared goal's own teams, not who else it is for), and says how
-/// many there are in `other_assignees`.
-fn hide_assignees(definition: &mut Value, scope: &Scope) {
-    if scope.all {
-        return;
-    }
-    let Some(list) = definition
-        .get_mut("assignees")
-        .and_then(Value::as_array_mut)
-    else {
-        return;
-    };
-    let before = list.len();
-    list.retain(|a| {
-        let text = |k: &str| a.get(k).and_then(Value::as_str);
-        match (text("user_id"), text("team_id")) {
-            (Some(user), _) => scope.sees_user(user),
-            (None, Some(team)) => scope.sees_team(team),
-            (None, None) => false,
-        }
-    });
-    let hidden = before - list.len();
-    if hidden > 0 {
-        definition["other_assignees"] = json!(hidden);
-    }
+fn revision_json(revision: &Revision, currency: &Currency) -> Value {
+    json!({
+        "revision": revision.revision,
+        "action": revision.action,
+        "actor": revision.actor,
+        "at": micros_json(revision.at),
+        "goal": definition_json(&revision.definition, currency),
+    })
 }
 
-/// An instant in microseconds as RFC 3339 UTC.
-pub(crate) fn micros_json(micros: i64) -> Value {
-    jiff::Timestamp::from_microsecond(micros).map_or(Value::Null, |t| Value::String(t.to_string()))
+/// A definition, with `other_assignees` counting those the caller does not see.
+fn definition_json(shown: &Shown, currency: &Currency) -> Value {
+    let mut value = shown.spec.to_json(currency);
+    if shown.other_assignees > 0 {
+        value["other_assignees"] = json!(shown.other_assignees);
+    }
+    value
 }

@@ -4,6 +4,7 @@ mod calls;
 mod crm;
 mod events;
 pub(crate) mod goals;
+pub(crate) mod json;
 mod metrics;
 pub(crate) mod org;
 pub(crate) mod people;

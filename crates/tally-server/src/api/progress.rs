@@ -413,7 +413,7 @@ impl ResultJson {
             target: quantity_json(metric, result.target, currency),
             actual: amount(result.actual),
             achieved: result.achieved,
-            closed_at: super::goals::micros_json(result.closed_at),
+            closed_at: super::json::micros_json(result.closed_at),
             current_actual: amount(result.current_actual),
             changed: result.current_actual != result.actual,
         }

@@ -3,13 +3,13 @@
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use tally_app::input::Fields;
 use tally_core::{Day, DayRange, Organization, Period};
 
 /// The longest report range, in days (ten years).
-pub const MAX_RANGE_DAYS: u32 = 3_660;
+pub use tally_core::calendar::MAX_RANGE_DAYS;
 
 /// The largest JSON object body (a user, a goal, a CRM record): far more than any needs.
 pub const MAX_OBJECT_BYTES: usize = 1024 * 1024;
@@ -85,17 +85,6 @@ fn body_error(error: &axum::Error, limit: usize) -> ApiError {
         cause = e.source();
     }
     ApiError::Malformed(format!("the body could not be read: {error}"))
-}
-
-/// Refuses fields of a body that the action does not know.
-pub fn only_fields(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
-    match body.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(ApiError::invalid(
-            k,
-            format!("unknown field (expected one of {})", known.join(", ")),
-        )),
-    }
 }
 
 /// The range of a report request: `period` (default `today`) or `from` and `to`.

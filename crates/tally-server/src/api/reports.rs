@@ -5,13 +5,13 @@ use super::query::{QueryParams, only_known, report_range};
 use crate::AppState;
 use crate::auth::{Auth, Caller};
 use crate::error::ApiError;
-use crate::scope::Scope;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::collections::{BTreeSet, HashMap};
+use tally_core::access::Scope;
 use tally_core::{DayRange, Membership, Metric, Role, Values};
 use tally_store::{MembershipRecord, Team};
 
@@ -287,7 +287,7 @@ async fn supervised_scope(state: &AppState, caller: &Caller) -> Result<Option<Sc
     if !caller_is_scoped_supervisor(caller) {
         return Ok(None);
     }
-    super::goals::read_scope_of(state, caller).await.map(Some)
+    Ok(Some(state.app.read_scope_now(caller).await?))
 }
 
 fn user_not_found(id: &str) -> ApiError {

@@ -89,6 +89,22 @@ fn criteria(rows: &[CriterionRow], lang: Lang) -> (Vec<Value>, Vec<usize>) {
 }
 
 /// People ticked (`user`) and teams given a mode (`team:ID`).
+/// The assignees of a posted form, as the form shows them chosen.
+pub fn chosen(assignees: &[Value]) -> Vec<super::Chosen> {
+    let text = |a: &Value, key: &str| a.get(key).and_then(Value::as_str).map(str::to_owned);
+    assignees
+        .iter()
+        .filter_map(|a| match (text(a, "user_id"), text(a, "team_id")) {
+            (Some(user), _) => Some(super::Chosen::user(&user)),
+            (None, Some(team)) => {
+                let mode = text(a, "mode").unwrap_or_else(|| "assigned".to_owned());
+                Some(super::Chosen::team(&team, &mode))
+            }
+            (None, None) => None,
+        })
+        .collect()
+}
+
 fn assignees(pairs: &[(String, String)]) -> Vec<Value> {
     let mut assignees = Vec::new();
     for (key, value) in pairs {

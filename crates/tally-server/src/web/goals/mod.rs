@@ -1,7 +1,8 @@
 //! The KPI setup pages (owner, admin, supervisor): the goals list, and a form to create
-//! or change a goal with its criteria, weights and assignees. The form becomes the API's
-//! JSON body and goes through the API's own handlers, so the same rules and role checks
-//! apply; an invalid field comes back as a message next to that field.
+//! or change a goal with its criteria, weights and assignees. The form becomes a goal
+//! definition and goes through the application's goal services, as the API's does, so
+//! the same rules and role checks apply; an invalid field comes back as a message next
+//! to that field.
 
 mod form;
 
@@ -10,19 +11,19 @@ use super::{
     Chrome, PageError, Pairs, Viewer, may_set_goals, render, require, texts, unprocessable_if,
 };
 use crate::AppState;
-use crate::api::goals as api;
-use crate::api::query::{JsonObject, PathId, QueryParams};
-use crate::auth::Auth;
+use crate::api::query::{PathId, QueryParams};
 use crate::error::ApiError;
 use crate::export::Lang;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::Value;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
-use tally_core::Metric;
+use tally_app::input::Fields;
 use tally_core::goal::MAX_CRITERIA;
+use tally_core::goal::round;
 use tally_core::metric::Unit;
+use tally_core::{Assignee, Metric};
 
 /// Criterion rows the form offers beyond those already filled.
 const SPARE_ROWS: usize = 3;
@@ -120,16 +121,12 @@ pub async fn list(
     QueryParams(query): QueryParams,
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
-    let scope = api::read_scope_of(&state, &viewer.caller).await?;
     let t = viewer.t();
     let mut goals = Vec::new();
-    for record in state.store.goals().await? {
-        let Ok(spec) = api::spec_of(&state, &record) else {
-            continue;
-        };
-        if !scope.sees_goal(&spec) {
-            continue;
-        }
+    let current = state.app.goals(&viewer.caller, false).await?;
+    let archived = state.app.goals(&viewer.caller, true).await?;
+    for goal in current.into_iter().chain(archived) {
+        let spec = &goal.definition.spec;
         let criteria = spec
             .criteria
             .iter()
@@ -152,7 +149,7 @@ pub async fn list(
             .collect::<Vec<_>>()
             .join(", ");
         goals.push(GoalLine {
-            id: record.id.clone(),
+            id: goal.id.clone(),
             name: spec.name.clone(),
             criteria,
             assignees,
@@ -161,10 +158,9 @@ pub async fn list(
                 .ends_on
                 .map(|d| super::format::date(d, viewer.lang))
                 .unwrap_or_default(),
-            archived: record.archived_at.is_some(),
+            archived: goal.archived_at.is_some(),
         });
     }
-    goals.sort_by_key(|g| g.archived);
     render(&GoalsPage {
         chrome: viewer.chrome("goals", "/goals"),
         goals,
@@ -196,70 +192,77 @@ pub async fn edit_form(
     PathId(id): PathId,
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
-    let (record, _) = api::visible_goal(&state, &viewer.caller, &id).await?;
-    let definition: Value = serde_json::from_str(&record.definition)
-        .map_err(|e| ApiError::Internal(format!("goal '{id}' definition: {e}")))?;
-    let text = |v: Option<&Value>| match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    };
-    let rows = definition["criteria"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|c| CriterionRow {
-                    metric: text(c.get("metric")),
-                    period: text(c.get("period")),
-                    target: typed_target(
-                        state.org.currency.exponent,
-                        viewer.lang,
-                        &text(c.get("metric")),
-                        &text(c.get("target")),
-                    ),
-                    weight: typed_weight(viewer.lang, &text(c.get("weight"))),
-                    error: String::new(),
-                })
-                .collect()
+    let goal = state.app.goal(&viewer.caller, &id).await?;
+    let spec = &goal.definition.spec;
+    let exponent = state.app.org().currency.exponent;
+    let rows = spec
+        .criteria
+        .iter()
+        .map(|c| CriterionRow {
+            metric: c.metric.key().to_owned(),
+            period: c.period.as_str().to_owned(),
+            target: typed_target(exponent, viewer.lang, c.metric, c.target),
+            weight: typed_weight(viewer.lang, c.weight),
+            error: String::new(),
         })
-        .unwrap_or_default();
+        .collect();
     let form = GoalForm {
-        name: text(definition.get("name")),
-        starts_on: text(definition.get("starts_on")),
-        ends_on: text(definition.get("ends_on")),
+        name: spec.name.clone(),
+        starts_on: spec.starts_on.to_string(),
+        ends_on: spec.ends_on.map(|d| d.to_string()).unwrap_or_default(),
         rows,
         errors: HashMap::new(),
     };
-    let assignees = definition["assignees"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    form_page(&state, &viewer, id, form, &assignees).await
+    let chosen: Vec<Chosen> = spec.assignees.iter().map(Chosen::of).collect();
+    form_page(&state, &viewer, id, form, &chosen).await
+}
+
+/// An assignee the form shows as chosen, and how (a team's mode).
+pub struct Chosen {
+    team: bool,
+    id: String,
+    mode: String,
+}
+
+impl Chosen {
+    fn of(assignee: &Assignee) -> Chosen {
+        match assignee {
+            Assignee::User(id) => Chosen::user(id),
+            Assignee::Team(id, mode) => Chosen::team(id, mode.as_str()),
+        }
+    }
+
+    pub fn user(id: &str) -> Chosen {
+        Chosen {
+            team: false,
+            id: id.to_owned(),
+            mode: "assigned".to_owned(),
+        }
+    }
+
+    pub fn team(id: &str, mode: &str) -> Chosen {
+        Chosen {
+            team: true,
+            id: id.to_owned(),
+            mode: mode.to_owned(),
+        }
+    }
 }
 
 /// A stored target as a person would type it: talk time as `h:mm:ss`, money with the
 /// language's thousands separators (the form reads both back).
-fn typed_target(exponent: u32, lang: Lang, metric: &str, target: &str) -> String {
-    let (Ok(metric), Ok(value)) = (
-        metric.parse::<Metric>(),
-        target.parse::<rust_decimal::Decimal>(),
-    ) else {
-        return target.to_owned();
-    };
+fn typed_target(exponent: u32, lang: Lang, metric: Metric, target: Decimal) -> String {
     match metric.unit() {
-        Unit::Seconds => super::format::duration(value),
-        Unit::Money => super::format::number(value, exponent, lang),
-        Unit::Count => target.to_owned(),
+        Unit::Seconds => super::format::duration(target),
+        Unit::Money => super::format::number(target, exponent, lang),
+        Unit::Count => round(target, 2).normalize().to_string(),
     }
 }
 
 /// A stored weight as typed in the language (`33,3333` in Vietnamese), read back the
 /// same by the form.
-fn typed_weight(lang: Lang, weight: &str) -> String {
-    match weight.parse::<rust_decimal::Decimal>() {
-        Ok(value) => super::format::number(value, 4, lang),
-        Err(_) => weight.to_owned(),
-    }
+fn typed_weight(lang: Lang, weight: Decimal) -> String {
+    super::format::number(weight, 4, lang)
 }
 
 /// Renders the form, with spare criterion rows and the assignee choices.
@@ -268,48 +271,30 @@ async fn form_page(
     viewer: &Viewer,
     id: String,
     mut form: GoalForm,
-    assignees: &[Value],
+    chosen: &[Chosen],
 ) -> Result<Response, PageError> {
     let filled = form.rows.len();
     form.rows
         .resize(filled + SPARE_ROWS, CriterionRow::default());
-    let chosen = |key: &str, id: &str| -> String {
-        assignees
+    let chosen_as = |team: bool, id: &str| -> String {
+        chosen
             .iter()
-            .find(|a| a.get(key).and_then(Value::as_str) == Some(id))
-            .map(|a| {
-                a.get("mode")
-                    .and_then(Value::as_str)
-                    .unwrap_or("assigned")
-                    .to_owned()
-            })
+            .find(|c| c.team == team && c.id == id)
+            .map(|c| c.mode.clone())
             .unwrap_or_default()
     };
-    let scope = api::write_scope_of(state, &viewer.caller).await?;
-    let users = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .filter(|u| u.active && scope.sees_user(&u.id))
-        .map(|u| AssigneeOption {
-            chosen: chosen("user_id", &u.id),
-            id: u.id,
-            name: u.name,
-        })
-        .collect();
-    let teams = state
-        .store
-        .teams()
-        .await?
-        .into_iter()
-        .filter(|t| scope.sees_team(&t.id))
-        .map(|t| AssigneeOption {
-            chosen: chosen("team_id", &t.id),
-            id: t.id,
-            name: t.name,
-        })
-        .collect();
+    let assignable = state.app.assignable(&viewer.caller).await?;
+    let options = |list: Vec<(String, String)>, team: bool| -> Vec<AssigneeOption> {
+        list.into_iter()
+            .map(|(id, name)| AssigneeOption {
+                chosen: chosen_as(team, &id),
+                id,
+                name,
+            })
+            .collect()
+    };
+    let users = options(assignable.people, false);
+    let teams = options(assignable.teams, true);
     let here = if id.is_empty() {
         "/goals/new".to_owned()
     } else {
@@ -341,7 +326,7 @@ fn metric_options(lang: Lang) -> Vec<MetricOption> {
         .collect()
 }
 
-/// Saves through the API handler, or shows the form again with the error in place.
+/// Saves through the goal services, or shows the form again with the error in place.
 async fn save(
     state: AppState,
     viewer: Viewer,
@@ -350,27 +335,18 @@ async fn save(
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
     let mut posted = form::read(&pairs, viewer.lang);
-    let body = JsonObject(tally_app::input::Fields(posted.body.clone()));
+    let body = Fields(posted.body.clone());
     let outcome = if id.is_empty() {
-        api::create(State(state.clone()), Auth(viewer.caller.clone()), body)
-            .await
-            .map(|_| ())
+        state.app.create_goal(&viewer.caller, &body).await
     } else {
-        api::update(
-            State(state.clone()),
-            Auth(viewer.caller.clone()),
-            PathId(id.clone()),
-            body,
-        )
-        .await
-        .map(|_| ())
+        state.app.change_goal(&viewer.caller, &id, &body).await
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to("/goals?saved=1").into_response()),
+        Ok(_) => Ok(Redirect::to("/goals?saved=1").into_response()),
         Err(error) => {
-            form::place_error(&mut posted, error)?;
-            let assignees = posted.assignees.clone();
-            form_page(&state, &viewer, id, posted.form, &assignees).await
+            form::place_error(&mut posted, ApiError::from(error))?;
+            let chosen = form::chosen(&posted.assignees);
+            form_page(&state, &viewer, id, posted.form, &chosen).await
         }
     }
 }
@@ -401,7 +377,7 @@ pub async fn archive(
     PathId(id): PathId,
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
-    let _archived = api::archive(State(state), Auth(viewer.caller.clone()), PathId(id)).await?;
+    state.app.archive_goal(&viewer.caller, &id).await?;
     Ok(Redirect::to("/goals?saved=1").into_response())
 }
 
@@ -422,7 +398,7 @@ mod tests {
         ];
         for lang in [Lang::Vi, Lang::En] {
             for (metric, target, value) in &stored {
-                let typed = typed_target(0, lang, metric, target);
+                let typed = typed_target(0, lang, metric.parse().unwrap(), target.parse().unwrap());
                 let row = super::CriterionRow {
                     metric: (*metric).to_owned(),
                     target: typed.clone(),
@@ -437,7 +413,7 @@ mod tests {
         }
         for lang in [Lang::Vi, Lang::En] {
             for weight in ["9.091", "33.3333", "50", "12.5", "1000"] {
-                let typed = super::typed_weight(lang, weight);
+                let typed = super::typed_weight(lang, weight.parse().unwrap());
                 let read = super::form::plain_number(&typed, lang);
                 let same = read.parse::<rust_decimal::Decimal>().unwrap_or_default();
                 assert_eq!(
@@ -447,10 +423,15 @@ mod tests {
                 );
             }
         }
-        assert_eq!(typed_target(0, Lang::Vi, "talk_seconds", "5400"), "1:30:00");
-        assert_eq!(
-            typed_target(0, Lang::Vi, "revenue", "300000000"),
-            "300.000.000"
-        );
+        let typed = |metric: &str, target: &str| {
+            typed_target(
+                0,
+                Lang::Vi,
+                metric.parse().unwrap(),
+                target.parse().unwrap(),
+            )
+        };
+        assert_eq!(typed("talk_seconds", "5400"), "1:30:00");
+        assert_eq!(typed("revenue", "300000000"), "300.000.000");
     }
 }
