@@ -11,15 +11,18 @@
 pub mod access;
 mod app;
 pub mod caller;
+pub mod calls;
 mod close;
 pub mod directory;
 pub mod error;
+pub mod events;
 pub mod goals;
 pub mod input;
 pub mod passwords;
 pub mod people;
 pub mod results;
 pub mod shutdown;
+pub mod tokens;
 pub mod views;
 
 pub use app::{App, Now};

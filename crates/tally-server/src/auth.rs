@@ -10,8 +10,6 @@ use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use tally_core::Role;
 
 pub use tally_app::Caller;
@@ -20,12 +18,7 @@ pub use tally_app::Caller;
 /// cookie (see [`Caller`]).
 pub struct Auth(pub Caller);
 
-/// A new random token secret: `tally_` and 64 hex digits.
-pub fn new_token_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("tally_{}", hex::encode(bytes))
-}
+pub use tally_app::tokens::{hash_secret as hash_token, new_secret as new_token_secret};
 
 pub use tally_app::passwords::{
     MIN_PASSWORD_CHARS, hash as hash_password, matches as password_matches,
@@ -55,13 +48,14 @@ pub async fn session_user(
         return Ok(None);
     };
     let id_hash = hash_token(secret);
-    let Some((user, expires_at)) = state.store.session_user(&id_hash).await? else {
+    let Some((user, expires_at)) = state.app.store().session_user(&id_hash).await? else {
         return Ok(None);
     };
     let now = jiff::Timestamp::now().as_second();
     if expires_at - now < SESSION_IDLE_SECONDS - SESSION_REFRESH_SECONDS {
         state
-            .store
+            .app
+            .store()
             .extend_session(&id_hash, now + SESSION_IDLE_SECONDS)
             .await?;
     }
@@ -73,11 +67,6 @@ pub const SESSION_IDLE_SECONDS: i64 = 12 * 3600;
 
 /// How often, at most, a session's expiry is moved on (one write per half hour).
 const SESSION_REFRESH_SECONDS: i64 = 1800;
-
-/// The stored form of a token secret.
-pub fn hash_token(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
@@ -110,7 +99,8 @@ async fn caller_of(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiErr
             )
         })?;
         let token = state
-            .store
+            .app
+            .store()
             .token_by_hash(&hash_token(&secret))
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;

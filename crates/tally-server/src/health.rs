@@ -34,11 +34,11 @@ pub fn routes() -> axum::Router<AppState> {
 /// `GET /readyz`: 200 when this instance can answer at once; 503 while it starts
 /// (the read model loads), when the database does not answer, or while it stops.
 async fn ready(State(state): State<AppState>) -> Response {
-    let problem = if state.shutdown.is_triggered() {
+    let problem = if state.app.shutdown().is_triggered() {
         Some("stopping")
-    } else if !state.store.ping(Duration::from_secs(2)).await {
+    } else if !state.app.store().ping(Duration::from_secs(2)).await {
         Some("the database does not answer")
-    } else if !state.store.model_loaded() {
+    } else if !state.app.store().model_loaded() {
         Some("loading the read model")
     } else {
         None
@@ -56,12 +56,13 @@ async fn ready(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: the Prometheus text format; owners and admins.
 async fn metrics(State(state): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
     caller.require(&[Role::Owner, Role::Admin], "read the server's metrics")?;
-    let (size, idle) = state.store.pool_state();
+    let (size, idle) = state.app.store().pool_state();
     metrics::gauge!("tally_db_pool_connections").set(f64::from(size));
     metrics::gauge!("tally_db_pool_idle_connections").set(idle as f64);
     metrics::gauge!("tally_live_streams_open").set(state.live.listeners() as f64);
-    metrics::gauge!("tally_read_model_loaded").set(f64::from(u8::from(state.store.model_loaded())));
-    if let Some(lag) = state.store.model_lag().await? {
+    metrics::gauge!("tally_read_model_loaded")
+        .set(f64::from(u8::from(state.app.store().model_loaded())));
+    if let Some(lag) = state.app.store().model_lag().await? {
         metrics::gauge!("tally_read_model_lag_versions").set(lag as f64);
     }
     let handle = prometheus();
@@ -126,16 +127,4 @@ pub async fn record_request(request: Request, next: Next) -> Response {
     )
     .increment(1);
     response
-}
-
-/// Counts what a batch of events became.
-pub fn count_ingest(source: &'static str, accepted: usize, duplicates: usize, rejected: usize) {
-    prometheus();
-    let count = |outcome: &'static str, n: usize| {
-        metrics::counter!("tally_events_total", "source" => source, "outcome" => outcome)
-            .increment(n as u64);
-    };
-    count("accepted", accepted);
-    count("duplicate", duplicates);
-    count("rejected", rejected);
 }

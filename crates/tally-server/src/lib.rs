@@ -9,7 +9,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod calls;
 pub mod error;
 pub mod export;
 pub mod health;
@@ -36,24 +35,17 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// What every handler shares: the application, and the live feed.
 #[derive(Clone)]
 pub struct AppState {
+    /// The application: its store, organization, stop signal and services.
     pub app: tally_app::App,
-    pub store: Arc<Store>,
-    pub org: Arc<Organization>,
     pub live: live::Live,
     /// Wrong passwords per email, to slow down guessing.
     pub sign_in_failures: web::SignInFailures,
-    /// Triggered when the server stops: live streams end, loops stop.
-    pub shutdown: Shutdown,
 }
 
 impl AppState {
     pub fn new(store: Arc<Store>, org: Organization) -> AppState {
-        let app = tally_app::App::new(store.clone(), org.clone());
         AppState {
-            shutdown: app.shutdown().clone(),
-            app,
-            store,
-            org: Arc::new(org),
+            app: tally_app::App::new(store, org),
             live: live::Live::default(),
             sign_in_failures: web::SignInFailures::default(),
         }
@@ -161,12 +153,15 @@ impl Server {
         state.live = state
             .live
             .checking_sessions_every(settings.limits.session_check);
-        tokio::spawn(warm_up(state.store.clone(), state.shutdown.clone()));
+        tokio::spawn(warm_up(
+            state.app.store().clone(),
+            state.app.shutdown().clone(),
+        ));
         tokio::spawn(state.app.clone().close_periods_every_minute());
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),
-            state.shutdown.clone(),
+            state.app.shutdown().clone(),
             settings.limits,
         ));
         Ok(Server {
@@ -179,7 +174,7 @@ impl Server {
     /// Starts stopping: no new connections, live streams end, running requests get
     /// the grace period of the settings' [`Limits`].
     pub fn stop(&self) {
-        self.state.shutdown.trigger();
+        self.state.app.shutdown().trigger();
     }
 
     /// Waits until the server has stopped, then closes the store's connections.
@@ -187,7 +182,7 @@ impl Server {
         if let Err(e) = self.serving.await {
             tracing::error!(error = %e, "the server task failed");
         }
-        self.state.store.close().await;
+        self.state.app.store().close().await;
     }
 }
 
@@ -220,7 +215,8 @@ pub async fn serve(settings: &Settings) -> Result<(), StartError> {
     let server = Server::start(settings).await?;
     let people = server
         .state
-        .store
+        .app
+        .store()
         .count_users_who_sign_in()
         .await
         .unwrap_or(0);
@@ -269,22 +265,6 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-/// Creates a user under the API's rules (`POST /api/v1/users`: the id, name, email in
-/// lower case, role and extension checked alike) with a password hash, stored in one
-/// statement; for `tally user create`, which acts as the owner.
-pub async fn create_user_account(
-    state: &AppState,
-    body: serde_json::Map<String, serde_json::Value>,
-    password_hash: &str,
-) -> Result<tally_app::people::PersonView, tally_app::Error> {
-    let person = tally_app::people::NewPerson::read(&tally_app::input::Fields(body))?;
-    let owner = tally_app::Caller::command_line();
-    state
-        .app
-        .create_person(&owner, person, Some(password_hash))
-        .await
 }
 
 mod start {

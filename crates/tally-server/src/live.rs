@@ -186,9 +186,9 @@ pub async fn events(
     slot: StreamSlot,
     session: String,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, tally_store::StoreError> {
-    let mut receiver = state.live.subscribe(state.store.clone());
+    let mut receiver = state.live.subscribe(state.app.store().clone());
     receiver.mark_unchanged();
-    let current = state.store.data_version().await?;
+    let current = state.app.store().data_version().await?;
     let mut first = vec![Event::default().event("hello").data(current.to_string())];
     if since.is_some_and(|seen| seen != current) {
         first.push(Event::default().event("changed").data(current.to_string()));
@@ -214,8 +214,8 @@ pub async fn events(
     // A stream ends when the server stops, so that shutdown does not wait for pages
     // that stay open for hours (the browser reconnects to the next server), and when
     // its session ends.
-    let stopping = state.shutdown.clone().wait();
-    let store = state.store.clone();
+    let stopping = state.app.shutdown().clone().wait();
+    let store = state.app.store().clone();
     let every = state.live.session_check;
     let ends = async move {
         tokio::select! {

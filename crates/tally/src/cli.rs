@@ -197,13 +197,14 @@ pub async fn create_token(
     user: Option<&str>,
 ) -> anyhow::Result<()> {
     let role: Role = role.parse()?;
-    let (store, _) = tally_server::open_store(settings).await?;
-    let secret = tally_server::auth::new_token_secret();
-    store
-        .create_token(name, role, user, &tally_server::auth::hash_token(&secret))
-        .await
-        .context("cannot store the token")?;
-    store.close().await;
+    let (store, org) = tally_server::open_store(settings).await?;
+    let app = tally_app::App::new(std::sync::Arc::new(store), org);
+    let created = app
+        .create_token(&tally_app::Caller::command_line(), name, role, user)
+        .await;
+    app.store().close().await;
+    // The application's messages start with the field's name, as do the flags.
+    let secret = created.map_err(|e| anyhow::anyhow!("--{e}"))?;
     eprintln!("Created the {role} token '{name}'. It is shown only this once; keep it secret:");
     let mut out = std::io::stdout().lock();
     writeln!(out, "{secret}")?;
@@ -220,10 +221,9 @@ pub struct NewAccount<'a> {
 }
 
 pub async fn create_user(settings: &Settings, account: NewAccount<'_>) -> anyhow::Result<()> {
-    let hash =
-        tally_server::auth::hash_password(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = tally_app::passwords::hash(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (store, org) = tally_server::open_store(settings).await?;
-    let state = tally_server::AppState::new(std::sync::Arc::new(store), org);
+    let app = tally_app::App::new(std::sync::Arc::new(store), org);
     let mut body = serde_json::Map::new();
     body.insert("email".into(), account.email.trim().into());
     body.insert("name".into(), account.name.trim().into());
@@ -234,9 +234,9 @@ pub async fn create_user(settings: &Settings, account: NewAccount<'_>) -> anyhow
     if let Some(extension) = account.extension {
         body.insert("extension".into(), extension.into());
     }
-    let created = tally_server::create_user_account(&state, body, &hash).await;
-    state.store.close().await;
-    // The API's messages start with the field's name, as do the flags.
+    let created = create_account(&app, body, &hash).await;
+    app.store().close().await;
+    // The application's messages start with the field's name, as do the flags.
     let user = created.map_err(|e| anyhow::anyhow!("--{e}"))?;
     let email = user.contact.and_then(|c| c.email).unwrap_or_default();
     println!(
@@ -246,9 +246,19 @@ pub async fn create_user(settings: &Settings, account: NewAccount<'_>) -> anyhow
     Ok(())
 }
 
+/// Creates a person as the owner the command line acts as.
+async fn create_account(
+    app: &tally_app::App,
+    body: serde_json::Map<String, serde_json::Value>,
+    password_hash: &str,
+) -> Result<tally_app::people::PersonView, tally_app::Error> {
+    let person = tally_app::people::NewPerson::read(&tally_app::input::Fields(body))?;
+    let owner = tally_app::Caller::command_line();
+    app.create_person(&owner, person, Some(password_hash)).await
+}
+
 pub async fn set_password(settings: &Settings, id: &str) -> anyhow::Result<()> {
-    let hash =
-        tally_server::auth::hash_password(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = tally_app::passwords::hash(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (store, _) = tally_server::open_store(settings).await?;
     let user = store
         .user(id)

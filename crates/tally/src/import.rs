@@ -6,9 +6,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
+use tally_app::calls::{ImportSummary, import, retry_unmapped};
 use tally_core::Organization;
 use tally_server::Settings;
-use tally_server::calls::{ImportSummary, import, retry_unmapped};
 use tally_sources::{CallRecord, asterisk, freeswitch};
 use tally_store::Store;
 

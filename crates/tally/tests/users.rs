@@ -80,13 +80,10 @@ async fn create_then_change_password(backend: Backend) {
     assert_eq!(user.extension.as_deref(), Some("201"));
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains("mật khẩu"));
-    assert!(tally_server::auth::password_matches(
-        "mật khẩu đủ dài",
-        &hash
-    ));
+    assert!(tally_app::passwords::matches("mật khẩu đủ dài", &hash));
 
     // A new password signs them out everywhere.
-    let session = tally_server::auth::hash_token("a session cookie");
+    let session = tally_app::tokens::hash_secret("a session cookie");
     let tomorrow = jiff::Timestamp::now().as_second() + 86_400;
     let old_hash = hash.clone();
     let started = store
@@ -103,18 +100,12 @@ async fn create_then_change_password(backend: Backend) {
     .await;
     assert!(ok, "{out}");
     let (_, hash) = store.sign_in_of("lan@example.vn").await.unwrap().unwrap();
-    assert!(tally_server::auth::password_matches(
-        "một mật khẩu mới",
-        &hash
-    ));
-    assert!(!tally_server::auth::password_matches(
-        "mật khẩu đủ dài",
-        &hash
-    ));
+    assert!(tally_app::passwords::matches("một mật khẩu mới", &hash));
+    assert!(!tally_app::passwords::matches("mật khẩu đủ dài", &hash));
     assert!(store.session_user(&session).await.unwrap().is_none());
     // A sign-in that checked the old password while the new one was being set gets
     // no session.
-    let late = tally_server::auth::hash_token("a late sign-in");
+    let late = tally_app::tokens::hash_secret("a late sign-in");
     let started = store
         .create_session(&late, user.key, &old_hash, tomorrow)
         .await

@@ -5,11 +5,11 @@
 use super::query::{QueryParams, only_known, read_body};
 use crate::AppState;
 use crate::auth::Auth;
-use crate::calls::{ImportSummary, import, retry_unmapped};
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Request, State};
 use serde_json::{Value, json};
+use tally_app::calls::{ImportSummary, import, retry_unmapped};
 use tally_core::Role;
 use tally_sources::{asterisk, freeswitch};
 
@@ -33,7 +33,7 @@ pub async fn asterisk_upload(
     caller.require(&SENDERS, "send call records")?;
     only_known(&params, &["utc"])?;
     let zone = match params.get("utc").map(String::as_str) {
-        None | Some("false") => state.org.calendar.time_zone().clone(),
+        None | Some("false") => state.app.org().calendar.time_zone().clone(),
         Some("true") => jiff::tz::TimeZone::UTC,
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
@@ -49,8 +49,8 @@ pub async fn asterisk_upload(
         }
         if batch.len() == 5_000 {
             import(
-                &state.store,
-                &state.org,
+                state.app.store(),
+                state.app.org(),
                 std::mem::take(&mut batch),
                 &mut summary,
                 may_credit,
@@ -58,7 +58,14 @@ pub async fn asterisk_upload(
             .await?;
         }
     }
-    import(&state.store, &state.org, batch, &mut summary, may_credit).await?;
+    import(
+        state.app.store(),
+        state.app.org(),
+        batch,
+        &mut summary,
+        may_credit,
+    )
+    .await?;
     Ok(Json(summary))
 }
 
@@ -76,8 +83,8 @@ pub async fn freeswitch_post(
     let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
     import(
-        &state.store,
-        &state.org,
+        state.app.store(),
+        state.app.org(),
         vec![record],
         &mut summary,
         may_credit,
@@ -92,7 +99,11 @@ pub async fn unmapped(
     Auth(caller): Auth,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&SENDERS, "see the call records kept aside")?;
-    let rows = state.store.calls_with_status("unmapped", 10_000).await?;
+    let rows = state
+        .app
+        .store()
+        .calls_with_status("unmapped", 10_000)
+        .await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -118,5 +129,7 @@ pub async fn retry(
         &[Role::Owner, Role::Admin],
         "retry the call records kept aside",
     )?;
-    Ok(Json(retry_unmapped(&state.store, &state.org).await?))
+    Ok(Json(
+        retry_unmapped(state.app.store(), state.app.org()).await?,
+    ))
 }

@@ -103,7 +103,7 @@ async fn commit(
 ) -> Result<(), ApiError> {
     let mut parsed = Vec::with_capacity(events.len());
     for (i, value) in events.iter().enumerate() {
-        let event = Event::parse(value, &state.org.currency)
+        let event = Event::parse(value, &state.app.org().currency)
             .map_err(|e| ApiError::invalid(&e.field, e.message))?;
         parsed.push((i, event));
     }
@@ -115,8 +115,14 @@ async fn commit(
     };
     let scope = state.app.credit_scope_now(caller).await?;
     let outcome = state
-        .store
-        .ingest_with(&state.org, parsed, &write, scope.as_ref().map(|s| s as _))
+        .app
+        .store()
+        .ingest_with(
+            state.app.org(),
+            parsed,
+            &write,
+            scope.as_ref().map(|s| s as _),
+        )
         .await?;
     match outcome.rejected.first() {
         None => Ok(()),
@@ -137,9 +143,14 @@ fn record_json(record: &CrmRecord) -> Value {
 
 /// A record that must exist: 404 otherwise.
 async fn existing(state: &AppState, kind: &str, id: &str) -> Result<CrmRecord, ApiError> {
-    state.store.crm_record(kind, id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!("{} '{id}' does not exist", kind.replace('_', " ")))
-    })
+    state
+        .app
+        .store()
+        .crm_record(kind, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("{} '{id}' does not exist", kind.replace('_', " ")))
+        })
 }
 
 /// A stored record's body, to change.
@@ -271,7 +282,7 @@ fn text_of(map: &Map<String, Value>, key: &str) -> String {
 
 /// A page of a list.
 async fn list_page(state: &AppState, query: &CrmQuery) -> Result<Json<Value>, ApiError> {
-    let (records, total) = state.store.crm_records(query).await?;
+    let (records, total) = state.app.store().crm_records(query).await?;
     Ok(Json(json!({
         "total": total,
         "limit": query.limit,
@@ -384,7 +395,7 @@ fn now_micros() -> i64 {
 fn amount(state: &AppState, value: Option<&Value>) -> Result<Option<String>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => tally_core::event::amount(value, &state.org.currency)
+        Some(value) => tally_core::event::amount(value, &state.app.org().currency)
             .map(|amount| Some(amount.to_string()))
             .map_err(|message| ApiError::invalid("amount", message)),
     }
@@ -423,7 +434,7 @@ fn may_log_on(
     field: &str,
     at: jiff::Timestamp,
 ) -> Result<(), ApiError> {
-    let calendar = &state.org.calendar;
+    let calendar = &state.app.org().calendar;
     if caller.role == Role::Agent && calendar.day_of(at) < calendar.day_of(jiff::Timestamp::now()) {
         return Err(ApiError::invalid(
             field,
@@ -434,7 +445,7 @@ fn may_log_on(
 }
 
 async fn refuse_taken(state: &AppState, kind: &str, id: &str) -> Result<(), ApiError> {
-    match state.store.crm_record(kind, id).await? {
+    match state.app.store().crm_record(kind, id).await? {
         Some(_) => Err(ApiError::Conflict(format!(
             "a {kind} with id '{id}' already exists"
         ))),

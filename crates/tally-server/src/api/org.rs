@@ -38,7 +38,7 @@ pub async fn get(
     State(state): State<AppState>,
     Auth(_caller): Auth,
 ) -> Result<Json<Value>, ApiError> {
-    let scoring = load_scoring(&state.store).await?;
+    let scoring = load_scoring(state.app.store()).await?;
     Ok(Json(settings_json(&state, &scoring)))
 }
 
@@ -50,7 +50,7 @@ pub async fn update(
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Owner, Role::Admin], "change the settings")?;
-    let mut scoring = load_scoring(&state.store).await?;
+    let mut scoring = load_scoring(state.app.store()).await?;
     for (key, value) in &body.0 {
         let decimal = match value {
             Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
@@ -76,7 +76,8 @@ pub async fn update(
         .map_err(|(field, message)| ApiError::invalid(field, message))?;
     let stored: Map<String, Value> = scoring_json(&scoring);
     state
-        .store
+        .app
+        .store()
         .set_scoring(&Value::Object(stored).to_string())
         .await?;
     Ok(Json(settings_json(&state, &scoring)))
@@ -95,8 +96,8 @@ fn scoring_json(scoring: &Scoring) -> Map<String, Value> {
 
 fn settings_json(state: &AppState, scoring: &Scoring) -> Value {
     json!({
-        "timezone": state.org.calendar.time_zone_name(),
-        "currency": state.org.currency.code,
+        "timezone": state.app.org().calendar.time_zone_name(),
+        "currency": state.app.org().currency.code,
         "scoring": scoring_json(scoring),
     })
 }

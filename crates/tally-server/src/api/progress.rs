@@ -46,7 +46,7 @@ pub async fn by_goal(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let range = report_range(&params, &state.org)?;
+    let range = report_range(&params, state.app.org())?;
     let user = params.get("user_id").map(String::as_str);
     let view = state.app.goal_view(&caller, &id, range, user).await?;
     let stem = format!("kpi-{id}");
@@ -68,7 +68,7 @@ pub async fn by_employee(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let range = report_range(&params, &state.org)?;
+    let range = report_range(&params, state.app.org())?;
     let user = params.get("user_id").map(String::as_str);
     let team = params.get("team_id").map(String::as_str);
     let view = state.app.employees_view(&caller, range, user, team).await?;
@@ -90,7 +90,7 @@ pub async fn by_team(
         ExportFormat::parse(params.get("format"))?,
         Lang::parse(params.get("lang"))?,
     );
-    let range = report_range(&params, &state.org)?;
+    let range = report_range(&params, state.app.org())?;
     let team = params.get("team_id").map(String::as_str);
     let view = state.app.teams_view(&caller, range, team).await?;
     answer(&state, format, lang, "kpi-teams", TEAM_COLUMNS, view).await
@@ -130,7 +130,7 @@ pub async fn results(
         .app
         .goal_results(&caller, &id, range, user, page)
         .await?;
-    Ok(Json(ResultsJson::of(results, &state.org.currency)))
+    Ok(Json(ResultsJson::of(results, &state.app.org().currency)))
 }
 
 /// A view's JSON: its range, the previous range, and its rows and scores.
@@ -429,7 +429,7 @@ async fn answer(
     columns: &[Column],
     view: ProgressView,
 ) -> Result<Response, ApiError> {
-    let body = ViewJson::of(&view, &state.org, lang);
+    let body = ViewJson::of(&view, state.app.org(), lang);
     match format {
         ExportFormat::Json => Ok(Json(body).into_response()),
         ExportFormat::Csv => Ok(export::download(
@@ -467,7 +467,7 @@ async fn daily_rows(
     for day_values in values {
         by_group[day_values.group].push((day_values.day, day_values.values));
     }
-    let currency = &state.org.currency;
+    let currency = &state.app.org().currency;
     let mut rows = Vec::new();
     for (daily, days) in view.daily.iter().zip(by_group) {
         let (user, team) = match &daily.subject {

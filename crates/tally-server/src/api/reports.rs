@@ -25,9 +25,9 @@ pub async fn users(
         &params,
         &["period", "from", "to", "user_id", "team_id", "metrics"],
     )?;
-    let range = report_range(&params, &state.org)?;
+    let range = report_range(&params, state.app.org())?;
     let metrics = requested_metrics(&params)?;
-    let store = &state.store;
+    let store = state.app.store();
     let agent = caller.limited_to();
     let supervised = supervised_scope(&state, &caller).await?;
     let memberships = match params.contains_key("team_id") || agent.is_some() {
@@ -100,14 +100,14 @@ pub async fn teams(
     QueryParams(params): QueryParams,
 ) -> Result<Response, ApiError> {
     only_known(&params, &["period", "from", "to", "team_id", "metrics"])?;
-    let range = report_range(&params, &state.org)?;
+    let range = report_range(&params, state.app.org())?;
     let metrics = requested_metrics(&params)?;
-    let mut teams: Vec<Team> = state.store.teams().await?;
+    let mut teams: Vec<Team> = state.app.store().teams().await?;
     if let Some(scope) = supervised_scope(&state, &caller).await? {
         teams.retain(|t| scope.sees_team(&t.id));
     }
     if let Some(own) = caller.limited_to() {
-        let memberships = state.store.memberships(None).await?;
+        let memberships = state.app.store().memberships(None).await?;
         let mine: BTreeSet<i64> = memberships
             .iter()
             .filter(|m| m.user_id == own && during(m, range))
@@ -126,7 +126,7 @@ pub async fn teams(
             (false, _) => {}
         }
     }
-    let rows = state.store.team_values(range, &teams).await?;
+    let rows = state.app.store().team_values(range, &teams).await?;
     let rows = rows
         .iter()
         .map(|row| Row {
@@ -171,8 +171,8 @@ fn report<'a>(range: DayRange, rows: Vec<Row<'a>>, state: &'a AppState) -> Repor
     Report {
         from: range.from.to_string(),
         to: range.to.to_string(),
-        timezone: state.org.calendar.time_zone_name(),
-        currency: &state.org.currency.code,
+        timezone: state.app.org().calendar.time_zone_name(),
+        currency: &state.app.org().currency.code,
         rows,
     }
 }
@@ -210,7 +210,7 @@ impl<'a> MetricValues<'a> {
         MetricValues {
             values,
             metrics,
-            currency: &state.org.currency,
+            currency: &state.app.org().currency,
         }
     }
 }

@@ -71,10 +71,10 @@ pub async fn build(
     choices: &Choices,
     sel: &Selection,
 ) -> Result<Report, super::PageError> {
-    let (range, range_error) = match report_range(&sel.range_params(), &state.org) {
+    let (range, range_error) = match report_range(&sel.range_params(), state.app.org()) {
         Ok(range) => (range, None),
         Err(e) => (
-            report_range(&HashMap::new(), &state.org)?,
+            report_range(&HashMap::new(), state.app.org())?,
             Some(e.to_string()),
         ),
     };
@@ -88,7 +88,7 @@ pub async fn build(
     };
     let version = match &view {
         Some(view) => view.data_version,
-        None => state.store.data_version().await?,
+        None => state.app.store().data_version().await?,
     };
     let mut report = format_view(state, range, lang, choices, view.as_ref());
     report.error = error;
@@ -144,7 +144,7 @@ fn format_view(
     choices: &Choices,
     view: Option<&ProgressView>,
 ) -> Report {
-    let currency = &state.org.currency;
+    let currency = &state.app.org().currency;
     let rows = view
         .map(|v| v.rows.iter().map(|r| row_view(r, currency, lang)).collect())
         .unwrap_or_default();
@@ -160,7 +160,7 @@ fn format_view(
         charts_json: "{}".into(),
         version: 0,
         as_of: jiff::Timestamp::now()
-            .to_zoned_datetime(state.org.calendar.time_zone().clone())
+            .to_zoned_datetime(state.app.org().calendar.time_zone().clone())
             .strftime("%H:%M:%S")
             .to_string(),
     }
@@ -316,7 +316,7 @@ async fn trend(
             }
         }
     }
-    let currency = &state.org.currency;
+    let currency = &state.app.org().currency;
     let labels: Vec<String> = totals.keys().map(|d| format::date(*d, lang)).collect();
     let series: Vec<Value> = metrics
         .iter()

@@ -131,7 +131,7 @@ pub(crate) struct SignedIn {
 impl SignedIn {
     /// Whether the session still signs in the same person with the same role.
     pub async fn holds(&self, state: &AppState) -> Result<bool, ApiError> {
-        let now = state.store.session_user(&self.session).await?;
+        let now = state.app.store().session_user(&self.session).await?;
         Ok(now.is_some_and(|(user, _)| user.role == self.role))
     }
 }
@@ -252,7 +252,7 @@ pub async fn login(
     // every database alike): such an email is simply unknown.
     let found = match email.chars().any(char::is_control) {
         true => None,
-        false => state.store.sign_in_of(&email).await?,
+        false => state.app.store().sign_in_of(&email).await?,
     };
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
@@ -294,7 +294,8 @@ async fn start_session(
     let secret = new_token_secret();
     let expires_at = jiff::Timestamp::now().as_second() + SESSION_IDLE_SECONDS;
     let started = state
-        .store
+        .app
+        .store()
         .create_session(&hash_token(&secret), user.key, checked_hash, expires_at)
         .await?;
     if !started {
@@ -388,7 +389,7 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 
 /// `POST /logout`: ends the session.
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    state.store.delete_session(&viewer.session).await?;
+    state.app.store().delete_session(&viewer.session).await?;
     let gone = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(with_cookie(
         Redirect::to("/login?signed_out=1").into_response(),

@@ -55,7 +55,7 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
     let db = TestDb::create(backend).await;
     let server = start(&db.url, limits).await;
     let base = format!("http://{}", server.address);
-    let store = server.state.store.clone();
+    let store = server.state.app.store().clone();
     let owner = token(&store, Role::Owner, None).await;
     TestApp {
         base,

@@ -125,7 +125,7 @@ async fn a_stop_ends_live_streams_and_finishes() {
     let db = TestDb::create(Backend::Sqlite).await;
     let server = start(&db.url, short()).await;
     let base = format!("http://{}", server.address);
-    let store = server.state.store.clone();
+    let store = server.state.app.store().clone();
     let owner = json!({"id": "boss", "name": "Boss", "role": "owner", "email": "boss@example.vn"});
     let token = crate::helpers::token(&store, Role::Owner, None).await;
     let client = reqwest::Client::builder()

@@ -85,7 +85,7 @@ async fn sign_in(settings: &Settings, api: &Api) -> anyhow::Result<Session> {
         json!({"id": "bench-owner", "name": "Bench", "role": "owner", "email": "bench@example.vn"});
     api.post("/api/v1/users", serde_json::to_vec(&user)?)
         .await?;
-    let hash = tally_server::auth::hash_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = tally_app::passwords::hash(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = tally_store::Store::open(&settings.database_url).await?;
     store.set_password_hash("bench-owner", &hash).await?;
     store.close().await;

@@ -3,17 +3,12 @@
 
 use super::{RoleOption, message, require_admin, roles};
 use crate::AppState;
-use crate::auth::{hash_token, new_token_secret};
-use crate::error::ApiError;
 use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use tally_core::Role;
-
-/// The longest token name.
-const MAX_NAME_CHARS: usize = 200;
 
 /// A token as listed.
 pub struct TokenLine {
@@ -42,14 +37,15 @@ async fn tokens_page(
     secret: String,
     error: String,
 ) -> Result<Response, PageError> {
-    let users = state.store.users().await?;
+    let users = state.app.store().users().await?;
     let created = |at: i64| {
         jiff::Timestamp::from_second(at)
-            .map(|at| crate::web::format::date(state.org.calendar.day_of(at), viewer.lang))
+            .map(|at| crate::web::format::date(state.app.org().calendar.day_of(at), viewer.lang))
             .unwrap_or_default()
     };
     let tokens = state
-        .store
+        .app
+        .store()
         .tokens()
         .await?
         .into_iter()
@@ -85,17 +81,6 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> Result<Res
     tokens_page(&state, &viewer, String::new(), String::new()).await
 }
 
-/// Refuses a token role, or a user to act for, that this person may not give.
-fn may_give(viewer: &Viewer, role: Role, what: &str) -> Result<(), PageError> {
-    if viewer.user.role.may_grant(role) {
-        return Ok(());
-    }
-    Err(PageError(ApiError::Forbidden(format!(
-        "the {} role may not {what}",
-        viewer.user.role
-    ))))
-}
-
 /// `POST /admin/tokens`: a new token, its secret shown on this answer only.
 pub async fn create_token(
     State(state): State<AppState>,
@@ -108,29 +93,14 @@ pub async fn create_token(
         Ok(role) => role,
         Err(e) => return tokens_page(&state, &viewer, String::new(), format!("role: {e}")).await,
     };
-    may_give(&viewer, role, &format!("create a {role} token"))?;
-    let printable = !name.chars().any(char::is_control);
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || !printable {
-        let error = format!("name: must have 1 to {MAX_NAME_CHARS} printable characters");
-        return tokens_page(&state, &viewer, String::new(), error).await;
-    }
     let user = form_field(&pairs, "user_id");
     let user = (!user.is_empty()).then_some(user.as_str());
-    if let Some(id) = user
-        && let Some(bound) = state.store.user(id).await?
+    match state
+        .app
+        .create_token(&viewer.caller, &name, role, user)
+        .await
     {
-        may_give(&viewer, bound.role, "make a token that acts for an owner")?;
-    }
-    let secret = new_token_secret();
-    let stored = state
-        .store
-        .create_token(&name, role, user, &hash_token(&secret))
-        .await;
-    match stored {
-        Ok(_) => {
-            tracing::info!(token = %name, by = %viewer.user.id, "API token created");
-            tokens_page(&state, &viewer, secret, String::new()).await
-        }
+        Ok(secret) => tokens_page(&state, &viewer, secret, String::new()).await,
         Err(e) => tokens_page(&state, &viewer, String::new(), message(e)?).await,
     }
 }
@@ -143,18 +113,6 @@ pub async fn revoke_token(
     Path(key): Path<i64>,
 ) -> Result<Response, PageError> {
     require_admin(&viewer)?;
-    let tokens = state.store.tokens().await?;
-    let token = tokens
-        .iter()
-        .find(|t| t.key == key)
-        .ok_or_else(|| ApiError::NotFound(format!("token {key} does not exist")))?;
-    may_give(&viewer, token.role, "revoke an owner's token")?;
-    if let Some(id) = &token.user_id
-        && let Some(bound) = state.store.user(id).await?
-    {
-        may_give(&viewer, bound.role, "revoke a token that acts for an owner")?;
-    }
-    state.store.revoke_token(key).await?;
-    tracing::info!(token = key, by = %viewer.user.id, "API token revoked");
+    state.app.revoke_token(&viewer.caller, key).await?;
     Ok(Redirect::to("/admin/tokens").into_response())
 }

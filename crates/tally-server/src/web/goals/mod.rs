@@ -176,7 +176,8 @@ pub async fn new_form(
     require_setup(&viewer)?;
     let form = GoalForm {
         starts_on: state
-            .org
+            .app
+            .org()
             .calendar
             .day_of(jiff::Timestamp::now())
             .to_string(),

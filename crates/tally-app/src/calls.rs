@@ -122,7 +122,7 @@ pub async fn import(
         }
     }
     let outcome = store.ingest_as(org, events, may_credit).await?;
-    crate::health::count_ingest(
+    crate::events::count_ingest(
         "phone",
         outcome.accepted,
         outcome.duplicates,
