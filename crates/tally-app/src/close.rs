@@ -77,7 +77,7 @@ impl App {
             let ctx = self.context(directory, period);
             let plan = plan_goal(&ctx, &goal.record.id, &goal.spec);
             let figures = self.store().figures(data_version).await?;
-            let values = figures.group_values(&plan.groups());
+            let values = figures.group_values(&plan.groups(), &plan.metrics());
             drop(figures);
             let progress = plan.finish(&ctx, &values);
             for row in progress.rows.iter().filter(|r| r.period == Some(kind)) {

@@ -105,7 +105,7 @@ impl App {
                     .map_err(|e| Error::internal("reading a goal's revision", e))?;
                 let ctx = self.context(directory, result.period);
                 let plan = plan_goal(&ctx, &goal.record.id, &spec);
-                let values = self.values(&now, &plan.groups()).await?;
+                let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;
                 let progress = plan.finish(&ctx, &values);
                 slot.insert(
                     progress

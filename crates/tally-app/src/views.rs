@@ -158,7 +158,7 @@ impl App {
         let specs: Vec<_> = directory.current_goals().map(|g| &g.spec).collect();
         let ctx = self.context(directory, range);
         let plan = plan_teams(&ctx, &specs, &teams);
-        let values = self.values(&now, &plan.groups()).await?;
+        let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;
         let rows = plan.finish(&ctx, &values);
         let mut metrics: BTreeMap<&str, Vec<Metric>> = BTreeMap::new();
         for row in &rows {
@@ -236,17 +236,19 @@ impl App {
             .collect())
     }
 
-    /// The values of each daily group on each day of `range` with data.
+    /// The values of each daily group on each day of `range` with data, for the
+    /// `metrics` shown.
     pub async fn daily_values(
         &self,
         data_version: i64,
         range: DayRange,
         groups: &[Group],
+        metrics: &[Metric],
     ) -> Result<Vec<DayValues>> {
         let days = daily_groups(range, groups);
         let spans: Vec<Group> = days.iter().map(|(_, _, g)| g.clone()).collect();
         let figures = self.store().figures(data_version).await?;
-        let values = figures.group_values(&spans);
+        let values = figures.group_values(&spans, metrics);
         Ok(days
             .into_iter()
             .zip(values)
@@ -268,7 +270,8 @@ impl App {
             .map(|g| plan_goal(&ctx, &g.record.id, &g.spec))
             .collect();
         let groups: Vec<Group> = plans.iter().flat_map(|p| p.groups()).collect();
-        let values = self.values(now, &groups).await?;
+        let metrics: Vec<Metric> = plans.iter().flat_map(|p| p.metrics()).collect();
+        let values = self.values(now, &groups, &metrics).await?;
         let mut view = ProgressView {
             kind: ViewKind::Employees,
             range,
@@ -317,10 +320,16 @@ impl App {
         }
     }
 
-    /// The values of groups of member-days, at the request's data version.
-    pub(crate) async fn values(&self, now: &Now, groups: &[Group]) -> Result<Vec<Values>> {
+    /// The values of groups of member-days for the `metrics` a view shows, at the
+    /// request's data version.
+    pub(crate) async fn values(
+        &self,
+        now: &Now,
+        groups: &[Group],
+        metrics: &[Metric],
+    ) -> Result<Vec<Values>> {
         let figures = self.store().figures(now.data_version).await?;
-        Ok(figures.group_values(groups))
+        Ok(figures.group_values(groups, metrics))
     }
 }
 

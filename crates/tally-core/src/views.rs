@@ -295,6 +295,11 @@ pub fn plan_goal<'g>(ctx: &Context<'_>, goal_id: &str, spec: &'g GoalSpec) -> Go
 }
 
 impl GoalPlan<'_> {
+    /// The metrics its values are read for: the goal's criteria.
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.spec.criteria.iter().map(|c| c.metric).collect()
+    }
+
     /// How many groups [`GoalPlan::groups`] gives.
     pub fn group_count(&self) -> usize {
         2 * self.assigned.len()
@@ -465,6 +470,12 @@ pub fn plan_teams(ctx: &Context<'_>, goals: &[&GoalSpec], teams: &[String]) -> T
 }
 
 impl TeamsPlan {
+    /// The metrics its values are read for: those of its rows.
+    pub fn metrics(&self) -> Vec<Metric> {
+        let metrics: BTreeSet<Metric> = self.pending.iter().map(|p| p.metric).collect();
+        metrics.into_iter().collect()
+    }
+
     /// The member-days to read: for each row, now and in the previous range.
     pub fn groups(&self) -> Vec<Group> {
         self.pending
@@ -587,4 +598,215 @@ pub fn daily_groups(range: DayRange, groups: &[Group]) -> Vec<(usize, Day, Group
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::{MembershipRecord, Team, User};
+    use crate::role::Role;
+    use serde_json::json;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    fn range(a: &str, b: &str) -> DayRange {
+        DayRange::new(day(a), day(b)).unwrap()
+    }
+
+    fn user(key: i64, id: &str) -> User {
+        User {
+            key,
+            id: id.into(),
+            name: id.to_uppercase(),
+            email: None,
+            role: Role::Agent,
+            extension: None,
+            active: true,
+        }
+    }
+
+    fn member(key: i64, user: (i64, &str), from: &str, to: Option<&str>) -> MembershipRecord {
+        MembershipRecord {
+            key,
+            team_key: 1,
+            team_id: "north".into(),
+            user_key: user.0,
+            user_id: user.1.into(),
+            from: day(from),
+            to: to.map(day),
+        }
+    }
+
+    /// North: lan all November; minh joins on the 11th (20 of the month's 30 days).
+    fn roster() -> Roster {
+        Roster::new(
+            vec![user(1, "lan"), user(2, "minh")],
+            vec![Team {
+                key: 1,
+                id: "north".into(),
+                name: "North".into(),
+            }],
+            vec![
+                member(1, (1, "lan"), "2026-11-01", None),
+                member(2, (2, "minh"), "2026-11-11", None),
+            ],
+            vec![],
+        )
+    }
+
+    fn goal(body: serde_json::Value) -> GoalSpec {
+        let body = body.as_object().unwrap().clone();
+        GoalSpec::parse(&body, &Currency::from_code("VND"), day("2026-11-01")).unwrap()
+    }
+
+    fn context<'a>(
+        roster: &'a Roster,
+        currency: &'a Currency,
+        scoring: &'a Scoring,
+    ) -> Context<'a> {
+        let november = range("2026-11-01", "2026-11-30");
+        Context {
+            roster,
+            currency,
+            scoring,
+            range: november,
+            previous: previous_of(november),
+            // After the range: no pace.
+            today: day("2026-12-05"),
+            elapsed_today: Decimal::ZERO,
+        }
+    }
+
+    fn with(pairs: &[(Metric, i64)]) -> Values {
+        let mut values = Values::default();
+        pairs.iter().for_each(|(m, v)| values.set(*m, *v));
+        values
+    }
+
+    #[test]
+    fn a_member_who_joined_mid_month_carries_the_target_of_their_days() {
+        let (roster, currency, scoring) =
+            (roster(), Currency::from_code("VND"), Scoring::default());
+        let ctx = context(&roster, &currency, &scoring);
+        let spec = goal(json!({
+            "name": "Calls", "starts_on": "2026-11-01",
+            "criteria": [{"metric": "calls", "period": "month", "target": 300}],
+            "assignees": [{"team_id": "north", "mode": "each_member"}],
+        }));
+        let plan = plan_goal(&ctx, "g", &spec);
+        // Each person's actual counts only their member days; the previous range too.
+        assert_eq!(
+            plan.groups(),
+            vec![
+                vec![(1, range("2026-11-01", "2026-11-30"))],
+                vec![(1, range("2026-10-02", "2026-10-31"))],
+                vec![(2, range("2026-11-11", "2026-11-30"))],
+                vec![(2, range("2026-10-02", "2026-10-31"))],
+            ]
+        );
+        let calls = |n| with(&[(Metric::Calls, n)]);
+        let progress = plan.finish(&ctx, &[calls(300), calls(10), calls(150), calls(0)]);
+        let row = |id: &str| {
+            let subject = Subject::User(id.into());
+            progress.rows.iter().find(|r| r.subject == subject).unwrap()
+        };
+        assert_eq!(row("lan").target, d("300"));
+        assert_eq!(row("minh").target, d("200"), "300 × 20 / 30");
+        assert_eq!(row("minh").completion, Some(d("0.75")));
+        assert_eq!(row("minh").grade, Some(Grade::C));
+        assert_eq!((row("lan").rank, row("minh").rank), (Some(1), Some(2)));
+        assert_eq!((row("lan").previous, row("minh").previous), (10, 0));
+    }
+
+    #[test]
+    fn a_team_total_counts_its_members_on_their_days_against_one_target() {
+        let (roster, currency, scoring) =
+            (roster(), Currency::from_code("VND"), Scoring::default());
+        let ctx = context(&roster, &currency, &scoring);
+        let spec = goal(json!({
+            "name": "Team calls", "starts_on": "2026-11-01",
+            "criteria": [{"metric": "calls", "period": "day", "target": 10}],
+            "assignees": [{"team_id": "north", "mode": "team_total"}],
+        }));
+        let plan = plan_goal(&ctx, "g", &spec);
+        assert_eq!(
+            plan.groups()[0],
+            vec![
+                (1, range("2026-11-01", "2026-11-30")),
+                (2, range("2026-11-11", "2026-11-30"))
+            ]
+        );
+        let progress = plan.finish(&ctx, &[with(&[(Metric::Calls, 330)]), Values::default()]);
+        let [row] = progress.rows.as_slice() else {
+            panic!("one team row: {:?}", progress.rows);
+        };
+        assert_eq!(row.subject, Subject::Team("north".into()));
+        assert_eq!(row.target, d("300"), "10 a day × 30 days");
+        assert_eq!(row.completion, Some(d("1.1")));
+        assert_eq!(row.grade, Some(Grade::A));
+    }
+
+    #[test]
+    fn a_score_weighs_each_criterion_and_caps_its_completion() {
+        let (roster, currency, scoring) =
+            (roster(), Currency::from_code("VND"), Scoring::default());
+        let ctx = context(&roster, &currency, &scoring);
+        let spec = goal(json!({
+            "name": "Floor", "starts_on": "2026-11-01",
+            "criteria": [
+                {"metric": "calls", "period": "month", "target": 100, "weight": 75},
+                {"metric": "revenue", "period": "month", "target": "1000000", "weight": 25},
+            ],
+            "assignees": [{"user_id": "lan"}],
+        }));
+        let plan = plan_goal(&ctx, "g", &spec);
+        let now = with(&[(Metric::Calls, 1_000), (Metric::Revenue, 500_000)]);
+        let progress = plan.finish(&ctx, &[now, Values::default()]);
+        let [score] = progress.scores.as_slice() else {
+            panic!("one score: {:?}", progress.scores);
+        };
+        // Calls at 1,000 % count as the cap; revenue at 50 % counts as 50 %.
+        let expected = d("0.75") * scoring.score_cap + d("0.25") * d("0.5");
+        assert_eq!(score.score, expected);
+        assert_eq!(score.rank, Some(1));
+    }
+
+    #[test]
+    fn a_breakdown_has_a_group_per_day_with_members() {
+        let groups = vec![vec![
+            (1, range("2026-11-01", "2026-11-03")),
+            (2, range("2026-11-03", "2026-11-04")),
+        ]];
+        let daily = daily_groups(range("2026-11-02", "2026-11-05"), &groups);
+        let on = |d: &str| vec![(1, DayRange::single(day(d)))];
+        assert_eq!(
+            daily,
+            vec![
+                (0, day("2026-11-02"), on("2026-11-02")),
+                (
+                    0,
+                    day("2026-11-03"),
+                    vec![
+                        (1, DayRange::single(day("2026-11-03"))),
+                        (2, DayRange::single(day("2026-11-03")))
+                    ]
+                ),
+                (
+                    0,
+                    day("2026-11-04"),
+                    vec![(2, DayRange::single(day("2026-11-04")))]
+                ),
+            ]
+        );
+        assert_eq!(
+            previous_of(range("2026-11-01", "2026-11-30")),
+            range("2026-10-02", "2026-10-31")
+        );
+    }
 }

@@ -30,8 +30,10 @@ const PARALLEL_FROM: usize = 256;
 pub(crate) struct ReadModel {
     loaded: bool,
     version: i64,
-    /// Per day, per user key: the summed metrics, in rollup column order.
-    sums: BTreeMap<Day, HashMap<i64, [i64; SUMMED]>>,
+    /// Per user key: each day with data and its summed metrics (in rollup column
+    /// order), sorted by day, so a user's range is a contiguous slice (most writes are
+    /// today's: they add to the last day or append one).
+    sums: HashMap<i64, Vec<(Day, [i64; SUMMED])>>,
     /// Per (user key, distinct metric): its marks as (day, entity number), sorted, so
     /// a range is a contiguous slice (most marks are today's: appended at the end).
     marks: HashMap<(i64, Metric), Vec<(Day, u32)>>,
@@ -67,15 +69,15 @@ impl ReadModel {
     }
 
     fn add_sums(&mut self, day: Day, user: i64, sums: &[i64; SUMMED]) {
-        let row = self
-            .sums
-            .entry(day)
-            .or_default()
-            .entry(user)
-            .or_insert([0; SUMMED]);
-        row.iter_mut()
-            .zip(sums)
-            .for_each(|(total, delta)| *total = total.saturating_add(*delta));
+        let days = self.sums.entry(user).or_default();
+        let at = days.partition_point(|(d, _)| *d < day);
+        match days.get_mut(at) {
+            Some((d, row)) if *d == day => row
+                .iter_mut()
+                .zip(sums)
+                .for_each(|(total, delta)| *total = total.saturating_add(*delta)),
+            _ => days.insert(at, (day, *sums)),
+        }
     }
 
     fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
@@ -90,8 +92,8 @@ impl ReadModel {
 
     /// Drops what the model holds for these days, before reloading them.
     fn forget(&mut self, days: &BTreeSet<Day>) {
-        for day in days {
-            self.sums.remove(day);
+        for sums in self.sums.values_mut() {
+            sums.retain(|(day, _)| !days.contains(day));
         }
         for marks in self.marks.values_mut() {
             marks.retain(|(day, _)| !days.contains(day));
@@ -160,22 +162,44 @@ impl ReadModel {
         users: Option<&[i64]>,
         values: &mut HashMap<i64, Values>,
     ) {
-        for per_user in self.sums.range(range.from..=range.to).map(|(_, u)| u) {
-            let mut add = |user: i64, sums: &[i64; SUMMED]| {
-                let row = values.entry(user).or_default();
-                summed_metrics().zip(sums).for_each(|(m, v)| row.add(m, *v));
-            };
-            match users {
-                None => per_user.iter().for_each(|(user, sums)| add(*user, sums)),
-                Some(users) => {
-                    for user in users {
-                        if let Some(sums) = per_user.get(user) {
-                            add(*user, sums);
-                        }
+        let mut add = |user: i64, days: &[(Day, [i64; SUMMED])]| {
+            if let Some(sums) = sum_within(days, range) {
+                add_columns(values.entry(user).or_default(), sums);
+            }
+        };
+        match users {
+            None => self.sums.iter().for_each(|(user, days)| add(*user, days)),
+            Some(users) => {
+                for user in users {
+                    if let Some(days) = self.sums.get(user) {
+                        add(*user, days);
                     }
                 }
             }
         }
+    }
+
+    /// One user's values over a range, counting only the `wanted` distinct metrics:
+    /// a group of one member, the commonest (a person's row, a day of a chart).
+    pub(crate) fn one_user_values(
+        &self,
+        user: i64,
+        range: DayRange,
+        wanted: &[Metric],
+        distinct: &mut Distinct,
+    ) -> Values {
+        let mut values = Values::default();
+        if let Some(sums) = self.sums.get(&user).and_then(|d| sum_within(d, range)) {
+            add_columns(&mut values, sums);
+        }
+        for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
+            let marks = self
+                .marks
+                .get(&(user, *metric))
+                .map_or(&[][..], Vec::as_slice);
+            values.set(*metric, distinct.count(within(marks, range)));
+        }
+        values
     }
 
     /// A counter of distinct entities, sized for this model.
@@ -188,10 +212,12 @@ impl ReadModel {
     pub(crate) fn distinct_union(
         &self,
         spans: &BTreeMap<(Day, Day), Vec<i64>>,
+        wanted: &[Metric],
         distinct: &mut Distinct,
     ) -> Vec<(Metric, i64)> {
         DISTINCT
             .iter()
+            .filter(|metric| wanted.contains(metric))
             .map(|metric| {
                 let marks = spans.iter().flat_map(|((from, to), users)| {
                     let range = DayRange {
@@ -209,6 +235,31 @@ impl ReadModel {
                 (*metric, distinct.count(marks))
             })
             .collect()
+    }
+}
+
+/// The sums of a user's days that fall in the range, in rollup column order (`None`
+/// when no day with data does), in 128 bits.
+fn sum_within(days: &[(Day, [i64; SUMMED])], range: DayRange) -> Option<[i128; SUMMED]> {
+    let start = days.partition_point(|(day, _)| *day < range.from);
+    let end = days.partition_point(|(day, _)| *day <= range.to);
+    if start >= end {
+        return None;
+    }
+    let mut total = [0i128; SUMMED];
+    for (_, sums) in &days[start..end] {
+        total
+            .iter_mut()
+            .zip(sums)
+            .for_each(|(t, v)| *t += i128::from(*v));
+    }
+    Some(total)
+}
+
+/// Adds sums in rollup column order to their metrics.
+fn add_columns(values: &mut Values, sums: [i128; SUMMED]) {
+    for (metric, sum) in summed_metrics().zip(sums) {
+        values.0[metric.index()] += sum;
     }
 }
 

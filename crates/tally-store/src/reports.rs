@@ -6,7 +6,7 @@ use crate::people::Team;
 use crate::readmodel::{Distinct, ReadModel};
 use crate::{Store, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tally_core::{Day, DayRange, Membership, Values};
+use tally_core::{Day, DayRange, Membership, Metric, Values};
 
 /// A team's row of the teams report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +47,7 @@ impl Store {
                 values: spans_values(
                     &model,
                     spans.get(&team.key).unwrap_or(&empty),
+                    &Metric::ALL,
                     &mut distinct,
                 ),
             })
@@ -59,7 +60,7 @@ impl Store {
         &self,
         groups: &[Vec<(i64, DayRange)>],
     ) -> Result<Vec<Values>, StoreError> {
-        Ok(self.read_model().await?.group_values(groups))
+        Ok(self.read_model().await?.group_values(groups, &Metric::ALL))
     }
 
     /// The read model at least as new as `version` (the data version a request read
@@ -81,23 +82,27 @@ impl Figures<'_> {
         self.0.user_values(range, users)
     }
 
-    /// The values of groups of (user key, days) (see [`Store::group_values`]).
-    pub fn group_values(&self, groups: &[Vec<(i64, DayRange)>]) -> Vec<Values> {
-        self.0.group_values(groups)
+    /// The values of groups of (user key, days) (see [`Store::group_values`]), for the
+    /// `wanted` metrics: a distinct count not wanted is not counted (it reads 0).
+    pub fn group_values(&self, groups: &[Vec<(i64, DayRange)>], wanted: &[Metric]) -> Vec<Values> {
+        self.0.group_values(groups, wanted)
     }
 }
 
 impl ReadModel {
-    fn group_values(&self, groups: &[Vec<(i64, DayRange)>]) -> Vec<Values> {
+    fn group_values(&self, groups: &[Vec<(i64, DayRange)>], wanted: &[Metric]) -> Vec<Values> {
         let mut distinct = self.counter();
         groups
             .iter()
             .map(|group| {
+                if let [(user, days)] = group.as_slice() {
+                    return self.one_user_values(*user, *days, wanted, &mut distinct);
+                }
                 let mut spans: BTreeMap<(Day, Day), Vec<i64>> = BTreeMap::new();
                 for (user, days) in group {
                     spans.entry((days.from, days.to)).or_default().push(*user);
                 }
-                spans_values(self, &spans, &mut distinct)
+                spans_values(self, &spans, wanted, &mut distinct)
             })
             .collect()
     }
@@ -133,6 +138,7 @@ impl Store {
 fn spans_values(
     model: &ReadModel,
     spans: &BTreeMap<(Day, Day), Vec<i64>>,
+    wanted: &[Metric],
     distinct: &mut Distinct,
 ) -> Values {
     let mut by_user = HashMap::new();
@@ -150,7 +156,7 @@ fn spans_values(
     for user_values in by_user.values() {
         values.add_all(user_values);
     }
-    for (metric, count) in model.distinct_union(spans, distinct) {
+    for (metric, count) in model.distinct_union(spans, wanted, distinct) {
         values.set(metric, count);
     }
     values

@@ -24,7 +24,7 @@ use tally_app::results::{FrozenResult, ResultsPage};
 use tally_app::views::{ProgressView, ViewKind};
 use tally_core::goal::{number_json, quantity_json, round};
 use tally_core::views::{Row, Score, Subject, in_unit};
-use tally_core::{Currency, Day, DayRange, Organization};
+use tally_core::{Currency, Day, DayRange, Metric, Organization};
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
 
@@ -459,9 +459,12 @@ async fn daily_rows(
     view: &ProgressView,
 ) -> Result<Vec<DailyCells>, ApiError> {
     let groups: Vec<_> = view.daily.iter().map(|d| d.group.clone()).collect();
+    let mut metrics: Vec<Metric> = view.daily.iter().flat_map(|d| d.metrics.clone()).collect();
+    metrics.sort();
+    metrics.dedup();
     let values = state
         .app
-        .daily_values(view.data_version, view.range, &groups)
+        .daily_values(view.data_version, view.range, &groups, &metrics)
         .await?;
     let mut by_group = vec![Vec::new(); view.daily.len()];
     for day_values in values {

@@ -306,7 +306,10 @@ async fn trend(
     }
     let subjects: Vec<Subject> = subjects.into_iter().collect();
     let groups = state.app.subject_groups(&subjects, days).await?;
-    let values = state.app.daily_values(version, days, &groups).await?;
+    let values = state
+        .app
+        .daily_values(version, days, &groups, &metrics)
+        .await?;
     let mut totals: BTreeMap<Day, Vec<i128>> =
         days.days().map(|d| (d, vec![0; metrics.len()])).collect();
     for day_values in &values {
