@@ -65,6 +65,7 @@ impl ImportSummary {
 
 /// Imports parsed records of one batch, crediting only whom `may_credit` allows (a
 /// supervisor's token posts calls of their teams' people only).
+#[tracing::instrument(skip_all, fields(records = records.len()))]
 pub async fn import(
     store: &Store,
     org: &Organization,

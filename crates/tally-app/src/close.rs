@@ -28,6 +28,7 @@ impl App {
     /// Records the results of every period of `goal` that ended before today and is not
     /// recorded yet, with the definition of `goal` as given (before a change, the one
     /// its periods ran under).
+    #[tracing::instrument(skip_all, fields(goal = %goal.id))]
     pub async fn close_due_periods(&self, goal: &GoalRecord) -> Result<()> {
         let last = self.today().plus(-1);
         if goal.archived_at.is_some() || goal.closed_through >= last {

@@ -25,6 +25,7 @@ pub struct Received {
 impl App {
     /// Stores the valid events of a batch read by an adapter, in one transaction;
     /// those it could not read are listed with those the store refused.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), events = items.len()))]
     pub async fn record_events(&self, caller: &Caller, items: Items) -> Result<Received> {
         caller.require(&SENDERS, "send events")?;
         let (mut events, mut rejected) = (Vec::new(), Vec::new());

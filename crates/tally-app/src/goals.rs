@@ -116,6 +116,7 @@ impl App {
 
     /// Sets a goal from its definition (`GOAL_FIELDS`); every assignee must be one the
     /// caller sets goals for.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn create_goal(&self, caller: &Caller, fields: &Fields) -> Result<GoalView> {
         let now = self.now().await?;
         let scope = self.write_scope(caller, &now.directory)?;
@@ -143,6 +144,7 @@ impl App {
     /// Changes any of a goal's fields but `id` (`"ends_on": null` clears the end).
     /// The periods that ended before the change are closed first, with the definition
     /// they ran under; the change is saved only if nobody changed the goal meanwhile.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), goal = id))]
     pub async fn change_goal(
         &self,
         caller: &Caller,
@@ -179,6 +181,7 @@ impl App {
     }
 
     /// Archives a goal after closing its ended periods; its history and results stay.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), goal = id))]
     pub async fn archive_goal(&self, caller: &Caller, id: &str) -> Result<GoalView> {
         let now = self.now().await?;
         let scope = self.write_scope(caller, &now.directory)?;

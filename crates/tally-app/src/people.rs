@@ -104,6 +104,7 @@ impl PersonChange {
 impl App {
     /// Adds a person, with a password hash when the pages or the command line give
     /// one (stored in the same statement as the person).
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn create_person(
         &self,
         caller: &Caller,
@@ -135,6 +136,7 @@ impl App {
     /// Changes a person and, when given, their password hash (saved with the person,
     /// ending their sessions). The change is saved only if their role is still the one
     /// the caller's rights were checked against (409 otherwise).
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), person = id))]
     pub async fn change_person(
         &self,
         caller: &Caller,

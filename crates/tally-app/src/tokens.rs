@@ -27,6 +27,7 @@ pub fn hash_secret(secret: &str) -> String {
 impl App {
     /// Creates a token with `role`, acting for `user` when given; returns its secret,
     /// which nothing stores.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), token = name))]
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -58,6 +59,7 @@ impl App {
 
     /// Revokes a token: an admin may not revoke an owner's token, nor one that acts
     /// for an owner.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), token = key))]
     pub async fn revoke_token(&self, caller: &Caller, key: i64) -> Result<()> {
         caller.require(&[Role::Owner, Role::Admin], "revoke API tokens")?;
         let tokens = self.store().tokens().await?;

@@ -73,6 +73,7 @@ pub struct DayValues {
 
 impl App {
     /// One goal's rows and scores, for the assignees the caller sees (or only `user`).
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), goal = goal_id))]
     pub async fn goal_view(
         &self,
         caller: &Caller,
@@ -97,6 +98,7 @@ impl App {
     /// Every criterion of every current goal that applies to each employee the caller
     /// sees (or only `user`, or `team`'s members during the range), sorted by person
     /// and goal.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn employees_view(
         &self,
         caller: &Caller,
@@ -136,6 +138,7 @@ impl App {
 
     /// Each team the caller sees (or only `team`) against its own target, or else the
     /// sum of its members' targets, over every current goal.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn teams_view(
         &self,
         caller: &Caller,

@@ -102,9 +102,23 @@ impl From<tally_app::Error> for ApiError {
             E::Timeout(m) => ApiError::Timeout(m),
             E::TooManyRequests(m) => ApiError::TooManyRequests(m),
             E::Invalid { field, message } => ApiError::Invalid { field, message },
-            E::Internal { what, source } => ApiError::Internal(format!("{what}: {source}")),
+            E::Internal { what, source } => {
+                ApiError::Internal(format!("{what}: {}", with_causes(&*source)))
+            }
         }
     }
+}
+
+/// An error and every error that caused it, in one line for the log.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        line.push_str(": ");
+        line.push_str(&next.to_string());
+        cause = next.source();
+    }
+    line
 }
 
 impl From<StoreError> for ApiError {

@@ -31,6 +31,7 @@ use tally_core::Organization;
 use tally_store::Store;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 /// What every handler shares: the application, and the live feed.
 #[derive(Clone)]
@@ -60,11 +61,28 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(health::routes())
         .layer(axum::middleware::from_fn(refuse_nul))
         .layer(axum::middleware::from_fn(health::record_request))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // A fault is logged once, with its cause, where it becomes an answer.
+                .on_failure(()),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
         ))
         .with_state(state)
+}
+
+/// A span per request, around everything logged while answering it: its method and
+/// route pattern (`/api/v1/goals/{id}`), never its query or headers, which may carry
+/// what is not for the log.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str());
+    tracing::info_span!("request", method = %request.method(), route)
 }
 
 /// Refuses a NUL character (`%00`) in a path or a query before anything reads it: no
