@@ -20,6 +20,7 @@ pub mod goals;
 pub mod input;
 pub mod passwords;
 pub mod people;
+pub mod reports;
 pub mod results;
 pub mod shutdown;
 pub mod tokens;

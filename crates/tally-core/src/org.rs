@@ -148,9 +148,14 @@ impl Roster {
 
     /// The teams a user is a member of on `day`: the one rule for "their teams".
     pub fn teams_of(&self, user_id: &str, day: Day) -> BTreeSet<String> {
+        self.teams_during(user_id, DayRange::single(day))
+    }
+
+    /// The teams a user was a member of on at least one day of `range`.
+    pub fn teams_during(&self, user_id: &str, range: DayRange) -> BTreeSet<String> {
         self.memberships
             .iter()
-            .filter(|m| m.user_id == user_id && m.on(day))
+            .filter(|m| m.user_id == user_id && m.days_within(range).is_some())
             .map(|m| m.team_id.clone())
             .collect()
     }

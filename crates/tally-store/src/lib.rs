@@ -31,7 +31,7 @@ pub use ingest::{IngestOutcome, MayCredit};
 pub use organisation::{OrgSnapshot, Versions};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;
-pub use reports::{Figures, TeamRow};
+pub use reports::Figures;
 pub use tally_core::batch::RejectedEvent;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -2,21 +2,10 @@
 //! and distinct counts of marks, never the event log, so a report's cost follows
 //! users × days, not the number of events.
 
-use crate::people::Team;
 use crate::readmodel::{Distinct, ReadModel};
 use crate::{Store, StoreError};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tally_core::{Day, DayRange, Membership, Metric, Values};
-
-/// A team's row of the teams report.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TeamRow {
-    pub team: Team,
-    pub values: Values,
-}
-
-/// For each team key, the members' days within a range, grouped by those days.
-type Spans = BTreeMap<i64, BTreeMap<(Day, Day), Vec<i64>>>;
+use std::collections::{BTreeMap, HashMap};
+use tally_core::{Day, DayRange, Metric, Values};
 
 impl Store {
     /// The values of users over a range: every user with data when `users` is `None`,
@@ -27,40 +16,6 @@ impl Store {
         users: Option<&[i64]>,
     ) -> Result<HashMap<i64, Values>, StoreError> {
         Ok(self.read_model().await?.user_values(range, users))
-    }
-
-    /// The values of teams over a range: each member counts only on the days of the
-    /// range they were a member; distinct metrics count an entity once per team.
-    pub async fn team_values(
-        &self,
-        range: DayRange,
-        teams: &[Team],
-    ) -> Result<Vec<TeamRow>, StoreError> {
-        let spans = self.member_spans(range, teams).await?;
-        let model = self.read_model().await?;
-        let mut distinct = model.counter();
-        let empty = BTreeMap::new();
-        Ok(teams
-            .iter()
-            .map(|team| TeamRow {
-                team: team.clone(),
-                values: spans_values(
-                    &model,
-                    spans.get(&team.key).unwrap_or(&empty),
-                    &Metric::ALL,
-                    &mut distinct,
-                ),
-            })
-            .collect())
-    }
-
-    /// The values of groups of (user key, days): each group's sums add up, and its
-    /// distinct metrics count an entity once over the whole group (as for a team).
-    pub async fn group_values(
-        &self,
-        groups: &[Vec<(i64, DayRange)>],
-    ) -> Result<Vec<Values>, StoreError> {
-        Ok(self.read_model().await?.group_values(groups, &Metric::ALL))
     }
 
     /// The read model at least as new as `version` (the data version a request read
@@ -82,8 +37,9 @@ impl Figures<'_> {
         self.0.user_values(range, users)
     }
 
-    /// The values of groups of (user key, days) (see [`Store::group_values`]), for the
-    /// `wanted` metrics: a distinct count not wanted is not counted (it reads 0).
+    /// The values of groups of (user key, days): each group's sums add up, and its
+    /// distinct metrics count an entity once over the whole group (as for a team), for
+    /// the `wanted` metrics: a distinct count not wanted is not counted (it reads 0).
     pub fn group_values(&self, groups: &[Vec<(i64, DayRange)>], wanted: &[Metric]) -> Vec<Values> {
         self.0.group_values(groups, wanted)
     }
@@ -105,32 +61,6 @@ impl ReadModel {
                 spans_values(self, &spans, wanted, &mut distinct)
             })
             .collect()
-    }
-}
-
-impl Store {
-    async fn member_spans(&self, range: DayRange, teams: &[Team]) -> Result<Spans, StoreError> {
-        let wanted: BTreeSet<i64> = teams.iter().map(|t| t.key).collect();
-        let mut spans = Spans::new();
-        for m in self
-            .memberships(None)
-            .await?
-            .into_iter()
-            .filter(|m| wanted.contains(&m.team_key))
-        {
-            let membership = Membership {
-                user_id: m.user_id,
-                from: m.from,
-                to: m.to,
-            };
-            if let Some(days) = membership.days_within(range) {
-                let team = spans.entry(m.team_key).or_default();
-                team.entry((days.from, days.to))
-                    .or_default()
-                    .push(m.user_key);
-            }
-        }
-        Ok(spans)
     }
 }
 
