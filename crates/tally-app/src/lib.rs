@@ -22,6 +22,7 @@ pub mod passwords;
 pub mod people;
 pub mod reports;
 pub mod results;
+pub mod settings;
 pub mod shutdown;
 pub mod tokens;
 pub mod views;
