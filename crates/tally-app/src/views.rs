@@ -10,9 +10,7 @@ use crate::directory::{Directory, Goal};
 use crate::error::Result;
 use std::collections::BTreeMap;
 use tally_core::access::Scope;
-use tally_core::views::{
-    Context, Group, Row, Score, Subject, daily_groups, plan_goal, plan_teams, previous_of,
-};
+use tally_core::views::{Context, Group, Row, Score, Subject, plan_goal, plan_teams, previous_of};
 use tally_core::{Day, DayRange, Metric, Values};
 
 /// Which of the three views.
@@ -239,8 +237,8 @@ impl App {
             .collect())
     }
 
-    /// The values of each daily group on each day of `range` with data, for the
-    /// `metrics` shown.
+    /// The values of each daily group on each day of `range` where one of the
+    /// `metrics` shown is not zero.
     pub async fn daily_values(
         &self,
         data_version: i64,
@@ -248,14 +246,11 @@ impl App {
         groups: &[Group],
         metrics: &[Metric],
     ) -> Result<Vec<DayValues>> {
-        let days = daily_groups(range, groups);
-        let spans: Vec<Group> = days.iter().map(|(_, _, g)| g.clone()).collect();
         let figures = self.store().figures(data_version).await?;
-        let values = figures.group_values(&spans, metrics);
-        Ok(days
+        Ok(figures
+            .daily_values(groups, range, metrics)
             .into_iter()
-            .zip(values)
-            .map(|((group, day, _), values)| DayValues { group, day, values })
+            .map(|(group, day, values)| DayValues { group, day, values })
             .collect())
     }
 

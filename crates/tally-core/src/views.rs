@@ -580,26 +580,6 @@ fn team_parts(
     (own, members)
 }
 
-/// Splits member-days into one group per day of `range` that has any: what a per-day
-/// breakdown (a chart, an export's daily sheet) reads. Each entry names the group it
-/// came from.
-pub fn daily_groups(range: DayRange, groups: &[Group]) -> Vec<(usize, Day, Group)> {
-    let mut out = Vec::new();
-    for (g, group) in groups.iter().enumerate() {
-        for day in range.days() {
-            let on_day: Group = group
-                .iter()
-                .filter(|(_, r)| r.contains(day))
-                .map(|(k, _)| (*k, DayRange::single(day)))
-                .collect();
-            if !on_day.is_empty() {
-                out.push((g, day, on_day));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -778,35 +758,14 @@ mod tests {
     }
 
     #[test]
-    fn a_breakdown_has_a_group_per_day_with_members() {
-        let groups = vec![vec![
-            (1, range("2026-11-01", "2026-11-03")),
-            (2, range("2026-11-03", "2026-11-04")),
-        ]];
-        let daily = daily_groups(range("2026-11-02", "2026-11-05"), &groups);
-        let on = |d: &str| vec![(1, DayRange::single(day(d)))];
-        assert_eq!(
-            daily,
-            vec![
-                (0, day("2026-11-02"), on("2026-11-02")),
-                (
-                    0,
-                    day("2026-11-03"),
-                    vec![
-                        (1, DayRange::single(day("2026-11-03"))),
-                        (2, DayRange::single(day("2026-11-03")))
-                    ]
-                ),
-                (
-                    0,
-                    day("2026-11-04"),
-                    vec![(2, DayRange::single(day("2026-11-04")))]
-                ),
-            ]
-        );
+    fn the_previous_range_is_as_long_and_just_before() {
         assert_eq!(
             previous_of(range("2026-11-01", "2026-11-30")),
             range("2026-10-02", "2026-10-31")
+        );
+        assert_eq!(
+            previous_of(range("2026-11-02", "2026-11-02")),
+            range("2026-11-01", "2026-11-01")
         );
     }
 }

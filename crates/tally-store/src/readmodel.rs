@@ -242,6 +242,66 @@ impl ReadModel {
         values
     }
 
+    /// Each group's values on each day of `range` where one of the `wanted` metrics is
+    /// not zero, as (group index, day, values): what a per-day breakdown (a chart, an
+    /// export's daily sheet) reads. A day's distinct metrics count an entity once over
+    /// the group's members of that day.
+    pub(crate) fn daily_values(
+        &self,
+        groups: &[Vec<(i64, DayRange)>],
+        range: DayRange,
+        wanted: &[Metric],
+    ) -> Vec<(usize, Day, Values)> {
+        let mut distinct = self.counter();
+        let mut out = Vec::new();
+        let length = range.len() as usize;
+        for (index, group) in groups.iter().enumerate() {
+            let spans: Vec<(i64, DayRange)> = group
+                .iter()
+                .filter_map(|(user, days)| days.intersect(range).map(|d| (*user, d)))
+                .collect();
+            let mut by_day = vec![Values::default(); length];
+            for (user, span) in &spans {
+                let Some(user_days) = self.sums.get(user) else {
+                    continue;
+                };
+                let start = user_days.days.partition_point(|d| *d < span.from);
+                let end = user_days.days.partition_point(|d| *d <= span.to);
+                for (day, sums) in user_days.days[start..end]
+                    .iter()
+                    .zip(&user_days.sums[start..end])
+                {
+                    let offset = (day.number() - range.from.number()) as usize;
+                    let values = &mut by_day[offset];
+                    summed_metrics()
+                        .zip(sums)
+                        .for_each(|(m, v)| values.add(m, *v));
+                }
+            }
+            for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
+                for (offset, day) in range.days().enumerate() {
+                    let marks = spans
+                        .iter()
+                        .filter(|(_, span)| span.contains(day))
+                        .flat_map(|(user, _)| {
+                            let marks = self.marks.get(&(*user, *metric));
+                            within(marks.map_or(&[][..], Vec::as_slice), DayRange::single(day))
+                        });
+                    let count = distinct.count(marks);
+                    if count > 0 {
+                        by_day[offset].set(*metric, count);
+                    }
+                }
+            }
+            for (day, values) in range.days().zip(by_day) {
+                if wanted.iter().any(|m| values.get(*m) != 0) {
+                    out.push((index, day, values));
+                }
+            }
+        }
+        out
+    }
+
     /// A counter of distinct entities, sized for this model.
     pub(crate) fn counter(&self) -> Distinct {
         Distinct::new(self.entities.len())
@@ -523,5 +583,61 @@ mod tests {
             );
         }
         assert_eq!(values.len(), expected.len());
+    }
+
+    #[test]
+    fn a_per_day_breakdown_equals_each_days_own_values() {
+        let mut model = ReadModel {
+            loaded: true,
+            ..ReadModel::default()
+        };
+        let day = Day::from_number;
+        for user in 1..=3_i64 {
+            for n in 0..12_i32 {
+                if (n + user as i32) % 4 == 0 {
+                    continue; // days with no data
+                }
+                let mut sums = [0; SUMMED];
+                sums[0] = i64::from(n) * user;
+                sums[3] = 7;
+                model.add_sums(day(n), user, &sums);
+                // Customers shared between people and days: a day counts each once.
+                let customer = format!("c{}", (n + user as i32) % 3);
+                model.add_mark(day(n), user, Metric::CustomersInteracted, customer);
+            }
+        }
+        let range = DayRange {
+            from: day(2),
+            to: day(9),
+        };
+        let span = |from, to| DayRange {
+            from: day(from),
+            to: day(to),
+        };
+        let groups = vec![
+            vec![(1, span(0, 11))],
+            // A team whose members joined on different days.
+            vec![(2, span(4, 11)), (3, span(0, 6))],
+            vec![(4, span(0, 11))],
+        ];
+        let wanted = Metric::ALL;
+        let daily = model.daily_values(&groups, range, &wanted);
+        for (index, group) in groups.iter().enumerate() {
+            for d in range.days() {
+                let on_day: Vec<(i64, DayRange)> = group
+                    .iter()
+                    .filter(|(_, r)| r.contains(d))
+                    .map(|(user, _)| (*user, DayRange::single(d)))
+                    .collect();
+                let expected = model.group_values(&[on_day], &wanted)[0];
+                let got = daily
+                    .iter()
+                    .find(|(g, at, _)| *g == index && *at == d)
+                    .map_or(Values::default(), |(_, _, v)| *v);
+                assert_eq!(got, expected, "group {index}, day {d:?}");
+            }
+        }
+        assert!(daily.iter().all(|(g, _, _)| *g != 2), "no data, no days");
+        assert!(daily.iter().all(|(_, d, _)| range.contains(*d)));
     }
 }

@@ -45,8 +45,25 @@ impl Figures<'_> {
     }
 }
 
+impl Figures<'_> {
+    /// Each group's values on each day of `range` where one of the `wanted` metrics is
+    /// not zero, as (group index, day, values): a per-day breakdown.
+    pub fn daily_values(
+        &self,
+        groups: &[Vec<(i64, DayRange)>],
+        range: DayRange,
+        wanted: &[Metric],
+    ) -> Vec<(usize, Day, Values)> {
+        self.0.daily_values(groups, range, wanted)
+    }
+}
+
 impl ReadModel {
-    fn group_values(&self, groups: &[Vec<(i64, DayRange)>], wanted: &[Metric]) -> Vec<Values> {
+    pub(crate) fn group_values(
+        &self,
+        groups: &[Vec<(i64, DayRange)>],
+        wanted: &[Metric],
+    ) -> Vec<Values> {
         let mut distinct = self.counter();
         groups
             .iter()
