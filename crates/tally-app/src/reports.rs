@@ -9,10 +9,11 @@
 
 use crate::app::App;
 use crate::caller::Caller;
+use crate::directory::Directory;
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use tally_core::views::Subject;
-use tally_core::{DayRange, Metric, Role, Roster, Values};
+use tally_core::{DayRange, Metric, Role, Values};
 
 /// One row of a report: a person or a team, its name and its values.
 #[derive(Clone, Debug)]
@@ -42,7 +43,7 @@ impl App {
         let now = self.now().await?;
         let roster = &now.directory.roster;
         // Decided before anything is looked up, so that 404s cannot reveal ids.
-        let visible = self.visible(caller, roster, range, &now.directory);
+        let visible = self.visible(caller, range, &now.directory);
         if let (Some(team), Some(visible)) = (team, &visible)
             && !visible.teams.contains(team)
         {
@@ -91,7 +92,7 @@ impl App {
     ) -> Result<Vec<ReportRow>> {
         let now = self.now().await?;
         let roster = &now.directory.roster;
-        let visible = self.visible(caller, roster, range, &now.directory);
+        let visible = self.visible(caller, range, &now.directory);
         let mut teams: Vec<_> = roster
             .teams()
             .iter()
@@ -124,13 +125,8 @@ impl App {
 
     /// What a limited caller sees over the range: an agent their teams of the range
     /// and their members, and themself; a bound supervisor their read scope.
-    fn visible(
-        &self,
-        caller: &Caller,
-        roster: &Roster,
-        range: DayRange,
-        directory: &crate::Directory,
-    ) -> Option<Visible> {
+    fn visible(&self, caller: &Caller, range: DayRange, directory: &Directory) -> Option<Visible> {
+        let roster = &directory.roster;
         if let Some(own) = caller.limited_to() {
             let teams = roster.teams_during(own, range);
             let mut users = roster.members_during(&teams, range);
