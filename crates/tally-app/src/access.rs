@@ -7,8 +7,8 @@ use crate::app::App;
 use crate::caller::Caller;
 use crate::directory::{Directory, Goal};
 use crate::error::{Error, Result};
-use tally_core::GoalSpec;
 use tally_core::access::{self, Scope};
+use tally_core::{GoalSpec, Roster};
 
 impl App {
     /// What the caller may read.
@@ -57,6 +57,26 @@ pub fn scoped_goal<'d>(
         None if scope.all => Err(Error::NotFound(format!("goal '{id}' does not exist"))),
         None => Err(refused()),
     }
+}
+
+/// The active people within a scope, `(id, name)`, ordered by id.
+pub fn people_within(roster: &Roster, scope: &Scope) -> Vec<(String, String)> {
+    roster
+        .users()
+        .iter()
+        .filter(|u| u.active && scope.sees_user(&u.id))
+        .map(|u| (u.id.clone(), u.name.clone()))
+        .collect()
+}
+
+/// The teams within a scope, `(id, name)`, ordered by id.
+pub fn teams_within(roster: &Roster, scope: &Scope) -> Vec<(String, String)> {
+    roster
+        .teams()
+        .iter()
+        .filter(|t| scope.sees_team(&t.id))
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect()
 }
 
 /// `user_id=`: an existing user the caller may see (403 before 404).

@@ -3,7 +3,7 @@
 //! revision kept with who made it. Read from the organisation in memory; a change
 //! first closes the periods that ended under the old definition.
 
-use crate::access::scoped_goal;
+use crate::access::{people_within, scoped_goal, teams_within};
 use crate::app::App;
 use crate::caller::Caller;
 use crate::directory::{Directory, definition_spec};
@@ -160,7 +160,12 @@ impl App {
                 "goal '{id}' is archived and cannot change"
             )));
         }
-        let mut merged = stored_definition(&goal.record)?;
+        let Value::Object(mut merged) = goal.spec.to_json(&self.org().currency) else {
+            return Err(Error::internal(
+                format!("changing goal '{id}'"),
+                "its definition is not a JSON object",
+            ));
+        };
         merged.extend(fields.0.clone());
         let spec = self.checked_spec(&now.directory, &merged)?;
         covered(&scope, &spec)?;
@@ -200,18 +205,8 @@ impl App {
         let scope = self.write_scope(caller, &now.directory)?;
         let roster = &now.directory.roster;
         Ok(Assignable {
-            people: roster
-                .users()
-                .iter()
-                .filter(|u| u.active && scope.sees_user(&u.id))
-                .map(|u| (u.id.clone(), u.name.clone()))
-                .collect(),
-            teams: roster
-                .teams()
-                .iter()
-                .filter(|t| scope.sees_team(&t.id))
-                .map(|t| (t.id.clone(), t.name.clone()))
-                .collect(),
+            people: people_within(roster, &scope),
+            teams: teams_within(roster, &scope),
         })
     }
 
@@ -257,18 +252,6 @@ fn covered(scope: &Scope, spec: &GoalSpec) -> Result<()> {
     Err(Error::Forbidden(
         "a supervisor sets goals only for the teams they supervise and their members".into(),
     ))
-}
-
-/// A stored definition as the JSON object it was saved as.
-fn stored_definition(record: &GoalRecord) -> Result<Map<String, Value>> {
-    match serde_json::from_str::<Value>(&record.definition) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::internal(
-            format!("reading goal '{}'", record.id),
-            "its definition is not a JSON object",
-        )),
-        Err(e) => Err(Error::internal(format!("reading goal '{}'", record.id), e)),
-    }
 }
 
 fn view(record: &GoalRecord, spec: &GoalSpec, scope: &Scope) -> GoalView {

@@ -12,6 +12,7 @@ use crate::caller::Caller;
 use crate::directory::Directory;
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
+use tally_core::access::Scope;
 use tally_core::views::Subject;
 use tally_core::{DayRange, Metric, Role, Values};
 
@@ -21,12 +22,6 @@ pub struct ReportRow {
     pub subject: Subject,
     pub name: String,
     pub values: Values,
-}
-
-/// The people and teams a limited caller sees in a report (`None`: everyone).
-struct Visible {
-    users: BTreeSet<String>,
-    teams: BTreeSet<String>,
 }
 
 impl App {
@@ -125,22 +120,21 @@ impl App {
 
     /// What a limited caller sees over the range: an agent their teams of the range
     /// and their members, and themself; a bound supervisor their read scope.
-    fn visible(&self, caller: &Caller, range: DayRange, directory: &Directory) -> Option<Visible> {
+    /// `None` for the callers who see every row.
+    fn visible(&self, caller: &Caller, range: DayRange, directory: &Directory) -> Option<Scope> {
         let roster = &directory.roster;
         if let Some(own) = caller.limited_to() {
             let teams = roster.teams_during(own, range);
             let mut users = roster.members_during(&teams, range);
             users.insert(own.to_owned());
-            return Some(Visible { users, teams });
-        }
-        if caller.role == Role::Supervisor && caller.user_id.is_some() {
-            let scope = self.read_scope(caller, directory);
-            return Some(Visible {
-                users: scope.users,
-                teams: scope.teams,
+            return Some(Scope {
+                users,
+                teams,
+                ..Scope::default()
             });
         }
-        None
+        let bound_supervisor = caller.role == Role::Supervisor && caller.user_id.is_some();
+        bound_supervisor.then(|| self.read_scope(caller, directory))
     }
 }
 

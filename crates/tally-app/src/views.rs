@@ -3,7 +3,7 @@
 //! of them reads. Computed from the organisation in memory and the read model at the
 //! request's data version: a view whose data did not change reads nothing else.
 
-use crate::access::{scoped_goal, seen_team, seen_user};
+use crate::access::{people_within, scoped_goal, seen_team, seen_user, teams_within};
 use crate::app::{App, Now};
 use crate::caller::Caller;
 use crate::directory::{Directory, Goal};
@@ -201,18 +201,8 @@ impl App {
                 .filter(|g| scope.sees_goal(&g.spec))
                 .map(|g| (g.record.id.clone(), g.spec.name.clone()))
                 .collect(),
-            users: roster
-                .users()
-                .iter()
-                .filter(|u| u.active && scope.sees_user(&u.id))
-                .map(|u| (u.id.clone(), u.name.clone()))
-                .collect(),
-            teams: roster
-                .teams()
-                .iter()
-                .filter(|t| scope.sees_team(&t.id))
-                .map(|t| (t.id.clone(), t.name.clone()))
-                .collect(),
+            users: people_within(roster, &scope),
+            teams: teams_within(roster, &scope),
         })
     }
 

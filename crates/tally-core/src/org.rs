@@ -206,14 +206,14 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn day(s: &str) -> Day {
+    pub(crate) fn day(s: &str) -> Day {
         s.parse().unwrap()
     }
 
-    fn range(a: &str, b: &str) -> DayRange {
+    pub(crate) fn range(a: &str, b: &str) -> DayRange {
         DayRange::new(day(a), day(b)).unwrap()
     }
 
@@ -237,7 +237,8 @@ mod tests {
         }
     }
 
-    fn user(key: i64, id: &str) -> User {
+    /// An active agent named after their id.
+    pub(crate) fn user(key: i64, id: &str) -> User {
         User {
             key,
             id: id.into(),

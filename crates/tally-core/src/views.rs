@@ -583,32 +583,12 @@ fn team_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::org::{MembershipRecord, Team, User};
-    use crate::role::Role;
+    use crate::org::tests::{day, range, user};
+    use crate::org::{MembershipRecord, Team};
     use serde_json::json;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
-    }
-
-    fn day(s: &str) -> Day {
-        s.parse().unwrap()
-    }
-
-    fn range(a: &str, b: &str) -> DayRange {
-        DayRange::new(day(a), day(b)).unwrap()
-    }
-
-    fn user(key: i64, id: &str) -> User {
-        User {
-            key,
-            id: id.into(),
-            name: id.to_uppercase(),
-            email: None,
-            role: Role::Agent,
-            extension: None,
-            active: true,
-        }
     }
 
     fn member(key: i64, user: (i64, &str), from: &str, to: Option<&str>) -> MembershipRecord {
