@@ -2,6 +2,7 @@
 //! `POST /api/v1/calls/freeswitch` (where `mod_json_cdr` posts each CDR), the records
 //! kept aside for want of a mapped extension, and counting them once mapped.
 
+use super::openapi;
 use super::query::{QueryParams, only_known, read_body};
 use crate::AppState;
 use crate::auth::Auth;
@@ -24,6 +25,11 @@ const MAX_CDR_BYTES: usize = 1024 * 1024;
 
 /// `POST /api/v1/calls/asterisk[?utc=true]`: the body is `Master.csv` (times local to
 /// the organization, or UTC with `utc=true` for a PBX with `usegmtime=yes`).
+#[utoipa::path(post, path = "/api/v1/calls/asterisk", tag = "calls",
+    request_body(content = String, content_type = "text/csv",
+        description = "Asterisk's `Master.csv`, at most 64 MiB"),
+    params(("utc" = Option<bool>, Query, description = "`true`: the times are UTC (`usegmtime=yes`)")),
+    responses((status = 200, description = "The answer", body = openapi::ImportSummary), openapi::Refusals))]
 pub async fn asterisk_upload(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -71,6 +77,10 @@ pub async fn asterisk_upload(
 
 /// `POST /api/v1/calls/freeswitch`: one `mod_json_cdr` document (raw JSON, the form
 /// field `cdr=`, or base64; values may be URL-encoded).
+#[utoipa::path(post, path = "/api/v1/calls/freeswitch", tag = "calls",
+    request_body(content = Object, description = "One `mod_json_cdr` document: raw JSON, \
+        the form field `cdr=`, or base64"),
+    responses((status = 200, description = "The answer", body = openapi::ImportSummary), openapi::Refusals))]
 pub async fn freeswitch_post(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -94,6 +104,8 @@ pub async fn freeswitch_post(
 }
 
 /// `GET /api/v1/calls/unmapped`: the records kept aside, oldest first, with why.
+#[utoipa::path(get, path = "/api/v1/calls/unmapped", tag = "calls",
+    responses((status = 200, description = "The answer", body = Vec<openapi::UnmappedCall>), openapi::Refusals))]
 pub async fn unmapped(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -121,6 +133,8 @@ pub async fn unmapped(
 
 /// `POST /api/v1/calls/retry`: counts the kept-aside records whose extension is now
 /// mapped (owners and admins, after mapping it).
+#[utoipa::path(post, path = "/api/v1/calls/retry", tag = "calls",
+    responses((status = 200, description = "The answer", body = openapi::ImportSummary), openapi::Refusals))]
 pub async fn retry(
     State(state): State<AppState>,
     Auth(caller): Auth,

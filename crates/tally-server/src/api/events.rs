@@ -5,6 +5,7 @@
 //! they pass the limits. The application stores the valid events in one transaction
 //! (`tally_app::events`), and every rejected one is listed with its index, id and field.
 
+use super::openapi;
 use super::query::read_body;
 use crate::AppState;
 use crate::auth::Auth;
@@ -20,6 +21,12 @@ use tally_core::batch::{self, BatchError, Format, MAX_EVENTS, RejectedEvent};
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Ingests a batch; owners, admins and supervisors (integrations) may send events.
+#[utoipa::path(post, path = "/api/v1/events", operation_id = "send_events", tag = "events",
+    request_body(content(
+        (Vec<openapi::EventInput> = "application/json"),
+        (openapi::EventInput = "application/x-ndjson"),
+    ), description = "A JSON array of events, or NDJSON: one event a line"),
+    responses((status = 200, description = "The answer", body = openapi::EventsReceived), openapi::Refusals))]
 pub async fn post(
     State(state): State<AppState>,
     Auth(caller): Auth,

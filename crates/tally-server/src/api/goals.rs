@@ -2,6 +2,7 @@
 //! history — adapters of the application's goal services (`tally_app::goals`).
 
 use super::json::micros_json;
+use super::openapi;
 use super::query::{JsonObject, PathId, QueryParams, only_known};
 use crate::AppState;
 use crate::auth::Auth;
@@ -14,6 +15,8 @@ use tally_app::goals::{GoalView, Revision, Shown};
 use tally_core::Currency;
 
 /// `POST /api/v1/goals`: owners, admins, and supervisors for their teams.
+#[utoipa::path(post, path = "/api/v1/goals", operation_id = "create_goal", tag = "goals", request_body = openapi::GoalInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Goal), openapi::Refusals))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -28,6 +31,9 @@ pub async fn create(
 
 /// `GET /api/v1/goals[?archived=true]`: the goals the caller may see (archived ones
 /// only when asked).
+#[utoipa::path(get, path = "/api/v1/goals", operation_id = "list_goals", tag = "goals",
+    params(("archived" = Option<bool>, Query, description = "`true`: only archived goals")),
+    responses((status = 200, description = "The answer", body = Vec<openapi::Goal>), openapi::Refusals))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -45,6 +51,8 @@ pub async fn list(
 }
 
 /// `GET /api/v1/goals/{id}`.
+#[utoipa::path(get, path = "/api/v1/goals/{id}", operation_id = "get_goal", tag = "goals",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Goal), openapi::Refusals))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -57,6 +65,8 @@ pub async fn get(
 /// `PATCH /api/v1/goals/{id}`: any of the creation fields but `id`; `"ends_on": null`
 /// clears the end. Periods that ended before the change are closed first, with the
 /// definition they ran under.
+#[utoipa::path(patch, path = "/api/v1/goals/{id}", operation_id = "change_goal", tag = "goals", request_body = openapi::GoalInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Goal), openapi::Refusals))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -68,6 +78,8 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/goals/{id}`: archives the goal; its history and results stay.
+#[utoipa::path(delete, path = "/api/v1/goals/{id}", operation_id = "archive_goal", tag = "goals",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Goal), openapi::Refusals))]
 pub async fn archive(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -78,6 +90,8 @@ pub async fn archive(
 }
 
 /// `GET /api/v1/goals/{id}/history`: every revision, who made it and when.
+#[utoipa::path(get, path = "/api/v1/goals/{id}/history", operation_id = "goal_history", tag = "goals",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = Vec<openapi::GoalRevision>), openapi::Refusals))]
 pub async fn history(
     State(state): State<AppState>,
     Auth(caller): Auth,

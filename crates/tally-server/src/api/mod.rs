@@ -6,6 +6,7 @@ mod events;
 pub(crate) mod goals;
 pub(crate) mod json;
 mod metrics;
+pub(crate) mod openapi;
 pub(crate) mod org;
 pub(crate) mod people;
 pub(crate) mod progress;
@@ -16,8 +17,10 @@ use crate::AppState;
 use crate::auth::{Admits, Gate, gate};
 use crate::error::ApiError;
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, patch, post};
 use tally_core::Role;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
 const GOAL_SETTERS: &[Role] = &[Role::Owner, Role::Admin, Role::Supervisor];
@@ -26,130 +29,97 @@ const GOAL_SETTERS: &[Role] = &[Role::Owner, Role::Admin, Role::Supervisor];
 fn gated(
     state: &AppState,
     admits: Admits,
-    route: MethodRouter<AppState>,
-) -> MethodRouter<AppState> {
+    (schemas, paths, route): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
     let gate_state = Gate {
         state: state.clone(),
         admits,
     };
-    route.layer(axum::middleware::from_fn_with_state(gate_state, gate))
+    let route = route.layer(axum::middleware::from_fn_with_state(gate_state, gate));
+    (schemas, paths, route)
 }
 
-/// Every API route. The caller of a route that takes a JSON body is checked before
-/// the body is read (events and call records check theirs in the handler, also first).
+/// Every API route, and its description at `/api/v1/openapi.json` (`openapi`). The
+/// caller of a route that takes a JSON body is checked before the body is read (events
+/// and call records check theirs in the handler, also first).
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let managers = |what| Admits::Roles(MANAGERS, what);
-    let only = |admits, route| gated(state, admits, route);
-    let person = |route| gated(state, Admits::Person, route);
-    Router::new()
-        .route("/api/v1/events", post(events::post))
-        .route(
-            "/api/v1/users",
-            only(managers("create users"), post(people::create_user)).get(people::list_users),
-        )
-        .route(
-            "/api/v1/users/{id}",
-            only(managers("change users"), patch(people::update_user)).get(people::get_user),
-        )
-        .route(
-            "/api/v1/teams",
-            only(managers("create teams"), post(people::create_team)).get(people::list_teams),
-        )
-        .route("/api/v1/teams/{id}", get(people::get_team))
-        .route(
-            "/api/v1/teams/{id}/members",
-            only(
-                managers("change team memberships"),
-                post(people::add_member),
-            )
-            .get(people::list_members),
-        )
-        .route(
-            "/api/v1/teams/{id}/supervisors",
-            only(
-                managers("change who supervises a team"),
-                post(people::add_supervisor),
-            )
-            .get(people::list_supervisors),
-        )
-        .route(
-            "/api/v1/teams/{id}/supervisors/{user_id}",
-            delete(people::remove_supervisor),
-        )
-        .route(
-            "/api/v1/goals",
-            only(
-                Admits::Roles(GOAL_SETTERS, "set or change goals"),
-                post(goals::create),
-            )
-            .get(goals::list),
-        )
-        .route(
-            "/api/v1/goals/{id}",
-            only(
-                Admits::Roles(GOAL_SETTERS, "set or change goals"),
-                patch(goals::update).delete(goals::archive),
-            )
-            .get(goals::get),
-        )
-        .route("/api/v1/goals/{id}/history", get(goals::history))
-        .route("/api/v1/goals/{id}/progress", get(progress::by_goal))
-        .route("/api/v1/goals/{id}/results", get(progress::results))
-        .route("/api/v1/progress/employees", get(progress::by_employee))
-        // The same view under the name of its report (`/reports/users`).
-        .route("/api/v1/progress/users", get(progress::by_employee))
-        .route("/api/v1/progress/teams", get(progress::by_team))
-        .route(
-            "/api/v1/settings",
-            only(managers("change the scoring settings"), patch(org::update)).get(org::get),
-        )
-        .route("/api/v1/calls/asterisk", post(calls::asterisk_upload))
-        .route("/api/v1/calls/freeswitch", post(calls::freeswitch_post))
-        .route("/api/v1/calls/unmapped", get(calls::unmapped))
-        .route("/api/v1/calls/retry", post(calls::retry))
-        .route(
-            "/api/v1/customers",
-            person(post(crm::create_customer)).get(crm::list_customers),
-        )
-        .route(
-            "/api/v1/customers/{id}",
-            person(patch(crm::update_customer)).get(crm::get_customer),
-        )
-        .route(
-            "/api/v1/customers/{id}/notes",
-            person(post(crm::add_note)).get(crm::list_notes),
-        )
-        .route("/api/v1/notes/{id}", person(patch(crm::edit_note)))
-        .route(
-            "/api/v1/opportunities",
-            person(post(crm::create_opportunity)).get(crm::list_opportunities),
-        )
-        .route(
-            "/api/v1/opportunities/{id}",
-            person(patch(crm::update_opportunity)).get(crm::get_opportunity),
-        )
-        .route(
-            "/api/v1/todos",
-            person(post(crm::create_todo)).get(crm::list_todos),
-        )
-        .route(
-            "/api/v1/todos/{id}",
-            person(patch(crm::update_todo)).get(crm::get_todo),
-        )
-        .route(
-            "/api/v1/meetings",
-            person(post(crm::create_meeting)).get(crm::list_meetings),
-        )
-        .route("/api/v1/meetings/{id}", person(patch(crm::update_meeting)))
-        .route(
-            "/api/v1/messages",
-            person(post(crm::log_message)).get(crm::list_messages),
-        )
-        .route("/api/v1/reports/users", get(reports::users))
-        .route("/api/v1/reports/teams", get(reports::teams))
-        .route("/api/v1/metrics", get(metrics::list))
+    let (router, doc) = documented(state).split_for_parts();
+    let doc = openapi::Document::of(&doc);
+    router
+        .layer(axum::Extension(doc))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("this endpoint does not take this method".into())
         })
+}
+
+/// The routes, each registered from its handler's description (one `routes!` a path).
+fn documented(state: &AppState) -> OpenApiRouter<AppState> {
+    let managers = |what| Admits::Roles(MANAGERS, what);
+    let goal_setters = || Admits::Roles(GOAL_SETTERS, "set or change goals");
+    let only = |admits, route| gated(state, admits, route);
+    let person = |route| gated(state, Admits::Person, route);
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(openapi::document))
+        .routes(routes!(events::post))
+        .routes(only(managers("create users"), routes!(people::create_user)))
+        .routes(routes!(people::list_users))
+        .routes(only(managers("change users"), routes!(people::update_user)))
+        .routes(routes!(people::get_user))
+        .routes(only(managers("create teams"), routes!(people::create_team)))
+        .routes(routes!(people::list_teams))
+        .routes(routes!(people::get_team))
+        .routes(only(
+            managers("change team memberships"),
+            routes!(people::add_member),
+        ))
+        .routes(routes!(people::list_members))
+        .routes(only(
+            managers("change who supervises a team"),
+            routes!(people::add_supervisor),
+        ))
+        .routes(routes!(people::list_supervisors))
+        .routes(routes!(people::remove_supervisor))
+        .routes(only(goal_setters(), routes!(goals::create)))
+        .routes(routes!(goals::list))
+        .routes(only(goal_setters(), routes!(goals::update, goals::archive)))
+        .routes(routes!(goals::get))
+        .routes(routes!(goals::history))
+        .routes(routes!(progress::by_goal))
+        .routes(routes!(progress::results))
+        .routes(routes!(progress::by_employee))
+        .routes(routes!(progress::by_user))
+        .routes(routes!(progress::by_team))
+        .routes(only(
+            managers("change the scoring settings"),
+            routes!(org::update),
+        ))
+        .routes(routes!(org::get))
+        .routes(routes!(calls::asterisk_upload))
+        .routes(routes!(calls::freeswitch_post))
+        .routes(routes!(calls::unmapped))
+        .routes(routes!(calls::retry))
+        .routes(person(routes!(crm::create_customer)))
+        .routes(routes!(crm::list_customers))
+        .routes(person(routes!(crm::update_customer)))
+        .routes(routes!(crm::get_customer))
+        .routes(person(routes!(crm::add_note)))
+        .routes(routes!(crm::list_notes))
+        .routes(person(routes!(crm::edit_note)))
+        .routes(person(routes!(crm::create_opportunity)))
+        .routes(routes!(crm::list_opportunities))
+        .routes(person(routes!(crm::update_opportunity)))
+        .routes(routes!(crm::get_opportunity))
+        .routes(person(routes!(crm::create_todo)))
+        .routes(routes!(crm::list_todos))
+        .routes(person(routes!(crm::update_todo)))
+        .routes(routes!(crm::get_todo))
+        .routes(person(routes!(crm::create_meeting)))
+        .routes(routes!(crm::list_meetings))
+        .routes(person(routes!(crm::update_meeting)))
+        .routes(person(routes!(crm::log_message)))
+        .routes(routes!(crm::list_messages))
+        .routes(routes!(reports::users))
+        .routes(routes!(reports::teams))
+        .routes(routes!(metrics::list))
 }

@@ -3,6 +3,7 @@
 //! (`tally_app::settings`): grades, the score cap and the pace thresholds, as decimal
 //! fractions (`"0.8"` = 80 %).
 
+use super::openapi;
 use super::query::JsonObject;
 use crate::AppState;
 use crate::auth::Auth;
@@ -14,6 +15,8 @@ use tally_app::settings::scoring_fields;
 use tally_core::progress::Scoring;
 
 /// `GET /api/v1/settings`: every role.
+#[utoipa::path(get, path = "/api/v1/settings", operation_id = "get_settings", tag = "settings",
+    responses((status = 200, description = "The answer", body = openapi::Settings), openapi::Refusals))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(_caller): Auth,
@@ -24,6 +27,8 @@ pub async fn get(
 
 /// `PATCH /api/v1/settings` `{"grade_a?", "grade_b?", "grade_c?", "score_cap?",
 /// "pace_on_track?", "pace_at_risk?"}`: owners and admins.
+#[utoipa::path(patch, path = "/api/v1/settings", operation_id = "change_settings", tag = "settings", request_body = openapi::ScoringInput,
+    responses((status = 200, description = "The answer", body = openapi::Settings), openapi::Refusals))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(caller): Auth,

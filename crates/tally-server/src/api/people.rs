@@ -1,6 +1,7 @@
 //! Users, teams, dated team memberships and supervisors: the application's people
 //! services (`tally_app::people`) as JSON.
 
+use super::openapi;
 use super::query::{JsonObject, PathId};
 use crate::AppState;
 use crate::auth::Auth;
@@ -13,6 +14,8 @@ use tally_app::people::{NewPerson, PersonChange, PersonView};
 use tally_core::{MembershipRecord, Team};
 
 /// `POST /api/v1/users`: owners and admins add people (only an owner adds an owner).
+#[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = openapi::PersonInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Person), openapi::Refusals))]
 pub async fn create_user(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -27,6 +30,8 @@ pub async fn create_user(
 /// "extensions?", "active?"}`: owners and admins; only an owner changes an owner or
 /// makes one. `null` clears the email or extension; `"active": false` takes the user
 /// out of the users report.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", request_body = openapi::PersonInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Person), openapi::Refusals))]
 pub async fn update_user(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -39,6 +44,8 @@ pub async fn update_user(
 }
 
 /// `GET /api/v1/users`: everyone for managers and supervisors; an agent sees themself.
+#[utoipa::path(get, path = "/api/v1/users", tag = "people",
+    responses((status = 200, description = "The answer", body = Vec<openapi::Person>), openapi::Refusals))]
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -48,6 +55,8 @@ pub async fn list_users(
 }
 
 /// `GET /api/v1/users/{id}`.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Person), openapi::Refusals))]
 pub async fn get_user(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -57,6 +66,8 @@ pub async fn get_user(
 }
 
 /// `POST /api/v1/teams`: owners and admins.
+#[utoipa::path(post, path = "/api/v1/teams", tag = "people", request_body = openapi::TeamInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Team), openapi::Refusals))]
 pub async fn create_team(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -67,6 +78,8 @@ pub async fn create_team(
 }
 
 /// `GET /api/v1/teams`: every team; an agent sees only the teams they belong to.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "people",
+    responses((status = 200, description = "The answer", body = Vec<openapi::Team>), openapi::Refusals))]
 pub async fn list_teams(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -76,6 +89,8 @@ pub async fn list_teams(
 }
 
 /// `GET /api/v1/teams/{id}`: the team with its memberships.
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "people",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::TeamWithMembers), openapi::Refusals))]
 pub async fn get_team(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -89,6 +104,9 @@ pub async fn get_team(
 
 /// `POST /api/v1/teams/{id}/members` `{"user_id", "from", "to?"}`: owners and admins.
 /// The same user and `from` again sets `to` (ends the membership).
+#[utoipa::path(post, path = "/api/v1/teams/{id}/members", tag = "people",
+    request_body = openapi::MembershipInput, params(("id" = String, Path)),
+    responses((status = 201, description = "The created record, as stored", body = openapi::Membership), openapi::Refusals))]
 pub async fn add_member(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -100,6 +118,8 @@ pub async fn add_member(
 }
 
 /// `GET /api/v1/teams/{id}/members`.
+#[utoipa::path(get, path = "/api/v1/teams/{id}/members", tag = "people",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = Vec<openapi::Membership>), openapi::Refusals))]
 pub async fn list_members(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -113,6 +133,9 @@ pub async fn list_members(
 
 /// `POST /api/v1/teams/{id}/supervisors` `{"user_id"}`: owners and admins make a user
 /// a supervisor of the team (they then set goals for it and its members).
+#[utoipa::path(post, path = "/api/v1/teams/{id}/supervisors", tag = "people",
+    request_body = openapi::SupervisorInput, params(("id" = String, Path)),
+    responses((status = 201, description = "The created record, as stored", body = openapi::Supervisor), openapi::Refusals))]
 pub async fn add_supervisor(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -127,6 +150,8 @@ pub async fn add_supervisor(
 }
 
 /// `GET /api/v1/teams/{id}/supervisors`: every role that sees the team.
+#[utoipa::path(get, path = "/api/v1/teams/{id}/supervisors", tag = "people",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = Vec<openapi::Supervisor>), openapi::Refusals))]
 pub async fn list_supervisors(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -141,6 +166,9 @@ pub async fn list_supervisors(
 }
 
 /// `DELETE /api/v1/teams/{id}/supervisors/{user_id}`: owners and admins.
+#[utoipa::path(delete, path = "/api/v1/teams/{id}/supervisors/{user_id}", tag = "people",
+    params(("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204, description = "No longer a supervisor of the team"), openapi::Refusals))]
 pub async fn remove_supervisor(
     State(state): State<AppState>,
     Auth(caller): Auth,

@@ -7,6 +7,7 @@
 //! The views are the application's (`tally_app::views`); here they become the JSON of
 //! `docs/api.md`, and the exports write the very same rows.
 
+use super::openapi;
 use super::query::{PathId, QueryParams, only_known, page, report_range};
 use crate::AppState;
 use crate::auth::Auth;
@@ -25,6 +26,7 @@ use tally_app::views::{ProgressView, ViewKind};
 use tally_core::goal::{number_json, quantity_json, round};
 use tally_core::views::{Row, Score, Subject, in_unit};
 use tally_core::{Currency, Day, DayRange, Metric, Organization};
+use utoipa::ToSchema;
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
 
@@ -32,6 +34,13 @@ const RANGE: [&str; 3] = ["period", "from", "to"];
 const MAX_XLSX_DAYS: u32 = 366;
 
 /// `GET /api/v1/goals/{id}/progress[?user_id=…]`: each assignee × criterion, and scores.
+#[utoipa::path(get, path = "/api/v1/goals/{id}/progress", tag = "progress",
+    params(("id" = String, Path), openapi::RangeParams, openapi::ExportParams,
+        ("user_id" = Option<String>, Query, description = "Only this assignee")),
+    responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
+        content((ViewJson = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        openapi::Refusals))]
 pub async fn by_goal(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -55,6 +64,14 @@ pub async fn by_goal(
 
 /// `GET /api/v1/progress/employees[?user_id=…][&team_id=…]`: every criterion of every
 /// goal that applies to each employee (directly or through a team).
+#[utoipa::path(get, path = "/api/v1/progress/employees", tag = "progress",
+    params(openapi::RangeParams, openapi::ExportParams,
+        ("user_id" = Option<String>, Query, description = "Only this employee"),
+        ("team_id" = Option<String>, Query, description = "Only this team's members")),
+    responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
+        content((ViewJson = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        openapi::Refusals))]
 pub async fn by_employee(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -75,8 +92,33 @@ pub async fn by_employee(
     answer(&state, format, lang, "kpi-employees", PERSON_COLUMNS, view).await
 }
 
+/// `GET /api/v1/progress/users`: the employees view under the name of its report
+/// (`/reports/users`).
+#[utoipa::path(get, path = "/api/v1/progress/users", tag = "progress",
+    params(openapi::RangeParams, openapi::ExportParams,
+        ("user_id" = Option<String>, Query, description = "Only this employee"),
+        ("team_id" = Option<String>, Query, description = "Only this team's members")),
+    responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
+        content((ViewJson = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        openapi::Refusals))]
+pub async fn by_user(
+    state: State<AppState>,
+    auth: Auth,
+    params: QueryParams,
+) -> Result<Response, ApiError> {
+    by_employee(state, auth, params).await
+}
+
 /// `GET /api/v1/progress/teams[?team_id=…]`: each team against its own target or the
 /// sum of its members' targets.
+#[utoipa::path(get, path = "/api/v1/progress/teams", tag = "progress",
+    params(openapi::RangeParams, openapi::ExportParams,
+        ("team_id" = Option<String>, Query, description = "Only this team")),
+    responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
+        content((ViewJson = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        openapi::Refusals))]
 pub async fn by_team(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -105,6 +147,12 @@ const MAX_RESULTS_PAGE: i64 = 10_000;
 /// `GET /api/v1/goals/{id}/results[?from=…&to=…][&user_id=…][&limit=…&offset=…]`: the
 /// frozen result of each closed period, with today's actual for the same days next to
 /// it, flagged when it changed since; a page at a time, with the total.
+#[utoipa::path(get, path = "/api/v1/goals/{id}/results", tag = "goals",
+    params(("id" = String, Path),
+        ("from" = Option<String>, Query, format = Date), ("to" = Option<String>, Query, format = Date),
+        ("user_id" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "At most 10,000; default 1,000"),
+        ("offset" = Option<u64>, Query)),
+    responses((status = 200, description = "The answer", body = ResultsJson), openapi::Refusals))]
 pub async fn results(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -134,7 +182,7 @@ pub async fn results(
 }
 
 /// A view's JSON: its range, the previous range, and its rows and scores.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ViewJson {
     from: String,
     to: String,
@@ -176,7 +224,7 @@ impl ViewJson {
 
 /// One row: counts and seconds are numbers, money a decimal string in the
 /// organization's currency, fractions (completion, change %) decimal strings.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RowJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<String>,
@@ -192,14 +240,19 @@ pub struct RowJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     period: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<openapi::Quantity>)]
     weight: Option<Value>,
     days: u32,
+    #[schema(value_type = openapi::Quantity)]
     actual: Value,
+    #[schema(value_type = openapi::Quantity)]
     target: Value,
     completion: Option<String>,
     grade: Option<&'static str>,
     rank: Option<u32>,
+    #[schema(value_type = openapi::Quantity)]
     previous: Value,
+    #[schema(value_type = openapi::Quantity)]
     change: Value,
     change_pct: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,16 +260,20 @@ pub struct RowJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     target_source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<openapi::Quantity>)]
     team_target: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<openapi::Quantity>)]
     members_target: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     targets_disagree: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PaceJson {
+    #[schema(value_type = openapi::Quantity)]
     expected: Value,
+    #[schema(value_type = openapi::Quantity)]
     projected: Value,
     status: &'static str,
 }
@@ -318,7 +375,7 @@ impl Cells for RowJson {
 }
 
 /// An assignee's weighted score on a goal.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ScoreJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<String>,
@@ -350,7 +407,7 @@ impl ScoreJson {
 }
 
 /// A page of a goal's frozen results.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ResultsJson {
     goal_id: String,
     total: i64,
@@ -359,7 +416,7 @@ pub struct ResultsJson {
     results: Vec<ResultJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ResultJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<String>,
@@ -370,10 +427,14 @@ pub struct ResultJson {
     period_to: String,
     metric: &'static str,
     revision: i64,
+    #[schema(value_type = openapi::Quantity)]
     target: Value,
+    #[schema(value_type = openapi::Quantity)]
     actual: Value,
     achieved: bool,
+    #[schema(value_type = String, format = DateTime)]
     closed_at: Value,
+    #[schema(value_type = openapi::Quantity)]
     current_actual: Value,
     changed: bool,
 }

@@ -2,6 +2,7 @@
 //! row over a range of local days — adapters of `tally_app::reports`, serialised
 //! straight from its rows.
 
+use super::openapi;
 use super::query::{QueryParams, only_known, report_range};
 use crate::AppState;
 use crate::auth::Auth;
@@ -15,8 +16,14 @@ use std::collections::HashMap;
 use tally_app::reports::ReportRow;
 use tally_core::views::Subject;
 use tally_core::{DayRange, Metric, Values};
+use utoipa::ToSchema;
 
 /// The users report: every active user (or those filtered by `user_id` / `team_id`).
+#[utoipa::path(get, path = "/api/v1/reports/users", operation_id = "users_report", tag = "reports",
+    params(openapi::RangeParams,
+        ("metrics" = Option<String>, Query, description = "Metric keys, comma-separated; default all 18"),
+        ("user_id" = Option<String>, Query), ("team_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = Report), openapi::Refusals))]
 pub async fn users(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -35,6 +42,11 @@ pub async fn users(
 }
 
 /// The teams report: every team (or `team_id`), counting members on membership days.
+#[utoipa::path(get, path = "/api/v1/reports/teams", operation_id = "teams_report", tag = "reports",
+    params(openapi::RangeParams,
+        ("metrics" = Option<String>, Query, description = "Metric keys, comma-separated; default all 18"),
+        ("team_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = Report), openapi::Refusals))]
 pub async fn teams(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -50,8 +62,8 @@ pub async fn teams(
 
 /// A report, serialized straight from these structs (no intermediate JSON tree: a
 /// report of 1,000 users × 18 metrics is 18,000 values).
-#[derive(Serialize)]
-struct Report<'a> {
+#[derive(Serialize, ToSchema)]
+pub struct Report<'a> {
     from: String,
     to: String,
     timezone: &'a str,
@@ -60,13 +72,15 @@ struct Report<'a> {
 }
 
 /// One row: a user (`user_id`) or a team (`team_id`), its name and its values.
-#[derive(Serialize)]
-struct Row<'a> {
+#[derive(Serialize, ToSchema)]
+pub struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     team_id: Option<&'a str>,
     name: &'a str,
+    /// Every requested metric by its key, zero included.
+    #[schema(value_type = HashMap<String, openapi::Quantity>)]
     values: MetricValues<'a>,
 }
 

@@ -44,7 +44,7 @@ async fn patch(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     value
 }
 
-fn today() -> String {
+pub fn today() -> String {
     let zone = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
     jiff::Timestamp::now()
         .to_zoned_datetime(zone)

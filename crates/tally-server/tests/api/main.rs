@@ -12,6 +12,7 @@ mod events;
 mod goals;
 mod input;
 mod live;
+mod openapi;
 mod people;
 mod reports;
 mod roles;

@@ -1,6 +1,7 @@
 //! To-dos, meetings, and SMS / email logs.
 
 use super::*;
+use crate::api::openapi;
 use crate::api::query::{JsonObject, PathId, QueryParams};
 use axum::extract::State;
 use serde_json::{Value, json};
@@ -8,6 +9,8 @@ use tally_core::event::MAX_ID_CHARS;
 
 /// `POST /api/v1/todos` `{"id?", "title", "assignee_id?", "due_on?", "customer_id?"}`
 /// → `todo.created`.
+#[utoipa::path(post, path = "/api/v1/todos", tag = "crm", request_body = openapi::TodoInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Todo), openapi::Refusals))]
 pub async fn create_todo(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -47,6 +50,8 @@ pub async fn create_todo(
 
 /// `PATCH /api/v1/todos/{id}` `{"title?", "due_on?", "done?"}`: marking it done emits
 /// `todo.completed`.
+#[utoipa::path(patch, path = "/api/v1/todos/{id}", tag = "crm", request_body = openapi::TodoInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Todo), openapi::Refusals))]
 pub async fn update_todo(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -96,6 +101,9 @@ pub async fn update_todo(
     save_update(&state, &caller, &record, draft, events).await
 }
 
+/// `GET /api/v1/todos/{id}`: one to-do.
+#[utoipa::path(get, path = "/api/v1/todos/{id}", tag = "crm",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Todo), openapi::Refusals))]
 pub async fn get_todo(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -104,6 +112,10 @@ pub async fn get_todo(
     show(&state, &caller, "todo", &id).await
 }
 
+/// `GET /api/v1/todos`: a page of to-dos (`customer_id`, `assignee_id` filter them).
+#[utoipa::path(get, path = "/api/v1/todos", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("assignee_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Todo>), openapi::Refusals))]
 pub async fn list_todos(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -121,6 +133,8 @@ pub async fn list_todos(
 
 /// `POST /api/v1/meetings` `{"id?", "customer_id", "at", "title?", "held?"}`: a held
 /// meeting emits `meeting.held` at its time.
+#[utoipa::path(post, path = "/api/v1/meetings", tag = "crm", request_body = openapi::MeetingInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Meeting), openapi::Refusals))]
 pub async fn create_meeting(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -157,6 +171,8 @@ pub async fn create_meeting(
 
 /// `PATCH /api/v1/meetings/{id}` `{"held": true}` → `meeting.held` (a held meeting
 /// stays held: there is no event to take it back).
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "crm", request_body = openapi::MeetingInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Meeting), openapi::Refusals))]
 pub async fn update_meeting(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -213,6 +229,10 @@ pub async fn update_meeting(
     save_update(&state, &caller, &record, draft, events).await
 }
 
+/// `GET /api/v1/meetings`: a page of meetings (`customer_id`, `owner_id` filter them).
+#[utoipa::path(get, path = "/api/v1/meetings", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Meeting>), openapi::Refusals))]
 pub async fn list_meetings(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -232,6 +252,8 @@ pub async fn list_meetings(
 /// "sent|received", "customer_id", "delivered?", "at?", "subject?", "text?"}` →
 /// `sms.sent`, `email.sent` (with `delivered`) or `email.received`. A received SMS is
 /// logged with no event: the spec counts no such action.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "crm", request_body = openapi::MessageInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Message), openapi::Refusals))]
 pub async fn log_message(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -294,6 +316,11 @@ pub async fn log_message(
     created(&state, "message", &id).await
 }
 
+/// `GET /api/v1/messages`: a page of SMS and emails (`customer_id`, `owner_id` filter
+/// them).
+#[utoipa::path(get, path = "/api/v1/messages", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Message>), openapi::Refusals))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Auth(caller): Auth,

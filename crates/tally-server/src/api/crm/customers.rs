@@ -1,6 +1,7 @@
 //! Customers (found by name and by phone) and their notes.
 
 use super::*;
+use crate::api::openapi;
 use crate::api::query::{JsonObject, PathId, QueryParams};
 use axum::extract::State;
 use serde_json::{Map, Value, json};
@@ -11,6 +12,8 @@ const CUSTOMER_FIELDS: [&str; 6] = ["id", "name", "phones", "email", "company", 
 
 /// `POST /api/v1/customers` `{"id?", "name", "phones?", "email?", "company?",
 /// "owner_id?"}` → `customer.created` (owner: the person in charge, default the actor).
+#[utoipa::path(post, path = "/api/v1/customers", tag = "crm", request_body = openapi::CustomerInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Customer), openapi::Refusals))]
 pub async fn create_customer(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -47,6 +50,8 @@ pub async fn create_customer(
 
 /// `PATCH /api/v1/customers/{id}`: any creation field but `id`; `owner_id` reassigns
 /// the customer → `customer.updated`.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "crm", request_body = openapi::CustomerInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Customer), openapi::Refusals))]
 pub async fn update_customer(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -86,6 +91,9 @@ pub async fn update_customer(
 }
 
 /// `GET /api/v1/customers[?q=…][&phone=…][&owner_id=…]`.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "crm",
+    params(openapi::ListParams, ("phone" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Customer>), openapi::Refusals))]
 pub async fn list_customers(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -102,6 +110,8 @@ pub async fn list_customers(
 }
 
 /// `GET /api/v1/customers/{id}`.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "crm",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Customer), openapi::Refusals))]
 pub async fn get_customer(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -179,6 +189,9 @@ fn customer_draft(id: &str, map: Map<String, Value>, phones: &[String], created_
 }
 
 /// `POST /api/v1/customers/{id}/notes` `{"id?", "text"}` → `note.added`.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/notes", tag = "crm", request_body = openapi::NoteInput,
+    params(("id" = String, Path)),
+    responses((status = 201, description = "The created record, as stored", body = openapi::Note), openapi::Refusals))]
 pub async fn add_note(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -205,6 +218,8 @@ pub async fn add_note(
 }
 
 /// `PATCH /api/v1/notes/{id}` `{"text"}` → `note.edited`.
+#[utoipa::path(patch, path = "/api/v1/notes/{id}", tag = "crm", request_body = openapi::NoteInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Note), openapi::Refusals))]
 pub async fn edit_note(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -231,6 +246,9 @@ pub async fn edit_note(
 }
 
 /// `GET /api/v1/customers/{id}/notes`.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/notes", tag = "crm",
+    params(("id" = String, Path), openapi::ListParams),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Note>), openapi::Refusals))]
 pub async fn list_notes(
     State(state): State<AppState>,
     Auth(caller): Auth,

@@ -1,6 +1,7 @@
 //! Sales opportunities: created, changed, won or lost, reassigned.
 
 use super::*;
+use crate::api::openapi;
 use crate::api::query::{JsonObject, PathId, QueryParams};
 use axum::extract::State;
 use serde_json::{Value, json};
@@ -8,6 +9,8 @@ use tally_core::event::MAX_ID_CHARS;
 
 /// `POST /api/v1/opportunities` `{"id?", "title", "customer_id", "amount",
 /// "owner_id?"}` → `opportunity.created` (status `open`).
+#[utoipa::path(post, path = "/api/v1/opportunities", tag = "crm", request_body = openapi::OpportunityInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Opportunity), openapi::Refusals))]
 pub async fn create_opportunity(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -45,6 +48,8 @@ pub async fn create_opportunity(
 /// `PATCH /api/v1/opportunities/{id}` `{"title?", "amount?", "owner_id?", "status?"}`
 /// → `opportunity.updated` for the title, amount or owner, and
 /// `opportunity.status_changed` when the status changes.
+#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", tag = "crm", request_body = openapi::OpportunityInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Opportunity), openapi::Refusals))]
 pub async fn update_opportunity(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -107,6 +112,9 @@ pub async fn update_opportunity(
 
 /// `GET /api/v1/opportunities`, `/todos`, `/meetings`, `/messages`: filtered by
 /// `customer_id`, owner (`owner_id`, or `assignee_id` for to-dos), words (`q`).
+#[utoipa::path(get, path = "/api/v1/opportunities", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Opportunity>), openapi::Refusals))]
 pub async fn list_opportunities(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -123,6 +131,8 @@ pub async fn list_opportunities(
 }
 
 /// `GET` one record of a kind.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "crm",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Opportunity), openapi::Refusals))]
 pub async fn get_opportunity(
     State(state): State<AppState>,
     Auth(caller): Auth,
