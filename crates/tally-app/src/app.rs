@@ -5,6 +5,7 @@
 use crate::directory::Directory;
 use crate::error::Result;
 use crate::passwords::Passwords;
+use crate::sessions::SignInFailures;
 use crate::shutdown::Shutdown;
 use std::sync::{Arc, RwLock};
 use tally_core::Organization;
@@ -22,6 +23,7 @@ struct Inner {
     reloading: tokio::sync::Mutex<()>,
     shutdown: Shutdown,
     passwords: Passwords,
+    sign_in_failures: SignInFailures,
 }
 
 /// What a request reads from: the organisation, and the data version its figures are
@@ -44,7 +46,13 @@ impl App {
             reloading: tokio::sync::Mutex::new(()),
             shutdown: Shutdown::default(),
             passwords: Passwords::default(),
+            sign_in_failures: SignInFailures::default(),
         }))
+    }
+
+    /// Wrong passwords per email, in this instance's memory.
+    pub(crate) fn sign_in_failures(&self) -> &SignInFailures {
+        &self.0.sign_in_failures
     }
 
     /// Password hashing and checks, a few at a time.

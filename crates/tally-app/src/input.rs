@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use tally_core::Day;
 
 /// A request body: one JSON object.
@@ -85,4 +86,36 @@ impl Fields {
             })
             .transpose()
     }
+}
+
+/// Refuses query parameters the endpoint does not know, so a typo (`user=` for
+/// `user_id=`) is an error rather than a silently unfiltered report.
+pub fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<()> {
+    match params.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(unknown) => Err(Error::invalid(
+            unknown,
+            format!("unknown parameter (expected one of {})", known.join(", ")),
+        )),
+    }
+}
+
+/// `limit` (default `default`, at most `max`) and `offset` of a list's page.
+pub fn page(params: &HashMap<String, String>, default: i64, max: i64) -> Result<tally_store::Page> {
+    let number = |name: &str, default: i64, max: i64| -> Result<i64> {
+        match params.get(name) {
+            None => Ok(default),
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(name, format!("must be a whole number from 0 to {max}"))
+                }),
+        }
+    };
+    Ok(tally_store::Page {
+        limit: number("limit", default, max)?,
+        offset: number("offset", 0, i64::MAX)?,
+    })
 }

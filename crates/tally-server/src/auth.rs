@@ -47,26 +47,9 @@ pub async fn session_user(
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let id_hash = hash_token(secret);
-    let Some((user, expires_at)) = state.app.store().session_user(&id_hash).await? else {
-        return Ok(None);
-    };
-    let now = jiff::Timestamp::now().as_second();
-    if expires_at - now < SESSION_IDLE_SECONDS - SESSION_REFRESH_SECONDS {
-        state
-            .app
-            .store()
-            .extend_session(&id_hash, now + SESSION_IDLE_SECONDS)
-            .await?;
-    }
-    Ok(Some((user, id_hash)))
+    let session = state.app.session(secret).await?;
+    Ok(session.map(|s| (s.user, s.id_hash)))
 }
-
-/// A session ends after this long without use.
-pub const SESSION_IDLE_SECONDS: i64 = 12 * 3600;
-
-/// How often, at most, a session's expiry is moved on (one write per half hour).
-const SESSION_REFRESH_SECONDS: i64 = 1800;
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;

@@ -39,8 +39,6 @@ pub struct AppState {
     /// The application: its store, organization, stop signal and services.
     pub app: tally_app::App,
     pub live: live::Live,
-    /// Wrong passwords per email, to slow down guessing.
-    pub sign_in_failures: web::SignInFailures,
 }
 
 impl AppState {
@@ -48,7 +46,6 @@ impl AppState {
         AppState {
             app: tally_app::App::new(store, org),
             live: live::Live::default(),
-            sign_in_failures: web::SignInFailures::default(),
         }
     }
 }

@@ -1,461 +1,308 @@
-//! The mini-CRM: customers and their notes, sales opportunities, to-dos, meetings, and
-//! SMS / email logs. Each action emits exactly the event of `spec/events.md`, credited
-//! to the signed-in user (the token's user), in the same transaction as the record
-//! change: either both are stored or neither is.
+//! The mini-CRM as JSON: customers and their notes, sales opportunities, to-dos,
+//! meetings, and SMS / email logs — adapters of the application's CRM actions
+//! (`tally_app::crm`), which store each record with the event of `spec/events.md` it
+//! emits, credited to the person acting.
 //!
 //! Lists page (`limit`, `offset`) and sort (`sort=name|created_at|updated_at`,
 //! `order=asc|desc`); customers are found by words of their name, email or company
 //! (`q=`) and by phone in any Vietnamese notation (`phone=`).
 
-mod activities;
-mod customers;
-mod sales;
-
-use super::query::{JsonObject, only_known};
+use super::json::micros_json;
+use super::openapi;
+use super::query::{JsonObject, PathId, QueryParams};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
-use std::collections::HashMap;
-use tally_app::people::new_id;
-use tally_core::Event;
-use tally_core::Role;
-use tally_store::{CrmQuery, CrmRecord, CrmWrite};
-
-use crate::auth::Auth;
-pub use activities::*;
-pub use customers::*;
-pub use sales::*;
-
-/// Who is acting: CRM actions are credited to a person.
-fn actor(caller: &Caller) -> Result<String, ApiError> {
-    Ok(caller.person().map(str::to_owned)?)
-}
-
-/// A record being written: its kind, id, JSON and the columns lists use.
-struct Draft {
-    kind: &'static str,
-    id: String,
-    body: Map<String, Value>,
-    customer_id: Option<String>,
-    owner_id: Option<String>,
-    name: String,
-    search: Vec<String>,
-    created_at: i64,
-}
-
-impl Draft {
-    fn record(self, now: i64) -> CrmRecord {
-        CrmRecord {
-            kind: self.kind.to_owned(),
-            id: self.id,
-            customer_id: self.customer_id,
-            owner_id: self.owner_id,
-            sort_name: self.name.to_lowercase(),
-            search: self.search.join(" ").to_lowercase(),
-            body: Value::Object(self.body).to_string(),
-            created_at: self.created_at,
-            updated_at: now,
-        }
-    }
-}
-
-/// An event of `spec/events.md` by the actor, now (or at `at`).
-fn event(kind: &str, actor: &str, at: Option<&str>, fields: Value) -> Value {
-    let mut event = fields;
-    event["id"] = json!(new_id("crm"));
-    event["type"] = json!(kind);
-    event["user_id"] = json!(actor);
-    event["at"] = json!(at.map_or_else(|| jiff::Timestamp::now().to_string(), str::to_owned));
-    event
-}
-
-/// What an action writes besides its events: its records, a customer's phones, and,
-/// for a change, when the record was last changed as read (a change decided on a
-/// record that changed since is refused, 409).
-#[derive(Default)]
-struct Writes {
-    drafts: Vec<Draft>,
-    phones: Option<(String, Vec<String>)>,
-    read_at: Option<i64>,
-}
-
-impl Writes {
-    fn of(draft: Draft) -> Writes {
-        Writes {
-            drafts: vec![draft],
-            ..Writes::default()
-        }
-    }
-}
-
-/// Stores the records and their events in one transaction. The events pass the same
-/// rule as events from outside, on the entities' state under the write lock: a person
-/// the caller may not write for refuses the action (403); any other refused event
-/// refuses it with its field (422).
-async fn commit(
-    state: &AppState,
-    caller: &Caller,
-    events: Vec<Value>,
-    writes: Writes,
-) -> Result<(), ApiError> {
-    let mut parsed = Vec::with_capacity(events.len());
-    for (i, value) in events.iter().enumerate() {
-        let event = Event::parse(value, &state.app.org().currency)
-            .map_err(|e| ApiError::invalid(&e.field, e.message))?;
-        parsed.push((i, event));
-    }
-    let now = jiff::Timestamp::now().as_microsecond();
-    let write = CrmWrite {
-        records: writes.drafts.into_iter().map(|d| d.record(now)).collect(),
-        phones: writes.phones,
-        unchanged_since: writes.read_at,
-    };
-    let scope = state.app.credit_scope_now(caller).await?;
-    let outcome = state
-        .app
-        .store()
-        .ingest_with(
-            state.app.org(),
-            parsed,
-            &write,
-            scope.as_ref().map(|s| s as _),
-        )
-        .await?;
-    match outcome.rejected.first() {
-        None => Ok(()),
-        Some(r) if r.code == "forbidden" => Err(ApiError::Forbidden(r.message.clone())),
-        // Another request created the same id meanwhile.
-        Some(r) if r.code == "already_exists" => Err(ApiError::Conflict(r.message.clone())),
-        Some(r) => Err(ApiError::invalid(&r.field, r.message.clone())),
-    }
-}
-
-/// A stored record's JSON, with its timestamps.
-fn record_json(record: &CrmRecord) -> Value {
-    let mut body: Value = serde_json::from_str(&record.body).unwrap_or_else(|_| json!({}));
-    body["created_at"] = super::json::micros_json(record.created_at);
-    body["updated_at"] = super::json::micros_json(record.updated_at);
-    body
-}
-
-/// A record that must exist: 404 otherwise.
-async fn existing(state: &AppState, kind: &str, id: &str) -> Result<CrmRecord, ApiError> {
-    state
-        .app
-        .store()
-        .crm_record(kind, id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("{} '{id}' does not exist", kind.replace('_', " ")))
-        })
-}
-
-/// A stored record's body, to change.
-fn body_of(record: &CrmRecord) -> Map<String, Value> {
-    match serde_json::from_str(&record.body) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
-/// The longest search (`q`), in characters and in words: every word is one more
-/// condition of the query.
-const MAX_SEARCH_CHARS: usize = 200;
-const MAX_SEARCH_WORDS: usize = 10;
-
-/// The list parameters of every CRM list, and the filters `extra` names.
-fn list_query(
-    kind: &str,
-    params: &HashMap<String, String>,
-    extra: &[&str],
-) -> Result<CrmQuery, ApiError> {
-    let known: Vec<&str> = ["limit", "offset", "sort", "order"]
-        .iter()
-        .chain(extra)
-        .copied()
-        .collect();
-    only_known(params, &known)?;
-    let page = super::query::page(params, 50, 500)?;
-    let sort = match params.get("sort").map(String::as_str) {
-        None | Some("created_at") => "created_at",
-        Some("updated_at") => "updated_at",
-        Some("name") => "name",
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "sort",
-                "must be name, created_at or updated_at",
-            ));
-        }
-    };
-    let descending = match params.get("order").map(String::as_str) {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(_) => return Err(ApiError::invalid("order", "must be asc or desc")),
-    };
-    let phone = match params.get("phone") {
-        None => None,
-        Some(p) => Some(
-            tally_sources::phone::normalize(p)
-                .ok_or_else(|| ApiError::invalid("phone", "is not a phone number"))?,
-        ),
-    };
-    let search = params.get("q").cloned();
-    if search.as_ref().is_some_and(|q| {
-        q.chars().count() > MAX_SEARCH_CHARS || q.split_whitespace().count() > MAX_SEARCH_WORDS
-    }) {
-        return Err(ApiError::invalid(
-            "q",
-            format!(
-                "search with at most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters"
-            ),
-        ));
-    }
-    Ok(CrmQuery {
-        kind: kind.to_owned(),
-        search,
-        phone,
-        customer_id: params.get("customer_id").cloned(),
-        owner_id: params
-            .get("owner_id")
-            .or(params.get("assignee_id"))
-            .cloned(),
-        sort,
-        descending,
-        limit: page.limit,
-        offset: page.offset,
-    })
-}
-
-/// `GET` of a list of one kind, with the filters it takes.
-async fn list(
-    state: &AppState,
-    caller: &Caller,
-    kind: &str,
-    params: &HashMap<String, String>,
-    filters: &[&str],
-) -> Result<Json<Value>, ApiError> {
-    may_read(caller)?;
-    list_page(state, &list_query(kind, params, filters)?).await
-}
-
-/// `GET` of one record.
-async fn show(
-    state: &AppState,
-    caller: &Caller,
-    kind: &str,
-    id: &str,
-) -> Result<Json<Value>, ApiError> {
-    may_read(caller)?;
-    Ok(Json(record_json(&existing(state, kind, id).await?)))
-}
-
-/// Stores a changed record (keeping when it was created) with its events, and answers
-/// it as stored.
-async fn save_update(
-    state: &AppState,
-    caller: &Caller,
-    record: &CrmRecord,
-    mut draft: Draft,
-    events: Vec<Value>,
-) -> Result<Json<Value>, ApiError> {
-    draft.created_at = record.created_at;
-    let writes = Writes {
-        read_at: Some(record.updated_at),
-        ..Writes::of(draft)
-    };
-    commit(state, caller, events, writes).await?;
-    Ok(Json(record_json(
-        &existing(state, &record.kind, &record.id).await?,
-    )))
-}
-
-/// A text field of a record's JSON ("" when absent).
-fn text_of(map: &Map<String, Value>, key: &str) -> String {
-    map.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// A page of a list.
-async fn list_page(state: &AppState, query: &CrmQuery) -> Result<Json<Value>, ApiError> {
-    let (records, total) = state.app.store().crm_records(query).await?;
-    Ok(Json(json!({
-        "total": total,
-        "limit": query.limit,
-        "offset": query.offset,
-        "items": records.iter().map(record_json).collect::<Vec<_>>(),
-    })))
-}
-
-/// The record id of a create: the one given, or a new one.
-fn new_record_id(body: &JsonObject, prefix: &str) -> Result<String, ApiError> {
-    Ok(body
-        .optional_text("id", tally_core::event::MAX_ID_CHARS)?
-        .unwrap_or_else(|| new_id(prefix)))
-}
+use serde_json::{Value, json};
+use tally_app::crm::{Record, RecordPage};
 
 type Created = (StatusCode, Json<Value>);
 
-/// CRM records hold customers' phones and emails: a wallboard (an agent token bound to
-/// nobody) does not read them.
-fn may_read(caller: &Caller) -> Result<(), ApiError> {
-    match caller.is_wallboard() {
-        true => Err(ApiError::Forbidden(
-            "a wallboard token does not read CRM records".into(),
-        )),
-        false => Ok(()),
-    }
+/// `POST /api/v1/customers` `{"id?", "name", "phones?", "email?", "company?",
+/// "owner_id?"}` → `customer.created` (owner: the person in charge, default the actor).
+#[utoipa::path(post, path = "/api/v1/customers", tag = "crm", request_body = openapi::CustomerInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Customer), openapi::Refusals))]
+pub async fn create_customer(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    JsonObject(body): JsonObject,
+) -> Result<Created, ApiError> {
+    let record = state.app.create_customer(&caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(record_json(&record))))
 }
 
-/// Refuses unless the caller may act for `person` (as the owner or assignee of a
-/// record): an agent only for themself, a supervisor for the people of the teams they
-/// supervise (and themself), admins and owners for anyone.
-async fn may_act_for(state: &AppState, caller: &Caller, person: &str) -> Result<(), ApiError> {
-    match state.app.credit_scope_now(caller).await? {
-        Some(scope) if !scope.sees_user(person) => Err(ApiError::Forbidden(match caller.role {
-            Role::Agent => "an agent acts only on their own records, for themself".into(),
-            _ => format!("'{person}' is not one of the people you supervise"),
-        })),
-        _ => Ok(()),
-    }
+/// `PATCH /api/v1/customers/{id}`: any creation field but `id`; `owner_id` reassigns
+/// the customer → `customer.updated`.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "crm", request_body = openapi::CustomerInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Customer), openapi::Refusals))]
+pub async fn update_customer(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.update_customer(&caller, &id, &body).await?;
+    Ok(Json(record_json(&record)))
 }
 
-/// Refuses a change to a record unless the caller may act for its current owner
-/// (`owner_field`: the owner, assignee or author): the record's owner now decides,
-/// and the people above them, not whoever created it once.
-async fn may_change(
-    state: &AppState,
-    caller: &Caller,
-    record: &Map<String, Value>,
-    owner_field: &str,
-) -> Result<(), ApiError> {
-    let owner = record
-        .get(owner_field)
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    may_act_for(state, caller, owner).await
+/// `GET /api/v1/customers[?q=…][&phone=…][&owner_id=…]`.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "crm",
+    params(openapi::ListParams, ("phone" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Customer>), openapi::Refusals))]
+pub async fn list_customers(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.list_customers(&caller, &params).await?;
+    Ok(Json(page_json(&page)))
 }
 
-/// Reassigning moves KPI credit (also on past days): supervisors (to the people they
-/// supervise), admins and owners.
-async fn may_reassign(state: &AppState, caller: &Caller, to: &str) -> Result<(), ApiError> {
-    match caller.role {
-        Role::Agent => Err(ApiError::Forbidden(
-            "reassigning to another person is for supervisors, admins and owners".into(),
-        )),
-        _ => may_act_for(state, caller, to).await,
-    }
+/// `GET /api/v1/customers/{id}`.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "crm",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Customer), openapi::Refusals))]
+pub async fn get_customer(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.get_customer(&caller, &id).await?;
+    Ok(Json(record_json(&record)))
 }
 
-/// Sets a field; whether its value changed.
-fn replace(map: &mut Map<String, Value>, key: &str, value: Value) -> bool {
-    if map.get(key) == Some(&value) {
-        return false;
-    }
-    map.insert(key.into(), value);
-    true
+/// `POST /api/v1/customers/{id}/notes` `{"id?", "text"}` → `note.added`.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/notes", tag = "crm", request_body = openapi::NoteInput,
+    params(("id" = String, Path)),
+    responses((status = 201, description = "The created record, as stored", body = openapi::Note), openapi::Refusals))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(customer): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Created, ApiError> {
+    let record = state.app.add_note(&caller, &customer, &body).await?;
+    Ok((StatusCode::CREATED, Json(record_json(&record))))
 }
 
-fn simple_draft(
-    kind: &'static str,
-    id: &str,
-    body: Map<String, Value>,
-    customer: Option<&str>,
-    owner: &str,
-    name: &str,
-) -> Draft {
-    Draft {
-        kind,
-        id: id.to_owned(),
-        customer_id: customer.map(str::to_owned),
-        owner_id: Some(owner.to_owned()),
-        name: name.to_owned(),
-        search: vec![name.to_owned()],
-        created_at: now_micros(),
-        body,
-    }
+/// `PATCH /api/v1/notes/{id}` `{"text"}` → `note.edited`.
+#[utoipa::path(patch, path = "/api/v1/notes/{id}", tag = "crm", request_body = openapi::NoteInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Note), openapi::Refusals))]
+pub async fn edit_note(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.edit_note(&caller, &id, &body).await?;
+    Ok(Json(record_json(&record)))
 }
 
-fn json_map(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
+/// `GET /api/v1/customers/{id}/notes`.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/notes", tag = "crm",
+    params(("id" = String, Path), openapi::ListParams),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Note>), openapi::Refusals))]
+pub async fn list_notes(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(customer): PathId,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.list_notes(&caller, &customer, &params).await?;
+    Ok(Json(page_json(&page)))
 }
 
-fn now_micros() -> i64 {
-    jiff::Timestamp::now().as_microsecond()
+/// `POST /api/v1/opportunities` `{"id?", "title", "customer_id", "amount",
+/// "owner_id?"}` → `opportunity.created` (status `open`).
+#[utoipa::path(post, path = "/api/v1/opportunities", tag = "crm", request_body = openapi::OpportunityInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Opportunity), openapi::Refusals))]
+pub async fn create_opportunity(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    JsonObject(body): JsonObject,
+) -> Result<Created, ApiError> {
+    let record = state.app.create_opportunity(&caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(record_json(&record))))
 }
 
-/// An amount of the organization's currency, as its normalised decimal string.
-fn amount(state: &AppState, value: Option<&Value>) -> Result<Option<String>, ApiError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => tally_core::event::amount(value, &state.app.org().currency)
-            .map(|amount| Some(amount.to_string()))
-            .map_err(|message| ApiError::invalid("amount", message)),
-    }
+/// `PATCH /api/v1/opportunities/{id}` `{"title?", "amount?", "owner_id?", "status?"}`
+/// → `opportunity.updated` for the title, amount or owner, and
+/// `opportunity.status_changed` when the status changes.
+#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", tag = "crm", request_body = openapi::OpportunityInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Opportunity), openapi::Refusals))]
+pub async fn update_opportunity(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.update_opportunity(&caller, &id, &body).await?;
+    Ok(Json(record_json(&record)))
 }
 
-/// An RFC 3339 timestamp field of what happened, kept as given: not in the future and
-/// at most ten years back (as every event, see `tally_core::event::check_time`). An
-/// agent logs what happened today; an earlier day, whose results may be closed
-/// already, is for supervisors, admins and owners to correct.
-fn timestamp(
-    state: &AppState,
-    caller: &Caller,
-    body: &JsonObject,
-    field: &str,
-) -> Result<Option<String>, ApiError> {
-    let Some(text) = body.optional_text(field, 64)? else {
-        return Ok(None);
-    };
-    let at = tally_core::event::rfc3339(&text).ok_or_else(|| {
-        ApiError::invalid(
-            field,
-            "must be an RFC 3339 time with an offset, such as 2026-11-27T09:00:00+07:00",
-        )
-    })?;
-    tally_core::event::check_time(field, at, jiff::Timestamp::now())
-        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
-    may_log_on(state, caller, field, at)?;
-    Ok(Some(text))
+/// `GET /api/v1/opportunities`, `/todos`, `/meetings`, `/messages`: filtered by
+/// `customer_id`, owner (`owner_id`, or `assignee_id` for to-dos), words (`q`).
+#[utoipa::path(get, path = "/api/v1/opportunities", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Opportunity>), openapi::Refusals))]
+pub async fn list_opportunities(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.list_opportunities(&caller, &params).await?;
+    Ok(Json(page_json(&page)))
 }
 
-/// An agent counts what happened today; an earlier day's results may be closed
-/// already, so logging it (or marking it held) is a correction for those above them.
-fn may_log_on(
-    state: &AppState,
-    caller: &Caller,
-    field: &str,
-    at: jiff::Timestamp,
-) -> Result<(), ApiError> {
-    let calendar = &state.app.org().calendar;
-    if caller.role == Role::Agent && calendar.day_of(at) < calendar.day_of(jiff::Timestamp::now()) {
-        return Err(ApiError::invalid(
-            field,
-            "an agent logs what happened today; ask a supervisor to log an earlier day",
-        ));
-    }
-    Ok(())
+/// `GET` one record of a kind.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "crm",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Opportunity), openapi::Refusals))]
+pub async fn get_opportunity(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.get_opportunity(&caller, &id).await?;
+    Ok(Json(record_json(&record)))
 }
 
-async fn refuse_taken(state: &AppState, kind: &str, id: &str) -> Result<(), ApiError> {
-    match state.app.store().crm_record(kind, id).await? {
-        Some(_) => Err(ApiError::Conflict(format!(
-            "a {kind} with id '{id}' already exists"
-        ))),
-        None => Ok(()),
-    }
+/// `POST /api/v1/todos` `{"id?", "title", "assignee_id?", "due_on?", "customer_id?"}`
+/// → `todo.created`.
+#[utoipa::path(post, path = "/api/v1/todos", tag = "crm", request_body = openapi::TodoInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Todo), openapi::Refusals))]
+pub async fn create_todo(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    JsonObject(body): JsonObject,
+) -> Result<Created, ApiError> {
+    let record = state.app.create_todo(&caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(record_json(&record))))
 }
 
-async fn created(state: &AppState, kind: &str, id: &str) -> Result<Created, ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(record_json(&existing(state, kind, id).await?)),
-    ))
+/// `PATCH /api/v1/todos/{id}` `{"title?", "due_on?", "done?"}`: marking it done emits
+/// `todo.completed`.
+#[utoipa::path(patch, path = "/api/v1/todos/{id}", tag = "crm", request_body = openapi::TodoInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Todo), openapi::Refusals))]
+pub async fn update_todo(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.update_todo(&caller, &id, &body).await?;
+    Ok(Json(record_json(&record)))
+}
+
+/// `GET /api/v1/todos/{id}`: one to-do.
+#[utoipa::path(get, path = "/api/v1/todos/{id}", tag = "crm",
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Todo), openapi::Refusals))]
+pub async fn get_todo(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.get_todo(&caller, &id).await?;
+    Ok(Json(record_json(&record)))
+}
+
+/// `GET /api/v1/todos`: a page of to-dos (`customer_id`, `assignee_id` filter them).
+#[utoipa::path(get, path = "/api/v1/todos", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("assignee_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Todo>), openapi::Refusals))]
+pub async fn list_todos(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.list_todos(&caller, &params).await?;
+    Ok(Json(page_json(&page)))
+}
+
+/// `POST /api/v1/meetings` `{"id?", "customer_id", "at", "title?", "held?"}`: a held
+/// meeting emits `meeting.held` at its time.
+#[utoipa::path(post, path = "/api/v1/meetings", tag = "crm", request_body = openapi::MeetingInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Meeting), openapi::Refusals))]
+pub async fn create_meeting(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    JsonObject(body): JsonObject,
+) -> Result<Created, ApiError> {
+    let record = state.app.create_meeting(&caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(record_json(&record))))
+}
+
+/// `PATCH /api/v1/meetings/{id}` `{"held": true}` → `meeting.held` (a held meeting
+/// stays held: there is no event to take it back).
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "crm", request_body = openapi::MeetingInput,
+    params(("id" = String, Path)), responses((status = 200, description = "The answer", body = openapi::Meeting), openapi::Refusals))]
+pub async fn update_meeting(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.app.update_meeting(&caller, &id, &body).await?;
+    Ok(Json(record_json(&record)))
+}
+
+/// `GET /api/v1/meetings`: a page of meetings (`customer_id`, `owner_id` filter them).
+#[utoipa::path(get, path = "/api/v1/meetings", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Meeting>), openapi::Refusals))]
+pub async fn list_meetings(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.list_meetings(&caller, &params).await?;
+    Ok(Json(page_json(&page)))
+}
+
+/// `POST /api/v1/messages` `{"id?", "channel": "sms|email", "direction":
+/// "sent|received", "customer_id", "delivered?", "at?", "subject?", "text?"}` →
+/// `sms.sent`, `email.sent` (with `delivered`) or `email.received`. A received SMS is
+/// logged with no event: the spec counts no such action.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "crm", request_body = openapi::MessageInput,
+    responses((status = 201, description = "The created record, as stored", body = openapi::Message), openapi::Refusals))]
+pub async fn log_message(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    JsonObject(body): JsonObject,
+) -> Result<Created, ApiError> {
+    let record = state.app.log_message(&caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(record_json(&record))))
+}
+
+/// `GET /api/v1/messages`: a page of SMS and emails (`customer_id`, `owner_id` filter
+/// them).
+#[utoipa::path(get, path = "/api/v1/messages", tag = "crm",
+    params(openapi::ListParams, ("customer_id" = Option<String>, Query), ("owner_id" = Option<String>, Query)),
+    responses((status = 200, description = "The answer", body = openapi::Page<openapi::Message>), openapi::Refusals))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    QueryParams(params): QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.app.list_messages(&caller, &params).await?;
+    Ok(Json(page_json(&page)))
+}
+
+/// A record's JSON: its fields, with when it was created and last changed.
+fn record_json(record: &Record) -> Value {
+    let mut fields = record.fields.clone();
+    fields.insert("created_at".into(), micros_json(record.created_at));
+    fields.insert("updated_at".into(), micros_json(record.updated_at));
+    Value::Object(fields)
+}
+
+/// A page of a list: `{"total", "limit", "offset", "items"}`.
+fn page_json(page: &RecordPage) -> Value {
+    json!({
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": page.items.iter().map(record_json).collect::<Vec<_>>(),
+    })
 }

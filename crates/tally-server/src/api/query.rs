@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::Value;
 use std::collections::HashMap;
-use tally_app::input::Fields;
+pub use tally_app::input::{Fields, only_known, page};
 use tally_core::{Day, DayRange, Organization, Period};
 
 /// The longest report range, in days (ten years).
@@ -132,42 +132,6 @@ pub fn report_range(
         ));
     }
     Ok(range)
-}
-
-/// Refuses query parameters the endpoint does not know, so a typo (`user=` for
-/// `user_id=`) is an error rather than a silently unfiltered report.
-pub fn only_known(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
-    match params.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(unknown) => Err(ApiError::invalid(
-            unknown,
-            format!("unknown parameter (expected one of {})", known.join(", ")),
-        )),
-    }
-}
-
-/// `limit` (default `default`, at most `max`) and `offset` of a list's page.
-pub fn page(
-    params: &HashMap<String, String>,
-    default: i64,
-    max: i64,
-) -> Result<tally_store::Page, ApiError> {
-    let number = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
-        match params.get(name) {
-            None => Ok(default),
-            Some(s) => s
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (0..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))
-                }),
-        }
-    };
-    Ok(tally_store::Page {
-        limit: number("limit", default, max)?,
-        offset: number("offset", 0, i64::MAX)?,
-    })
 }
 
 /// The `{id}` of a path, with a JSON error (not axum's plain text) when it is unreadable.

@@ -17,7 +17,7 @@ mod selection;
 mod session;
 mod texts;
 
-pub use session::{SignInFailures, Viewer};
+pub use session::Viewer;
 pub use texts::Texts;
 
 use crate::AppState;

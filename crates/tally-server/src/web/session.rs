@@ -4,17 +4,15 @@
 //! kept until the browser closes); only its SHA-256 is stored, and the server ends it
 //! after 12 hours without use or at sign-out. A request that changes something, the
 //! sign-in included, must come from our own pages: the browser's `Sec-Fetch-Site` or
-//! `Origin` header must say so (cross-site request forgery). Repeated wrong passwords
-//! for one email are slowed down.
+//! `Origin` header must say so (cross-site request forgery). Checking passwords,
+//! slowing down repeated wrong ones, and the sessions themselves are the
+//! application's (`tally_app::sessions`).
 
 use super::{
     Chrome, PageError, Pairs, form_secret, local_path, may_administer, may_set_goals, render, texts,
 };
 use crate::AppState;
-use crate::auth::{
-    Caller, SESSION_COOKIE, SESSION_IDLE_SECONDS, cookie, hash_password, hash_token, is_read,
-    new_token_secret, session_user,
-};
+use crate::auth::{Caller, SESSION_COOKIE, cookie, is_read, session_user};
 use crate::error::ApiError;
 use crate::export::Lang;
 use askama::Template;
@@ -25,8 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use tally_app::sessions::SignIn;
 use tally_store::User;
 
 /// The name of the cookie that remembers the language.
@@ -131,8 +128,7 @@ pub(crate) struct SignedIn {
 impl SignedIn {
     /// Whether the session still signs in the same person with the same role.
     pub async fn holds(&self, state: &AppState) -> Result<bool, ApiError> {
-        let now = state.app.store().session_user(&self.session).await?;
-        Ok(now.is_some_and(|(user, _)| user.role == self.role))
+        Ok(state.app.session_holds(&self.session, self.role).await?)
     }
 }
 
@@ -219,9 +215,6 @@ pub async fn login_page(
     })
 }
 
-/// The longest email accepted (RFC 5321's path limit).
-const MAX_EMAIL_CHARS: usize = 254;
-
 /// `POST /login`: checks the password and starts a session.
 pub async fn login(
     State(state): State<AppState>,
@@ -229,79 +222,27 @@ pub async fn login(
     Pairs(form): Pairs,
 ) -> Result<Response, PageError> {
     let next = local_path(Some(&form_secret(&form, "next")));
-    let lang = lang_of(&headers);
     let typed_email = form_secret(&form, "email");
-    let email = typed_email.trim().to_lowercase();
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        let refused = ApiError::invalid(
-            "email",
-            format!("is longer than {MAX_EMAIL_CHARS} characters"),
-        );
-        return Err(PageError(refused));
+    let password = form_secret(&form, "password");
+    match state.app.sign_in(&typed_email, password).await? {
+        SignIn::Started { secret, .. } => Ok(with_session(&headers, &secret, &next)),
+        SignIn::Refused => {
+            let page = LoginPage {
+                chrome: chrome_for(lang_of(&headers), None, "login", "/login"),
+                next,
+                email: typed_email,
+                failed: true,
+                signed_out: false,
+            };
+            let mut response = render(&page)?;
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
     }
-    // The attempt is counted before the password is checked, so parallel guesses
-    // cannot all pass the limit; a right password clears the count.
-    if let Err(wait) = state.sign_in_failures.attempt(&email) {
-        let minutes = wait.as_secs().div_ceil(60);
-        let refused = ApiError::TooManyRequests(format!(
-            "too many wrong passwords for this email: try again in {minutes} minutes"
-        ));
-        return Err(PageError(refused));
-    }
-    // No account has an email with a control character (a NUL would not even reach
-    // every database alike): such an email is simply unknown.
-    let found = match email.chars().any(char::is_control) {
-        true => None,
-        false => state.app.store().sign_in_of(&email).await?,
-    };
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        // The same work for an unknown email, so timing does not tell who has an account.
-        None => (None, unknown_user_hash().to_owned()),
-    };
-    let passwords = state.app.passwords();
-    let matches = passwords
-        .matches(form_secret(&form, "password"), hash.clone())
-        .await?;
-    if let Some(user) = user.filter(|_| matches)
-        && let Some(response) = start_session(&state, &headers, &user, &hash, &next).await?
-    {
-        state.sign_in_failures.forget(&email);
-        return Ok(response);
-    }
-    tracing::info!("a sign-in failed");
-    let page = LoginPage {
-        chrome: chrome_for(lang, None, "login", "/login"),
-        next,
-        email: typed_email,
-        failed: true,
-        signed_out: false,
-    };
-    let mut response = render(&page)?;
-    *response.status_mut() = StatusCode::UNAUTHORIZED;
-    Ok(response)
 }
 
-/// Stores a new session and answers with its cookie, on the way to `next`; `None` when
-/// the password changed or the user was deactivated while it was being checked.
-async fn start_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    user: &User,
-    checked_hash: &str,
-    next: &str,
-) -> Result<Option<Response>, PageError> {
-    let secret = new_token_secret();
-    let expires_at = jiff::Timestamp::now().as_second() + SESSION_IDLE_SECONDS;
-    let started = state
-        .app
-        .store()
-        .create_session(&hash_token(&secret), user.key, checked_hash, expires_at)
-        .await?;
-    if !started {
-        return Ok(None);
-    }
-    tracing::info!(user = %user.id, "signed in");
+/// The way to `next`, with the new session's cookie.
+fn with_session(headers: &HeaderMap, secret: &str, next: &str) -> Response {
     let secure = headers
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes() == b"https");
@@ -310,74 +251,7 @@ async fn start_session(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }
     );
-    Ok(Some(with_cookie(
-        Redirect::to(next).into_response(),
-        &cookie,
-    )))
-}
-
-/// Attempts per email without a right password, in this server's memory: after
-/// [`SignInFailures::LIMIT`] in [`SignInFailures::WINDOW`], that email may not try
-/// again until the window has passed. At most `KEEP` emails are tracked; when full,
-/// expired entries go, then the coldest (see `attempt`). Per instance: behind a load
-/// balancer, each instance counts its own.
-#[derive(Clone, Default)]
-pub struct SignInFailures(Arc<Mutex<HashMap<String, (u32, Instant)>>>);
-
-impl SignInFailures {
-    pub const LIMIT: u32 = 5;
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-    /// The most emails tracked at once.
-    const KEEP: usize = 10_000;
-
-    /// Counts an attempt for this email, or says how long it must wait. The count is
-    /// taken under the lock before the password is checked.
-    fn attempt(&self, email: &str) -> Result<(), Duration> {
-        let Ok(mut table) = self.0.lock() else {
-            return Ok(());
-        };
-        if table.len() >= Self::KEEP && !table.contains_key(email) {
-            table.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
-            // Still full: the coldest entry makes room. An email still allowed to try
-            // goes first (the fewest attempts, the oldest of those); a locked one only
-            // when all are locked, the newest first: a flood of guesses at made-up
-            // emails, even each guessed to the limit, cannot push out the lock of an
-            // email under attack.
-            if table.len() >= Self::KEEP {
-                let coldest = table
-                    .iter()
-                    .min_by_key(|(_, (count, since))| match *count < Self::LIMIT {
-                        true => (false, *count, Some(*since), None),
-                        false => (true, *count, None, Some(std::cmp::Reverse(*since))),
-                    })
-                    .map(|(k, _)| k.clone());
-                if let Some(coldest) = coldest {
-                    table.remove(&coldest);
-                }
-            }
-        }
-        let entry = table.entry(email.to_owned()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= Self::WINDOW {
-            *entry = (0, Instant::now());
-        }
-        if entry.0 >= Self::LIMIT {
-            return Err(Self::WINDOW.saturating_sub(entry.1.elapsed()));
-        }
-        entry.0 += 1;
-        Ok(())
-    }
-
-    fn forget(&self, email: &str) {
-        if let Ok(mut table) = self.0.lock() {
-            table.remove(email);
-        }
-    }
-}
-
-/// A hash no password is checked against successfully in practice, for unknown emails.
-fn unknown_user_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&new_token_secret()).unwrap_or_default())
+    with_cookie(Redirect::to(next).into_response(), &cookie)
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
@@ -389,7 +263,7 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 
 /// `POST /logout`: ends the session.
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    state.app.store().delete_session(&viewer.session).await?;
+    state.app.sign_out(&viewer.session).await?;
     let gone = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(with_cookie(
         Redirect::to("/login?signed_out=1").into_response(),
@@ -406,31 +280,4 @@ pub async fn switch_lang(
     let next = local_path(query.get("next").map(String::as_str));
     let cookie = format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000");
     with_cookie(Redirect::to(&next).into_response(), &cookie)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SignInFailures;
-
-    #[test]
-    fn a_flood_of_made_up_emails_does_not_reset_a_locked_one() {
-        let failures = SignInFailures::default();
-        for _ in 0..SignInFailures::LIMIT {
-            assert!(failures.attempt("lan@example.vn").is_ok());
-        }
-        assert!(failures.attempt("lan@example.vn").is_err());
-        for i in 0..2 * SignInFailures::KEEP {
-            let _ = failures.attempt(&format!("junk{i}@example.vn"));
-        }
-        assert!(failures.attempt("lan@example.vn").is_err());
-        // Even made-up emails each guessed up to the limit do not unlock it.
-        for i in 0..SignInFailures::KEEP + 10 {
-            for _ in 0..SignInFailures::LIMIT {
-                let _ = failures.attempt(&format!("locked{i}@example.vn"));
-            }
-        }
-        assert!(failures.attempt("lan@example.vn").is_err());
-        let table = failures.0.lock().unwrap();
-        assert!(table.len() <= SignInFailures::KEEP);
-    }
 }
