@@ -4,8 +4,10 @@
 //! remembered by its source and unique id, so importing a file or a CDR again is a
 //! no-op, and kept-aside records are counted by [`retry_unmapped`] once mapped.
 
+use crate::events::SENDERS;
+use crate::{App, Caller, Result};
 use serde::Serialize;
-use tally_core::{Event, Organization};
+use tally_core::{Event, Organization, Role};
 use tally_sources::{CallRecord, Classified, Directory, classify};
 use tally_store::{CallRow, MayCredit, Store, StoreError};
 
@@ -212,4 +214,47 @@ pub async fn retry_unmapped(
         import(store, org, records, &mut summary, None).await?;
     }
     Ok(summary)
+}
+
+/// The most kept-aside records listed at once.
+const MAX_KEPT_ASIDE_LISTED: i64 = 10_000;
+
+impl App {
+    /// Refuses a caller who may not send call records: owners, admins and supervisors
+    /// (integrations) may. Checked before a record is read.
+    pub fn may_send_calls(&self, caller: &Caller) -> Result<()> {
+        caller.require(&SENDERS, "send call records")
+    }
+
+    /// Counts call records from the phone system into `summary`; a supervisor bound to
+    /// a person credits only the people of their teams.
+    #[tracing::instrument(skip_all, fields(records = records.len()))]
+    pub async fn import_calls(
+        &self,
+        caller: &Caller,
+        records: Vec<CallRecord>,
+        summary: &mut ImportSummary,
+    ) -> Result<()> {
+        self.may_send_calls(caller)?;
+        let scope = self.credit_scope_now(caller).await?;
+        let may_credit = scope.as_ref().map(|s| s as _);
+        Ok(import(self.store(), self.org(), records, summary, may_credit).await?)
+    }
+
+    /// The records kept aside, oldest first, with why.
+    pub async fn kept_aside_calls(&self, caller: &Caller) -> Result<Vec<CallRow>> {
+        caller.require(&SENDERS, "see the call records kept aside")?;
+        let store = self.store();
+        Ok(store
+            .calls_with_status("unmapped", MAX_KEPT_ASIDE_LISTED)
+            .await?)
+    }
+
+    /// Counts the kept-aside records whose extension is now mapped (owners and admins,
+    /// after mapping it).
+    pub async fn count_kept_aside_calls(&self, caller: &Caller) -> Result<ImportSummary> {
+        let managers = [Role::Owner, Role::Admin];
+        caller.require(&managers, "retry the call records kept aside")?;
+        Ok(retry_unmapped(self.store(), self.org()).await?)
+    }
 }

@@ -14,6 +14,7 @@ pub mod caller;
 pub mod calls;
 mod close;
 pub mod crm;
+pub mod data;
 pub mod directory;
 pub mod error;
 pub mod events;

@@ -89,3 +89,12 @@ fn may_give(caller: &Caller, role: Role, what: &str) -> Result<()> {
         caller.role
     )))
 }
+
+impl App {
+    /// The caller a token's secret stands for, with its person's role and state now.
+    pub async fn token_caller(&self, secret: &str) -> Result<Caller> {
+        let token = self.store().token_by_hash(&hash_secret(secret)).await?;
+        let token = token.ok_or_else(|| Error::Unauthorized("unknown or revoked token".into()))?;
+        Caller::of_token(token)
+    }
+}

@@ -74,6 +74,17 @@ pub enum EntityKind {
     Todo,
 }
 
+impl EntityKind {
+    /// Its name in the store and in CRM records: `customer`, `opportunity`, `todo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityKind::Customer => "customer",
+            EntityKind::Opportunity => "opportunity",
+            EntityKind::Todo => "todo",
+        }
+    }
+}
+
 /// A reference to one entity, by kind and the sender's id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityRef {

@@ -81,13 +81,7 @@ async fn caller_of(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiErr
                 "the Authorization header must be Bearer <token> (or Basic with the token as password)".into(),
             )
         })?;
-        let token = state
-            .app
-            .store()
-            .token_by_hash(&hash_token(&secret))
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        Ok(Caller::of_token(token)?)
+        Ok(state.app.token_caller(&secret).await?)
     }
 }
 

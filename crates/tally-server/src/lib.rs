@@ -102,47 +102,6 @@ async fn refuse_nul(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Opens the store named by the settings and checks that its rollups were computed
-/// for the configured time zone and currency (recording them on first use).
-pub async fn open_store(settings: &Settings) -> Result<(Store, Organization), StartError> {
-    let org = settings
-        .organization()
-        .map_err(|e| StartError(e.to_string()))?;
-    let store = Store::open(&settings.database_url).await.map_err(|e| {
-        StartError(format!(
-            "cannot open {}: {e}",
-            settings.database_for_display()
-        ))
-    })?;
-    for (name, wanted) in [
-        ("timezone", &settings.timezone),
-        ("currency", &settings.currency),
-    ] {
-        match store
-            .meta(name)
-            .await
-            .map_err(|e| StartError(e.to_string()))?
-        {
-            None => store
-                .set_meta(name, wanted)
-                .await
-                .map_err(|e| StartError(e.to_string()))?,
-            Some(stored) if stored == *wanted => {}
-            Some(stored) => {
-                return Err(StartError(format!(
-                    "the stored rollups were computed with {name} {stored}, but the settings say {wanted}; \
-                     run `tally rebuild` with the new settings to recompute them"
-                )));
-            }
-        }
-    }
-    store
-        .follow_events_once(&org)
-        .await
-        .map_err(|e| StartError(format!("bringing CRM records up to date: {e}")))?;
-    Ok((store, org))
-}
-
 /// A running server.
 pub struct Server {
     /// Where it listens (the port chosen when the settings say port 0).
@@ -157,7 +116,7 @@ impl Server {
     /// model loads in the background (`/readyz` says when it is there) and goal
     /// periods close every minute.
     pub async fn start(settings: &Settings) -> Result<Server, StartError> {
-        let (store, org) = open_store(settings).await?;
+        let (store, org) = tally_app::data::open_store(&settings.data).await?;
         let listener = TcpListener::bind(&settings.listen)
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", settings.listen)))?;
@@ -247,10 +206,10 @@ fn announce(address: SocketAddr, settings: &Settings, people: i64) {
     println!("  open http://{address}/ in a browser and sign in");
     println!(
         "  data: {} · time zone: {} · week starts {} · currency {}",
-        settings.database_for_display(),
-        settings.timezone,
-        settings.week_start,
-        settings.currency
+        settings.data.database_for_display(),
+        settings.data.timezone,
+        settings.data.week_start,
+        settings.data.currency
     );
     if people == 0 {
         println!("  Nobody can sign in yet. In another terminal, create the first owner:");
@@ -287,4 +246,10 @@ mod start {
     #[derive(Debug, thiserror::Error)]
     #[error("{0}")]
     pub struct StartError(pub String);
+
+    impl From<tally_app::data::OpenError> for StartError {
+        fn from(error: tally_app::data::OpenError) -> Self {
+            StartError(error.0)
+        }
+    }
 }

@@ -1,19 +1,15 @@
-//! Settings: defaults, then `TALLY_*` environment variables or command-line flags
-//! (the CLI fills this struct). Every command reads the same settings.
+//! The server's settings: the data's (`tally_app::data`), where it listens, and its
+//! limits. Defaults, then `TALLY_*` environment variables or command-line flags (the
+//! CLI fills this struct).
 
 use std::time::Duration;
-use tally_core::calendar::CalendarError;
-use tally_core::{Calendar, Currency, Organization};
+pub use tally_app::data::DataSettings;
 
-/// Where Tally keeps its data, where it listens, and the organization's calendar.
-#[derive(Clone)]
+/// Where Tally keeps its data, the organization's calendar, and where it listens.
+#[derive(Clone, Debug)]
 pub struct Settings {
-    /// `sqlite://PATH` or `postgres://…`; may hold a password, so never printed whole.
-    pub database_url: String,
+    pub data: DataSettings,
     pub listen: String,
-    pub timezone: String,
-    pub week_start: String,
-    pub currency: String,
     /// How long connections and bodies may take (not a command-line setting: the
     /// defaults suit every deployment; tests shorten them).
     pub limits: Limits,
@@ -81,55 +77,10 @@ impl Default for Limits {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            database_url: "sqlite://tally.db".into(),
+            data: DataSettings::default(),
             listen: "127.0.0.1:8080".into(),
-            timezone: "Asia/Ho_Chi_Minh".into(),
-            week_start: "monday".into(),
-            currency: "VND".into(),
             limits: Limits::default(),
         }
-    }
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("database_url", &redacted(&self.database_url))
-            .field("listen", &self.listen)
-            .field("timezone", &self.timezone)
-            .field("week_start", &self.week_start)
-            .field("currency", &self.currency)
-            .field("limits", &self.limits)
-            .finish()
-    }
-}
-
-impl Settings {
-    /// The organization these settings describe.
-    pub fn organization(&self) -> Result<Organization, CalendarError> {
-        Ok(Organization {
-            calendar: Calendar::new(&self.timezone, &self.week_start)?,
-            currency: Currency::from_code(&self.currency),
-        })
-    }
-
-    /// The database URL without any password, for messages and logs.
-    pub fn database_for_display(&self) -> String {
-        redacted(&self.database_url)
-    }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
     }
 }
 
@@ -139,13 +90,10 @@ mod tests {
 
     #[test]
     fn passwords_never_show_in_debug_output() {
-        let settings = Settings {
-            database_url: "postgres://tally:hunter2@db/tally".into(),
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        settings.data.database_url = "postgres://tally:hunter2@db/tally".into();
         let shown = format!("{settings:?}");
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("postgres://tally:***@db/tally"));
-        assert_eq!(redacted("sqlite://tally.db"), "sqlite://tally.db");
     }
 }

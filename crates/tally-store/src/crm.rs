@@ -174,7 +174,7 @@ pub(crate) async fn follow_events(
     let now = jiff::Timestamp::now().as_microsecond();
     let mut records = Vec::new();
     for (kind, ids) in changed {
-        let name = crate::ingest::kind_name(kind);
+        let name = kind.name();
         for mut record in records_of(w, name, &ids).await? {
             let Ok(Value::Object(mut body)) = serde_json::from_str(&record.body) else {
                 continue;

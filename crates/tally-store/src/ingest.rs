@@ -363,7 +363,7 @@ async fn load_entities(
             .collect();
         let sql = format!(
             "select id, state from entities where kind = '{}' and id in",
-            kind_name(kind)
+            kind.name()
         );
         let rows: HashMap<String, String> = select_in(w, &sql, &ids).await?;
         for (id, json) in rows {
@@ -428,14 +428,6 @@ fn entities_of(event: &Event) -> Vec<EntityRef> {
         EventKind::Call {
             customer_id: None, ..
         } => vec![],
-    }
-}
-
-pub(crate) fn kind_name(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Customer => "customer",
-        EntityKind::Opportunity => "opportunity",
-        EntityKind::Todo => "todo",
     }
 }
 
@@ -509,7 +501,7 @@ pub(crate) async fn write_entities(w: &mut WriteTx<'_>, state: &State) -> Result
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?
         {
-            rows.push((kind_name(entity.kind), entity.id.clone(), json));
+            rows.push((entity.kind.name(), entity.id.clone(), json));
         }
     }
     for chunk in rows.chunks(rows_per_statement(3)) {

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
+use tally_app::data::DataSettings;
 use tally_core::Role;
-use tally_server::Settings;
 
 /// Tally: exact, live KPIs for sales and call-center teams.
 ///
@@ -83,13 +83,21 @@ pub struct SettingsArgs {
 }
 
 impl SettingsArgs {
-    pub fn to_settings(&self) -> Settings {
-        Settings {
+    /// Where the data is and what it means: what every command reads.
+    pub fn data(&self) -> DataSettings {
+        DataSettings {
             database_url: self.database_url.clone(),
-            listen: self.listen.clone(),
             timezone: self.timezone.clone(),
             week_start: self.week_start.clone(),
             currency: self.currency.clone(),
+        }
+    }
+
+    /// The server's settings, for `serve`.
+    pub fn server(&self) -> tally_server::Settings {
+        tally_server::Settings {
+            data: self.data(),
+            listen: self.listen.clone(),
             limits: tally_server::settings::Limits {
                 connections_per_client: self.connections_per_client,
                 ..Default::default()
@@ -180,8 +188,8 @@ pub enum TokenCommand {
     },
 }
 
-pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let (store, _) = tally_server::open_store(settings).await?;
+pub async fn migrate(settings: &DataSettings) -> anyhow::Result<()> {
+    let (store, _) = tally_app::data::open_store(settings).await?;
     store.close().await;
     println!(
         "The database {} is up to date.",
@@ -191,13 +199,13 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub async fn create_token(
-    settings: &Settings,
+    settings: &DataSettings,
     role: &str,
     name: &str,
     user: Option<&str>,
 ) -> anyhow::Result<()> {
     let role: Role = role.parse()?;
-    let (store, org) = tally_server::open_store(settings).await?;
+    let (store, org) = tally_app::data::open_store(settings).await?;
     let app = tally_app::App::new(std::sync::Arc::new(store), org);
     let created = app
         .create_token(&tally_app::Caller::command_line(), name, role, user)
@@ -220,9 +228,9 @@ pub struct NewAccount<'a> {
     pub extension: Option<&'a str>,
 }
 
-pub async fn create_user(settings: &Settings, account: NewAccount<'_>) -> anyhow::Result<()> {
+pub async fn create_user(settings: &DataSettings, account: NewAccount<'_>) -> anyhow::Result<()> {
     let hash = tally_app::passwords::hash(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (store, org) = tally_server::open_store(settings).await?;
+    let (store, org) = tally_app::data::open_store(settings).await?;
     let app = tally_app::App::new(std::sync::Arc::new(store), org);
     let mut body = serde_json::Map::new();
     body.insert("email".into(), account.email.trim().into());
@@ -257,9 +265,9 @@ async fn create_account(
     app.create_person(&owner, person, Some(password_hash)).await
 }
 
-pub async fn set_password(settings: &Settings, id: &str) -> anyhow::Result<()> {
+pub async fn set_password(settings: &DataSettings, id: &str) -> anyhow::Result<()> {
     let hash = tally_app::passwords::hash(&read_password()?).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (store, _) = tally_server::open_store(settings).await?;
+    let (store, _) = tally_app::data::open_store(settings).await?;
     let user = store
         .user(id)
         .await?
@@ -289,7 +297,7 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub async fn rebuild(settings: &Settings) -> anyhow::Result<()> {
+pub async fn rebuild(settings: &DataSettings) -> anyhow::Result<()> {
     let org = settings.organization()?;
     let store = tally_store::Store::open(&settings.database_url).await?;
     let report = store
@@ -313,7 +321,7 @@ pub async fn rebuild(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// `tally backup FILE`: SQLite's online copy, or `pg_dump` for PostgreSQL.
-pub async fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+pub async fn backup(settings: &DataSettings, file: &std::path::Path) -> anyhow::Result<()> {
     if file.exists() {
         anyhow::bail!("{} exists already: choose a new file", file.display());
     }

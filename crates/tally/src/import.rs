@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use tally_app::calls::{ImportSummary, import, retry_unmapped};
+use tally_app::data::DataSettings;
 use tally_core::Organization;
-use tally_server::Settings;
 use tally_sources::{CallRecord, asterisk, freeswitch};
 use tally_store::Store;
 
@@ -47,8 +47,8 @@ pub struct FreeswitchArgs {
 }
 
 /// Runs an import command.
-pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<()> {
-    let (store, org) = tally_server::open_store(settings).await?;
+pub async fn run(settings: &DataSettings, command: ImportCommand) -> anyhow::Result<()> {
+    let (store, org) = tally_app::data::open_store(settings).await?;
     let (mut summary, retry) = match command {
         ImportCommand::AsteriskCdr(args) => {
             let mut summary = ImportSummary::default();

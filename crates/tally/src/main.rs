@@ -35,9 +35,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = cli.settings.to_settings();
+    let settings = cli.settings.data();
     match cli.command {
-        Command::Serve => tally_server::serve(&settings).await?,
+        Command::Serve => tally_server::serve(&cli.settings.server()).await?,
         Command::Migrate => cli::migrate(&settings).await?,
         Command::Token {
             command: TokenCommand::Create { role, name, user },

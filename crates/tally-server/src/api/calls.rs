@@ -10,12 +10,8 @@ use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Request, State};
 use serde_json::{Value, json};
-use tally_app::calls::{ImportSummary, import, retry_unmapped};
-use tally_core::Role;
+use tally_app::calls::ImportSummary;
 use tally_sources::{asterisk, freeswitch};
-
-/// Who may send call records: owners, admins and supervisors (integrations).
-const SENDERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Supervisor];
 
 /// The largest `Master.csv` one upload may carry (a busy PBX's month is a few MiB).
 pub const MAX_CSV_BYTES: usize = 64 * 1024 * 1024;
@@ -36,7 +32,7 @@ pub async fn asterisk_upload(
     QueryParams(params): QueryParams,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    caller.require(&SENDERS, "send call records")?;
+    state.app.may_send_calls(&caller)?;
     only_known(&params, &["utc"])?;
     let zone = match params.get("utc").map(String::as_str) {
         None | Some("false") => state.app.org().calendar.time_zone().clone(),
@@ -44,8 +40,6 @@ pub async fn asterisk_upload(
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
     let body = read_body(request, MAX_CSV_BYTES).await?;
-    let scope = state.app.credit_scope_now(&caller).await?;
-    let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
     let mut batch = Vec::new();
     for (line, record) in asterisk::read(&body[..], zone) {
@@ -54,24 +48,14 @@ pub async fn asterisk_upload(
             Err(e) => summary.invalid(format!("line {line}"), &e.field, &e.message),
         }
         if batch.len() == 5_000 {
-            import(
-                state.app.store(),
-                state.app.org(),
-                std::mem::take(&mut batch),
-                &mut summary,
-                may_credit,
-            )
-            .await?;
+            let records = std::mem::take(&mut batch);
+            state
+                .app
+                .import_calls(&caller, records, &mut summary)
+                .await?;
         }
     }
-    import(
-        state.app.store(),
-        state.app.org(),
-        batch,
-        &mut summary,
-        may_credit,
-    )
-    .await?;
+    state.app.import_calls(&caller, batch, &mut summary).await?;
     Ok(Json(summary))
 }
 
@@ -86,20 +70,14 @@ pub async fn freeswitch_post(
     Auth(caller): Auth,
     request: Request,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    caller.require(&SENDERS, "send call records")?;
+    state.app.may_send_calls(&caller)?;
     let body = read_body(request, MAX_CDR_BYTES).await?;
     let record = freeswitch::parse(&body).map_err(|e| ApiError::invalid(&e.field, e.message))?;
-    let scope = state.app.credit_scope_now(&caller).await?;
-    let may_credit = scope.as_ref().map(|s| s as _);
     let mut summary = ImportSummary::default();
-    import(
-        state.app.store(),
-        state.app.org(),
-        vec![record],
-        &mut summary,
-        may_credit,
-    )
-    .await?;
+    state
+        .app
+        .import_calls(&caller, vec![record], &mut summary)
+        .await?;
     Ok(Json(summary))
 }
 
@@ -110,12 +88,7 @@ pub async fn unmapped(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&SENDERS, "see the call records kept aside")?;
-    let rows = state
-        .app
-        .store()
-        .calls_with_status("unmapped", 10_000)
-        .await?;
+    let rows = state.app.kept_aside_calls(&caller).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -139,11 +112,5 @@ pub async fn retry(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    caller.require(
-        &[Role::Owner, Role::Admin],
-        "retry the call records kept aside",
-    )?;
-    Ok(Json(
-        retry_unmapped(state.app.store(), state.app.org()).await?,
-    ))
+    Ok(Json(state.app.count_kept_aside_calls(&caller).await?))
 }

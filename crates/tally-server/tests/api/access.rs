@@ -481,7 +481,10 @@ async fn an_agent_logs_only_todays_activities(app: &TestApp) {
         records: vec![old],
         ..tally_store::CrmWrite::default()
     };
-    let org = tally_server::Settings::default().organization().unwrap();
+    let org = tally_server::Settings::default()
+        .data
+        .organization()
+        .unwrap();
     app.store
         .ingest_with(&org, Vec::new(), &write, None)
         .await

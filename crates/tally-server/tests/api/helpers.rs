@@ -68,12 +68,12 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
 
 /// A server on this database, started as `tally serve` starts one, on a free port.
 pub async fn start(database_url: &str, limits: Limits) -> Server {
-    let settings = Settings {
-        database_url: database_url.to_owned(),
+    let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         limits,
         ..Settings::default()
     };
+    settings.data.database_url = database_url.to_owned();
     Server::start(&settings)
         .await
         .expect("start a server on the test database")

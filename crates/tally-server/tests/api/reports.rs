@@ -332,7 +332,10 @@ async fn rebuild_finds_the_incremental_rollups_exact(app: &TestApp) {
     let before = app
         .get_ok("/api/v1/reports/users?from=2026-11-01&to=2026-11-30")
         .await;
-    let org = tally_server::Settings::default().organization().unwrap();
+    let org = tally_server::Settings::default()
+        .data
+        .organization()
+        .unwrap();
     let report = app.store.rebuild(&org, |_| {}).await.unwrap();
     assert_eq!(report.events, 6);
     assert!(report.consistent(), "{report:?}");

@@ -16,7 +16,7 @@ use reqwest::Client;
 use serde_json::Value;
 use server::Server;
 use std::time::{Duration, Instant};
-use tally_server::Settings;
+use tally_app::data::DataSettings;
 
 /// What to generate and how long to measure.
 #[derive(Args)]
@@ -47,7 +47,7 @@ pub struct BenchArgs {
 const CONCURRENT_CLIENTS: usize = 32;
 const TEAM_SIZE: u32 = 20;
 
-pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &DataSettings, args: BenchArgs) -> anyhow::Result<()> {
     let org = settings.organization()?;
     let server = Server::start(settings).await?;
     let client = Client::builder().pool_max_idle_per_host(64).build()?;
@@ -324,7 +324,7 @@ pub(crate) fn earlier_today(today_midnight: i64, i: i64) -> i64 {
 /// The same 30 days computed by a plain GROUP BY over the raw events (with an index on
 /// the day, so it is the fair alternative): counts by user and type, and talk time.
 async fn group_by_baseline(
-    settings: &Settings,
+    settings: &DataSettings,
     from: i32,
     to: i32,
     runs: usize,
@@ -389,7 +389,7 @@ impl Latencies {
 }
 
 fn print_results(
-    settings: &Settings,
+    settings: &DataSettings,
     args: &BenchArgs,
     ingest: &Ingest,
     single: &(f64, Latencies),

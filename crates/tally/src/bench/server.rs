@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use std::process::Stdio;
-use tally_server::Settings;
+use tally_app::data::DataSettings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -15,7 +15,7 @@ pub struct Server {
 
 impl Server {
     /// Creates an owner token, starts the server on a free port, waits until it listens.
-    pub async fn start(settings: &Settings) -> anyhow::Result<Server> {
+    pub async fn start(settings: &DataSettings) -> anyhow::Result<Server> {
         let exe = std::env::current_exe()?;
         let store = tally_store::Store::open(&settings.database_url).await?;
         let users = store.count_users().await?;
@@ -79,7 +79,7 @@ impl Server {
 
 /// The settings as flags; the database URL, which may hold a password, goes by the
 /// environment instead, out of other users' sight in `ps`.
-fn settings_args(settings: &Settings) -> Vec<String> {
+fn settings_args(settings: &DataSettings) -> Vec<String> {
     vec![
         format!("--timezone={}", settings.timezone),
         format!("--week-start={}", settings.week_start),

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use reqwest::Client;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use tally_server::Settings;
+use tally_app::data::DataSettings;
 
 /// How many events the live measure sends, one at a time (600 to 800 ms apart).
 const LIVE_SAMPLES: usize = 30;
@@ -54,7 +54,7 @@ impl Session {
 }
 
 pub async fn run(
-    settings: &Settings,
+    settings: &DataSettings,
     api: &Api,
     floor: &mut Floor,
     today_midnight: i64,
@@ -79,7 +79,7 @@ pub async fn run(
 
 /// An owner who signs in with a password (set straight in the store, as
 /// `tally user create` does).
-async fn sign_in(settings: &Settings, api: &Api) -> anyhow::Result<Session> {
+async fn sign_in(settings: &DataSettings, api: &Api) -> anyhow::Result<Session> {
     const PASSWORD: &str = "bench password";
     let user =
         json!({"id": "bench-owner", "name": "Bench", "role": "owner", "email": "bench@example.vn"});
