@@ -14,8 +14,12 @@ pub struct GoalTimings {
     pub closed_results: usize,
     /// Single-event requests sent one after another while the periods closed.
     pub ingest_during_close: Latencies,
+    /// Received and parsed into a JSON tree, as the bench's client does everywhere.
     pub by_goal: Latencies,
     pub by_employee: Latencies,
+    /// The same answers received whole but not parsed: the server's share.
+    pub by_goal_received: Latencies,
+    pub by_employee_received: Latencies,
     pub by_team: Latencies,
     pub xlsx: Latencies,
     pub cdr_records: usize,
@@ -69,6 +73,10 @@ pub async fn run(
     let by_employee = api
         .time_get(&format!("/api/v1/progress/employees?{range}"), runs)
         .await?;
+    let by_goal_received =
+        time_download(api, &format!("/api/v1/goals/floor/progress?{range}"), runs).await?;
+    let by_employee_received =
+        time_download(api, &format!("/api/v1/progress/employees?{range}"), runs).await?;
     let by_team = api
         .time_get(&format!("/api/v1/progress/teams?{range}"), runs)
         .await?;
@@ -85,6 +93,8 @@ pub async fn run(
         ingest_during_close,
         by_goal,
         by_employee,
+        by_goal_received,
+        by_employee_received,
         by_team,
         xlsx,
         cdr_records,
@@ -214,6 +224,14 @@ pub fn print(t: &GoalTimings, users: u32) {
         (
             "employees view, every goal, this month".to_owned(),
             &t.by_employee,
+        ),
+        (
+            "goal progress, the same, received whole but not parsed".to_owned(),
+            &t.by_goal_received,
+        ),
+        (
+            "employees view, the same, received whole but not parsed".to_owned(),
+            &t.by_employee_received,
         ),
         ("teams view, this month".to_owned(), &t.by_team),
         (
