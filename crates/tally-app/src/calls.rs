@@ -7,6 +7,7 @@
 use crate::events::SENDERS;
 use crate::{App, Caller, Result};
 use serde::Serialize;
+use tally_core::access::Scope;
 use tally_core::{Event, Organization, Role};
 use tally_sources::{CallRecord, Classified, Directory, classify};
 use tally_store::{CallRow, MayCredit, Store, StoreError};
@@ -216,6 +217,22 @@ pub async fn retry_unmapped(
     Ok(summary)
 }
 
+/// An import under way: the records of one upload or CDR, counted a batch at a time.
+pub struct CallImport<'a> {
+    app: &'a App,
+    scope: Option<Scope>,
+}
+
+impl CallImport<'_> {
+    /// Counts a batch of call records from the phone system into `summary`.
+    #[tracing::instrument(skip_all, fields(records = records.len()))]
+    pub async fn count(&self, records: Vec<CallRecord>, summary: &mut ImportSummary) -> Result<()> {
+        let may_credit = self.scope.as_ref().map(|s| s as _);
+        let (store, org) = (self.app.store(), self.app.org());
+        Ok(import(store, org, records, summary, may_credit).await?)
+    }
+}
+
 /// The most kept-aside records listed at once.
 const MAX_KEPT_ASIDE_LISTED: i64 = 10_000;
 
@@ -226,19 +243,13 @@ impl App {
         caller.require(&SENDERS, "send call records")
     }
 
-    /// Counts call records from the phone system into `summary`; a supervisor bound to
-    /// a person credits only the people of their teams.
-    #[tracing::instrument(skip_all, fields(records = records.len()))]
-    pub async fn import_calls(
-        &self,
-        caller: &Caller,
-        records: Vec<CallRecord>,
-        summary: &mut ImportSummary,
-    ) -> Result<()> {
+    /// An import of call records by this caller, who they may credit found once for
+    /// all its batches: a supervisor bound to a person credits only the people of
+    /// their teams.
+    pub async fn call_import<'a>(&'a self, caller: &Caller) -> Result<CallImport<'a>> {
         self.may_send_calls(caller)?;
         let scope = self.credit_scope_now(caller).await?;
-        let may_credit = scope.as_ref().map(|s| s as _);
-        Ok(import(self.store(), self.org(), records, summary, may_credit).await?)
+        Ok(CallImport { app: self, scope })
     }
 
     /// The records kept aside, oldest first, with why.

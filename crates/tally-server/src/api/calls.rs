@@ -40,6 +40,7 @@ pub async fn asterisk_upload(
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
     let body = read_body(request, MAX_CSV_BYTES).await?;
+    let import = state.app.call_import(&caller).await?;
     let mut summary = ImportSummary::default();
     let mut batch = Vec::new();
     for (line, record) in asterisk::read(&body[..], zone) {
@@ -48,14 +49,12 @@ pub async fn asterisk_upload(
             Err(e) => summary.invalid(format!("line {line}"), &e.field, &e.message),
         }
         if batch.len() == 5_000 {
-            let records = std::mem::take(&mut batch);
-            state
-                .app
-                .import_calls(&caller, records, &mut summary)
+            import
+                .count(std::mem::take(&mut batch), &mut summary)
                 .await?;
         }
     }
-    state.app.import_calls(&caller, batch, &mut summary).await?;
+    import.count(batch, &mut summary).await?;
     Ok(Json(summary))
 }
 
@@ -74,10 +73,8 @@ pub async fn freeswitch_post(
     let body = read_body(request, MAX_CDR_BYTES).await?;
     let record = freeswitch::parse(&body).map_err(|e| ApiError::invalid(&e.field, e.message))?;
     let mut summary = ImportSummary::default();
-    state
-        .app
-        .import_calls(&caller, vec![record], &mut summary)
-        .await?;
+    let import = state.app.call_import(&caller).await?;
+    import.count(vec![record], &mut summary).await?;
     Ok(Json(summary))
 }
 

@@ -55,7 +55,7 @@ impl ToSchema for Quantity {}
 pub enum Refusals {
     /// The body or a parameter is not what the route takes.
     #[response(status = 400)]
-    Malformed(#[to_schema] ErrorBody),
+    Malformed(ErrorBody),
     /// No token, or a revoked one, or one of a deactivated person.
     #[response(status = 401)]
     Unauthorized(ErrorBody),
