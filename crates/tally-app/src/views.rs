@@ -244,6 +244,19 @@ impl App {
             .collect())
     }
 
+    /// The sum of the daily groups' values on each day of `range`, every day listed:
+    /// what a chart of a view's rows reads.
+    pub async fn daily_totals(
+        &self,
+        data_version: i64,
+        range: DayRange,
+        groups: &[Group],
+        metrics: &[Metric],
+    ) -> Result<Vec<(Day, Values)>> {
+        let figures = self.store().figures(data_version).await?;
+        Ok(figures.daily_totals(groups, range, metrics))
+    }
+
     /// The rows and scores of some goals, those of the subjects `keep` admits.
     async fn goals_view(
         &self,

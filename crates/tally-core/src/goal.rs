@@ -9,6 +9,7 @@ use crate::dayset::DaySet;
 use crate::event::FieldError;
 use crate::metric::{Metric, Unit};
 use crate::money::Currency;
+use crate::quantity::{Number, Quantity};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -459,23 +460,10 @@ pub fn periods_covering(
 
 /// A quantity of a metric as JSON: money a decimal string, counts and seconds numbers.
 pub fn quantity_json(metric: Metric, value: Decimal, currency: &Currency) -> Value {
-    match metric.unit() {
-        Unit::Money => Value::String(round(value, currency.exponent).normalize().to_string()),
-        Unit::Count | Unit::Seconds => number_json(round(value, 2)),
-    }
-}
-
-/// Rounds half away from zero (5.025 → 5.03), as people round by hand.
-pub fn round(value: Decimal, places: u32) -> Decimal {
-    value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    json!(Quantity::of(metric, value, currency))
 }
 
 /// A decimal as a JSON number: an integer when whole.
 pub fn number_json(value: Decimal) -> Value {
-    use rust_decimal::prelude::ToPrimitive;
-    let value = value.normalize();
-    match value.fract().is_zero().then(|| value.to_i64()).flatten() {
-        Some(whole) => json!(whole),
-        None => serde_json::from_str(&value.to_string()).unwrap_or(Value::Null),
-    }
+    json!(Number(value))
 }

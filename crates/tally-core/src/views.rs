@@ -12,11 +12,12 @@
 
 use crate::calendar::{Day, DayRange};
 use crate::dayset::DaySet;
-use crate::goal::{Assignee, GoalSpec, PeriodKind, TeamMode, prorated_target, round};
+use crate::goal::{Assignee, GoalSpec, PeriodKind, TeamMode, prorated_target};
 use crate::metric::Metric;
 use crate::money::Currency;
 use crate::org::{MembershipRecord, Roster};
 use crate::progress::{Grade, Pace, Scoring, completion, pace, ranks};
+use crate::quantity::round;
 use crate::rollup::Values;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,12 +110,9 @@ struct TargetPart {
 fn target_of(parts: &[TargetPart], within: Option<&DaySet>) -> Decimal {
     parts
         .iter()
-        .map(|p| {
-            let days = match within {
-                Some(set) => p.days.intersect(set),
-                None => p.days.clone(),
-            };
-            prorated_target(p.target, p.period, &days)
+        .map(|p| match within {
+            Some(set) => prorated_target(p.target, p.period, &p.days.intersect(set)),
+            None => prorated_target(p.target, p.period, &p.days),
         })
         .sum()
 }
@@ -183,13 +181,14 @@ impl Context<'_> {
             .collect()
     }
 
-    fn pace_of(&self, actual: Decimal, parts: &[TargetPart]) -> Option<Pace> {
+    /// The pace of `parts`, which apply on `days`.
+    fn pace_of(&self, actual: Decimal, parts: &[TargetPart], days: &DaySet) -> Option<Pace> {
         if !self.range.contains(self.today) {
             return None;
         }
         pace(
             actual,
-            &union(parts),
+            days,
             self.today,
             self.elapsed_today,
             |within| target_of(parts, Some(within)),
@@ -209,6 +208,7 @@ impl Context<'_> {
         let target = target_of(parts, None);
         let actual_decimal = self.actual_decimal(metric, actual);
         let completion = completion(actual_decimal, target);
+        let days = union(parts);
         Row {
             name: self.name_of(&subject),
             subject,
@@ -216,14 +216,14 @@ impl Context<'_> {
             metric,
             period: None,
             weight: None,
-            days: union(parts).len(),
+            days: days.len(),
             actual,
             target,
             completion,
             grade: completion.map(|c| self.scoring.grade(c)),
             rank: None,
             previous: before.get(metric),
-            pace: self.pace_of(actual_decimal, parts),
+            pace: self.pace_of(actual_decimal, parts, &days),
             team_targets: None,
         }
     }

@@ -254,45 +254,9 @@ impl ReadModel {
     ) -> Vec<(usize, Day, Values)> {
         let mut distinct = self.counter();
         let mut out = Vec::new();
-        let length = range.len() as usize;
         for (index, group) in groups.iter().enumerate() {
-            let spans: Vec<(i64, DayRange)> = group
-                .iter()
-                .filter_map(|(user, days)| days.intersect(range).map(|d| (*user, d)))
-                .collect();
-            let mut by_day = vec![Values::default(); length];
-            for (user, span) in &spans {
-                let Some(user_days) = self.sums.get(user) else {
-                    continue;
-                };
-                let start = user_days.days.partition_point(|d| *d < span.from);
-                let end = user_days.days.partition_point(|d| *d <= span.to);
-                for (day, sums) in user_days.days[start..end]
-                    .iter()
-                    .zip(&user_days.sums[start..end])
-                {
-                    let offset = (day.number() - range.from.number()) as usize;
-                    let values = &mut by_day[offset];
-                    summed_metrics()
-                        .zip(sums)
-                        .for_each(|(m, v)| values.add(m, *v));
-                }
-            }
-            for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
-                for (offset, day) in range.days().enumerate() {
-                    let marks = spans
-                        .iter()
-                        .filter(|(_, span)| span.contains(day))
-                        .flat_map(|(user, _)| {
-                            let marks = self.marks.get(&(*user, *metric));
-                            within(marks.map_or(&[][..], Vec::as_slice), DayRange::single(day))
-                        });
-                    let count = distinct.count(marks);
-                    if count > 0 {
-                        by_day[offset].set(*metric, count);
-                    }
-                }
-            }
+            let mut by_day = vec![Values::default(); range.len() as usize];
+            self.add_days(group, range, wanted, &mut distinct, &mut by_day);
             for (day, values) in range.days().zip(by_day) {
                 if wanted.iter().any(|m| values.get(*m) != 0) {
                     out.push((index, day, values));
@@ -300,6 +264,70 @@ impl ReadModel {
             }
         }
         out
+    }
+
+    /// The sum of all groups' values on each day of `range` (each group's as in
+    /// [`daily_values`](Self::daily_values)): what a chart of many rows reads, without
+    /// a value per group and day.
+    pub(crate) fn daily_totals(
+        &self,
+        groups: &[Vec<(i64, DayRange)>],
+        range: DayRange,
+        wanted: &[Metric],
+    ) -> Vec<(Day, Values)> {
+        let mut distinct = self.counter();
+        let mut by_day = vec![Values::default(); range.len() as usize];
+        for group in groups {
+            self.add_days(group, range, wanted, &mut distinct, &mut by_day);
+        }
+        range.days().zip(by_day).collect()
+    }
+
+    /// Adds a group's values on each day of `range` into `by_day` (one entry a day).
+    fn add_days(
+        &self,
+        group: &[(i64, DayRange)],
+        range: DayRange,
+        wanted: &[Metric],
+        distinct: &mut Distinct,
+        by_day: &mut [Values],
+    ) {
+        let spans: Vec<(i64, DayRange)> = group
+            .iter()
+            .filter_map(|(user, days)| days.intersect(range).map(|d| (*user, d)))
+            .collect();
+        for (user, span) in &spans {
+            let Some(user_days) = self.sums.get(user) else {
+                continue;
+            };
+            let start = user_days.days.partition_point(|d| *d < span.from);
+            let end = user_days.days.partition_point(|d| *d <= span.to);
+            for (day, sums) in user_days.days[start..end]
+                .iter()
+                .zip(&user_days.sums[start..end])
+            {
+                let offset = (day.number() - range.from.number()) as usize;
+                let values = &mut by_day[offset];
+                summed_metrics()
+                    .zip(sums)
+                    .for_each(|(m, v)| values.add(m, *v));
+            }
+        }
+        for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
+            for (offset, day) in range.days().enumerate() {
+                let marks = spans
+                    .iter()
+                    .filter(|(_, span)| span.contains(day))
+                    .flat_map(|(user, _)| {
+                        let marks = self.marks.get(&(*user, *metric));
+                        within(marks.map_or(&[][..], Vec::as_slice), DayRange::single(day))
+                    });
+                let count = distinct.count(marks);
+                if count > 0 {
+                    by_day[offset].add(*metric, count);
+                }
+            }
+        }
     }
 
     /// A counter of distinct entities, sized for this model.

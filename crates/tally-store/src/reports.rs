@@ -56,6 +56,16 @@ impl Figures<'_> {
     ) -> Vec<(usize, Day, Values)> {
         self.0.daily_values(groups, range, wanted)
     }
+
+    /// The sum of all groups' values on each day of `range`, every day listed.
+    pub fn daily_totals(
+        &self,
+        groups: &[Vec<(i64, DayRange)>],
+        range: DayRange,
+        wanted: &[Metric],
+    ) -> Vec<(Day, Values)> {
+        self.0.daily_totals(groups, range, wanted)
+    }
 }
 
 impl ReadModel {

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use tally_core::oracle::streams::{DAYS, PEOPLE, case, day_range, first_day, ndjson, team};
 use tally_core::oracle::{self, Outcome, Replay, streams};
-use tally_core::{DayRange, Event, Membership, Metric, Role, Roster, Values};
+use tally_core::{Day, DayRange, Event, Membership, Metric, Role, Roster, Values};
 use tally_store::testing::TestDb;
 use tally_store::{Backend, NewUser, Store, StoreError, Team};
 
@@ -347,7 +347,10 @@ async fn check_reports(
         let version = stored(store.data_version().await, "data_version")?;
         let figures = stored(store.figures(version).await, "figures")?;
         let rows = figures.group_values(&groups, &Metric::ALL);
+        let daily = figures.daily_values(&groups, range, &Metric::ALL);
+        let totals = figures.daily_totals(&groups, range, &Metric::ALL);
         drop(figures);
+        check_days(expected, teams, range, &daily, &totals, log)?;
         prop_assert_eq!(rows.len(), teams.len());
         for (values, team) in rows.iter().zip(teams) {
             prop_assert_eq!(
@@ -359,6 +362,41 @@ async fn check_reports(
                 log
             );
         }
+    }
+    Ok(())
+}
+
+/// Each team's values on each day of `range` (a day with none is not listed), and
+/// each day's sum over the teams (every day listed), as a chart reads them.
+fn check_days(
+    expected: &Replay,
+    teams: &[StoredTeam],
+    range: DayRange,
+    daily: &[(usize, Day, Values)],
+    totals: &[(Day, Values)],
+    log: &str,
+) -> Result<(), TestCaseError> {
+    let listed: Vec<Day> = totals.iter().map(|(day, _)| *day).collect();
+    prop_assert_eq!(listed, range.days().collect::<Vec<_>>());
+    for (day, total) in totals {
+        let mut sum = Values::default();
+        for (index, team) in teams.iter().enumerate() {
+            let want = expected.team_values(&team.members, DayRange::single(*day));
+            let got = daily
+                .iter()
+                .find(|(i, d, _)| *i == index && d == day)
+                .map(|(_, _, values)| *values);
+            let context = format!("team {:?} on {day}; log:\n{log}", team.members);
+            prop_assert_eq!(got.unwrap_or_default(), want, "daily: {}", context);
+            prop_assert_eq!(
+                got.is_some(),
+                want != Values::default(),
+                "listed: {}",
+                context
+            );
+            sum.add_all(&want);
+        }
+        prop_assert_eq!(*total, sum, "the total of {}; log:\n{}", day, log);
     }
     Ok(())
 }

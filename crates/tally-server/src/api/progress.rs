@@ -23,9 +23,11 @@ use serde::Serialize;
 use serde_json::Value;
 use tally_app::results::{FrozenResult, ResultsPage};
 use tally_app::views::{ProgressView, ViewKind};
-use tally_core::goal::{number_json, quantity_json, round};
+use tally_core::goal::quantity_json;
+use tally_core::quantity::round;
 use tally_core::views::{Row, Score, Subject, in_unit};
 use tally_core::{Currency, Day, DayRange, Metric, Organization};
+use tally_core::{Number, Quantity};
 use utoipa::ToSchema;
 
 const RANGE: [&str; 3] = ["period", "from", "to"];
@@ -181,36 +183,37 @@ pub async fn results(
     Ok(Json(ResultsJson::of(results, &state.app.org().currency)))
 }
 
-/// A view's JSON: its range, the previous range, and its rows and scores.
+/// A view's JSON: its range, the previous range, and its rows and scores. It borrows
+/// the view, so that writing 3,000 rows copies no name and builds no JSON value.
 #[derive(Serialize, ToSchema)]
-pub struct ViewJson {
+pub struct ViewJson<'v> {
     from: String,
     to: String,
     previous_from: String,
     previous_to: String,
-    timezone: String,
-    currency: String,
+    timezone: &'v str,
+    currency: &'v str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    goal_id: Option<String>,
+    goal_id: Option<&'v str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    goal_name: Option<String>,
-    rows: Vec<RowJson>,
+    goal_name: Option<&'v str>,
+    rows: Vec<RowJson<'v>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    scores: Option<Vec<ScoreJson>>,
+    scores: Option<Vec<ScoreJson<'v>>>,
 }
 
-impl ViewJson {
-    pub fn of(view: &ProgressView, org: &Organization, lang: Lang) -> ViewJson {
+impl<'v> ViewJson<'v> {
+    pub fn of(view: &'v ProgressView, org: &'v Organization, lang: Lang) -> ViewJson<'v> {
         let currency = &org.currency;
         ViewJson {
             from: view.range.from.to_string(),
             to: view.range.to.to_string(),
             previous_from: view.previous.from.to_string(),
             previous_to: view.previous.to.to_string(),
-            timezone: org.calendar.time_zone_name().to_owned(),
-            currency: currency.code.clone(),
-            goal_id: view.goal.as_ref().map(|(id, _)| id.clone()),
-            goal_name: view.goal.as_ref().map(|(_, name)| name.clone()),
+            timezone: org.calendar.time_zone_name(),
+            currency: &currency.code,
+            goal_id: view.goal.as_ref().map(|(id, _)| id.as_str()),
+            goal_name: view.goal.as_ref().map(|(_, name)| name.as_str()),
             rows: view
                 .rows
                 .iter()
@@ -220,51 +223,75 @@ impl ViewJson {
                 .then(|| view.scores.iter().map(ScoreJson::of).collect()),
         }
     }
+
+    /// The JSON answer, written into a buffer sized for its rows at once.
+    fn into_response(self) -> Result<Response, ApiError> {
+        /// About what a row and its share of the scores take, so that the buffer
+        /// rarely grows (each growth copies all that is written).
+        const ROW_BYTES: usize = 480;
+        let mut body = Vec::with_capacity(1024 + self.rows.len() * ROW_BYTES);
+        serde_json::to_writer(&mut body, &self).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response())
+    }
+}
+
+/// A subject's id as a user's or a team's.
+fn subject_ids(subject: &Subject) -> (Option<&str>, Option<&str>) {
+    match subject {
+        Subject::User(id) => (Some(id), None),
+        Subject::Team(id) => (None, Some(id)),
+    }
 }
 
 /// One row: counts and seconds are numbers, money a decimal string in the
 /// organization's currency, fractions (completion, change %) decimal strings.
 #[derive(Serialize, ToSchema)]
-pub struct RowJson {
+pub struct RowJson<'v> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<String>,
+    user_id: Option<&'v str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    team_id: Option<String>,
-    name: String,
+    team_id: Option<&'v str>,
+    name: &'v str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    goal_id: Option<String>,
+    goal_id: Option<&'v str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    goal_name: Option<String>,
+    goal_name: Option<&'v str>,
     metric: &'static str,
     metric_name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     period: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<openapi::Quantity>)]
-    weight: Option<Value>,
+    weight: Option<Number>,
     days: u32,
     #[schema(value_type = openapi::Quantity)]
-    actual: Value,
+    actual: Quantity,
     #[schema(value_type = openapi::Quantity)]
-    target: Value,
-    completion: Option<String>,
+    target: Quantity,
+    #[schema(value_type = Option<String>)]
+    completion: Option<Fraction>,
     grade: Option<&'static str>,
     rank: Option<u32>,
     #[schema(value_type = openapi::Quantity)]
-    previous: Value,
+    previous: Quantity,
     #[schema(value_type = openapi::Quantity)]
-    change: Value,
-    change_pct: Option<String>,
+    change: Quantity,
+    #[schema(value_type = Option<String>)]
+    change_pct: Option<Fraction>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pace: Option<PaceJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     target_source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<openapi::Quantity>)]
-    team_target: Option<Value>,
+    team_target: Option<Quantity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<openapi::Quantity>)]
-    members_target: Option<Value>,
+    members_target: Option<Quantity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     targets_disagree: Option<bool>,
 }
@@ -272,51 +299,59 @@ pub struct RowJson {
 #[derive(Serialize, ToSchema)]
 struct PaceJson {
     #[schema(value_type = openapi::Quantity)]
-    expected: Value,
+    expected: Quantity,
     #[schema(value_type = openapi::Quantity)]
-    projected: Value,
+    projected: Quantity,
     status: &'static str,
 }
 
 /// A fraction as a decimal string, to 4 places ("0.75", "1.2").
-fn fraction(value: Decimal) -> String {
-    round(value, 4).normalize().to_string()
+#[derive(Clone, Copy)]
+struct Fraction(Decimal);
+
+impl Fraction {
+    fn of(value: Decimal) -> Fraction {
+        Fraction(round(value, 4).normalize())
+    }
 }
 
-impl RowJson {
-    fn of(row: &Row, currency: &Currency, lang: Lang) -> RowJson {
+impl Serialize for Fraction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<'v> RowJson<'v> {
+    fn of(row: &'v Row, currency: &Currency, lang: Lang) -> RowJson<'v> {
         let metric = row.metric;
-        let quantity = |value: Decimal| quantity_json(metric, value, currency);
+        let quantity = |value: Decimal| Quantity::of(metric, value, currency);
         let actual = in_unit(metric, row.actual, currency);
         let previous = in_unit(metric, row.previous, currency);
         let change = actual - previous;
-        let (user_id, team_id) = match &row.subject {
-            Subject::User(id) => (Some(id.clone()), None),
-            Subject::Team(id) => (None, Some(id.clone())),
-        };
+        let (user_id, team_id) = subject_ids(&row.subject);
         let targets = row.team_targets.as_ref();
         RowJson {
             user_id,
             team_id,
-            name: row.name.clone(),
-            goal_id: row.goal.as_ref().map(|(id, _)| id.clone()),
-            goal_name: row.goal.as_ref().map(|(_, name)| name.clone()),
+            name: &row.name,
+            goal_id: row.goal.as_ref().map(|(id, _)| id.as_str()),
+            goal_name: row.goal.as_ref().map(|(_, name)| name.as_str()),
             metric: metric.key(),
             metric_name: match lang {
                 Lang::Vi => metric.name_vi(),
                 Lang::En => metric.name_en(),
             },
             period: row.period.map(|p| p.as_str()),
-            weight: row.weight.map(number_json),
+            weight: row.weight.map(Number),
             days: row.days,
             actual: quantity(actual),
             target: quantity(row.target),
-            completion: row.completion.map(fraction),
+            completion: row.completion.map(Fraction::of),
             grade: row.grade.map(|g| g.as_str()),
             rank: row.rank,
             previous: quantity(previous),
             change: quantity(change),
-            change_pct: (!previous.is_zero()).then(|| fraction(change / previous)),
+            change_pct: (!previous.is_zero()).then(|| Fraction::of(change / previous)),
             pace: row.pace.as_ref().map(|p| PaceJson {
                 expected: quantity(p.expected),
                 projected: quantity(p.projected),
@@ -331,44 +366,37 @@ impl RowJson {
 }
 
 /// A cell of an export: the row's JSON value, as text.
-impl Cells for RowJson {
+impl Cells for RowJson<'_> {
     fn cell(&self, key: &str) -> String {
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        let value = |v: &Value| match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
+        let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
+        let shown = |v: Option<String>| v.unwrap_or_default();
         let pace = self.pace.as_ref();
         match key {
-            "user_id" => text(&self.user_id),
-            "team_id" => text(&self.team_id),
-            "name" => self.name.clone(),
-            "goal_id" => text(&self.goal_id),
-            "goal_name" => text(&self.goal_name),
+            "user_id" => text(self.user_id),
+            "team_id" => text(self.team_id),
+            "name" => self.name.to_owned(),
+            "goal_id" => text(self.goal_id),
+            "goal_name" => text(self.goal_name),
             "metric" => self.metric.to_owned(),
             "metric_name" => self.metric_name.to_owned(),
-            "period" => self.period.unwrap_or_default().to_owned(),
-            "weight" => self.weight.as_ref().map(value).unwrap_or_default(),
+            "period" => text(self.period),
+            "weight" => shown(self.weight.map(|w| w.to_string())),
             "days" => self.days.to_string(),
-            "actual" => value(&self.actual),
-            "target" => value(&self.target),
-            "completion" => text(&self.completion),
-            "grade" => self.grade.unwrap_or_default().to_owned(),
-            "rank" => self.rank.map(|r| r.to_string()).unwrap_or_default(),
-            "previous" => value(&self.previous),
-            "change" => value(&self.change),
-            "change_pct" => text(&self.change_pct),
-            "pace/expected" => pace.map(|p| value(&p.expected)).unwrap_or_default(),
-            "pace/projected" => pace.map(|p| value(&p.projected)).unwrap_or_default(),
-            "pace/status" => pace.map(|p| p.status.to_owned()).unwrap_or_default(),
-            "target_source" => self.target_source.unwrap_or_default().to_owned(),
-            "team_target" => self.team_target.as_ref().map(value).unwrap_or_default(),
-            "members_target" => self.members_target.as_ref().map(value).unwrap_or_default(),
-            "targets_disagree" => self
-                .targets_disagree
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
+            "actual" => self.actual.to_string(),
+            "target" => self.target.to_string(),
+            "completion" => shown(self.completion.map(|c| c.0.to_string())),
+            "grade" => text(self.grade),
+            "rank" => shown(self.rank.map(|r| r.to_string())),
+            "previous" => self.previous.to_string(),
+            "change" => self.change.to_string(),
+            "change_pct" => shown(self.change_pct.map(|c| c.0.to_string())),
+            "pace/expected" => shown(pace.map(|p| p.expected.to_string())),
+            "pace/projected" => shown(pace.map(|p| p.projected.to_string())),
+            "pace/status" => text(pace.map(|p| p.status)),
+            "target_source" => text(self.target_source),
+            "team_target" => shown(self.team_target.map(|t| t.to_string())),
+            "members_target" => shown(self.members_target.map(|t| t.to_string())),
+            "targets_disagree" => shown(self.targets_disagree.map(|d| d.to_string())),
             _ => String::new(),
         }
     }
@@ -376,30 +404,28 @@ impl Cells for RowJson {
 
 /// An assignee's weighted score on a goal.
 #[derive(Serialize, ToSchema)]
-pub struct ScoreJson {
+pub struct ScoreJson<'v> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<String>,
+    user_id: Option<&'v str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    team_id: Option<String>,
-    name: String,
-    goal_id: String,
-    score: String,
+    team_id: Option<&'v str>,
+    name: &'v str,
+    goal_id: &'v str,
+    #[schema(value_type = String)]
+    score: Fraction,
     grade: &'static str,
     rank: Option<u32>,
 }
 
-impl ScoreJson {
-    fn of(score: &Score) -> ScoreJson {
-        let (user_id, team_id) = match &score.subject {
-            Subject::User(id) => (Some(id.clone()), None),
-            Subject::Team(id) => (None, Some(id.clone())),
-        };
+impl<'v> ScoreJson<'v> {
+    fn of(score: &'v Score) -> ScoreJson<'v> {
+        let (user_id, team_id) = subject_ids(&score.subject);
         ScoreJson {
             user_id,
             team_id,
-            name: score.name.clone(),
-            goal_id: score.goal.0.clone(),
-            score: fraction(score.score),
+            name: &score.name,
+            goal_id: &score.goal.0,
+            score: Fraction::of(score.score),
             grade: score.grade.as_str(),
             rank: score.rank,
         }
@@ -492,7 +518,7 @@ async fn answer(
 ) -> Result<Response, ApiError> {
     let body = ViewJson::of(&view, state.app.org(), lang);
     match format {
-        ExportFormat::Json => Ok(Json(body).into_response()),
+        ExportFormat::Json => body.into_response(),
         ExportFormat::Csv => Ok(export::download(
             format,
             stem,

@@ -12,9 +12,9 @@ use crate::export::Lang;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use tally_app::views::{Choices, ProgressView, ViewKind};
-use tally_core::goal::round;
+use tally_core::quantity::round;
 use tally_core::views::{Row, Score, Subject, in_unit, previous_of};
 use tally_core::{Currency, Day, DayRange, Metric};
 
@@ -306,28 +306,21 @@ async fn trend(
     }
     let subjects: Vec<Subject> = subjects.into_iter().collect();
     let groups = state.app.subject_groups(&subjects, days).await?;
-    let values = state
+    let totals = state
         .app
-        .daily_values(version, days, &groups, &metrics)
+        .daily_totals(version, days, &groups, &metrics)
         .await?;
-    let mut totals: BTreeMap<Day, Vec<i128>> =
-        days.days().map(|d| (d, vec![0; metrics.len()])).collect();
-    for day_values in &values {
-        if let Some(sums) = totals.get_mut(&day_values.day) {
-            for (i, metric) in metrics.iter().enumerate() {
-                sums[i] += day_values.values.get(*metric);
-            }
-        }
-    }
     let currency = &state.app.org().currency;
-    let labels: Vec<String> = totals.keys().map(|d| format::date(*d, lang)).collect();
+    let labels: Vec<String> = totals.iter().map(|(d, _)| format::date(*d, lang)).collect();
     let series: Vec<Value> = metrics
         .iter()
-        .enumerate()
-        .map(|(i, metric)| {
+        .map(|metric| {
             let points: Vec<f64> = totals
-                .values()
-                .map(|sums| in_unit(*metric, sums[i], currency).to_f64().unwrap_or(0.0))
+                .iter()
+                .map(|(_, values)| {
+                    let total = values.get(*metric);
+                    in_unit(*metric, total, currency).to_f64().unwrap_or(0.0)
+                })
                 .collect();
             let name = super::texts::metric_name(*metric, lang);
             json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": points})

@@ -21,8 +21,8 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use tally_app::input::Fields;
 use tally_core::goal::MAX_CRITERIA;
-use tally_core::goal::round;
 use tally_core::metric::Unit;
+use tally_core::quantity::round;
 use tally_core::{Assignee, Metric};
 
 /// Criterion rows the form offers beyond those already filled.
