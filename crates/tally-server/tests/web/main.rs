@@ -259,14 +259,27 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
     browser.click("a.lang-switch").await;
     browser.wait_for_text("h1", "Thiết lập KPI").await;
 
-    // On a phone the page does not scroll sideways (wide tables scroll in their box).
-    browser.client.set_window_size(390, 844).await.unwrap();
-    browser
-        .goto(&format!("{}/kpi?period=this_month", app.base))
+    // On a phone no page scrolls sideways (wide tables scroll in their box).
+    let goal = json!({"name": "Gọi điện mỗi ngày", "starts_on": "2026-01-01",
+        "criteria": [{"metric": "calls", "period": "day", "target": 5}],
+        "assignees": [{"team_id": "north"}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
         .await;
-    browser.find("h1").await;
+    browser.client.set_window_size(390, 844).await.unwrap();
     let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
-    assert!(browser.script(overflow).await.as_i64().unwrap() <= 0);
+    for page in [
+        "/kpi?period=this_month",
+        "/goals",
+        "/goals/new",
+        "/admin/users",
+        "/admin/teams",
+        "/admin/tokens",
+    ] {
+        browser.goto(&format!("{}{page}", app.base)).await;
+        browser.find("h1").await;
+        let beyond = browser.script(overflow).await.as_i64().unwrap();
+        assert!(beyond <= 0, "{page} scrolls sideways by {beyond} px");
+    }
     browser.quit().await;
 }
 
