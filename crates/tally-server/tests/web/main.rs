@@ -280,6 +280,15 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         let beyond = browser.script(overflow).await.as_i64().unwrap();
         assert!(beyond <= 0, "{page} scrolls sideways by {beyond} px");
     }
+    // The KPI table's rows are cards there: nothing in the table scrolls sideways either.
+    browser
+        .goto(&format!("{}/kpi?view=employee&period=this_month", app.base))
+        .await;
+    browser.find("table.kpi tbody tr").await;
+    let cards = "const wrap = document.querySelector('.table-wrap');
+        const row = document.querySelector('table.kpi tbody tr');
+        return [getComputedStyle(row).display, wrap.scrollWidth - wrap.clientWidth];";
+    assert_eq!(browser.script(cards).await, json!(["grid", 0]));
     browser.quit().await;
 }
 
