@@ -147,8 +147,8 @@ impl GoalSpec {
                 json!({
                     "metric": c.metric.key(),
                     "period": c.period.as_str(),
-                    "target": quantity_json(c.metric, c.target, currency),
-                    "weight": number_json(c.weight),
+                    "target": Quantity::of(c.metric, c.target, currency),
+                    "weight": Number(c.weight),
                 })
             })
             .collect();
@@ -456,14 +456,4 @@ pub fn periods_covering(
         day = whole.to.plus(1);
     }
     periods
-}
-
-/// A quantity of a metric as JSON: money a decimal string, counts and seconds numbers.
-pub fn quantity_json(metric: Metric, value: Decimal, currency: &Currency) -> Value {
-    json!(Quantity::of(metric, value, currency))
-}
-
-/// A decimal as a JSON number: an integer when whole.
-pub fn number_json(value: Decimal) -> Value {
-    json!(Number(value))
 }

@@ -23,7 +23,6 @@ use serde::Serialize;
 use serde_json::Value;
 use tally_app::results::{FrozenResult, ResultsPage};
 use tally_app::views::{ProgressView, ViewKind};
-use tally_core::goal::quantity_json;
 use tally_core::quantity::round;
 use tally_core::views::{Row, Score, Subject, in_unit};
 use tally_core::{Currency, Day, DayRange, Metric, Organization};
@@ -454,14 +453,14 @@ pub struct ResultJson {
     metric: &'static str,
     revision: i64,
     #[schema(value_type = openapi::Quantity)]
-    target: Value,
+    target: Quantity,
     #[schema(value_type = openapi::Quantity)]
-    actual: Value,
+    actual: Quantity,
     achieved: bool,
     #[schema(value_type = String, format = DateTime)]
     closed_at: Value,
     #[schema(value_type = openapi::Quantity)]
-    current_actual: Value,
+    current_actual: Quantity,
     changed: bool,
 }
 
@@ -484,7 +483,7 @@ impl ResultsJson {
 impl ResultJson {
     fn of(result: FrozenResult, currency: &Currency) -> ResultJson {
         let metric = result.metric;
-        let amount = |raw| quantity_json(metric, in_unit(metric, raw, currency), currency);
+        let amount = |raw| Quantity::of(metric, in_unit(metric, raw, currency), currency);
         let (user_id, team_id) = match result.subject {
             Subject::User(id) => (Some(id), None),
             Subject::Team(id) => (None, Some(id)),
@@ -497,7 +496,7 @@ impl ResultJson {
             period_to: result.period.to.to_string(),
             metric: metric.key(),
             revision: result.revision,
-            target: quantity_json(metric, result.target, currency),
+            target: Quantity::of(metric, result.target, currency),
             actual: amount(result.actual),
             achieved: result.achieved,
             closed_at: super::json::micros_json(result.closed_at),
@@ -571,11 +570,7 @@ async fn daily_rows(
             };
             for (day, values) in days.iter().filter(|(_, v)| v.get(*metric) != 0) {
                 let raw = values.get(*metric);
-                let actual = match quantity_json(*metric, in_unit(*metric, raw, currency), currency)
-                {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
+                let actual = Quantity::of(*metric, in_unit(*metric, raw, currency), currency);
                 rows.push([
                     user.clone(),
                     team.clone(),
@@ -584,7 +579,7 @@ async fn daily_rows(
                     metric.key().to_owned(),
                     metric_name.to_owned(),
                     day.to_string(),
-                    actual,
+                    actual.to_string(),
                 ]);
             }
         }

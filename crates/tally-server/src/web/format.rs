@@ -18,13 +18,13 @@ fn separators(lang: Lang) -> (char, char) {
 }
 
 /// A decimal with grouped thousands, to at most `places` decimals (trailing zeros
-/// dropped). Written from the decimal's integer digits into one string: a page of
-/// 3,000 rows writes five of these a row.
+/// dropped), written from the decimal's integer digits: a page of 3,000 rows writes
+/// five of these a row.
 pub fn number(value: Decimal, places: u32, lang: Lang) -> String {
     let (thousands, decimal) = separators(lang);
     let value = round(value, places).normalize();
-    let mut buffer = [0u8; 40];
-    let digits = decimal_digits(value.mantissa().unsigned_abs(), &mut buffer);
+    let digits = value.mantissa().unsigned_abs().to_string();
+    let digits = digits.as_bytes();
     let scale = value.scale() as usize;
     let whole = digits.len().saturating_sub(scale);
     let mut text = String::with_capacity(digits.len() + digits.len() / 3 + 4);
@@ -48,19 +48,6 @@ pub fn number(value: Decimal, places: u32, lang: Lang) -> String {
             .for_each(|d| text.push(char::from(*d)));
     }
     text
-}
-
-/// The decimal digits of `n`, written at the end of `buffer`.
-fn decimal_digits(mut n: u128, buffer: &mut [u8; 40]) -> &[u8] {
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        buffer[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buffer[start..];
-        }
-    }
 }
 
 /// An amount of money with the currency's sign after it: `1.234.567 ₫`.
