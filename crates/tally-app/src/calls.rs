@@ -27,6 +27,9 @@ pub struct ImportSummary {
     pub other_legs: usize,
     /// Records kept aside: no mapped extension.
     pub unmapped: usize,
+    /// Of those, how many each extension holds (records naming no extension at all
+    /// are in `unmapped` only).
+    pub kept_aside: std::collections::BTreeMap<String, usize>,
     /// How many records were refused or could not be read.
     pub rejected_total: usize,
     /// The first [`MAX_PROBLEMS_LISTED`] of them, with where and why: a file of junk
@@ -47,6 +50,17 @@ pub struct Problem {
 }
 
 impl ImportSummary {
+    /// The extensions kept aside, the most records first: `299 × 12, 305 × 3`.
+    pub fn kept_aside_list(&self) -> String {
+        let mut extensions: Vec<(&String, &usize)> = self.kept_aside.iter().collect();
+        extensions.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = extensions
+            .iter()
+            .map(|(extension, records)| format!("{extension} × {records}"))
+            .collect();
+        listed.join(", ")
+    }
+
     /// Notes a record that could not be read.
     pub fn invalid(&mut self, record: String, field: &str, message: &str) {
         self.read += 1;
@@ -119,8 +133,11 @@ pub async fn import(
                 summary.other_legs += 1;
                 rows.push(row("other_leg", None, None));
             }
-            Classified::Unmapped(reason) => {
+            Classified::Unmapped { extension, reason } => {
                 summary.unmapped += 1;
+                if let Some(extension) = extension {
+                    *summary.kept_aside.entry(extension).or_default() += 1;
+                }
                 rows.push(row("unmapped", Some(reason), None));
             }
         }

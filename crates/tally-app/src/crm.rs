@@ -12,6 +12,8 @@ mod activities;
 mod customers;
 mod sales;
 
+pub use customers::{CustomerFile, TIMELINE_PER_KIND};
+
 use crate::input::{Fields, only_known, page};
 use crate::people::new_id;
 use crate::{App, Caller, Error, Result};
@@ -33,6 +35,24 @@ pub struct Record {
 }
 
 impl Record {
+    /// When what the record tells of happened, in microseconds since the epoch: a
+    /// meeting's or message's time (`at`), else when the record was created.
+    pub fn happened_at(&self) -> i64 {
+        self.fields
+            .get("at")
+            .and_then(Value::as_str)
+            .and_then(tally_core::event::rfc3339)
+            .map_or(self.created_at, |at| at.as_microsecond())
+    }
+
+    /// A text field ("" when absent or not text).
+    pub fn text(&self, key: &str) -> &str {
+        self.fields
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
     fn of(record: &CrmRecord) -> Record {
         Record {
             kind: record.kind.clone(),
@@ -219,6 +239,7 @@ fn list_query(kind: &str, params: &HashMap<String, String>, extra: &[&str]) -> R
             .get("owner_id")
             .or(params.get("assignee_id"))
             .cloned(),
+        owners: None,
         sort,
         descending,
         limit: page.limit,
@@ -234,14 +255,72 @@ async fn list(
     params: &HashMap<String, String>,
     filters: &[&str],
 ) -> Result<RecordPage> {
-    may_read(caller)?;
-    list_page(app, &list_query(kind, params, filters)?).await
+    let scope = readable(app, caller).await?;
+    let mut query = list_query(kind, params, filters)?;
+    match (&query.customer_id, ABOUT_A_CUSTOMER.contains(&kind)) {
+        // A note, meeting or message is read with its customer.
+        (Some(customer), true) => {
+            refuse_unseen_customer(app, scope.as_ref(), customer).await?;
+        }
+        _ => query.owners = scope.map(|s| s.users.into_iter().collect()),
+    }
+    list_page(app, &query).await
 }
 
 /// `GET` of one record.
 async fn show(app: &App, caller: &Caller, kind: &str, id: &str) -> Result<Record> {
+    let scope = readable(app, caller).await?;
+    let record = existing(app, kind, id).await?;
+    refuse_unseen(scope.as_ref(), &record)?;
+    Ok(Record::of(&record))
+}
+
+/// The kinds of records that are about a customer and read with it (whoever wrote
+/// them); the others (customers, opportunities, to-dos) are read by their owner's scope.
+const ABOUT_A_CUSTOMER: [&str; 3] = ["note", "meeting", "message"];
+
+/// Whose records the caller reads (`None`: everyone's): the people they may act for.
+/// An agent reads their own customers, opportunities and to-dos, a supervisor those of
+/// the people of their teams, owners and admins everything; a wallboard nothing.
+async fn readable(app: &App, caller: &Caller) -> Result<Option<tally_core::access::Scope>> {
     may_read(caller)?;
-    Ok(Record::of(&existing(app, kind, id).await?))
+    app.credit_scope_now(caller).await
+}
+
+/// Refuses a record owned by someone outside the caller's scope (403: it exists, but
+/// it is not theirs to see).
+fn refuse_unseen(scope: Option<&tally_core::access::Scope>, record: &CrmRecord) -> Result<()> {
+    let owner = record.owner_id.as_deref().unwrap_or_default();
+    match scope {
+        Some(scope) if !scope.sees_user(owner) => Err(Error::Forbidden(format!(
+            "{} '{}' is not one of yours",
+            record.kind.replace('_', " "),
+            record.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses to read or act on a customer the caller may not see. An unknown customer
+/// passes: the action's own check names the field.
+async fn refuse_unseen_customer(
+    app: &App,
+    scope: Option<&tally_core::access::Scope>,
+    customer: &str,
+) -> Result<()> {
+    if scope.is_none() {
+        return Ok(());
+    }
+    match app.store().crm_record("customer", customer).await? {
+        Some(record) => refuse_unseen(scope, &record),
+        None => Ok(()),
+    }
+}
+
+/// Refuses an action on a customer the caller may not see.
+async fn may_work_on(app: &App, caller: &Caller, customer: &str) -> Result<()> {
+    let scope = app.credit_scope_now(caller).await?;
+    refuse_unseen_customer(app, scope.as_ref(), customer).await
 }
 
 /// Stores a changed record (keeping when it was created) with its events, and answers

@@ -50,10 +50,11 @@
   document.addEventListener("change", function (event) {
     var form = event.target.closest && event.target.closest("form#filters");
     if (!form) return;
-    if (event.target.type === "date") {
+    if (event.target.id === "from" || event.target.id === "to") {
       var period = document.getElementById("period-field");
       var from = document.getElementById("from"), to = document.getElementById("to");
-      if (!from.value || !to.value) return;
+      // Both days, and typed whole (dd/mm/yyyy on the Vietnamese page), before it moves.
+      if (!from.value || !to.value || !from.checkValidity() || !to.checkValidity()) return;
       if (period) period.remove();
     }
     form.requestSubmit();
@@ -120,4 +121,36 @@
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
+
+  // The opportunities board: a card dropped on another status's column posts the same
+  // form as that status's button (the buttons stay for the keyboard and for phones).
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    dragged = event.target.closest && event.target.closest(".deal");
+    if (dragged) event.dataTransfer.setData("text/plain", dragged.dataset.opportunity);
+  });
+  document.addEventListener("dragover", function (event) {
+    var column = dragged && event.target.closest && event.target.closest(".status-column");
+    if (!column) return;
+    event.preventDefault();
+    column.classList.add("drop-target");
+  });
+  document.addEventListener("dragleave", function (event) {
+    var column = event.target.closest && event.target.closest(".status-column");
+    if (column && !column.contains(event.relatedTarget)) column.classList.remove("drop-target");
+  });
+  document.addEventListener("drop", function (event) {
+    var column = dragged && event.target.closest && event.target.closest(".status-column");
+    if (!column) return;
+    event.preventDefault();
+    column.classList.remove("drop-target");
+    var form = dragged.querySelector("form.move");
+    var status = column.dataset.status;
+    dragged = null;
+    if (!form || form.closest(".status-column") === column) return;
+    var field = document.createElement("input");
+    field.type = "hidden"; field.name = "status"; field.value = status;
+    form.appendChild(field);
+    form.submit();
+  });
 })();

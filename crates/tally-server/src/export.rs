@@ -95,17 +95,17 @@ pub const PERSON_COLUMNS: &[Column] = &[
     text("period", "Target per", "Chỉ tiêu theo"),
     number("weight", "Weight %", "Trọng số %"),
     number("days", "Days", "Số ngày"),
-    number("actual", "Actual", "Thực hiện"),
+    number("actual", "Actual", "Thực tế"),
     number("target", "Target", "Mục tiêu"),
-    number("completion", "Completion", "Tỷ lệ hoàn thành"),
+    number("completion", "Completion", "Hoàn thành"),
     text("grade", "Grade", "Xếp loại"),
-    number("rank", "Rank", "Xếp hạng"),
+    number("rank", "Rank", "Hạng"),
     number("previous", "Previous period", "Kỳ trước"),
     number("change", "Change", "Thay đổi"),
     number("change_pct", "Change %", "Thay đổi %"),
     number("pace/expected", "Expected by now", "Kỳ vọng đến nay"),
     number("pace/projected", "Projected", "Dự báo cuối kỳ"),
-    text("pace/status", "Pace", "Tiến độ"),
+    text("pace/status", "Pace", "Nhịp độ"),
 ];
 
 /// The columns of the teams view.
@@ -114,7 +114,7 @@ pub const TEAM_COLUMNS: &[Column] = &[
     text("name", "Team", "Nhóm"),
     text("metric", "Metric key", "Mã chỉ tiêu"),
     text("metric_name", "Metric", "Chỉ tiêu"),
-    number("actual", "Actual", "Thực hiện"),
+    number("actual", "Actual", "Thực tế"),
     number("target", "Target", "Mục tiêu"),
     text("target_source", "Target from", "Nguồn mục tiêu"),
     number("team_target", "Team target", "Mục tiêu nhóm"),
@@ -124,15 +124,15 @@ pub const TEAM_COLUMNS: &[Column] = &[
         "Tổng mục tiêu thành viên",
     ),
     text("targets_disagree", "Targets differ", "Mục tiêu lệch nhau"),
-    number("completion", "Completion", "Tỷ lệ hoàn thành"),
+    number("completion", "Completion", "Hoàn thành"),
     text("grade", "Grade", "Xếp loại"),
-    number("rank", "Rank", "Xếp hạng"),
+    number("rank", "Rank", "Hạng"),
     number("previous", "Previous period", "Kỳ trước"),
     number("change", "Change", "Thay đổi"),
     number("change_pct", "Change %", "Thay đổi %"),
     number("pace/expected", "Expected by now", "Kỳ vọng đến nay"),
     number("pace/projected", "Projected", "Dự báo cuối kỳ"),
-    text("pace/status", "Pace", "Tiến độ"),
+    text("pace/status", "Pace", "Nhịp độ"),
 ];
 
 /// A row of the per-day breakdown: its cells in the order of [`DAILY_COLUMNS`], as text
@@ -148,7 +148,7 @@ pub const DAILY_COLUMNS: &[Column] = &[
     text("metric", "Metric key", "Mã chỉ tiêu"),
     text("metric_name", "Metric", "Chỉ tiêu"),
     text("date", "Date", "Ngày"),
-    number("actual", "Actual", "Thực hiện"),
+    number("actual", "Actual", "Thực tế"),
 ];
 
 /// The view as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the

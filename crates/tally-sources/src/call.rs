@@ -140,8 +140,12 @@ pub enum Classified {
     Internal,
     /// The other leg of a call counted from its first leg: not counted again.
     OtherLeg,
-    /// No side is a mapped extension: kept aside with the reason.
-    Unmapped(String),
+    /// No side is a mapped extension: kept aside with the extension that wants a user
+    /// (none when the record names no extension at all) and the reason.
+    Unmapped {
+        extension: Option<String>,
+        reason: String,
+    },
 }
 
 impl Directory {
@@ -175,24 +179,35 @@ pub fn classify(record: &CallRecord, directory: &Directory) -> Classified {
     match (caller, callee) {
         (Some(_), Some(_)) => Classified::Internal,
         (Some(user), None) => match unmapped_extension(&record.callee_channel, &record.callee) {
-            Some(ext) => Classified::Unmapped(format!("extension {ext} is not mapped to a user")),
+            Some(ext) => not_mapped(ext),
             None => Classified::Call(event(record, user, "outbound", &record.callee, directory)),
         },
         (None, Some(user)) => match unmapped_extension(&record.caller_channel, &record.caller) {
-            Some(ext) => Classified::Unmapped(format!("extension {ext} is not mapped to a user")),
+            Some(ext) => not_mapped(ext),
             None => Classified::Call(event(record, user, "inbound", &record.caller, directory)),
         },
         (None, None) => {
             let ext = unmapped_extension(&record.caller_channel, &record.caller)
                 .or_else(|| unmapped_extension(&record.callee_channel, &record.callee));
-            Classified::Unmapped(match ext {
-                Some(ext) => format!("extension {ext} is not mapped to a user"),
-                None => format!(
-                    "no extension in the call from '{}' to '{}'",
-                    record.caller, record.callee
-                ),
-            })
+            match ext {
+                Some(ext) => not_mapped(ext),
+                None => Classified::Unmapped {
+                    extension: None,
+                    reason: format!(
+                        "no extension in the call from '{}' to '{}'",
+                        record.caller, record.callee
+                    ),
+                },
+            }
         }
+    }
+}
+
+/// A record kept aside for an extension no user has.
+fn not_mapped(extension: String) -> Classified {
+    Classified::Unmapped {
+        reason: format!("extension {extension} is not mapped to a user"),
+        extension: Some(extension),
     }
 }
 

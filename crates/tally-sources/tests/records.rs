@@ -117,7 +117,10 @@ fn every_asterisk_disposition_and_direction() {
     assert_eq!(first["customer_id"], "cust-b");
     assert_eq!(
         classified[8],
-        Classified::Unmapped("extension 299 is not mapped to a user".into())
+        Classified::Unmapped {
+            extension: Some("299".into()),
+            reason: "extension 299 is not mapped to a user".into()
+        }
     );
     // 16 columns, no uniqueid: a stable id from the row's content.
     let no_uid = call(&classified[9]);
@@ -139,14 +142,20 @@ fn mapping_the_extension_turns_a_kept_aside_record_into_a_call() {
     let records = master();
     let record = records[8].1.as_ref().unwrap();
     let mut dir = directory();
-    assert!(matches!(classify(record, &dir), Classified::Unmapped(_)));
+    assert!(matches!(
+        classify(record, &dir),
+        Classified::Unmapped { .. }
+    ));
     dir.extensions.insert("299".into(), "sue".into());
     assert_eq!(call(&classify(record, &dir))["user_id"], "sue");
     // Nothing mapped at all: kept aside, naming the extension.
     let empty = Directory::default();
     assert_eq!(
         classify(records[0].1.as_ref().unwrap(), &empty),
-        Classified::Unmapped("extension 201 is not mapped to a user".into())
+        Classified::Unmapped {
+            extension: Some("201".into()),
+            reason: "extension 201 is not mapped to a user".into()
+        }
     );
 }
 
@@ -184,7 +193,10 @@ fn legs_of_a_transfer_without_sequence_are_distinct_and_trunks_are_no_extension(
     );
     assert_eq!(
         classify(&records[2], &dir),
-        Classified::Unmapped("extension 205 is not mapped to a user".into())
+        Classified::Unmapped {
+            extension: Some("205".into()),
+            reason: "extension 205 is not mapped to a user".into()
+        }
     );
     assert_eq!(call(&classify(&records[3], &dir))["direction"], "outbound");
 }

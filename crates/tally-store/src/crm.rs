@@ -54,6 +54,9 @@ pub struct CrmQuery {
     pub phone: Option<String>,
     pub customer_id: Option<String>,
     pub owner_id: Option<String>,
+    /// Only records owned by one of these people (`None`: anyone's), the people a
+    /// limited caller may see.
+    pub owners: Option<Vec<String>>,
     /// `name`, `created_at` or `updated_at`.
     pub sort: &'static str,
     pub descending: bool,
@@ -371,6 +374,17 @@ impl Store {
                 "r.search like ? escape '\\'",
                 format!("%{}%", escape_like(&word.to_lowercase())),
             );
+        }
+        if let Some(owners) = &query.owners {
+            let mut placeholders = Vec::with_capacity(owners.len());
+            for owner in owners {
+                binds.push(owner.clone());
+                placeholders.push(format!("${}", binds.len()));
+            }
+            conditions.push(match placeholders.is_empty() {
+                true => "1 = 0".to_owned(),
+                false => format!("r.owner_id in ({})", placeholders.join(", ")),
+            });
         }
         let filter = conditions.join(" and ");
         let count_sql =

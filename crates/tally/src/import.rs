@@ -168,6 +168,9 @@ fn print_summary(what: &str, summary: &ImportSummary) {
     if summary.rejected_total > 20 {
         println!("  … and {} more", summary.rejected_total - 20);
     }
+    if !summary.kept_aside.is_empty() {
+        println!("Kept aside: {}.", summary.kept_aside_list());
+    }
     if summary.unmapped > 0 {
         println!(
             "Map the extensions (PATCH /api/v1/users/ID {{\"extensions\": [...]}}), then run again with --retry-unmapped."

@@ -49,6 +49,7 @@ async fn import_then_retry(backend: Backend) {
     let first = import(&db, &[MASTER]).await;
     assert!(first.contains("11 records read; 8 calls counted, 0 already imported, 1 internal (not counted), 0 second legs (counted from their first), 1 kept aside (no mapped extension), 1 rejected."), "{first}");
     assert!(first.contains("line 11: start:"), "{first}");
+    assert!(first.contains("\nKept aside: 299 × 1.\n"), "{first}");
     let again = import(&db, &[MASTER]).await;
     assert!(
         again.contains("0 calls counted, 9 already imported"),

@@ -23,6 +23,7 @@ impl App {
             existing(self, "customer", customer)
                 .await
                 .map_err(|e| Error::invalid("customer_id", e.to_string()))?;
+            may_work_on(self, caller, customer).await?;
         }
         let map = json_map(
             json!({"id": id, "title": title, "assignee_id": assignee, "due_on": due,
@@ -135,6 +136,7 @@ impl App {
         existing(self, "customer", &customer)
             .await
             .map_err(|e| Error::invalid("customer_id", e.to_string()))?;
+        may_work_on(self, caller, &customer).await?;
         commit(self, caller, events, Writes::of(draft)).await?;
         created(self, "meeting", &id).await
     }
@@ -259,6 +261,7 @@ impl App {
         existing(self, "customer", &customer)
             .await
             .map_err(|e| Error::invalid("customer_id", e.to_string()))?;
+        may_work_on(self, caller, &customer).await?;
         let events = kind
             .map(|k| event(k, &actor, Some(&at), fields))
             .into_iter()

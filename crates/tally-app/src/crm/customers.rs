@@ -102,11 +102,31 @@ impl App {
         show(self, caller, "customer", id).await
     }
 
+    /// A customer with everything on them that the caller may read — notes,
+    /// opportunities, to-dos, meetings, SMS and emails — newest first (the latest
+    /// [`TIMELINE_PER_KIND`] of each kind).
+    pub async fn customer_file(&self, caller: &Caller, id: &str) -> Result<CustomerFile> {
+        let customer = self.get_customer(caller, id).await?;
+        let params = HashMap::from([
+            ("customer_id".to_owned(), id.to_owned()),
+            ("order".to_owned(), "desc".to_owned()),
+            ("limit".to_owned(), TIMELINE_PER_KIND.to_string()),
+        ]);
+        let mut timeline = Vec::new();
+        for kind in ["note", "opportunity", "todo", "meeting", "message"] {
+            let page = list(self, caller, kind, &params, &["customer_id"]).await?;
+            timeline.extend(page.items);
+        }
+        timeline.sort_by_key(|r| std::cmp::Reverse((r.happened_at(), r.created_at)));
+        Ok(CustomerFile { customer, timeline })
+    }
+
     /// Adds a note to a customer: `{"id?", "text"}` → `note.added`.
     pub async fn add_note(&self, caller: &Caller, customer: &str, body: &Fields) -> Result<Record> {
         let actor = actor(caller)?;
         body.only(&["id", "text"])?;
         existing(self, "customer", customer).await?;
+        may_work_on(self, caller, customer).await?;
         let id = new_record_id(body, "n")?;
         refuse_taken(self, "note", &id).await?;
         let text = body.text("text", 10_000)?;
@@ -151,12 +171,24 @@ impl App {
         customer: &str,
         params: &HashMap<String, String>,
     ) -> Result<RecordPage> {
-        may_read(caller)?;
+        let scope = readable(self, caller).await?;
         existing(self, "customer", customer).await?;
+        refuse_unseen_customer(self, scope.as_ref(), customer).await?;
         let mut query = list_query("note", params, &["q"])?;
         query.customer_id = Some(customer.to_owned());
         list_page(self, &query).await
     }
+}
+
+/// How many records of each kind a customer's timeline shows.
+pub const TIMELINE_PER_KIND: usize = 200;
+
+/// A customer and their timeline.
+#[derive(Clone, Debug)]
+pub struct CustomerFile {
+    pub customer: Record,
+    /// Notes, opportunities, to-dos, meetings and messages, newest first.
+    pub timeline: Vec<Record>,
 }
 
 /// Phones, email and company of a customer body into `map`; the normalised phones

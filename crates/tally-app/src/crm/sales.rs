@@ -14,6 +14,7 @@ impl App {
         refuse_taken(self, "opportunity", &id).await?;
         let title = body.text("title", 200)?;
         let customer = body.text("customer_id", MAX_ID_CHARS)?;
+        may_work_on(self, caller, &customer).await?;
         let amount = amount(self, body.get("amount"))?
             .ok_or_else(|| Error::invalid("amount", "is required"))?;
         let owner = body

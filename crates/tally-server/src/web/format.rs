@@ -101,6 +101,33 @@ pub fn date(day: Day, lang: Lang) -> String {
     }
 }
 
+/// A day as typed on a page, `dd/mm/yyyy` (or `d/m/yyyy`) on the Vietnamese pages, as
+/// the `yyyy-mm-dd` the services read; anything else is left as typed, for them to
+/// refuse with the field's name.
+pub fn typed_day(typed: &str) -> String {
+    let typed = typed.trim();
+    let parts: Vec<&str> = typed.split('/').collect();
+    let numeric = |p: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    match parts.as_slice() {
+        [d, m, y] if numeric(d, 1..=2) && numeric(m, 1..=2) && numeric(y, 4..=4) => {
+            format!("{y}-{m:0>2}-{d:0>2}")
+        }
+        _ => typed.to_owned(),
+    }
+}
+
+/// A day as a date field shows it: `dd/mm/yyyy` on the Vietnamese pages (`lang` "vi"),
+/// the `yyyy-mm-dd` of the browser's date picker in English; text that is not a day
+/// stays as typed, to be corrected.
+pub fn day_field(iso: &str, lang: &str) -> String {
+    match (lang, iso.parse::<Day>()) {
+        ("vi", Ok(day)) => date(day, Lang::Vi),
+        _ => iso.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +177,17 @@ mod tests {
         let day: Day = "2026-11-05".parse().expect("day");
         assert_eq!(date(day, Lang::Vi), "05/11/2026");
         assert_eq!(date(day, Lang::En), "2026-11-05");
+    }
+
+    #[test]
+    fn typed_days_are_read_day_first() {
+        assert_eq!(typed_day("05/11/2026"), "2026-11-05");
+        assert_eq!(typed_day(" 5/1/2026 "), "2026-01-05");
+        assert_eq!(typed_day("2026-11-05"), "2026-11-05");
+        assert_eq!(typed_day("31/02/2026"), "2026-02-31");
+        assert_eq!(typed_day("11/5/26"), "11/5/26");
+        assert_eq!(day_field("2026-11-05", "vi"), "05/11/2026");
+        assert_eq!(day_field("2026-11-05", "en"), "2026-11-05");
+        assert_eq!(day_field("5/11", "vi"), "5/11");
     }
 }

@@ -9,6 +9,7 @@
 
 mod admin;
 pub(crate) mod assets;
+mod crm;
 mod format;
 mod goals;
 mod kpi;
@@ -63,6 +64,21 @@ pub fn routes() -> Router<AppState> {
             get(admin::tokens).post(admin::create_token),
         )
         .route("/admin/tokens/{key}/revoke", post(admin::revoke_token))
+        .route("/customers", get(crm::customers).post(crm::create_customer))
+        .route(
+            "/customers/{id}",
+            get(crm::customer).post(crm::update_customer),
+        )
+        .route("/customers/{id}/timeline", get(crm::timeline))
+        .route("/customers/{id}/notes", post(crm::add_note))
+        .route("/customers/{id}/opportunities", post(crm::add_opportunity))
+        .route("/customers/{id}/todos", post(crm::add_todo))
+        .route("/customers/{id}/meetings", post(crm::log_meeting))
+        .route("/customers/{id}/messages", post(crm::log_message))
+        .route("/opportunities", get(crm::opportunities))
+        .route("/opportunities/{id}", post(crm::change_opportunity))
+        .route("/todos", get(crm::todos))
+        .route("/todos/{id}/done", post(crm::complete_todo))
         .route("/assets/{*path}", get(assets::serve))
         .layer(axum::middleware::from_fn(session::same_origin_changes))
         .layer(header(
@@ -93,6 +109,22 @@ pub struct Chrome {
     pub switch_href: String,
     /// The current section, for `aria-current`.
     pub section: &'static str,
+    /// This page's path and query, to come back to after a form.
+    pub here: String,
+}
+
+impl Chrome {
+    /// A date field's attributes: a text field typed `dd/mm/yyyy` on the Vietnamese
+    /// pages, whatever the browser's locale (its date picker would follow the locale);
+    /// the browser's date picker in English.
+    pub fn date_attrs(&self) -> &'static str {
+        match self.lang {
+            "vi" => {
+                r#"type="text" inputmode="numeric" placeholder="dd/mm/yyyy" pattern="[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}" maxlength="10" autocomplete="off" data-day-first"#
+            }
+            _ => r#"type="date""#,
+        }
+    }
 }
 
 /// Whether a role may use the KPI setup pages.
@@ -259,6 +291,21 @@ pub fn unprocessable_if(invalid: bool, mut response: Response) -> Response {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     response
+}
+
+/// An error shown above a form, in the page's language (the field, then what is
+/// wrong); any other error is a page of its own (403, 500).
+pub fn form_error(
+    error: impl Into<ApiError>,
+    lang: crate::export::Lang,
+) -> Result<String, PageError> {
+    match error.into() {
+        ApiError::Invalid { field, message } => Ok(texts::field_error(lang, &field, &message)),
+        e @ (ApiError::Conflict(_) | ApiError::NotFound(_)) => {
+            Ok(texts::sentence(lang, &e.to_string()))
+        }
+        other => Err(PageError(other)),
+    }
 }
 
 /// Refuses a page to roles `allowed` does not admit, before anything else is read.

@@ -1,6 +1,7 @@
 //! What a KPI page shows, from its query string: the view, the range, the filters;
 //! and the links that change one of them.
 
+use super::format::typed_day;
 use super::session::encode;
 use std::collections::HashMap;
 
@@ -41,8 +42,8 @@ impl Selection {
         Selection {
             view,
             period,
-            from: get("from"),
-            to: get("to"),
+            from: typed_day(&get("from")),
+            to: typed_day(&get("to")),
             user_id: get("user_id"),
             team_id: get("team_id"),
             goal_id: get("goal_id"),

@@ -65,6 +65,7 @@ pub fn chrome_for(lang: Lang, user: Option<&User>, section: &'static str, here: 
         can_admin: user.is_some_and(|u| may_administer(u.role)),
         switch_href: format!("/lang/{other}?next={}", encode(here)),
         section,
+        here: here.to_owned(),
     }
 }
 

@@ -144,6 +144,76 @@ texts! {
     error_title: "Có lỗi xảy ra", "Something went wrong";
     back: "Quay lại", "Back";
     wallboard_title: "Bảng xếp hạng", "Leaderboard";
+    nav_customers: "Khách hàng", "Customers";
+    nav_opportunities: "Cơ hội", "Opportunities";
+    nav_todos: "Công việc", "To-dos";
+    customers_title: "Khách hàng", "Customers";
+    search_customers: "Tìm theo tên, công ty, email hoặc số điện thoại", "Search by name, company, email or phone";
+    search: "Tìm", "Search";
+    mine: "Của tôi", "Mine";
+    everyone: "Tất cả", "Everyone";
+    owner: "Phụ trách", "Owner";
+    company: "Công ty", "Company";
+    phones: "Số điện thoại", "Phones";
+    phones_hint: "Nhiều số cách nhau bởi dấu phẩy", "Several numbers separated by commas";
+    sort_by: "Sắp xếp", "Sort by";
+    sort_name: "Tên", "Name";
+    sort_created: "Mới tạo", "Newest";
+    sort_updated: "Mới cập nhật", "Recently changed";
+    found: "kết quả", "found";
+    previous_page: "Trang trước", "Previous";
+    next_page: "Trang sau", "Next";
+    no_customers: "Không có khách hàng nào.", "No customers.";
+    new_customer: "Thêm khách hàng", "Add a customer";
+    edit_customer: "Sửa thông tin", "Edit details";
+    customer_name: "Tên khách hàng", "Customer name";
+    timeline: "Lịch sử", "Timeline";
+    no_timeline: "Chưa có hoạt động nào.", "Nothing yet.";
+    add_note: "Thêm ghi chú", "Add a note";
+    note: "Ghi chú", "Note";
+    log_meeting: "Ghi cuộc gặp", "Log a meeting";
+    meeting: "Cuộc gặp", "Meeting";
+    meeting_title: "Nội dung", "About";
+    log_message: "Ghi SMS / email", "Log an SMS or email";
+    message: "Tin nhắn", "Message";
+    channel: "Kênh", "Channel";
+    outcome: "Kết quả", "Outcome";
+    sent_delivered: "Đã gửi, đã nhận", "Sent, delivered";
+    sent_failed: "Gửi không thành công", "Sent, failed";
+    received: "Khách gửi đến", "Received";
+    subject: "Tiêu đề", "Subject";
+    text: "Nội dung", "Text";
+    add_todo: "Thêm công việc", "Add a to-do";
+    todo: "Công việc", "To-do";
+    todo_title: "Việc cần làm", "What to do";
+    due_on: "Hạn", "Due";
+    assignee: "Người làm", "Assignee";
+    new_opportunity: "Tạo cơ hội", "New opportunity";
+    opportunity: "Cơ hội", "Opportunity";
+    opportunity_title: "Tên cơ hội", "Title";
+    amount: "Giá trị", "Amount";
+    opportunities_title: "Cơ hội bán hàng", "Sales opportunities";
+    status_open: "Đang mở", "Open";
+    status_won: "Thành công", "Won";
+    status_lost: "Thất bại", "Lost";
+    status_cancelled: "Đã hủy", "Cancelled";
+    move_to: "Chuyển sang", "Move to";
+    my_team: "Nhóm của tôi", "My team";
+    board: "Bảng", "Board";
+    list: "Danh sách", "List";
+    customer: "Khách hàng", "Customer";
+    no_opportunities: "Không có cơ hội nào.", "No opportunities.";
+    todos_title: "Công việc", "To-dos";
+    due_today: "Hạn hôm nay", "Due today";
+    overdue: "Quá hạn", "Overdue";
+    done: "Đã xong", "Done";
+    not_done: "Chưa xong", "To do";
+    complete: "Xong", "Complete";
+    no_todos: "Không có công việc nào.", "No to-dos.";
+    held: "đã gặp", "held";
+    planned: "dự kiến", "planned";
+    by: "bởi", "by";
+    date_hint: "dd/mm/yyyy", "yyyy-mm-dd";
 }
 
 /// A language's code (`vi`, `en`), as in `lang=` and `<html lang>`.
@@ -190,12 +260,220 @@ impl Texts {
         }
     }
 
+    /// An opportunity status's name (`open`, `won`, `lost`, `cancelled`).
+    pub fn opportunity_status(&self, status: &str) -> &'static str {
+        match status {
+            "won" => self.status_won,
+            "lost" => self.status_lost,
+            "cancelled" => self.status_cancelled,
+            _ => self.status_open,
+        }
+    }
+
     /// A goal period kind's name (`day`, `week`, `month`).
     pub fn period_kind(&self, kind: &str) -> &'static str {
         match kind {
             "day" => self.per_day,
             "week" => self.per_week,
             _ => self.per_month,
+        }
+    }
+}
+
+/// A field's error as a page shows it: `name: is required` in English; in Vietnamese
+/// the field's label and the message in Vietnamese, where the message is one the pages'
+/// forms can meet (any other keeps its English words after the Vietnamese label).
+pub fn field_error(lang: Lang, field: &str, message: &str) -> String {
+    match lang {
+        Lang::En => format!("{field}: {message}"),
+        Lang::Vi => format!("{}: {}", field_label(field), sentence(lang, message)),
+    }
+}
+
+/// A field's label on the Vietnamese pages (`phones[1]` is a phone number's).
+fn field_label(field: &str) -> &str {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    match base {
+        "name" => "Tên",
+        "email" => "Email",
+        "phones" => "Số điện thoại",
+        "company" => "Công ty",
+        "owner_id" => "Phụ trách",
+        "assignee_id" => "Người làm",
+        "customer_id" => "Khách hàng",
+        "title" => "Tiêu đề",
+        "subject" => "Tiêu đề",
+        "text" => "Nội dung",
+        "amount" => "Giá trị",
+        "due_on" => "Hạn",
+        "at" => "Thời gian",
+        "channel" => "Kênh",
+        "direction" | "delivered" => "Kết quả",
+        "status" => "Trạng thái",
+        "password" => "Mật khẩu",
+        "role" => "Vai trò",
+        "id" => "Mã",
+        "user_id" => "Nhân viên",
+        "from" => "Từ ngày",
+        "to" => "Đến ngày",
+        "starts_on" => "Bắt đầu",
+        "ends_on" => "Kết thúc",
+        "extension" | "extensions" => "Số máy lẻ",
+        "criteria" => "Tiêu chí",
+        "assignees" => "Áp dụng cho",
+        "target" => "Mục tiêu",
+        "weight" => "Trọng số",
+        _ => field,
+    }
+}
+
+/// A record kind's Vietnamese name.
+fn kind_vi(kind: &str) -> &str {
+    match kind {
+        "customer" => "khách hàng",
+        "opportunity" => "cơ hội",
+        "todo" => "công việc",
+        "note" => "ghi chú",
+        "meeting" => "cuộc gặp",
+        "message" => "tin nhắn",
+        "user" => "nhân viên",
+        "team" => "nhóm",
+        "goal" => "mục tiêu",
+        other => other,
+    }
+}
+
+/// A message of the services in the page's language. The Vietnamese covers what a
+/// person filling in the pages' forms can get wrong; anything else stays as written.
+pub fn sentence(lang: Lang, message: &str) -> String {
+    if lang == Lang::En {
+        return message.to_owned();
+    }
+    let exact = match message {
+        "is required" => Some("chưa được điền"),
+        "must be a string" => Some("phải là văn bản"),
+        "is not a phone number" => Some("không phải là số điện thoại"),
+        "must be a date YYYY-MM-DD" => Some("phải là một ngày dd/mm/yyyy"),
+        "must be a decimal number ≥ 0 (a string or a number)" => {
+            Some("phải là một số không âm, ví dụ 15.000.000")
+        }
+        "must be a list of at most 10 phone numbers" => Some("tối đa 10 số điện thoại"),
+        "an agent logs what happened today; ask a supervisor to log an earlier day" => {
+            Some("nhân viên chỉ ghi việc của hôm nay; việc của ngày trước nhờ người giám sát ghi")
+        }
+        _ => None,
+    };
+    if let Some(vi) = exact {
+        return vi.to_owned();
+    }
+    if message.starts_with("must be an email address") {
+        return "phải là một địa chỉ email, ví dụ lan@example.vn".into();
+    }
+    if let Some(max) = message
+        .strip_prefix("must be 1 to ")
+        .and_then(|m| m.strip_suffix(" printable characters"))
+    {
+        return format!("phải có từ 1 đến {max} ký tự");
+    }
+    if let Some(min) = message
+        .strip_prefix("must have at least ")
+        .and_then(|m| m.strip_suffix(" characters"))
+    {
+        return format!("phải có ít nhất {min} ký tự");
+    }
+    if let Some(typed) = message.strip_suffix(" is not a date in the form YYYY-MM-DD") {
+        return format!("{typed} không phải là một ngày dd/mm/yyyy");
+    }
+    if let Some((what, id)) = message
+        .strip_suffix(" does not exist")
+        .and_then(|m| m.split_once(" '"))
+    {
+        return format!("{} '{id} không tồn tại", capitalized(kind_vi(what)));
+    }
+    if let Some((kind, id)) = message
+        .strip_prefix("a ")
+        .and_then(|m| m.strip_suffix(" already exists"))
+        .and_then(|m| m.split_once(" with id "))
+    {
+        return format!("đã có {} với mã {id}", kind_vi(kind));
+    }
+    message.to_owned()
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{PERSON_COLUMNS, TEAM_COLUMNS};
+
+    #[test]
+    fn errors_speak_the_pages_language() {
+        assert_eq!(
+            field_error(Lang::En, "name", "is required"),
+            "name: is required"
+        );
+        assert_eq!(
+            field_error(Lang::Vi, "name", "is required"),
+            "Tên: chưa được điền"
+        );
+        assert_eq!(
+            field_error(Lang::Vi, "phones[1]", "is not a phone number"),
+            "Số điện thoại: không phải là số điện thoại"
+        );
+        assert_eq!(
+            field_error(
+                Lang::Vi,
+                "due_on",
+                "'30/02' is not a date in the form YYYY-MM-DD"
+            ),
+            "Hạn: '30/02' không phải là một ngày dd/mm/yyyy"
+        );
+        assert_eq!(
+            field_error(Lang::Vi, "title", "must be 1 to 200 printable characters"),
+            "Tiêu đề: phải có từ 1 đến 200 ký tự"
+        );
+        assert_eq!(
+            sentence(Lang::Vi, "customer 'c-1' does not exist"),
+            "Khách hàng 'c-1' không tồn tại"
+        );
+        assert_eq!(
+            sentence(Lang::Vi, "a customer with id 'c-1' already exists"),
+            "đã có khách hàng với mã 'c-1'"
+        );
+        assert_eq!(sentence(Lang::Vi, "something new"), "something new");
+    }
+
+    /// A column of the exports has the word the page uses for the same thing.
+    #[test]
+    fn exports_use_the_pages_words() {
+        let pairs = |t: &Texts| {
+            [
+                ("actual", t.col_actual),
+                ("target", t.col_target),
+                ("completion", t.col_completion),
+                ("grade", t.col_grade),
+                ("rank", t.rank),
+                ("pace/status", t.col_pace),
+            ]
+        };
+        for columns in [PERSON_COLUMNS, TEAM_COLUMNS] {
+            for lang in [Lang::Vi, Lang::En] {
+                for (key, word) in pairs(of(lang)) {
+                    let column = columns.iter().find(|c| c.key == key).unwrap();
+                    let header = match lang {
+                        Lang::Vi => column.vi,
+                        Lang::En => column.en,
+                    };
+                    assert_eq!(header, word, "{key} in {lang:?}");
+                }
+            }
         }
     }
 }

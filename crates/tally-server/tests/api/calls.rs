@@ -82,6 +82,7 @@ async fn asterisk_records_count_once_and_unmapped_ones_wait_for_their_extension(
     .await;
     assert_eq!(status, StatusCode::OK, "{summary}");
     assert_eq!(counts(&summary), (11, 8, 0, 1, 1, 1), "{summary}");
+    assert_eq!(summary["kept_aside"], json!({"299": 1}), "{summary}");
     assert_eq!(summary["rejected"][0]["record"], "line 11");
     assert_eq!(summary["rejected"][0]["field"], "start");
     let lan = app.user_values("lan", "2026-05-11", "2026-05-11").await;

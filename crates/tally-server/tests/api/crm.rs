@@ -11,6 +11,7 @@ both!(
     crm_actions_count_for_the_signed_in_user,
     a_refused_event_leaves_no_record,
     customers_are_found_by_name_and_any_phone_notation_and_paged,
+    each_person_reads_the_records_of_the_people_they_act_for,
 );
 
 async fn send(
@@ -496,4 +497,151 @@ async fn customers_are_found_by_name_and_any_phone_notation_and_paged(app: &Test
     );
     let bad = app.get_as(&app.owner, "/api/v1/customers?sort=size").await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// An agent reads their own customers, opportunities and to-dos (and what is written on
+/// their customers); a supervisor those of their teams' people; an owner everything.
+/// Another agent's customer is refused by id, in lists and as the target of an action.
+async fn each_person_reads_the_records_of_the_people_they_act_for(app: &TestApp) {
+    for (id, name, role) in [
+        ("lan", "Lan", Role::Agent),
+        ("minh", "Minh", Role::Agent),
+        ("sup", "Sup", Role::Supervisor),
+    ] {
+        app.user_as(id, name, role).await;
+    }
+    let team = json!({"id": "north", "name": "North"});
+    app.post_ok("/api/v1/teams", &team, StatusCode::CREATED)
+        .await;
+    let member = json!({"user_id": "lan", "from": "2020-01-01"});
+    app.post_ok("/api/v1/teams/north/members", &member, StatusCode::CREATED)
+        .await;
+    let supervises = json!({"user_id": "sup"});
+    app.post_ok(
+        "/api/v1/teams/north/supervisors",
+        &supervises,
+        StatusCode::CREATED,
+    )
+    .await;
+    let lan = app.token(Role::Agent, Some("lan")).await;
+    let minh = app.token(Role::Agent, Some("minh")).await;
+    let sup = app.token(Role::Supervisor, Some("sup")).await;
+    post(
+        app,
+        &lan,
+        "/api/v1/customers",
+        json!({"id": "c-lan", "name": "Lan's customer"}),
+    )
+    .await;
+    post(
+        app,
+        &minh,
+        "/api/v1/customers",
+        json!({"id": "c-minh", "name": "Minh's customer"}),
+    )
+    .await;
+    post(
+        app,
+        &lan,
+        "/api/v1/customers/c-lan/notes",
+        json!({"text": "called"}),
+    )
+    .await;
+    post(
+        app,
+        &lan,
+        "/api/v1/opportunities",
+        json!({"id": "o-lan", "title": "A", "customer_id": "c-lan", "amount": 5}),
+    )
+    .await;
+    post(
+        app,
+        &minh,
+        "/api/v1/todos",
+        json!({"id": "t-minh", "title": "B"}),
+    )
+    .await;
+
+    let ids = |page: &Value| -> Vec<String> {
+        let items = page["items"].as_array().unwrap();
+        items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let list = |token: &str, path: &str| {
+        let (token, path) = (token.to_owned(), path.to_owned());
+        async move {
+            app.get_as(&token, &path)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(ids(&list(&lan, "/api/v1/customers").await), ["c-lan"]);
+    assert_eq!(ids(&list(&minh, "/api/v1/customers").await), ["c-minh"]);
+    assert_eq!(ids(&list(&sup, "/api/v1/customers").await), ["c-lan"]);
+    let mut everyone = ids(&list(&app.owner, "/api/v1/customers?sort=name").await);
+    everyone.sort();
+    assert_eq!(everyone, ["c-lan", "c-minh"]);
+    assert_eq!(
+        ids(&list(&minh, "/api/v1/opportunities").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&list(&lan, "/api/v1/todos").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(&list(&sup, "/api/v1/opportunities").await), ["o-lan"]);
+    assert_eq!(
+        list(&lan, "/api/v1/customers/c-lan/notes").await["total"],
+        1
+    );
+
+    // By id and by action: another agent's customer is refused, not hidden.
+    for path in [
+        "/api/v1/customers/c-lan",
+        "/api/v1/customers/c-lan/notes",
+        "/api/v1/opportunities/o-lan",
+    ] {
+        let response = app.get_as(&minh, path).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        app.get_as(&sup, "/api/v1/customers/c-minh").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get_as(&sup, "/api/v1/customers/c-lan").await.status(),
+        StatusCode::OK
+    );
+    for (path, body) in [
+        ("/api/v1/customers/c-lan/notes", json!({"text": "mine now"})),
+        (
+            "/api/v1/opportunities",
+            json!({"title": "X", "customer_id": "c-lan", "amount": 1}),
+        ),
+        (
+            "/api/v1/todos",
+            json!({"title": "X", "customer_id": "c-lan"}),
+        ),
+    ] {
+        let (status, body) = send(app, &minh, reqwest::Method::POST, path, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+    }
+    let (status, _) = send(
+        app,
+        &minh,
+        reqwest::Method::PATCH,
+        "/api/v1/customers/c-lan",
+        json!({"name": "Y"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Nothing of the refused actions was stored.
+    assert_eq!(
+        list(&app.owner, "/api/v1/customers/c-lan/notes").await["total"],
+        1
+    );
 }

@@ -628,7 +628,7 @@ async fn exports_hold_exactly_the_numbers_of_the_json(app: &TestApp) {
             &format!("/api/v1/goals/{id}/progress?from=2025-11-10&to=2025-11-16&format=csv"),
         )
         .await;
-    assert!(vietnamese.text().await.unwrap().contains("Thực hiện"));
+    assert!(vietnamese.text().await.unwrap().contains("Thực tế"));
 
     let xlsx = app
         .get_as(&app.owner, &format!("{query}&format=xlsx"))

@@ -340,7 +340,8 @@ async fn people_made_in_the_pages_sign_in(app: &TestApp) {
             .text()
             .await
             .unwrap()
-            .contains("password: must have at least 8 characters")
+            .contains("Mật khẩu: phải có ít nhất 8 ký tự"),
+        "the Vietnamese page says what is wrong in Vietnamese"
     );
     assert!(app.store.user("nam").await.unwrap().is_none());
     let form = format!(

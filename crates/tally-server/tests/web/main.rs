@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod crm;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
@@ -176,7 +177,9 @@ async fn goal_errors_stand_next_to_their_field(app: &TestApp) {
     browser.fill("#target_0", "5").await;
     browser.click("#user-lan").await;
     browser.click("#save-goal").await;
-    assert!(browser.text("#name-error").await.contains("1 to 200"));
+    // In the page's language.
+    let error = browser.text("#name-error").await;
+    assert!(error.contains("từ 1 đến 200 ký tự"), "{error}");
     assert_eq!(
         browser
             .find("#name")
@@ -265,6 +268,22 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "assignees": [{"team_id": "north"}]});
     app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
         .await;
+    let lan = app.token(tally_core::Role::Agent, Some("lan")).await;
+    let customer = json!({"id": "c-phone", "owner_id": "lan", "name": "Công ty Cổ phần Thương mại Dịch vụ An Phát Hưng Thịnh",
+        "email": "phong.kinh.doanh.mien.bac@anphathungthinh.example.vn", "phones": ["0901 234 567", "+84 912 345 678"]});
+    assert_eq!(
+        app.post_as(&lan, "/api/v1/customers", &customer)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let deal = json!({"title": "Hợp đồng tổng đài ảo 200 máy lẻ", "customer_id": "c-phone", "amount": "150000000"});
+    assert_eq!(
+        app.post_as(&lan, "/api/v1/opportunities", &deal)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     browser.client.set_window_size(390, 844).await.unwrap();
     let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
     for page in [
@@ -274,6 +293,10 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "/admin/users",
         "/admin/teams",
         "/admin/tokens",
+        "/customers",
+        "/customers/c-phone",
+        "/opportunities",
+        "/todos",
     ] {
         browser.goto(&format!("{}{page}", app.base)).await;
         browser.find("h1").await;
@@ -352,7 +375,15 @@ async fn clicking_through_many_views_never_freezes(app: &TestApp) {
     browser.quit().await;
 }
 
+use crm::{
+    an_agent_is_refused_another_agents_customer, an_agents_day_moves_the_managers_kpi_page,
+    todos_are_done_in_one_click_and_dates_are_day_first,
+};
+
 both!(
+    an_agents_day_moves_the_managers_kpi_page,
+    an_agent_is_refused_another_agents_customer,
+    todos_are_done_in_one_click_and_dates_are_day_first,
     clicking_through_many_views_never_freezes,
     a_manager_sets_a_goal_and_watches_it_move,
     goal_errors_stand_next_to_their_field,

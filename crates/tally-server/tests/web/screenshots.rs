@@ -39,6 +39,7 @@ async fn screenshots() {
     app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
         .await;
     app.events(serde_json::Value::Array(history(today))).await;
+    crm(&app).await;
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     std::fs::create_dir_all(&folder).unwrap();
     let browser = Browser::start().await;
@@ -61,6 +62,12 @@ async fn screenshots() {
         ("goal-form.png", "/goals/telesales", 1280, 1000),
         ("wallboard.png", "/wallboard", 1280, 720),
         ("kpi-phone.png", "/kpi?view=goal", 390, 844),
+        ("customers.png", "/customers", 1280, 800),
+        ("customer.png", "/customers/kh-an-phat", 1280, 1000),
+        ("opportunities.png", "/opportunities", 1280, 800),
+        ("todos.png", "/todos?who=team", 1280, 600),
+        ("customer-phone.png", "/customers/kh-an-phat", 390, 844),
+        ("opportunities-phone.png", "/opportunities", 390, 844),
     ];
     for (file, path, width, height) in pages {
         browser.client.set_window_size(width, height).await.unwrap();
@@ -75,6 +82,117 @@ async fn screenshots() {
         browser.screenshot(&folder.join(file)).await;
     }
     browser.quit().await;
+}
+
+/// Customers of Lan and Nam with notes, deals, to-dos and a message, made through the
+/// CRM's API as they would be from the pages.
+async fn crm(app: &crate::helpers::TestApp) {
+    let lan = app.token(tally_core::Role::Agent, Some("lan")).await;
+    let nam = app.token(tally_core::Role::Agent, Some("nam")).await;
+    let post = |token: String, path: &'static str, body: serde_json::Value| async move {
+        let response = app.post_as(&token, path, &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{path}: {body}");
+    };
+    let customers = [
+        (
+            &lan,
+            "kh-an-phat",
+            "Công ty TNHH An Phát",
+            "0901 234 567",
+            "An Phát",
+        ),
+        (
+            &lan,
+            "kh-binh-minh",
+            "Nhà thuốc Bình Minh",
+            "0912 345 678",
+            "Bình Minh",
+        ),
+        (
+            &nam,
+            "kh-hoa-sen",
+            "Khách sạn Hoa Sen",
+            "+84 28 3822 1234",
+            "Hoa Sen Group",
+        ),
+        (
+            &nam,
+            "kh-viet-tin",
+            "Việt Tín Logistics",
+            "0987 654 321",
+            "Việt Tín",
+        ),
+    ];
+    for (token, id, name, phone, company) in customers {
+        let body = json!({"id": id, "name": name, "phones": [phone], "company": company,
+            "email": format!("lienhe@{id}.example.vn")});
+        post(token.clone(), "/api/v1/customers", body).await;
+    }
+    let note = json!({"text": "Khách cần tổng đài 20 máy lẻ, hẹn gửi báo giá trong tuần."});
+    post(lan.clone(), "/api/v1/customers/kh-an-phat/notes", note).await;
+    let deals = [
+        (
+            &lan,
+            "o-1",
+            "Tổng đài ảo 20 máy lẻ",
+            "kh-an-phat",
+            "48000000",
+            Some("won"),
+        ),
+        (
+            &lan,
+            "o-2",
+            "Gia hạn phần mềm CRM",
+            "kh-an-phat",
+            "12500000",
+            None,
+        ),
+        (
+            &lan,
+            "o-3",
+            "Đầu số hotline 1900",
+            "kh-binh-minh",
+            "9000000",
+            Some("lost"),
+        ),
+        (
+            &nam,
+            "o-4",
+            "Gói chăm sóc khách hàng",
+            "kh-hoa-sen",
+            "65000000",
+            None,
+        ),
+        (
+            &nam,
+            "o-5",
+            "Tích hợp Zalo OA",
+            "kh-viet-tin",
+            "22000000",
+            Some("won"),
+        ),
+    ];
+    for (token, id, title, customer, amount, status) in deals {
+        let body = json!({"id": id, "title": title, "customer_id": customer, "amount": amount});
+        post(token.clone(), "/api/v1/opportunities", body).await;
+        if let Some(status) = status {
+            let response = app
+                .client
+                .patch(format!("{}/api/v1/opportunities/{id}", app.base))
+                .bearer_auth(token)
+                .json(&json!({"status": status}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    }
+    let todo = json!({"title": "Gửi báo giá tổng đài", "customer_id": "kh-an-phat",
+        "due_on": jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).date().to_string()});
+    post(lan.clone(), "/api/v1/todos", todo).await;
+    let message = json!({"channel": "email", "direction": "sent", "delivered": true,
+        "customer_id": "kh-an-phat", "subject": "Báo giá tổng đài ảo"});
+    post(lan.clone(), "/api/v1/messages", message).await;
 }
 
 /// Two weeks of calls for five agents, and a few won deals: at 10:00 on past days, a

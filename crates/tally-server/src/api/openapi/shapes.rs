@@ -341,6 +341,8 @@ pub struct ImportSummary {
     internal: u64,
     other_legs: u64,
     unmapped: u64,
+    /// Records kept aside per extension that wants a user: `{"299": 12, "305": 3}`.
+    kept_aside: std::collections::BTreeMap<String, u64>,
     rejected_total: u64,
     /// The first 100 refused records.
     rejected: Vec<ImportProblem>,

@@ -12,7 +12,6 @@ pub use tokens::{create_token, revoke_token, tokens};
 pub use users::{create_user, update_user, user_form, users};
 
 use super::{PageError, Viewer, may_administer, require};
-use crate::error::ApiError;
 use tally_core::Role;
 
 const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Supervisor, Role::Agent];
@@ -38,15 +37,4 @@ fn roles(viewer: &Viewer) -> Vec<RoleOption> {
             name: viewer.t().role(*r),
         })
         .collect()
-}
-
-/// An error shown above a form (the field, then what is wrong); any other error is a
-/// page of its own (403, 500).
-fn message(error: impl Into<ApiError>) -> Result<String, PageError> {
-    match error.into() {
-        e @ (ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::NotFound(_)) => {
-            Ok(e.to_string())
-        }
-        other => Err(PageError(other)),
-    }
 }

@@ -1,10 +1,12 @@
 //! `/admin/teams`: teams, their dated memberships and their supervisors.
 
-use super::{message, require_admin};
+use super::require_admin;
 use crate::AppState;
 use crate::api::query::PathId;
 use crate::web::format;
-use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
+use crate::web::{
+    Chrome, PageError, Pairs, Viewer, form_error, form_field, render, unprocessable_if,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -96,7 +98,7 @@ async fn after_change<T>(
 ) -> Result<Response, PageError> {
     match outcome {
         Ok(_) => Ok(Redirect::to("/admin/teams").into_response()),
-        Err(e) => teams_page(state, viewer, message(e)?).await,
+        Err(e) => teams_page(state, viewer, form_error(e, viewer.lang)?).await,
     }
 }
 
@@ -133,8 +135,11 @@ pub async fn add_member(
     require_admin(&viewer)?;
     let mut body = Map::new();
     body.insert("user_id".into(), json!(form_field(&pairs, "user_id")));
-    body.insert("from".into(), json!(form_field(&pairs, "from")));
-    let to = form_field(&pairs, "to");
+    body.insert(
+        "from".into(),
+        json!(format::typed_day(&form_field(&pairs, "from"))),
+    );
+    let to = format::typed_day(&form_field(&pairs, "to"));
     if !to.is_empty() {
         body.insert("to".into(), json!(to));
     }

@@ -1,9 +1,11 @@
 //! `/admin/tokens`: API tokens for the phone system, other tools and scripts. A new
 //! token's secret is shown on the answer that creates it, and never again.
 
-use super::{RoleOption, message, require_admin, roles};
+use super::{RoleOption, require_admin, roles};
 use crate::AppState;
-use crate::web::{Chrome, PageError, Pairs, Viewer, form_field, render, unprocessable_if};
+use crate::web::{
+    Chrome, PageError, Pairs, Viewer, form_error, form_field, render, unprocessable_if,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -101,7 +103,7 @@ pub async fn create_token(
         .await
     {
         Ok(secret) => tokens_page(&state, &viewer, secret, String::new()).await,
-        Err(e) => tokens_page(&state, &viewer, String::new(), message(e)?).await,
+        Err(e) => tokens_page(&state, &viewer, String::new(), form_error(e, viewer.lang)?).await,
     }
 }
 

@@ -1,10 +1,10 @@
 //! `/admin/users`: the people, with their roles, extensions and passwords.
 
-use super::{RoleOption, message, require_admin, roles};
+use super::{RoleOption, require_admin, roles};
 use crate::AppState;
 use crate::api::query::{PathId, QueryParams};
 use crate::web::{
-    Chrome, PageError, Pairs, Viewer, form_field, form_secret, render, unprocessable_if,
+    Chrome, PageError, Pairs, Viewer, form_error, form_field, form_secret, render, unprocessable_if,
 };
 use askama::Template;
 use axum::extract::State;
@@ -167,7 +167,9 @@ pub async fn create_user(
     let form = form_of(&pairs, form_field(&pairs, "id"));
     let hash = match password_of(&state, &pairs).await {
         Ok(hash) => hash,
-        Err(e) => return users_page(&state, &viewer, form, message(e)?, false).await,
+        Err(e) => {
+            return users_page(&state, &viewer, form, form_error(e, viewer.lang)?, false).await;
+        }
     };
     let body = body_of(&form, true);
     let created = match NewPerson::read(&body) {
@@ -180,7 +182,7 @@ pub async fn create_user(
     };
     match created {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=1").into_response()),
-        Err(e) => users_page(&state, &viewer, form, message(e)?, false).await,
+        Err(e) => users_page(&state, &viewer, form, form_error(e, viewer.lang)?, false).await,
     }
 }
 
@@ -225,7 +227,16 @@ pub async fn update_user(
     let edited = form_of(&pairs, id.clone());
     let hash = match password_of(&state, &pairs).await {
         Ok(hash) => hash,
-        Err(e) => return user_page(&state, &viewer, &id, Some(edited), message(e)?).await,
+        Err(e) => {
+            return user_page(
+                &state,
+                &viewer,
+                &id,
+                Some(edited),
+                form_error(e, viewer.lang)?,
+            )
+            .await;
+        }
     };
     let body = body_of(&edited, false);
     let changed = match PersonChange::read(&body) {
@@ -238,6 +249,15 @@ pub async fn update_user(
     };
     match changed {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=1").into_response()),
-        Err(e) => user_page(&state, &viewer, &id, Some(edited), message(e)?).await,
+        Err(e) => {
+            user_page(
+                &state,
+                &viewer,
+                &id,
+                Some(edited),
+                form_error(e, viewer.lang)?,
+            )
+            .await
+        }
     }
 }

@@ -6,6 +6,7 @@ use super::{CriterionRow, GoalForm, MAX_ROWS};
 use crate::error::ApiError;
 use crate::export::Lang;
 use crate::web::PageError;
+use crate::web::format::typed_day;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use tally_core::Metric;
@@ -43,11 +44,11 @@ pub fn read(pairs: &[(String, String)], lang: Lang) -> Posted {
     body.insert("name".into(), json!(field("name")));
     body.insert("criteria".into(), Value::Array(criteria));
     body.insert("assignees".into(), Value::Array(assignees.clone()));
-    let starts_on = field("starts_on");
+    let starts_on = typed_day(&field("starts_on"));
     if !starts_on.is_empty() {
         body.insert("starts_on".into(), json!(starts_on));
     }
-    let ends_on = field("ends_on");
+    let ends_on = typed_day(&field("ends_on"));
     let end = if ends_on.is_empty() {
         Value::Null
     } else {
@@ -191,13 +192,15 @@ fn number_or_text(text: &str) -> Value {
     }
 }
 
-/// Puts an API error next to its field: a criterion's on its row, the others by name.
-pub fn place_error(posted: &mut Posted, error: ApiError) -> Result<(), PageError> {
+/// Puts an API error next to its field, in the page's language: a criterion's on its
+/// row, the others by name.
+pub fn place_error(posted: &mut Posted, error: ApiError, lang: Lang) -> Result<(), PageError> {
     let (field, message) = match error {
         ApiError::Invalid { field, message } => (field, message),
         ApiError::Conflict(message) => ("name".to_owned(), message),
         other => return Err(PageError(other)),
     };
+    let message = crate::web::texts::sentence(lang, &message);
     if let Some(rest) = field.strip_prefix("criteria[") {
         let index = rest.split(']').next().and_then(|i| i.parse::<usize>().ok());
         if let Some(row) = index.and_then(|i| posted.row_of.get(i)) {

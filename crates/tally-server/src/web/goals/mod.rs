@@ -345,7 +345,7 @@ async fn save(
     match outcome {
         Ok(_) => Ok(Redirect::to("/goals?saved=1").into_response()),
         Err(error) => {
-            form::place_error(&mut posted, ApiError::from(error))?;
+            form::place_error(&mut posted, ApiError::from(error), viewer.lang)?;
             let chosen = form::chosen(&posted.assignees);
             form_page(&state, &viewer, id, posted.form, &chosen).await
         }

@@ -1,0 +1,655 @@
+//! `/customers`: find a customer as you type, a page of them, a new one; and
+//! `/customers/{id}`: the contact card, the timeline of everything on the customer and
+//! the quick actions of a working day (a note, an opportunity, a to-do, a meeting, an
+//! SMS or email).
+
+use super::{assignable, fields_of, local_time, segment};
+use crate::AppState;
+use crate::api::query::{PathId, QueryParams};
+use crate::web::{
+    Chrome, PageError, Pairs, Viewer, form_error, form_field, format, render, unprocessable_if,
+};
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::str::FromStr;
+use tally_app::crm::{CustomerFile, Record};
+use tally_app::input::Fields;
+use tally_app::{Directory, Now};
+use tally_sources::phone::normalize;
+
+/// Customers a page of the list shows.
+const PAGE_SIZE: i64 = 25;
+
+/// A customer in the list.
+pub struct CustomerLine {
+    pub href: String,
+    pub name: String,
+    pub company: String,
+    pub phones: String,
+    pub email: String,
+    pub owner: String,
+}
+
+/// What the list is showing: the search, whose customers, the order and the page.
+#[derive(Clone, Default)]
+pub struct ListSelection {
+    pub q: String,
+    pub owner: String,
+    pub sort: String,
+    pub page: i64,
+}
+
+impl ListSelection {
+    fn of(params: &HashMap<String, String>) -> ListSelection {
+        let text = |k: &str| {
+            params
+                .get(k)
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        ListSelection {
+            q: text("q"),
+            owner: text("owner"),
+            sort: match text("sort").as_str() {
+                "name" => "name".into(),
+                "created" => "created".into(),
+                _ => "updated".into(),
+            },
+            page: text("page").parse().unwrap_or(1).max(1),
+        }
+    }
+
+    /// The list's URL for another page.
+    pub fn href(&self, page: i64) -> String {
+        format!(
+            "/customers?q={}&owner={}&sort={}&page={page}",
+            super::encode(&self.q),
+            super::encode(&self.owner),
+            self.sort
+        )
+    }
+
+    /// The CRM service's parameters for this selection.
+    fn params(&self, viewer: &Viewer) -> HashMap<String, String> {
+        let mut params = HashMap::new();
+        if let Some((key, value)) = search_filter(&self.q) {
+            params.insert(key.to_owned(), value);
+        }
+        match self.owner.as_str() {
+            "" => {}
+            "mine" => {
+                params.insert("owner_id".into(), viewer.user.id.clone());
+            }
+            other => {
+                params.insert("owner_id".into(), other.to_owned());
+            }
+        }
+        let (sort, order) = match self.sort.as_str() {
+            "name" => ("name", "asc"),
+            "created" => ("created_at", "desc"),
+            _ => ("updated_at", "desc"),
+        };
+        params.insert("sort".into(), sort.into());
+        params.insert("order".into(), order.into());
+        params.insert("limit".into(), PAGE_SIZE.to_string());
+        params.insert("offset".into(), ((self.page - 1) * PAGE_SIZE).to_string());
+        params
+    }
+}
+
+/// What the search box holds, as the list's filter: a whole phone number in any
+/// notation (`0901 234 567`, `+84 901234567`, `84-90-123-4567`) finds by phone; the
+/// first digits of one find the numbers that contain them; anything else finds by
+/// words of the name, company or email.
+pub fn search_filter(typed: &str) -> Option<(&'static str, String)> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    Some(match normalize(typed) {
+        Some(number) if number.trim_start_matches('+').len() >= 9 => ("phone", number),
+        Some(digits) => ("q", digits),
+        None => ("q", typed.to_owned()),
+    })
+}
+
+/// A new customer's form as typed.
+#[derive(Default)]
+pub struct CustomerForm {
+    pub name: String,
+    pub phones: String,
+    pub email: String,
+    pub company: String,
+    pub owner: String,
+}
+
+impl CustomerForm {
+    fn of(pairs: &[(String, String)]) -> CustomerForm {
+        CustomerForm {
+            name: form_field(pairs, "name"),
+            phones: form_field(pairs, "phones"),
+            email: form_field(pairs, "email"),
+            company: form_field(pairs, "company"),
+            owner: form_field(pairs, "owner_id"),
+        }
+    }
+
+    fn of_record(record: &Record) -> CustomerForm {
+        CustomerForm {
+            name: record.text("name").to_owned(),
+            phones: phones_of(record),
+            email: record.text("email").to_owned(),
+            company: record.text("company").to_owned(),
+            owner: record.text("owner_id").to_owned(),
+        }
+    }
+
+    /// The CRM service's body: a field left empty is cleared on a change (`null`) and
+    /// left out on a create.
+    fn body(&self, change: bool) -> Map<String, Value> {
+        let mut body = Map::new();
+        let mut put = |key: &str, value: &str| {
+            let value = match (value.is_empty(), change) {
+                (false, _) => json!(value),
+                (true, true) => Value::Null,
+                (true, false) => return,
+            };
+            body.insert(key.into(), value);
+        };
+        put("email", &self.email);
+        put("company", &self.company);
+        let phones: Vec<&str> = self
+            .phones
+            .split([',', ';', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if !phones.is_empty() || change {
+            body.insert("phones".into(), json!(phones));
+        }
+        body.insert("name".into(), json!(self.name));
+        if !self.owner.is_empty() {
+            body.insert("owner_id".into(), json!(self.owner));
+        }
+        body
+    }
+}
+
+fn phones_of(record: &Record) -> String {
+    let phones = record.fields.get("phones").and_then(Value::as_array);
+    let list: Vec<&str> = phones
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    list.join(", ")
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct CustomersPage {
+    chrome: Chrome,
+    sel: ListSelection,
+    rows: Vec<CustomerLine>,
+    total: i64,
+    pages: i64,
+    owners: Vec<(String, String)>,
+    form: CustomerForm,
+    error: String,
+}
+
+/// `GET /customers`
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    QueryParams(params): QueryParams,
+) -> Result<Response, PageError> {
+    let sel = ListSelection::of(&params);
+    list_page(&state, &viewer, sel, CustomerForm::default(), String::new()).await
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    sel: ListSelection,
+    form: CustomerForm,
+    error: String,
+) -> Result<Response, PageError> {
+    let found = (state.app)
+        .list_customers(&viewer.caller, &sel.params(viewer))
+        .await?;
+    let now = state.app.now().await?;
+    let roster = &now.directory.roster;
+    let rows = found
+        .items
+        .iter()
+        .map(|c| CustomerLine {
+            href: format!("/customers/{}", segment(&c.id)),
+            name: c.text("name").to_owned(),
+            company: c.text("company").to_owned(),
+            phones: phones_of(c),
+            email: c.text("email").to_owned(),
+            owner: roster.user_name(c.text("owner_id")).to_owned(),
+        })
+        .collect();
+    let here = sel.href(sel.page);
+    let invalid = !error.is_empty();
+    let page = CustomersPage {
+        chrome: viewer.chrome("customers", &here),
+        pages: (found.total + PAGE_SIZE - 1) / PAGE_SIZE,
+        total: found.total,
+        owners: assignable(state, viewer, &now.directory),
+        sel,
+        rows,
+        form,
+        error,
+    };
+    Ok(unprocessable_if(invalid, render(&page)?))
+}
+
+/// `POST /customers`: a new customer, then their page.
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let form = CustomerForm::of(&pairs);
+    let outcome = (state.app)
+        .create_customer(&viewer.caller, &Fields(form.body(false)))
+        .await;
+    match outcome {
+        Ok(customer) => {
+            Ok(Redirect::to(&format!("/customers/{}", segment(&customer.id))).into_response())
+        }
+        Err(e) => {
+            let error = form_error(e, viewer.lang)?;
+            list_page(&state, &viewer, ListSelection::default(), form, error).await
+        }
+    }
+}
+
+/// An entry of a customer's timeline, ready to show.
+pub struct TimelineLine {
+    /// `note`, `opportunity`, `todo`, `meeting` or `message`.
+    pub kind: &'static str,
+    pub label: String,
+    pub when: String,
+    pub who: String,
+    pub title: String,
+    pub detail: String,
+    /// A to-do not done yet: its path, to complete it.
+    pub todo_href: String,
+}
+
+/// The contact card.
+pub struct CustomerCard {
+    pub id: String,
+    pub href: String,
+    pub name: String,
+    pub phones: String,
+    pub email: String,
+    pub company: String,
+    pub owner: String,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    chrome: Chrome,
+    card: CustomerCard,
+    form: CustomerForm,
+    timeline: Vec<TimelineLine>,
+    version: i64,
+    owners: Vec<(String, String)>,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "customer_timeline.html")]
+struct TimelineFragment {
+    chrome: Chrome,
+    timeline: Vec<TimelineLine>,
+}
+
+/// `GET /customers/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+) -> Result<Response, PageError> {
+    customer_page(&state, &viewer, &id, None, String::new()).await
+}
+
+async fn customer_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    form: Option<CustomerForm>,
+    error: String,
+) -> Result<Response, PageError> {
+    let file = state.app.customer_file(&viewer.caller, id).await?;
+    let now = state.app.now().await?;
+    let c = &file.customer;
+    let href = format!("/customers/{}", segment(&c.id));
+    let card = CustomerCard {
+        id: c.id.clone(),
+        name: c.text("name").to_owned(),
+        phones: phones_of(c),
+        email: c.text("email").to_owned(),
+        company: c.text("company").to_owned(),
+        owner: now
+            .directory
+            .roster
+            .user_name(c.text("owner_id"))
+            .to_owned(),
+        href,
+    };
+    let invalid = !error.is_empty();
+    let page = CustomerPage {
+        chrome: viewer.chrome("customers", &card.href),
+        form: form.unwrap_or_else(|| CustomerForm::of_record(c)),
+        timeline: timeline_lines(state, viewer, &now, &file),
+        version: now.data_version,
+        owners: assignable(state, viewer, &now.directory),
+        card,
+        error,
+    };
+    Ok(unprocessable_if(invalid, render(&page)?))
+}
+
+/// `GET /customers/{id}/timeline`: the timeline alone, fetched again when the numbers
+/// move.
+pub async fn timeline(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+) -> Result<Response, PageError> {
+    let file = state.app.customer_file(&viewer.caller, &id).await?;
+    let now = state.app.now().await?;
+    let href = format!("/customers/{}", segment(&id));
+    render(&TimelineFragment {
+        chrome: viewer.chrome("customers", &href),
+        timeline: timeline_lines(&state, &viewer, &now, &file),
+    })
+}
+
+fn timeline_lines(
+    state: &AppState,
+    viewer: &Viewer,
+    now: &Now,
+    file: &CustomerFile,
+) -> Vec<TimelineLine> {
+    file.timeline
+        .iter()
+        .map(|record| timeline_line(state, viewer, &now.directory, record))
+        .collect()
+}
+
+fn timeline_line(
+    state: &AppState,
+    viewer: &Viewer,
+    directory: &Directory,
+    record: &Record,
+) -> TimelineLine {
+    let t = viewer.t();
+    let person = |key: &str| directory.roster.user_name(record.text(key)).to_owned();
+    let mut line = TimelineLine {
+        kind: "note",
+        label: String::new(),
+        when: local_time(state, record.happened_at(), viewer.lang),
+        who: String::new(),
+        title: String::new(),
+        detail: String::new(),
+        todo_href: String::new(),
+    };
+    match record.kind.as_str() {
+        "note" => {
+            line.label = t.note.into();
+            line.who = person("author_id");
+            line.detail = record.text("text").into();
+        }
+        "opportunity" => {
+            line.kind = "opportunity";
+            line.label = t.opportunity.into();
+            line.who = person("owner_id");
+            line.title = record.text("title").into();
+            line.detail = format!(
+                "{} · {}",
+                money(state, record.text("amount"), viewer),
+                t.opportunity_status(record.text("status"))
+            );
+        }
+        "todo" => {
+            line.kind = "todo";
+            line.label = t.todo.into();
+            line.who = person("assignee_id");
+            line.title = record.text("title").into();
+            let done = record.fields.get("done").and_then(Value::as_bool) == Some(true);
+            line.detail = todo_detail(record, done, viewer);
+            if !done {
+                line.todo_href = format!("/todos/{}/done", segment(&record.id));
+            }
+        }
+        "meeting" => {
+            line.kind = "meeting";
+            line.label = t.meeting.into();
+            line.who = person("owner_id");
+            line.title = record.text("title").into();
+            let held = record.fields.get("held").and_then(Value::as_bool) == Some(true);
+            line.detail = if held { t.held } else { t.planned }.into();
+        }
+        _ => {
+            line.kind = "message";
+            line.label = message_label(record, viewer);
+            line.who = person("author_id");
+            line.title = record.text("subject").into();
+            line.detail = record.text("text").into();
+        }
+    }
+    line
+}
+
+/// `SMS · Sent, delivered`, `Email · Received`.
+fn message_label(record: &Record, viewer: &Viewer) -> String {
+    let t = viewer.t();
+    let channel = match record.text("channel") {
+        "email" => "Email",
+        _ => "SMS",
+    };
+    let delivered = record.fields.get("delivered").and_then(Value::as_bool);
+    let outcome = match (record.text("direction"), delivered) {
+        ("received", _) => t.received,
+        (_, Some(true)) => t.sent_delivered,
+        _ => t.sent_failed,
+    };
+    format!("{channel} · {outcome}")
+}
+
+fn todo_detail(record: &Record, done: bool, viewer: &Viewer) -> String {
+    let t = viewer.t();
+    let status = if done { t.done } else { t.not_done };
+    match record.text("due_on").parse::<tally_core::Day>() {
+        Ok(day) => format!("{} {} · {status}", t.due_on, format::date(day, viewer.lang)),
+        Err(_) => status.to_owned(),
+    }
+}
+
+/// An amount as stored (a decimal string), in the organization's currency.
+pub fn money(state: &AppState, amount: &str, viewer: &Viewer) -> String {
+    let value = Decimal::from_str(amount).unwrap_or_default();
+    format::money(value, &state.app.org().currency, viewer.lang)
+}
+
+/// `POST /customers/{id}`: the card changed.
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let form = CustomerForm::of(&pairs);
+    let outcome = (state.app)
+        .update_customer(&viewer.caller, &id, &Fields(form.body(true)))
+        .await;
+    after_action(&state, &viewer, &id, outcome, Some(form)).await
+}
+
+/// Back to the customer's page after a quick action, or the page again with the
+/// action's error (422).
+async fn after_action(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    outcome: tally_app::Result<Record>,
+    form: Option<CustomerForm>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{}#timeline", segment(id))).into_response()),
+        Err(e) => {
+            let error = form_error(e, viewer.lang)?;
+            customer_page(state, viewer, id, form, error).await
+        }
+    }
+}
+
+/// `POST /customers/{id}/notes`
+pub async fn add_note(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let body = Fields(fields_of(&pairs, &["text"]));
+    let outcome = state.app.add_note(&viewer.caller, &id, &body).await;
+    after_action(&state, &viewer, &id, outcome, None).await
+}
+
+/// `POST /customers/{id}/opportunities`
+pub async fn add_opportunity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let mut body = fields_of(&pairs, &["title", "amount", "owner_id"]);
+    if let Some(Value::String(amount)) = body.get_mut("amount") {
+        *amount = typed_amount(amount);
+    }
+    body.insert("customer_id".into(), json!(id));
+    let outcome = (state.app)
+        .create_opportunity(&viewer.caller, &Fields(body))
+        .await;
+    after_action(&state, &viewer, &id, outcome, None).await
+}
+
+/// An amount as typed on a page, `15.000.000` or `15,000,000` (VND has no decimals),
+/// as the decimal the services read; anything else is left for them to refuse.
+pub fn typed_amount(typed: &str) -> String {
+    let grouped = typed.replace([' ', '\u{a0}', '₫'], "");
+    let separators = |sep: char| {
+        let parts: Vec<&str> = grouped.split(sep).collect();
+        parts.len() > 1 && parts[1..].iter().all(|p| p.len() == 3)
+    };
+    match (separators('.'), separators(',')) {
+        (true, _) => grouped.replace('.', ""),
+        (_, true) => grouped.replace(',', ""),
+        _ => grouped,
+    }
+}
+
+/// `POST /customers/{id}/todos`
+pub async fn add_todo(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let mut body = fields_of(&pairs, &["title", "due_on", "assignee_id"]);
+    if let Some(Value::String(due)) = body.get_mut("due_on") {
+        *due = format::typed_day(due);
+    }
+    body.insert("customer_id".into(), json!(id));
+    let outcome = state.app.create_todo(&viewer.caller, &Fields(body)).await;
+    after_action(&state, &viewer, &id, outcome, None).await
+}
+
+/// `POST /customers/{id}/meetings`: a meeting held now.
+pub async fn log_meeting(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let mut body = fields_of(&pairs, &["title"]);
+    body.insert("customer_id".into(), json!(id));
+    body.insert("at".into(), json!(jiff::Timestamp::now().to_string()));
+    body.insert("held".into(), json!(true));
+    let outcome = state
+        .app
+        .create_meeting(&viewer.caller, &Fields(body))
+        .await;
+    after_action(&state, &viewer, &id, outcome, None).await
+}
+
+/// `POST /customers/{id}/messages`: an SMS or email sent (delivered or failed) or
+/// received, now.
+pub async fn log_message(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PathId(id): PathId,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let mut body = fields_of(&pairs, &["channel", "subject", "text"]);
+    let (direction, delivered) = match form_field(&pairs, "outcome").as_str() {
+        "received" => ("received", None),
+        "failed" => ("sent", Some(false)),
+        _ => ("sent", Some(true)),
+    };
+    body.insert("direction".into(), json!(direction));
+    if let Some(delivered) = delivered {
+        body.insert("delivered".into(), json!(delivered));
+    }
+    body.insert("customer_id".into(), json!(id));
+    let outcome = state.app.log_message(&viewer.caller, &Fields(body)).await;
+    after_action(&state, &viewer, &id, outcome, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_in_any_notation_finds_by_phone() {
+        for typed in [
+            "0901 234 567",
+            "+84 901234567",
+            "84-90-123-4567",
+            "090.123.4567",
+        ] {
+            assert_eq!(
+                search_filter(typed),
+                Some(("phone", "0901234567".to_owned())),
+                "{typed}"
+            );
+        }
+        assert_eq!(search_filter("0901 23"), Some(("q", "090123".to_owned())));
+        assert_eq!(
+            search_filter(" An Phát "),
+            Some(("q", "An Phát".to_owned()))
+        );
+        assert_eq!(search_filter("  "), None);
+    }
+
+    #[test]
+    fn amounts_are_read_with_either_grouping() {
+        assert_eq!(typed_amount("15.000.000"), "15000000");
+        assert_eq!(typed_amount("15,000,000 ₫"), "15000000");
+        assert_eq!(typed_amount("2500000"), "2500000");
+        assert_eq!(typed_amount("12.5"), "12.5");
+        assert_eq!(typed_amount("abc"), "abc");
+    }
+}

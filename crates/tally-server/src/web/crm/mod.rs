@@ -1,0 +1,70 @@
+//! The mini-CRM pages for the people on the floor: customers (search as you type, a
+//! page of them, a new one), a customer's page (the contact card, a live timeline and
+//! quick actions), the opportunities board and the to-dos.
+//!
+//! Every action goes through the application's CRM services with the signed-in person
+//! as the caller, exactly as the API's does: it emits the same events (the KPI pages
+//! move at once) and is refused what the API refuses. A person sees the records of the
+//! people they may act for: an agent their own, a supervisor their teams', owners and
+//! admins everyone's.
+
+mod customers;
+mod sales;
+mod todos;
+
+pub use customers::{
+    add_note, add_opportunity, add_todo, create as create_customer, list as customers, log_meeting,
+    log_message, show as customer, timeline, update as update_customer,
+};
+pub use sales::{change_opportunity, opportunities};
+pub use todos::{complete_todo, todos};
+
+use super::session::encode;
+use super::{Viewer, form_field};
+use crate::AppState;
+use crate::export::Lang;
+use serde_json::{Map, Value, json};
+use tally_app::access::people_within;
+use tally_app::directory::Directory;
+use tally_core::access::Scope;
+
+/// An id as one segment of a path (a `/` in an id must not start another segment).
+pub fn segment(id: &str) -> String {
+    encode(id).replace('/', "%2F")
+}
+
+/// The people the viewer may make owners or assignees, `(id, name)`: empty for an
+/// agent, who acts only for themself.
+fn assignable(state: &AppState, viewer: &Viewer, directory: &Directory) -> Vec<(String, String)> {
+    if viewer.user.role == tally_core::Role::Agent {
+        return Vec::new();
+    }
+    let scope = state.app.credit_scope(&viewer.caller, directory);
+    people_within(&directory.roster, &scope.unwrap_or_else(Scope::everything))
+}
+
+/// The form's non-empty fields among `names`, as the JSON the CRM services read.
+fn fields_of(pairs: &[(String, String)], names: &[&str]) -> Map<String, Value> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let value = form_field(pairs, name);
+            (!value.is_empty()).then(|| ((*name).to_owned(), json!(value)))
+        })
+        .collect()
+}
+
+/// A moment as the organization's local time: `27/11/2026 09:15` / `2026-11-27 09:15`.
+fn local_time(state: &AppState, micros: i64, lang: Lang) -> String {
+    let Ok(at) = jiff::Timestamp::from_microsecond(micros) else {
+        return String::new();
+    };
+    let zoned = at.to_zoned_datetime(state.app.org().calendar.time_zone().clone());
+    let day = tally_core::Day::from_date(zoned.date());
+    format!(
+        "{} {:02}:{:02}",
+        super::format::date(day, lang),
+        zoned.hour(),
+        zoned.minute()
+    )
+}

@@ -1,0 +1,186 @@
+//! The CRM pages in Chromium: an agent finds a customer by a phone typed another way,
+//! notes the call, opens a deal and wins it, while the manager's KPI page, in another
+//! browser, moves without a reload; an agent is refused another agent's customer by
+//! URL and by a posted form; the to-dos; and the pages on a phone.
+
+use crate::browser::Browser;
+use crate::helpers::TestApp;
+use crate::{PASSWORD, seed, wait_until_live};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Today in Hanoi: `2026-11-30` and `30/11/2026`.
+fn today() -> (String, String) {
+    let zone = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let date = jiff::Timestamp::now().to_zoned_datetime(zone).date();
+    let day_first = format!("{:02}/{:02}/{}", date.day(), date.month(), date.year());
+    (date.to_string(), day_first)
+}
+
+const LAN: &str = "tr[data-subject='lan']";
+
+/// A goal for Lan on the CRM's numbers: customer interactions, won deals, revenue.
+async fn crm_goal(app: &TestApp) {
+    let goal = json!({"name": "Bán hàng", "starts_on": "2026-01-01",
+        "criteria": [
+            {"metric": "customer_interactions", "period": "day", "target": 10},
+            {"metric": "opportunities_won", "period": "day", "target": 1},
+            {"metric": "revenue", "period": "day", "target": "10000000"}],
+        "assignees": [{"user_id": "lan"}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
+        .await;
+}
+
+pub async fn an_agents_day_moves_the_managers_kpi_page(app: &TestApp) {
+    seed(app).await;
+    crm_goal(app).await;
+    let manager = Browser::start().await;
+    manager
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    manager
+        .goto(&format!("{}/kpi?view=employee&period=today", app.base))
+        .await;
+    let actual = |metric: &str| format!("{LAN}[data-metric='{metric}'] td.actual");
+    manager.wait_for_text(&actual("revenue"), "0 ₫").await;
+    manager
+        .script("window.tallyNoReload = 7; return true")
+        .await;
+    wait_until_live(&manager).await;
+
+    let agent = Browser::start().await;
+    agent.sign_in(&app.base, "lan@example.vn", PASSWORD).await;
+    assert!(agent.has("header a[href='/customers']").await);
+    agent.goto(&format!("{}/customers", app.base)).await;
+    agent.fill("#customer-name", "Công ty An Phát").await;
+    agent.fill("#customer-phones", "090.123.4567").await;
+    agent.click("#create-customer").await;
+    agent
+        .wait_for_text("#customer-title", "Công ty An Phát")
+        .await;
+
+    // Found again from the list by the number in another notation, as typed.
+    agent.goto(&format!("{}/customers", app.base)).await;
+    agent.fill("#q", "+84 90 123 4567").await;
+    agent.wait_for_text("#customer-total", "1").await;
+    agent.click("#customer-results a").await;
+    agent
+        .wait_for_text("#customer-title", "Công ty An Phát")
+        .await;
+
+    agent.fill("#note-text", "Khách hẹn gọi lại").await;
+    agent.click("#add-note button").await;
+    agent.find(".entry-note").await;
+    assert!(agent.text(".timeline").await.contains("Khách hẹn gọi lại"));
+    agent.click("details:has(#add-opportunity) summary").await;
+    agent.fill("#opportunity-title", "Hợp đồng tổng đài").await;
+    agent.fill("#opportunity-amount", "15.000.000").await;
+    agent.click("#add-opportunity button").await;
+    agent.find(".entry-opportunity").await;
+    assert!(
+        agent
+            .text(".entry-opportunity")
+            .await
+            .contains("15.000.000 ₫")
+    );
+
+    // Won in one click on the board.
+    agent.goto(&format!("{}/opportunities", app.base)).await;
+    agent
+        .wait_for_text("section[data-status='open'] .count", "1")
+        .await;
+    agent
+        .click("section[data-status='open'] .deal button.move-won")
+        .await;
+    agent
+        .wait_for_text("section[data-status='won'] .count", "1")
+        .await;
+    assert_eq!(
+        agent.text("section[data-status='won'] .column-total").await,
+        "15.000.000 ₫"
+    );
+
+    // The manager's page moved by itself: created, noted, opened, won.
+    manager
+        .wait_for_text(&actual("revenue"), "15.000.000 ₫")
+        .await;
+    manager
+        .wait_for_text(&actual("opportunities_won"), "1")
+        .await;
+    manager
+        .wait_for_text(&actual("customer_interactions"), "4")
+        .await;
+    assert_eq!(
+        manager.script("return window.tallyNoReload").await,
+        json!(7)
+    );
+    agent.quit().await;
+    manager.quit().await;
+}
+
+pub async fn an_agent_is_refused_another_agents_customer(app: &TestApp) {
+    seed(app).await;
+    let nam = app.token(tally_core::Role::Agent, Some("nam")).await;
+    let customer = json!({"id": "c-nam", "name": "Khách của Nam", "phones": ["0912345678"]});
+    assert_eq!(
+        app.post_as(&nam, "/api/v1/customers", &customer)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let agent = Browser::start().await;
+    agent.sign_in(&app.base, "lan@example.vn", PASSWORD).await;
+    agent.goto(&format!("{}/customers", app.base)).await;
+    agent.wait_for_text("#customer-total", "0").await;
+    agent.goto(&format!("{}/customers/c-nam", app.base)).await;
+    let heading = agent.text("h1").await;
+    assert!(heading.contains("không có quyền"), "{heading}");
+    let cookie = agent
+        .client
+        .get_named_cookie("tally_session")
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/customers/c-nam/notes", app.base))
+        .header("cookie", format!("tally_session={}", cookie.value()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("text=xin+ch%C3%A0o")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let notes = app.get_ok("/api/v1/customers/c-nam/notes").await;
+    assert_eq!(notes["total"], 0, "{notes}");
+    agent.quit().await;
+}
+
+pub async fn todos_are_done_in_one_click_and_dates_are_day_first(app: &TestApp) {
+    seed(app).await;
+    let lan = app.token(tally_core::Role::Agent, Some("lan")).await;
+    let customer = json!({"id": "c-1", "name": "An Phát"});
+    assert_eq!(
+        app.post_as(&lan, "/api/v1/customers", &customer)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let agent = Browser::start().await;
+    agent.sign_in(&app.base, "lan@example.vn", PASSWORD).await;
+    agent.goto(&format!("{}/customers/c-1", app.base)).await;
+    agent.click("details:has(#add-todo) summary").await;
+    agent.fill("#todo-title", "Gửi báo giá").await;
+    // Typed day first on the Vietnamese page, whatever the browser's locale.
+    let (iso, day_first) = today();
+    agent.fill("#due-on", &day_first).await;
+    agent.click("#add-todo button").await;
+    agent.find(".entry-todo").await;
+    assert!(agent.text(".entry-todo").await.contains(&day_first));
+    agent.goto(&format!("{}/todos?show=today", app.base)).await;
+    assert!(agent.text(".todo-list").await.contains("Gửi báo giá"));
+    agent.click(".todo-list form button").await;
+    agent.find("p.empty").await;
+    let todos = app.get_ok("/api/v1/todos").await;
+    assert_eq!(todos["items"][0]["done"], true, "{todos}");
+    assert_eq!(todos["items"][0]["due_on"], iso, "{todos}");
+    agent.quit().await;
+}
