@@ -250,6 +250,9 @@ impl CallImport<'_> {
     }
 }
 
+/// Records counted in one transaction of an upload.
+pub const BATCH: usize = 5_000;
+
 /// The most kept-aside records listed at once.
 const MAX_KEPT_ASIDE_LISTED: i64 = 10_000;
 
@@ -267,6 +270,33 @@ impl App {
         self.may_send_calls(caller)?;
         let scope = self.credit_scope_now(caller).await?;
         Ok(CallImport { app: self, scope })
+    }
+
+    /// Counts an Asterisk `Master.csv` (its bytes; its times in `zone`), a batch of
+    /// [`BATCH`] records at a time: a line that cannot be read is listed and the others
+    /// still count.
+    pub async fn import_asterisk(
+        &self,
+        caller: &Caller,
+        csv: &[u8],
+        zone: jiff::tz::TimeZone,
+    ) -> Result<ImportSummary> {
+        let import = self.call_import(caller).await?;
+        let mut summary = ImportSummary::default();
+        let mut batch = Vec::new();
+        for (line, record) in tally_sources::asterisk::read(csv, zone) {
+            match record {
+                Ok(record) => batch.push(record),
+                Err(e) => summary.invalid(format!("line {line}"), &e.field, &e.message),
+            }
+            if batch.len() == BATCH {
+                import
+                    .count(std::mem::take(&mut batch), &mut summary)
+                    .await?;
+            }
+        }
+        import.count(batch, &mut summary).await?;
+        Ok(summary)
     }
 
     /// The records kept aside, oldest first, with why.

@@ -53,7 +53,7 @@ impl Record {
             .unwrap_or_default()
     }
 
-    fn of(record: &CrmRecord) -> Record {
+    pub(crate) fn of(record: &CrmRecord) -> Record {
         Record {
             kind: record.kind.clone(),
             id: record.id.clone(),
@@ -174,6 +174,16 @@ async fn existing(app: &App, kind: &str, id: &str) -> Result<CrmRecord> {
         .ok_or_else(|| Error::NotFound(format!("{} '{id}' does not exist", kind.replace('_', " "))))
 }
 
+/// A customer that must exist: 404 otherwise.
+pub(crate) async fn existing_customer(app: &App, id: &str) -> Result<CrmRecord> {
+    existing(app, "customer", id).await
+}
+
+/// A stored customer's phones, normalised.
+pub(crate) fn phones_of(record: &CrmRecord) -> Vec<String> {
+    customers::normalized_phones(&body_of(record))
+}
+
 /// A stored record's body, to change.
 fn body_of(record: &CrmRecord) -> Map<String, Value> {
     match serde_json::from_str(&record.body) {
@@ -282,14 +292,20 @@ const ABOUT_A_CUSTOMER: [&str; 3] = ["note", "meeting", "message"];
 /// Whose records the caller reads (`None`: everyone's): the people they may act for.
 /// An agent reads their own customers, opportunities and to-dos, a supervisor those of
 /// the people of their teams, owners and admins everything; a wallboard nothing.
-async fn readable(app: &App, caller: &Caller) -> Result<Option<tally_core::access::Scope>> {
+pub(crate) async fn readable(
+    app: &App,
+    caller: &Caller,
+) -> Result<Option<tally_core::access::Scope>> {
     may_read(caller)?;
     app.credit_scope_now(caller).await
 }
 
 /// Refuses a record owned by someone outside the caller's scope (403: it exists, but
 /// it is not theirs to see).
-fn refuse_unseen(scope: Option<&tally_core::access::Scope>, record: &CrmRecord) -> Result<()> {
+pub(crate) fn refuse_unseen(
+    scope: Option<&tally_core::access::Scope>,
+    record: &CrmRecord,
+) -> Result<()> {
     let owner = record.owner_id.as_deref().unwrap_or_default();
     match scope {
         Some(scope) if !scope.sees_user(owner) => Err(Error::Forbidden(format!(

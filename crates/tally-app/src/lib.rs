@@ -10,6 +10,7 @@
 
 pub mod access;
 mod app;
+pub mod call_log;
 pub mod caller;
 pub mod calls;
 mod close;

@@ -327,7 +327,11 @@ impl App {
     }
 
     /// An extension maps calls to one user: another user's is a conflict.
-    async fn check_extension(&self, extension: Option<&str>, user: Option<&str>) -> Result<()> {
+    pub(crate) async fn check_extension(
+        &self,
+        extension: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<()> {
         let Some(extension) = extension else {
             return Ok(());
         };
@@ -399,7 +403,7 @@ fn email(fields: &Fields) -> Result<Option<String>> {
     Ok(email.map(|e| e.to_lowercase()))
 }
 
-fn extension(extension: Option<String>) -> Result<Option<String>> {
+pub(crate) fn extension(extension: Option<String>) -> Result<Option<String>> {
     if extension
         .as_ref()
         .is_some_and(|e| !e.chars().all(|c| c.is_ascii_digit() || "*#+".contains(c)))

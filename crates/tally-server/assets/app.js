@@ -153,4 +153,39 @@
     form.appendChild(field);
     form.submit();
   });
+
+  // A Master.csv uploaded from the calls page: sent as it is (text/csv) with its
+  // progress shown, then the import's summary in place of the form's status.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "cdr-upload") return;
+    event.preventDefault();
+    var file = document.getElementById("cdr-file").files[0];
+    if (!file) return;
+    var bar = document.getElementById("cdr-progress");
+    var status = document.getElementById("cdr-status");
+    var request = new XMLHttpRequest();
+    bar.hidden = false; bar.value = 0;
+    status.textContent = form.dataset.uploading;
+    request.upload.onprogress = function (e) {
+      if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total);
+    };
+    request.upload.onload = function () { bar.value = 100; status.textContent = form.dataset.counting; };
+    request.onload = function () {
+      bar.hidden = true;
+      status.textContent = "";
+      var summary = document.getElementById("cdr-summary");
+      if (request.status === 200) {
+        summary.innerHTML = request.responseText;
+      } else {
+        var doc = new DOMParser().parseFromString(request.responseText, "text/html");
+        var message = doc.querySelector("p.error");
+        summary.textContent = message ? message.textContent : String(request.status);
+      }
+    };
+    request.onerror = function () { bar.hidden = true; status.textContent = String(request.status || "error"); };
+    request.open("POST", "/calls/upload");
+    request.setRequestHeader("Content-Type", "text/csv");
+    request.send(file);
+  });
 })();

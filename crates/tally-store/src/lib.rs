@@ -8,6 +8,7 @@
 //! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
 
 mod accounts;
+mod call_log;
 mod calls;
 pub mod crm;
 mod error;
@@ -23,6 +24,7 @@ mod sql;
 pub mod testing;
 
 pub use accounts::TokenListing;
+pub use call_log::{CallQuery, LoggedCall};
 pub use calls::CallRow;
 pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;

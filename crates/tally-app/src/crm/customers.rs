@@ -102,7 +102,7 @@ impl App {
         show(self, caller, "customer", id).await
     }
 
-    /// A customer with everything on them that the caller may read — notes,
+    /// A customer with everything on them that the caller may read — calls, notes,
     /// opportunities, to-dos, meetings, SMS and emails — newest first (the latest
     /// [`TIMELINE_PER_KIND`] of each kind).
     pub async fn customer_file(&self, caller: &Caller, id: &str) -> Result<CustomerFile> {
@@ -118,7 +118,17 @@ impl App {
             timeline.extend(page.items);
         }
         timeline.sort_by_key(|r| std::cmp::Reverse((r.happened_at(), r.created_at)));
-        Ok(CustomerFile { customer, timeline })
+        let filter = crate::call_log::CallFilter {
+            customer_id: Some(id.to_owned()),
+            limit: TIMELINE_PER_KIND as i64,
+            ..Default::default()
+        };
+        let calls = self.call_log(caller, &filter).await?.calls;
+        Ok(CustomerFile {
+            customer,
+            timeline,
+            calls,
+        })
     }
 
     /// Adds a note to a customer: `{"id?", "text"}` → `note.added`.
@@ -189,6 +199,9 @@ pub struct CustomerFile {
     pub customer: Record,
     /// Notes, opportunities, to-dos, meetings and messages, newest first.
     pub timeline: Vec<Record>,
+    /// The calls with them (named by the call, or from one of their numbers), newest
+    /// first.
+    pub calls: Vec<crate::call_log::LoggedCall>,
 }
 
 /// Phones, email and company of a customer body into `map`; the normalised phones
@@ -229,7 +242,7 @@ fn customer_fields(body: &Fields, map: &mut Map<String, Value>) -> Result<Option
     Ok(Some(normalized))
 }
 
-fn normalized_phones(map: &Map<String, Value>) -> Vec<String> {
+pub(super) fn normalized_phones(map: &Map<String, Value>) -> Vec<String> {
     map.get("phones_normalized")
         .and_then(Value::as_array)
         .map(|l| {

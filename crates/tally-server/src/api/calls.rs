@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Request, State};
 use serde_json::{Value, json};
 use tally_app::calls::ImportSummary;
-use tally_sources::{asterisk, freeswitch};
+use tally_sources::freeswitch;
 
 /// The largest `Master.csv` one upload may carry (a busy PBX's month is a few MiB).
 pub const MAX_CSV_BYTES: usize = 64 * 1024 * 1024;
@@ -40,21 +40,7 @@ pub async fn asterisk_upload(
         Some(_) => return Err(ApiError::invalid("utc", "must be true or false")),
     };
     let body = read_body(request, MAX_CSV_BYTES).await?;
-    let import = state.app.call_import(&caller).await?;
-    let mut summary = ImportSummary::default();
-    let mut batch = Vec::new();
-    for (line, record) in asterisk::read(&body[..], zone) {
-        match record {
-            Ok(record) => batch.push(record),
-            Err(e) => summary.invalid(format!("line {line}"), &e.field, &e.message),
-        }
-        if batch.len() == 5_000 {
-            import
-                .count(std::mem::take(&mut batch), &mut summary)
-                .await?;
-        }
-    }
-    import.count(batch, &mut summary).await?;
+    let summary = state.app.import_asterisk(&caller, &body, zone).await?;
     Ok(Json(summary))
 }
 

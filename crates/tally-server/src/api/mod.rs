@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`: one file a resource.
 
-mod calls;
+pub(crate) mod calls;
 mod crm;
 mod events;
 pub(crate) mod goals;

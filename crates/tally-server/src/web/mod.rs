@@ -17,6 +17,7 @@ mod report;
 mod selection;
 mod session;
 mod texts;
+mod today;
 
 pub use session::Viewer;
 pub use texts::Texts;
@@ -26,7 +27,7 @@ use crate::error::ApiError;
 use askama::Template;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use tally_core::Role;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -34,7 +35,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Every page's route.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/kpi") }))
+        .route("/", get(today::first_page))
+        .route("/today", get(today::page))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{lang}", get(session::switch_lang))
@@ -77,6 +79,9 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/messages", post(crm::log_message))
         .route("/opportunities", get(crm::opportunities))
         .route("/opportunities/{id}", post(crm::change_opportunity))
+        .route("/calls", get(crm::calls))
+        .route("/calls/map", post(crm::map_extension))
+        .route("/calls/upload", post(crm::upload_calls))
         .route("/todos", get(crm::todos))
         .route("/todos/{id}/done", post(crm::complete_todo))
         .route("/assets/{*path}", get(assets::serve))
@@ -196,7 +201,8 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Only a path of this site may be returned to after sign-in or a language switch:
+/// Only a path of this site may be returned to after sign-in or a language switch
+/// (else the first page, `/`):
 /// one `/`, then no second `/` or `\\`, and no control character or space anywhere (a
 /// browser drops tabs, so `/\t/evil.example` would leave this site).
 pub fn local_path(next: Option<&str>) -> String {
@@ -210,7 +216,7 @@ pub fn local_path(next: Option<&str>) -> String {
     };
     match next {
         Some(path) if local(path) => path.to_owned(),
-        _ => "/kpi".to_owned(),
+        _ => "/".to_owned(),
     }
 }
 
@@ -338,8 +344,8 @@ mod tests {
             "/ /x",
             "",
         ] {
-            assert_eq!(local_path(Some(bad)), "/kpi", "{bad:?}");
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
         }
-        assert_eq!(local_path(None), "/kpi");
+        assert_eq!(local_path(None), "/");
     }
 }

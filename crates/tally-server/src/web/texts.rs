@@ -213,7 +213,41 @@ texts! {
     held: "đã gặp", "held";
     planned: "dự kiến", "planned";
     by: "bởi", "by";
-    date_hint: "dd/mm/yyyy", "yyyy-mm-dd";
+    nav_calls: "Cuộc gọi", "Calls";
+    nav_today: "Hôm nay", "Today";
+    calls_title: "Nhật ký cuộc gọi", "Call log";
+    direction: "Chiều", "Direction";
+    inbound: "Gọi vào", "Inbound";
+    outbound: "Gọi ra", "Outbound";
+    answered: "Nghe máy", "Answered";
+    not_answered: "Không nghe", "Not answered";
+    any: "Tất cả", "Any";
+    talk_time: "Thời gian đàm thoại", "Talk time";
+    number: "Số", "Number";
+    when: "Thời điểm", "When";
+    no_calls: "Không có cuộc gọi nào.", "No calls.";
+    kept_aside_title: "Cuộc gọi chờ gán máy lẻ", "Calls kept aside";
+    kept_aside_intro: "Những cuộc gọi này đến từ máy lẻ chưa gán cho ai. Gán máy lẻ cho một nhân viên là các cuộc gọi được tính ngay.", "These calls came from extensions nobody has. Give an extension to a person and its calls count at once.";
+    extension: "Máy lẻ", "Extension";
+    records: "cuộc gọi", "calls";
+    belongs_to: "Máy lẻ này là của", "This extension belongs to";
+    map: "Gán", "Map";
+    upload_title: "Tải lên Master.csv của Asterisk", "Upload Asterisk's Master.csv";
+    upload: "Tải lên", "Upload";
+    uploading: "Đang tải lên…", "Uploading…";
+    counting: "Đang tính…", "Counting…";
+    summary_read: "bản ghi đã đọc", "records read";
+    summary_counted: "cuộc gọi được tính", "calls counted";
+    summary_duplicates: "đã nhập trước đó", "already imported";
+    summary_internal: "gọi nội bộ (không tính)", "internal (not counted)";
+    summary_other_legs: "chặng thứ hai (tính theo chặng đầu)", "second legs (counted from their first)";
+    summary_unmapped: "chờ gán máy lẻ", "kept aside (no mapped extension)";
+    summary_rejected: "bị từ chối", "rejected";
+    mapped: "Đã gán máy lẻ.", "Extension mapped.";
+    recent_calls: "Cuộc gọi gần đây", "Recent calls";
+    today_title: "Hôm nay của tôi", "My day";
+    my_kpis: "KPI hôm nay", "Today's KPIs";
+    all_calls: "Tất cả cuộc gọi", "All calls";
 }
 
 /// A language's code (`vi`, `en`), as in `lang=` and `<html lang>`.

@@ -12,7 +12,7 @@ both!(
     freeswitch_posts_its_cdrs
 );
 
-fn fixture(name: &str) -> Vec<u8> {
+pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/../tally-sources/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod access;
+mod call_pages;
 mod calls;
 mod crm;
 mod events;

@@ -12,7 +12,7 @@ use tally_server::auth::{hash_password, hash_token};
 const PASSWORD: &str = "mật khẩu đủ dài";
 
 /// A client that shows redirects instead of following them.
-fn client() -> Client {
+pub fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -64,7 +64,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-async fn get(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
+pub async fn get(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
     client()
         .get(format!("{}{path}", app.base))
         .header("cookie", format!("tally_session={session}"))
@@ -73,7 +73,7 @@ async fn get(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn post_form(app: &TestApp, session: &str, path: &str, form: &str) -> reqwest::Response {
+pub async fn post_form(app: &TestApp, session: &str, path: &str, form: &str) -> reqwest::Response {
     client()
         .post(format!("{}{path}", app.base))
         .header("cookie", format!("tally_session={session}"))

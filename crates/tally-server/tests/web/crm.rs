@@ -184,3 +184,55 @@ pub async fn todos_are_done_in_one_click_and_dates_are_day_first(app: &TestApp) 
     assert_eq!(todos["items"][0]["due_on"], iso, "{todos}");
     agent.quit().await;
 }
+
+pub async fn a_supervisor_maps_an_extension_kept_aside(app: &TestApp) {
+    seed(app).await;
+    let supervises = json!({"user_id": "ha"});
+    app.post_ok(
+        "/api/v1/teams/north/supervisors",
+        &supervises,
+        StatusCode::CREATED,
+    )
+    .await;
+    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tally-sources/tests/fixtures/Master.csv")
+        .canonicalize()
+        .unwrap();
+    let boss = Browser::start().await;
+    boss.sign_in(&app.base, "boss@example.vn", PASSWORD).await;
+    boss.goto(&format!("{}/calls", app.base)).await;
+    boss.find("#cdr-file")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    boss.click("#cdr-upload button").await;
+    boss.find("#import-summary").await;
+    let summary = boss.text("#import-summary").await;
+    assert!(summary.contains("11 bản ghi đã đọc"), "{summary}");
+    assert!(summary.contains("299 × 1"), "{summary}");
+    boss.quit().await;
+
+    let supervisor = Browser::start().await;
+    supervisor
+        .sign_in(&app.base, "ha@example.vn", PASSWORD)
+        .await;
+    supervisor.goto(&format!("{}/calls", app.base)).await;
+    let kept = "li[data-extension='299']";
+    let line = supervisor.text(kept).await;
+    assert!(line.contains("299: 1 cuộc gọi"), "{line}");
+    supervisor.select(&format!("{kept} select"), "lan").await;
+    supervisor.click(&format!("{kept} button")).await;
+    supervisor.find("#calls-notice").await;
+    assert!(!supervisor.has(kept).await, "nothing kept aside any more");
+    let lan = app.user_values("lan", "2026-05-11", "2026-05-11").await;
+    assert_eq!(lan["calls"], 1, "the mapped call counts: {lan}");
+    supervisor
+        .goto(&format!(
+            "{}/calls?user_id=lan&from=11/05/2026&to=11/05/2026",
+            app.base
+        ))
+        .await;
+    supervisor.wait_for_text("#call-total", "1").await;
+    supervisor.quit().await;
+}

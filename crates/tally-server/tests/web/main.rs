@@ -297,6 +297,8 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "/customers/c-phone",
         "/opportunities",
         "/todos",
+        "/calls",
+        "/today",
     ] {
         browser.goto(&format!("{}{page}", app.base)).await;
         browser.find("h1").await;
@@ -376,11 +378,12 @@ async fn clicking_through_many_views_never_freezes(app: &TestApp) {
 }
 
 use crm::{
-    an_agent_is_refused_another_agents_customer, an_agents_day_moves_the_managers_kpi_page,
-    todos_are_done_in_one_click_and_dates_are_day_first,
+    a_supervisor_maps_an_extension_kept_aside, an_agent_is_refused_another_agents_customer,
+    an_agents_day_moves_the_managers_kpi_page, todos_are_done_in_one_click_and_dates_are_day_first,
 };
 
 both!(
+    a_supervisor_maps_an_extension_kept_aside,
     an_agents_day_moves_the_managers_kpi_page,
     an_agent_is_refused_another_agents_customer,
     todos_are_done_in_one_click_and_dates_are_day_first,

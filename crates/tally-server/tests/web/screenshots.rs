@@ -66,6 +66,7 @@ async fn screenshots() {
         ("customer.png", "/customers/kh-an-phat", 1280, 1000),
         ("opportunities.png", "/opportunities", 1280, 800),
         ("todos.png", "/todos?who=team", 1280, 600),
+        ("calls.png", "/calls", 1280, 800),
         ("customer-phone.png", "/customers/kh-an-phat", 390, 844),
         ("opportunities-phone.png", "/opportunities", 390, 844),
     ];
@@ -190,6 +191,22 @@ async fn crm(app: &crate::helpers::TestApp) {
     let todo = json!({"title": "Gửi báo giá tổng đài", "customer_id": "kh-an-phat",
         "due_on": jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).date().to_string()});
     post(lan.clone(), "/api/v1/todos", todo).await;
+    let at = jiff::Timestamp::now().to_string();
+    let calls: Vec<serde_json::Value> = [
+        ("lan", "outbound", 185, "090.123.4567"),
+        ("lan", "inbound", 0, "0988 000 111"),
+        ("nam", "outbound", 412, "+84 28 3822 1234"),
+        ("lan", "inbound", 96, "0912 345 678"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (user, direction, talk, phone))| {
+        json!({"id": format!("crm-call-{i}"), "type": "call",
+            "at": at, "user_id": user, "direction": direction, "answered": *talk > 0,
+            "talk_seconds": talk, "phone": phone})
+    })
+    .collect();
+    app.events(serde_json::Value::Array(calls)).await;
     let message = json!({"channel": "email", "direction": "sent", "delivered": true,
         "customer_id": "kh-an-phat", "subject": "Báo giá tổng đài ảo"});
     post(lan.clone(), "/api/v1/messages", message).await;

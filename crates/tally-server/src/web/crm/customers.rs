@@ -377,16 +377,55 @@ pub async fn timeline(
     })
 }
 
+/// The calls and records of a customer, newest first.
 fn timeline_lines(
     state: &AppState,
     viewer: &Viewer,
     now: &Now,
     file: &CustomerFile,
 ) -> Vec<TimelineLine> {
-    file.timeline
-        .iter()
-        .map(|record| timeline_line(state, viewer, &now.directory, record))
-        .collect()
+    let records = file.timeline.iter().map(|record| {
+        let line = timeline_line(state, viewer, &now.directory, record);
+        (record.happened_at(), line)
+    });
+    let calls = file.calls.iter().map(|call| {
+        (
+            call.at_micros,
+            call_line(state, viewer, &now.directory, call),
+        )
+    });
+    let mut lines: Vec<(i64, TimelineLine)> = records.chain(calls).collect();
+    lines.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    lines.into_iter().map(|(_, line)| line).collect()
+}
+
+/// A call on the timeline: `Inbound call · answered`, who took it, the talk time.
+fn call_line(
+    state: &AppState,
+    viewer: &Viewer,
+    directory: &Directory,
+    call: &tally_app::call_log::LoggedCall,
+) -> TimelineLine {
+    let t = viewer.t();
+    let direction = if call.inbound { t.inbound } else { t.outbound };
+    let answered = if call.answered {
+        t.answered
+    } else {
+        t.not_answered
+    };
+    TimelineLine {
+        kind: "call",
+        label: format!("{direction} · {answered}"),
+        when: local_time(state, call.at_micros, viewer.lang),
+        who: directory.roster.user_name(&call.user_id).to_owned(),
+        title: String::new(),
+        detail: format!(
+            "{} {}",
+            t.talk_time,
+            format::duration(Decimal::from(call.talk_seconds))
+        ),
+        todo_href: String::new(),
+    }
 }
 
 fn timeline_line(

@@ -8,16 +8,18 @@
 //! people they may act for: an agent their own, a supervisor their teams', owners and
 //! admins everyone's.
 
+mod calls;
 mod customers;
 mod sales;
 mod todos;
 
+pub use calls::{CallLine, call_lines, calls, map_extension, upload as upload_calls};
 pub use customers::{
     add_note, add_opportunity, add_todo, create as create_customer, list as customers, log_meeting,
     log_message, show as customer, timeline, update as update_customer,
 };
 pub use sales::{change_opportunity, opportunities};
-pub use todos::{complete_todo, todos};
+pub use todos::{TodoLine, complete_todo, due_todos, todos};
 
 use super::session::encode;
 use super::{Viewer, form_field};

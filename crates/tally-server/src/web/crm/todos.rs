@@ -47,6 +47,7 @@ fn wanted(show: &str, record: &Record, today: Day) -> bool {
         "done" => done,
         "today" => !done && due == Some(today),
         "overdue" => !done && due.is_some_and(|d| d < today),
+        "due" => !done && due.is_some_and(|d| d <= today),
         _ => !done,
     }
 }
@@ -67,6 +68,31 @@ pub async fn todos(
         Some("team") => "team",
         _ => "mine",
     };
+    let todos = todo_lines(&state, &viewer, show, who).await?;
+    let here = format!("/todos?show={show}&who={who}");
+    render(&TodosPage {
+        chrome: viewer.chrome("todos", &here),
+        total: todos.len(),
+        todos,
+        show,
+        who,
+        here,
+    })
+}
+
+/// The viewer's to-dos due today or before and not done: their first page's.
+pub async fn due_todos(state: &AppState, viewer: &Viewer) -> Result<Vec<TodoLine>, PageError> {
+    todo_lines(state, viewer, "due", "mine").await
+}
+
+/// The to-dos `show` picks, the viewer's own (`who` "mine") or all they may read,
+/// the soonest due first (those with no due day last).
+async fn todo_lines(
+    state: &AppState,
+    viewer: &Viewer,
+    show: &str,
+    who: &str,
+) -> Result<Vec<TodoLine>, PageError> {
     let mut query = HashMap::from([
         ("sort".to_owned(), "created_at".to_owned()),
         ("order".to_owned(), "desc".to_owned()),
@@ -105,17 +131,8 @@ pub async fn todos(
             (due, line)
         })
         .collect();
-    // The soonest due first; those with no due day last.
     lines.sort_by_key(|(due, _)| due.map_or(i32::MAX, |d| d.number()));
-    let here = format!("/todos?show={show}&who={who}");
-    render(&TodosPage {
-        chrome: viewer.chrome("todos", &here),
-        total: lines.len(),
-        todos: lines.into_iter().map(|(_, line)| line).collect(),
-        show,
-        who,
-        here,
-    })
+    Ok(lines.into_iter().map(|(_, line)| line).collect())
 }
 
 /// `POST /todos/{id}/done`: completed (`todo.completed`), then back to `next`.

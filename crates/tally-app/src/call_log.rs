@@ -1,0 +1,172 @@
+//! The call log as people read it — each person the calls of the people they act for,
+//! filtered by person, direction, answer, days and customer, with the customer linked
+//! when the call named them or came from one of their numbers — and the calls kept
+//! aside by extension, mapped to a person in one step.
+
+use crate::calls::{ImportSummary, retry_unmapped};
+use crate::crm::{readable, refuse_unseen};
+use crate::events::SENDERS;
+use crate::{App, Caller, Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use tally_core::Day;
+use tally_core::access::Scope;
+use tally_sources::{CallRecord, Classified, Directory, classify};
+use tally_store::CallQuery;
+pub use tally_store::LoggedCall;
+
+/// Which calls to show; every filter given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct CallFilter {
+    pub user_id: Option<String>,
+    pub inbound: Option<bool>,
+    pub answered: Option<bool>,
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub customer_id: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of the log, and the customers its calls belong to (id, name) that the
+/// caller may read, by event id.
+#[derive(Clone, Debug, Default)]
+pub struct CallPage {
+    pub total: i64,
+    pub calls: Vec<LoggedCall>,
+    pub customers: HashMap<String, (String, String)>,
+}
+
+impl App {
+    /// A page of the calls the caller may read, newest first.
+    pub async fn call_log(&self, caller: &Caller, filter: &CallFilter) -> Result<CallPage> {
+        let scope = readable(self, caller).await?;
+        let mut query = CallQuery {
+            users: scope.as_ref().map(|s| s.users.iter().cloned().collect()),
+            inbound: filter.inbound,
+            answered: filter.answered,
+            from_day: filter.from.map(Day::number),
+            to_day: filter.to.map(Day::number),
+            limit: filter.limit,
+            offset: filter.offset,
+            ..CallQuery::default()
+        };
+        if let Some(user) = &filter.user_id {
+            if scope.as_ref().is_some_and(|s| !s.sees_user(user)) {
+                return Err(Error::Forbidden(format!(
+                    "'{user}' is not one of the people you see"
+                )));
+            }
+            query.users = Some(vec![user.clone()]);
+        }
+        if let Some(customer) = &filter.customer_id {
+            let record = crate::crm::existing_customer(self, customer).await?;
+            refuse_unseen(scope.as_ref(), &record)?;
+            query.customer = Some((customer.clone(), crate::crm::phones_of(&record)));
+        }
+        let (calls, total) = self.store().call_log(&query).await?;
+        let customers = self.customers_of(&calls, scope.as_ref()).await?;
+        Ok(CallPage {
+            total,
+            calls,
+            customers,
+        })
+    }
+
+    /// The customer of each call the caller may read: the one it names, else the one
+    /// its number belongs to.
+    async fn customers_of(
+        &self,
+        calls: &[LoggedCall],
+        scope: Option<&Scope>,
+    ) -> Result<HashMap<String, (String, String)>> {
+        let phones: Vec<String> = calls
+            .iter()
+            .filter(|c| c.customer_id.is_none() && !c.phone.is_empty())
+            .map(|c| c.phone.clone())
+            .collect();
+        let by_phone = self.store().customers_by_phone(&phones).await?;
+        let mut names: HashMap<String, Option<String>> = HashMap::new();
+        let mut found = HashMap::new();
+        for call in calls {
+            let Some(id) = call
+                .customer_id
+                .clone()
+                .or_else(|| by_phone.get(&call.phone).cloned())
+            else {
+                continue;
+            };
+            if !names.contains_key(&id) {
+                let record = self.store().crm_record("customer", &id).await?;
+                let seen = record.filter(|r| refuse_unseen(scope, r).is_ok());
+                names.insert(
+                    id.clone(),
+                    seen.map(|r| crate::crm::Record::of(&r).text("name").to_owned()),
+                );
+            }
+            if let Some(Some(name)) = names.get(&id) {
+                found.insert(call.event_id.clone(), (id, name.clone()));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The extensions whose calls are kept aside, with how many each, the most first
+    /// (a record naming no extension is not listed: no mapping would count it).
+    pub async fn kept_aside_extensions(&self, caller: &Caller) -> Result<Vec<(String, usize)>> {
+        let rows = self.kept_aside_calls(caller).await?;
+        let directory = Directory {
+            extensions: self.store().extension_directory().await?,
+            customers: HashMap::new(),
+        };
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for row in rows {
+            let record = serde_json::from_str(&row.record)
+                .ok()
+                .and_then(|json| CallRecord::from_json(&json));
+            if let Some(Classified::Unmapped {
+                extension: Some(extension),
+                ..
+            }) = record.map(|r| classify(&r, &directory))
+            {
+                *counts.entry(extension).or_default() += 1;
+            }
+        }
+        let mut list: Vec<(String, usize)> = counts.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(list)
+    }
+
+    /// "This extension belongs to …": adds the extension to the person's, then counts
+    /// the records kept aside that it maps. Owners and admins map an extension to anyone,
+    /// a supervisor to the people of their teams.
+    pub async fn map_extension(
+        &self,
+        caller: &Caller,
+        extension: &str,
+        user_id: &str,
+    ) -> Result<ImportSummary> {
+        caller.require(&SENDERS, "map an extension")?;
+        let extension = crate::people::extension(Some(extension.trim().to_owned()))?
+            .ok_or_else(|| Error::invalid("extension", "is required"))?;
+        if let Some(scope) = self.credit_scope_now(caller).await?
+            && !scope.sees_user(user_id)
+        {
+            return Err(Error::Forbidden(format!(
+                "'{user_id}' is not one of the people you supervise"
+            )));
+        }
+        let store = self.store();
+        let user = store
+            .user(user_id)
+            .await?
+            .ok_or_else(|| Error::invalid("user_id", format!("user '{user_id}' does not exist")))?;
+        self.check_extension(Some(&extension), Some(user_id))
+            .await?;
+        let mut more = store.more_extensions(user.key).await?;
+        if user.extension.as_deref() != Some(extension.as_str()) && !more.contains(&extension) {
+            more.push(extension);
+            store.set_more_extensions(user.key, &more).await?;
+        }
+        Ok(retry_unmapped(store, self.org()).await?)
+    }
+}

@@ -1,0 +1,246 @@
+//! The call log: one row per `call` event (who, when, direction, answered, talk time,
+//! the customer and the other side's number), written with the event in the same
+//! transaction, so the pages list calls by person, day, customer or number without
+//! reading the event log. The other side's number is kept normalised
+//! (`tally_sources::phone`), so a customer's calls are found in any notation.
+
+use crate::sql::{rows_per_statement, value_rows};
+use crate::{Store, StoreError, WriteTx};
+use serde_json::Value;
+use sqlx::Row;
+use tally_core::event::{Direction, EventKind};
+use tally_core::{Event, Organization};
+use tally_sources::phone::normalize;
+
+/// A call as the log lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedCall {
+    pub event_id: String,
+    pub user_id: String,
+    pub customer_id: Option<String>,
+    /// The other side's number, normalised; empty when the event gave none.
+    pub phone: String,
+    pub at_micros: i64,
+    pub inbound: bool,
+    pub answered: bool,
+    pub talk_seconds: i64,
+}
+
+/// Which calls: every condition given must hold; newest first.
+#[derive(Clone, Debug, Default)]
+pub struct CallQuery {
+    /// Only these people's calls (`None`: anyone's).
+    pub users: Option<Vec<String>>,
+    /// The customer's calls: named by the event, or from one of these numbers.
+    pub customer: Option<(String, Vec<String>)>,
+    pub inbound: Option<bool>,
+    pub answered: Option<bool>,
+    /// Local days, inclusive (day numbers of `tally_core::Day`).
+    pub from_day: Option<i32>,
+    pub to_day: Option<i32>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const WIDTH: usize = 9;
+
+/// The log's row of an event, if it is a call.
+pub(crate) fn row_of(event: &Event) -> Option<LoggedCall> {
+    let EventKind::Call {
+        direction,
+        answered,
+        talk_seconds,
+        customer_id,
+        phone,
+    } = &event.kind
+    else {
+        return None;
+    };
+    Some(LoggedCall {
+        event_id: event.id.clone(),
+        user_id: event.user_id.clone(),
+        customer_id: customer_id.clone(),
+        phone: phone.as_deref().and_then(normalize).unwrap_or_default(),
+        at_micros: event.at.as_microsecond(),
+        inbound: *direction == Direction::Inbound,
+        answered: *answered,
+        talk_seconds: i64::from(*talk_seconds),
+    })
+}
+
+/// Writes the log's rows of a batch's calls (a call already logged is left as it is).
+pub(crate) async fn write(
+    w: &mut WriteTx<'_>,
+    calls: &[LoggedCall],
+    org: &Organization,
+) -> Result<(), StoreError> {
+    for chunk in calls.chunks(rows_per_statement(WIDTH)) {
+        let sql = format!(
+            "insert into call_log (event_id, user_id, customer_id, phone, at_micros, day, \
+             direction, answered, talk_seconds) values {} on conflict (event_id) do nothing",
+            value_rows(w.backend, chunk.len(), WIDTH)
+        );
+        let mut query = sqlx::query(&sql);
+        for call in chunk {
+            let at = jiff::Timestamp::from_microsecond(call.at_micros).unwrap_or_default();
+            query = query
+                .bind(call.event_id.clone())
+                .bind(call.user_id.clone())
+                .bind(call.customer_id.clone())
+                .bind(call.phone.clone())
+                .bind(call.at_micros)
+                .bind(i64::from(org.calendar.day_of(at).number()))
+                .bind(if call.inbound { "inbound" } else { "outbound" })
+                .bind(i64::from(call.answered))
+                .bind(call.talk_seconds);
+        }
+        query.execute(&mut *w.tx).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Once per database: the log of the calls stored before the log existed. How
+    /// many calls it logged.
+    pub async fn fill_call_log_once(&self, org: &Organization) -> Result<usize, StoreError> {
+        const DONE: &str = "call_log_filled";
+        if self.meta(DONE).await?.is_some() {
+            return Ok(0);
+        }
+        let mut w = self.begin_write().await?;
+        let bodies: Vec<(String,)> = sqlx::query_as(
+            "select body from events where type = 'call' \
+             and id not in (select event_id from call_log)",
+        )
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let calls: Vec<LoggedCall> = bodies
+            .iter()
+            .filter_map(|(body,)| serde_json::from_str::<Value>(body).ok())
+            .filter_map(|value| Event::parse(&value, &org.currency).ok())
+            .filter_map(|event| row_of(&event))
+            .collect();
+        write(&mut w, &calls, org).await?;
+        crate::upsert_meta(&mut *w.tx, DONE, "1").await?;
+        w.tx.commit().await?;
+        Ok(calls.len())
+    }
+
+    /// A page of the call log, newest first, and how many calls match in all.
+    pub async fn call_log(&self, query: &CallQuery) -> Result<(Vec<LoggedCall>, i64), StoreError> {
+        let (filter, binds) = conditions(query);
+        let count_sql = format!("select cast(count(*) as bigint) from call_log where {filter}");
+        let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+        for bind in &binds {
+            count = bind.to(count);
+        }
+        let (total,) = count.fetch_one(&self.pool).await?;
+        let sql = format!(
+            "select event_id, user_id, customer_id, phone, at_micros, direction, answered, \
+             talk_seconds from call_log where {filter} order by at_micros desc, event_id \
+             limit {} offset {}",
+            query.limit.max(0),
+            query.offset.max(0)
+        );
+        let mut rows = sqlx::query(&sql);
+        for bind in &binds {
+            rows = bind.to_query(rows);
+        }
+        let rows = rows.fetch_all(&self.pool).await?;
+        let calls = rows
+            .iter()
+            .map(|row| -> Result<LoggedCall, StoreError> {
+                Ok(LoggedCall {
+                    event_id: row.try_get("event_id")?,
+                    user_id: row.try_get("user_id")?,
+                    customer_id: row.try_get("customer_id")?,
+                    phone: row.try_get("phone")?,
+                    at_micros: row.try_get("at_micros")?,
+                    inbound: row.try_get::<String, _>("direction")? == "inbound",
+                    answered: row.try_get::<i64, _>("answered")? != 0,
+                    talk_seconds: row.try_get("talk_seconds")?,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((calls, total))
+    }
+}
+
+/// A value bound to a condition.
+enum Bind {
+    Text(String),
+    Number(i64),
+}
+
+impl Bind {
+    fn to<'q>(
+        &self,
+        query: sqlx::query::QueryAs<'q, sqlx::Any, (i64,), sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, (i64,), sqlx::any::AnyArguments<'q>> {
+        match self {
+            Bind::Text(text) => query.bind(text.clone()),
+            Bind::Number(n) => query.bind(*n),
+        }
+    }
+
+    fn to_query<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Bind::Text(text) => query.bind(text.clone()),
+            Bind::Number(n) => query.bind(*n),
+        }
+    }
+}
+
+/// The `where` clause of a query and its values, numbered `$1`, `$2`…
+fn conditions(query: &CallQuery) -> (String, Vec<Bind>) {
+    let mut conditions = vec!["1 = 1".to_owned()];
+    let mut binds = Vec::new();
+    let placeholder = |bind: Bind, binds: &mut Vec<Bind>| {
+        binds.push(bind);
+        format!("${}", binds.len())
+    };
+    if let Some(users) = &query.users {
+        let list: Vec<String> = users
+            .iter()
+            .map(|u| placeholder(Bind::Text(u.clone()), &mut binds))
+            .collect();
+        conditions.push(match list.is_empty() {
+            true => "1 = 0".to_owned(),
+            false => format!("user_id in ({})", list.join(", ")),
+        });
+    }
+    if let Some((customer, phones)) = &query.customer {
+        let mut either = vec![format!(
+            "customer_id = {}",
+            placeholder(Bind::Text(customer.clone()), &mut binds)
+        )];
+        for phone in phones {
+            either.push(format!(
+                "phone = {}",
+                placeholder(Bind::Text(phone.clone()), &mut binds)
+            ));
+        }
+        conditions.push(format!("({})", either.join(" or ")));
+    }
+    if let Some(inbound) = query.inbound {
+        let direction = if inbound { "inbound" } else { "outbound" };
+        let p = placeholder(Bind::Text(direction.into()), &mut binds);
+        conditions.push(format!("direction = {p}"));
+    }
+    if let Some(answered) = query.answered {
+        let p = placeholder(Bind::Number(i64::from(answered)), &mut binds);
+        conditions.push(format!("answered = {p}"));
+    }
+    if let Some(from) = query.from_day {
+        let p = placeholder(Bind::Number(i64::from(from)), &mut binds);
+        conditions.push(format!("day >= {p}"));
+    }
+    if let Some(to) = query.to_day {
+        let p = placeholder(Bind::Number(i64::from(to)), &mut binds);
+        conditions.push(format!("day <= {p}"));
+    }
+    (conditions.join(" and "), binds)
+}
