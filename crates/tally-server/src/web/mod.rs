@@ -17,7 +17,7 @@ mod report;
 mod selection;
 mod session;
 mod texts;
-mod today;
+pub(crate) mod today;
 
 pub use session::Viewer;
 pub use texts::Texts;
@@ -202,7 +202,7 @@ impl IntoResponse for PageError {
 }
 
 /// Only a path of this site may be returned to after sign-in or a language switch
-/// (else the first page, `/`):
+/// (else the KPI report):
 /// one `/`, then no second `/` or `\\`, and no control character or space anywhere (a
 /// browser drops tabs, so `/\t/evil.example` would leave this site).
 pub fn local_path(next: Option<&str>) -> String {
@@ -216,7 +216,7 @@ pub fn local_path(next: Option<&str>) -> String {
     };
     match next {
         Some(path) if local(path) => path.to_owned(),
-        _ => "/".to_owned(),
+        _ => "/kpi".to_owned(),
     }
 }
 
@@ -344,8 +344,8 @@ mod tests {
             "/ /x",
             "",
         ] {
-            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+            assert_eq!(local_path(Some(bad)), "/kpi", "{bad:?}");
         }
-        assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(None), "/kpi");
     }
 }

@@ -200,7 +200,11 @@ pub async fn login_page(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let next = local_path(query.get("next").map(String::as_str));
+    // No page asked for: the person's first page, once it is known who signs in.
+    let next = match query.get("next") {
+        Some(asked) => local_path(Some(asked)),
+        None => String::new(),
+    };
     let lang = lang_of(&headers);
     render(&LoginPage {
         chrome: chrome_for(
@@ -222,11 +226,18 @@ pub async fn login(
     headers: HeaderMap,
     Pairs(form): Pairs,
 ) -> Result<Response, PageError> {
-    let next = local_path(Some(&form_secret(&form, "next")));
+    let asked = form_secret(&form, "next");
+    let next = local_path(Some(&asked));
     let typed_email = form_secret(&form, "email");
     let password = form_secret(&form, "password");
     match state.app.sign_in(&typed_email, password).await? {
-        SignIn::Started { secret, .. } => Ok(with_session(&headers, &secret, &next)),
+        SignIn::Started { secret, user } => {
+            let next = match asked.is_empty() {
+                true => super::today::first_page_of(user.role).to_owned(),
+                false => next,
+            };
+            Ok(with_session(&headers, &secret, &next))
+        }
         SignIn::Refused => {
             let page = LoginPage {
                 chrome: chrome_for(lang_of(&headers), None, "login", "/login"),

@@ -28,13 +28,17 @@ struct TodayPage {
     here: &'static str,
 }
 
-/// `GET /`: an agent's day, or the KPI report.
-pub async fn first_page(viewer: Viewer) -> Response {
-    match viewer.user.role {
-        Role::Agent => Redirect::to("/today"),
-        _ => Redirect::to("/kpi"),
+/// Where a person starts: an agent's day for agents, the KPI report for the others.
+pub fn first_page_of(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "/today",
+        _ => "/kpi",
     }
-    .into_response()
+}
+
+/// `GET /`: the person's first page.
+pub async fn first_page(viewer: Viewer) -> Response {
+    Redirect::to(first_page_of(viewer.user.role)).into_response()
 }
 
 /// `GET /today`
