@@ -171,7 +171,42 @@ async fn every_page_checks_the_role(app: &TestApp) {
     ] {
         person(app, id, role).await;
     }
+    // The owner's own customer, deal and to-do: not the agent's nor the supervisor's.
+    let boss = app.token(tally_core::Role::Owner, Some("boss")).await;
+    for (path, body) in [
+        (
+            "/api/v1/customers",
+            json!({"id": "c-boss", "name": "Boss's customer"}),
+        ),
+        (
+            "/api/v1/opportunities",
+            json!({"id": "o-boss", "title": "Deal", "customer_id": "c-boss", "amount": 5}),
+        ),
+        (
+            "/api/v1/todos",
+            json!({"id": "t-boss", "title": "Call back"}),
+        ),
+    ] {
+        assert_eq!(
+            app.post_as(&boss, path, &body).await.status(),
+            StatusCode::CREATED
+        );
+    }
     let pages = [
+        ("/today", [200, 200, 200]),
+        ("/customers", [200, 200, 200]),
+        (
+            "/customers?q=0901&owner=mine&sort=name&page=2",
+            [200, 200, 200],
+        ),
+        ("/customers?page=9223372036854775807", [200, 200, 200]),
+        ("/calls?page=9223372036854775807", [200, 200, 200]),
+        ("/customers/c-boss", [403, 403, 200]),
+        ("/customers/c-boss/timeline", [403, 403, 200]),
+        ("/opportunities?who=team&view=list", [200, 200, 200]),
+        ("/todos?show=overdue&who=team", [200, 200, 200]),
+        ("/calls?direction=inbound&answered=no", [200, 200, 200]),
+        ("/calls?user_id=boss", [403, 403, 200]),
         ("/kpi", [200, 200, 200]),
         ("/kpi?view=team&period=this_month", [200, 200, 200]),
         ("/kpi/report?view=goal", [200, 200, 200]),
@@ -191,7 +226,12 @@ async fn every_page_checks_the_role(app: &TestApp) {
             assert_eq!(status.as_u16(), expected, "{id} GET {page}");
         }
     }
-    // Every change of the admin and setup pages, refused before it is read.
+    // The first page: an agent's day for agents, the report for the others.
+    for (id, first) in [("agent", "/today"), ("sup", "/kpi"), ("boss", "/kpi")] {
+        let response = get(app, &sign_in(app, id).await, "/").await;
+        assert_eq!(response.headers()[LOCATION], first, "{id}");
+    }
+    // Every change of the admin, setup and CRM pages, refused before it is read.
     app.post_ok(
         "/api/v1/teams",
         &json!({"id": "north", "name": "North"}),
@@ -232,6 +272,23 @@ async fn every_page_checks_the_role(app: &TestApp) {
             [403, 403],
         ),
         ("/goals/g/archive", "", [403, 403]),
+        ("/customers/c-boss", "name=Mine+now", [403, 403]),
+        ("/customers/c-boss/notes", "text=hello", [403, 403]),
+        (
+            "/customers/c-boss/opportunities",
+            "title=x&amount=1",
+            [403, 403],
+        ),
+        ("/customers/c-boss/todos", "title=x", [403, 403]),
+        ("/customers/c-boss/meetings", "title=x", [403, 403]),
+        (
+            "/customers/c-boss/messages",
+            "channel=sms&outcome=delivered",
+            [403, 403],
+        ),
+        ("/opportunities/o-boss", "status=won", [403, 403]),
+        ("/todos/t-boss/done", "", [403, 403]),
+        ("/calls/map", "extension=299&user_id=agent", [403, 403]),
     ];
     for (i, id) in ["agent", "sup"].into_iter().enumerate() {
         let session = sign_in(app, id).await;
@@ -240,6 +297,28 @@ async fn every_page_checks_the_role(app: &TestApp) {
             assert_eq!(status.as_u16(), statuses[i], "{id} POST {page}");
         }
     }
+    let refused = client()
+        .post(format!("{}/calls/upload", app.base))
+        .header(
+            "cookie",
+            format!("tally_session={}", sign_in(app, "agent").await),
+        )
+        .header("content-type", "text/csv")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "agent POST /calls/upload"
+    );
+    let deal = app.get_ok("/api/v1/opportunities/o-boss").await;
+    assert_eq!(deal["status"], "open", "{deal}");
+    assert_eq!(
+        app.get_ok("/api/v1/customers/c-boss/notes").await["total"],
+        0
+    );
     assert_eq!(app.store.teams().await.unwrap().len(), 1);
     assert_eq!(app.store.users().await.unwrap().len(), 4);
     assert_eq!(app.store.memberships(None).await.unwrap().len(), 0);

@@ -68,6 +68,17 @@ pub async fn an_agents_day_moves_the_managers_kpi_page(app: &TestApp) {
         .wait_for_text("#customer-title", "Công ty An Phát")
         .await;
 
+    // The timeline is live: a call from their number appears without a reload.
+    agent.script("window.tallyStayed = 1; return true").await;
+    wait_until_live(&agent).await;
+    let call = json!([{"id": "pbx-1", "type": "call", "at": jiff::Timestamp::now().to_string(),
+        "user_id": "lan", "direction": "inbound", "answered": true, "talk_seconds": 75,
+        "phone": "84-90-123-4567"}]);
+    assert_eq!(app.events(call).await["accepted"], 1);
+    agent.find(".entry-call").await;
+    assert!(agent.text(".entry-call").await.contains("0:01:15"));
+    assert_eq!(agent.script("return window.tallyStayed").await, json!(1));
+
     agent.fill("#note-text", "Khách hẹn gọi lại").await;
     agent.click("#add-note button").await;
     agent.find(".entry-note").await;
@@ -84,14 +95,19 @@ pub async fn an_agents_day_moves_the_managers_kpi_page(app: &TestApp) {
             .contains("15.000.000 ₫")
     );
 
-    // Won in one click on the board.
+    // Won by dragging the card to the "won" column.
     agent.goto(&format!("{}/opportunities", app.base)).await;
     agent
         .wait_for_text("section[data-status='open'] .count", "1")
         .await;
-    agent
-        .click("section[data-status='open'] .deal button.move-won")
-        .await;
+    let drag = "const card = document.querySelector(\"section[data-status='open'] .deal\");
+        const column = document.querySelector(\"section[data-status='won'] .deals\");
+        const data = new DataTransfer();
+        card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: data}));
+        column.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: data}));
+        column.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: data}));
+        return true;";
+    agent.script(drag).await;
     agent
         .wait_for_text("section[data-status='won'] .count", "1")
         .await;
@@ -114,6 +130,18 @@ pub async fn an_agents_day_moves_the_managers_kpi_page(app: &TestApp) {
         manager.script("return window.tallyNoReload").await,
         json!(7)
     );
+
+    // Lost in one click: the revenue goes, on the manager's page too.
+    agent
+        .click("section[data-status='won'] .deal button.move-lost")
+        .await;
+    agent
+        .wait_for_text("section[data-status='lost'] .count", "1")
+        .await;
+    manager.wait_for_text(&actual("revenue"), "0 ₫").await;
+    manager
+        .wait_for_text(&actual("opportunities_won"), "0")
+        .await;
     agent.quit().await;
     manager.quit().await;
 }

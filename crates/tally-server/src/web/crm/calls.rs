@@ -62,7 +62,7 @@ impl CallSelection {
             from: format::typed_day(&text("from")),
             to: format::typed_day(&text("to")),
             customer_id: text("customer_id"),
-            page: text("page").parse().unwrap_or(1).max(1),
+            page: super::page_number(&text("page")),
         }
     }
 

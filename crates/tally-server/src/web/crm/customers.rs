@@ -59,7 +59,7 @@ impl ListSelection {
                 "created" => "created".into(),
                 _ => "updated".into(),
             },
-            page: text("page").parse().unwrap_or(1).max(1),
+            page: super::page_number(&text("page")),
         }
     }
 

@@ -30,6 +30,16 @@ use tally_app::access::people_within;
 use tally_app::directory::Directory;
 use tally_core::access::Scope;
 
+/// The furthest page a list goes to: far beyond any real list, and small enough that
+/// its offset never overflows.
+const MAX_PAGE: i64 = 1_000_000;
+
+/// A page number as given in an address: 1 when absent or not a number, at most
+/// [`MAX_PAGE`].
+fn page_number(text: &str) -> i64 {
+    text.parse::<i64>().unwrap_or(1).clamp(1, MAX_PAGE)
+}
+
 /// An id as one segment of a path (a `/` in an id must not start another segment).
 pub fn segment(id: &str) -> String {
     encode(id).replace('/', "%2F")
