@@ -264,3 +264,44 @@ pub async fn a_supervisor_maps_an_extension_kept_aside(app: &TestApp) {
     supervisor.wait_for_text("#call-total", "1").await;
     supervisor.quit().await;
 }
+
+/// On the Vietnamese KPI page a range is typed day first, whatever the browser's
+/// locale, and shown back the same way.
+pub async fn a_range_is_typed_day_first_on_the_kpi_page(app: &TestApp) {
+    seed(app).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    let (iso, day_first) = today();
+    let first = format!("01/{}", &day_first[3..]);
+    let kind = "return [document.getElementById('from').type, document.getElementById('from').placeholder]";
+    assert_eq!(browser.script(kind).await, json!(["text", "dd/mm/yyyy"]));
+    browser.fill("#from", &first).await;
+    browser.fill("#to", &day_first).await;
+    browser.click("#filters button[type='submit']").await;
+    browser.find("p.range").await;
+    let started = std::time::Instant::now();
+    while !browser.path().await.contains("from=") {
+        assert!(
+            started.elapsed() < crate::browser::PATIENCE,
+            "the range never applied"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let range = browser.text("p.range strong").await;
+    assert!(
+        range.contains(&first) && range.contains(&day_first),
+        "{range}"
+    );
+    let shown = browser
+        .script("return document.getElementById('from').value")
+        .await;
+    assert_eq!(shown, json!(first));
+    // The same range in English: the browser's date picker, in ISO.
+    browser.click("a.lang-switch").await;
+    browser.wait_for_text("h1", "KPI report").await;
+    let kind = "return [document.getElementById('to').type, document.getElementById('to').value]";
+    assert_eq!(browser.script(kind).await, json!(["date", iso]));
+    browser.quit().await;
+}

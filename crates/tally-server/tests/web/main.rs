@@ -378,11 +378,13 @@ async fn clicking_through_many_views_never_freezes(app: &TestApp) {
 }
 
 use crm::{
-    a_supervisor_maps_an_extension_kept_aside, an_agent_is_refused_another_agents_customer,
-    an_agents_day_moves_the_managers_kpi_page, todos_are_done_in_one_click_and_dates_are_day_first,
+    a_range_is_typed_day_first_on_the_kpi_page, a_supervisor_maps_an_extension_kept_aside,
+    an_agent_is_refused_another_agents_customer, an_agents_day_moves_the_managers_kpi_page,
+    todos_are_done_in_one_click_and_dates_are_day_first,
 };
 
 both!(
+    a_range_is_typed_day_first_on_the_kpi_page,
     a_supervisor_maps_an_extension_kept_aside,
     an_agents_day_moves_the_managers_kpi_page,
     an_agent_is_refused_another_agents_customer,
