@@ -77,7 +77,10 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/todos", post(crm::add_todo))
         .route("/customers/{id}/meetings", post(crm::log_meeting))
         .route("/customers/{id}/messages", post(crm::log_message))
-        .route("/opportunities", get(crm::opportunities))
+        .route(
+            "/opportunities",
+            get(crm::opportunities).post(crm::create_opportunity),
+        )
         .route("/opportunities/{id}", post(crm::change_opportunity))
         .route("/calls", get(crm::calls))
         .route("/calls/map", post(crm::map_extension))

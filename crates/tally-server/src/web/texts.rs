@@ -215,6 +215,7 @@ texts! {
     by: "bởi", "by";
     nav_calls: "Cuộc gọi", "Calls";
     nav_today: "Hôm nay", "Today";
+    customers_hint: "Danh sách gồm 500 khách hàng mới cập nhật nhất; khách hàng khác: tạo cơ hội từ trang của khách hàng.", "The list holds the 500 most recently changed customers; for another, create the opportunity from the customer's page.";
     calls_title: "Nhật ký cuộc gọi", "Call log";
     direction: "Chiều", "Direction";
     inbound: "Gọi vào", "Inbound";

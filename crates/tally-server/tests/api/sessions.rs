@@ -287,6 +287,11 @@ async fn every_page_checks_the_role(app: &TestApp) {
             [403, 403],
         ),
         ("/opportunities/o-boss", "status=won", [403, 403]),
+        (
+            "/opportunities",
+            "customer_id=c-boss&title=x&amount=1",
+            [403, 403],
+        ),
         ("/todos/t-boss/done", "", [403, 403]),
         ("/calls/map", "extension=299&user_id=agent", [403, 403]),
     ];

@@ -18,7 +18,7 @@ pub use customers::{
     add_note, add_opportunity, add_todo, create as create_customer, list as customers, log_meeting,
     log_message, show as customer, timeline, update as update_customer,
 };
-pub use sales::{change_opportunity, opportunities};
+pub use sales::{change_opportunity, create_opportunity, opportunities};
 pub use todos::{TodoLine, complete_todo, due_todos, todos};
 
 use super::session::encode;

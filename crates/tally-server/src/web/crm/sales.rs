@@ -58,8 +58,14 @@ struct OpportunitiesPage {
     here: String,
     columns: Vec<Column>,
     col_statuses: [&'static str; 4],
+    /// The customers a new opportunity may be for, `(id, name)`.
+    customers: Vec<(String, String)>,
     error: String,
 }
+
+/// The customers the new-opportunity form offers: the most recently changed the
+/// viewer may read.
+const CUSTOMERS_OFFERED: usize = 500;
 
 /// `GET /opportunities?who=mine|team&view=board|list`
 pub async fn opportunities(
@@ -90,6 +96,7 @@ async fn board_page(
         chrome: viewer.chrome("opportunities", &here),
         columns: columns(state, viewer, &records).await?,
         col_statuses: STATUSES,
+        customers: offered_customers(state, viewer).await?,
         who: who.into(),
         view: view.into(),
         here,
@@ -180,6 +187,51 @@ async fn columns(
         });
     }
     Ok(columns)
+}
+
+/// The customers of the new-opportunity form, by name.
+async fn offered_customers(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(String, String)>, PageError> {
+    let params = HashMap::from([
+        ("sort".to_owned(), "updated_at".to_owned()),
+        ("order".to_owned(), "desc".to_owned()),
+        ("limit".to_owned(), CUSTOMERS_OFFERED.to_string()),
+    ]);
+    let page = state.app.list_customers(&viewer.caller, &params).await?;
+    let mut customers: Vec<(String, String)> = page
+        .items
+        .iter()
+        .map(|c| (c.id.clone(), c.text("name").to_owned()))
+        .collect();
+    customers.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    Ok(customers)
+}
+
+/// `POST /opportunities`: a new opportunity for a customer, then back to the board.
+pub async fn create_opportunity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let mut body = fields_of(&pairs, &["customer_id", "title", "amount"]);
+    if let Some(Value::String(amount)) = body.get_mut("amount") {
+        *amount = typed_amount(amount);
+    }
+    let outcome = (state.app)
+        .create_opportunity(&viewer.caller, &Fields(body))
+        .await;
+    match outcome {
+        Ok(_) => {
+            let next = local_path(Some(&form_field(&pairs, "next")));
+            Ok(Redirect::to(&next).into_response())
+        }
+        Err(e) => {
+            let error = form_error(e, viewer.lang)?;
+            board_page(&state, &viewer, &HashMap::new(), error).await
+        }
+    }
 }
 
 /// A customer's name, or their id when the viewer may not read them (a deal of theirs
