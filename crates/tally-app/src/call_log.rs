@@ -14,6 +14,9 @@ use tally_sources::{CallRecord, Classified, Directory, classify};
 use tally_store::CallQuery;
 pub use tally_store::LoggedCall;
 
+/// The most calls a page of the log lists.
+pub const MAX_CALLS_LISTED: i64 = 500;
+
 /// Which calls to show; every filter given must hold.
 #[derive(Clone, Debug, Default)]
 pub struct CallFilter {
@@ -37,7 +40,8 @@ pub struct CallPage {
 }
 
 impl App {
-    /// A page of the calls the caller may read, newest first.
+    /// A page of the calls the caller may read, newest first (at most
+    /// [`MAX_CALLS_LISTED`] a page).
     pub async fn call_log(&self, caller: &Caller, filter: &CallFilter) -> Result<CallPage> {
         let scope = readable(self, caller).await?;
         let mut query = CallQuery {
@@ -46,8 +50,8 @@ impl App {
             answered: filter.answered,
             from_day: filter.from.map(Day::number),
             to_day: filter.to.map(Day::number),
-            limit: filter.limit,
-            offset: filter.offset,
+            limit: filter.limit.clamp(0, MAX_CALLS_LISTED),
+            offset: filter.offset.max(0),
             ..CallQuery::default()
         };
         if let Some(user) = &filter.user_id {
@@ -136,9 +140,11 @@ impl App {
         Ok(list)
     }
 
-    /// "This extension belongs to …": adds the extension to the person's, then counts
-    /// the records kept aside that it maps. Owners and admins map an extension to anyone,
-    /// a supervisor to the people of their teams.
+    /// "This extension belongs to …": adds an extension whose calls are kept aside to
+    /// the person's, then counts the records kept aside that are now mapped (as
+    /// `POST /calls/retry` does). Owners and admins map it to anyone, a supervisor to the
+    /// people of their teams; an extension with nothing kept aside is changed on the
+    /// person's own page, by owners and admins.
     pub async fn map_extension(
         &self,
         caller: &Caller,
@@ -155,18 +161,23 @@ impl App {
                 "'{user_id}' is not one of the people you supervise"
             )));
         }
+        if !self
+            .kept_aside_extensions(caller)
+            .await?
+            .iter()
+            .any(|(kept, _)| *kept == extension)
+        {
+            return Err(Error::invalid(
+                "extension",
+                format!("no call of extension {extension} is kept aside"),
+            ));
+        }
         let store = self.store();
         let user = store
             .user(user_id)
             .await?
             .ok_or_else(|| Error::invalid("user_id", format!("user '{user_id}' does not exist")))?;
-        self.check_extension(Some(&extension), Some(user_id))
-            .await?;
-        let mut more = store.more_extensions(user.key).await?;
-        if user.extension.as_deref() != Some(extension.as_str()) && !more.contains(&extension) {
-            more.push(extension);
-            store.set_more_extensions(user.key, &more).await?;
-        }
+        store.add_more_extension(user.key, &extension).await?;
         Ok(retry_unmapped(store, self.org()).await?)
     }
 }

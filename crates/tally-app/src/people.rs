@@ -327,11 +327,7 @@ impl App {
     }
 
     /// An extension maps calls to one user: another user's is a conflict.
-    pub(crate) async fn check_extension(
-        &self,
-        extension: Option<&str>,
-        user: Option<&str>,
-    ) -> Result<()> {
+    async fn check_extension(&self, extension: Option<&str>, user: Option<&str>) -> Result<()> {
         let Some(extension) = extension else {
             return Ok(());
         };

@@ -18,6 +18,7 @@ pub mod money;
 #[cfg(feature = "oracle")]
 pub mod oracle;
 pub mod org;
+pub mod phone;
 pub mod progress;
 pub mod quantity;
 pub mod role;

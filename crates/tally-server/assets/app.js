@@ -175,7 +175,10 @@
       bar.hidden = true;
       status.textContent = "";
       var summary = document.getElementById("cdr-summary");
-      if (request.status === 200) {
+      // A session that ended meanwhile answers with the sign-in page: reload to it.
+      if (!/\/calls\/upload$/.test(new URL(request.responseURL).pathname)) {
+        window.location.reload();
+      } else if (request.status === 200) {
         summary.innerHTML = request.responseText;
       } else {
         var doc = new DOMParser().parseFromString(request.responseText, "text/html");

@@ -10,7 +10,9 @@
 pub mod asterisk;
 pub mod call;
 pub mod freeswitch;
-pub mod phone;
+/// Phone numbers in one national form (the rule lives in the core: the store logs calls
+/// by it too).
+pub use tally_core::phone;
 
 pub use call::{CallRecord, Classified, Directory, Source, classify};
 

@@ -2,15 +2,15 @@
 //! the customer and the other side's number), written with the event in the same
 //! transaction, so the pages list calls by person, day, customer or number without
 //! reading the event log. The other side's number is kept normalised
-//! (`tally_sources::phone`), so a customer's calls are found in any notation.
+//! (`tally_core::phone`), so a customer's calls are found in any notation.
 
 use crate::sql::{rows_per_statement, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use serde_json::Value;
 use sqlx::Row;
 use tally_core::event::{Direction, EventKind};
+use tally_core::phone::normalize;
 use tally_core::{Event, Organization};
-use tally_sources::phone::normalize;
 
 /// A call as the log lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +31,8 @@ pub struct LoggedCall {
 pub struct CallQuery {
     /// Only these people's calls (`None`: anyone's).
     pub users: Option<Vec<String>>,
-    /// The customer's calls: named by the event, or from one of these numbers.
+    /// The customer's calls: named by the event, or from one of these numbers when the
+    /// event names no customer.
     pub customer: Option<(String, Vec<String>)>,
     pub inbound: Option<bool>,
     pub answered: Option<bool>,
@@ -108,33 +109,21 @@ impl Store {
             return Ok(0);
         }
         let mut w = self.begin_write().await?;
-        let bodies: Vec<(String,)> = sqlx::query_as(
-            "select body from events where type = 'call' \
-             and id not in (select event_id from call_log)",
-        )
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let calls: Vec<LoggedCall> = bodies
-            .iter()
-            .filter_map(|(body,)| serde_json::from_str::<Value>(body).ok())
-            .filter_map(|value| Event::parse(&value, &org.currency).ok())
-            .filter_map(|event| row_of(&event))
-            .collect();
-        write(&mut w, &calls, org).await?;
+        let logged = refill(&mut w, org).await?;
         crate::upsert_meta(&mut *w.tx, DONE, "1").await?;
         w.tx.commit().await?;
-        Ok(calls.len())
+        Ok(logged)
     }
 
     /// A page of the call log, newest first, and how many calls match in all.
     pub async fn call_log(&self, query: &CallQuery) -> Result<(Vec<LoggedCall>, i64), StoreError> {
         let (filter, binds) = conditions(query);
         let count_sql = format!("select cast(count(*) as bigint) from call_log where {filter}");
-        let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+        let mut count = sqlx::query(&count_sql);
         for bind in &binds {
             count = bind.to(count);
         }
-        let (total,) = count.fetch_one(&self.pool).await?;
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
         let sql = format!(
             "select event_id, user_id, customer_id, phone, at_micros, direction, answered, \
              talk_seconds from call_log where {filter} order by at_micros desc, event_id \
@@ -144,7 +133,7 @@ impl Store {
         );
         let mut rows = sqlx::query(&sql);
         for bind in &binds {
-            rows = bind.to_query(rows);
+            rows = bind.to(rows);
         }
         let rows = rows.fetch_all(&self.pool).await?;
         let calls = rows
@@ -166,6 +155,41 @@ impl Store {
     }
 }
 
+/// How many calls one statement of a refill reads.
+const REFILL_CHUNK: i64 = 20_000;
+
+/// Writes the log again from the event log, a chunk of calls at a time, in the
+/// transaction `w` (a first fill, or `tally rebuild` after the time zone changed the
+/// days). How many calls it logged.
+pub(crate) async fn refill(w: &mut WriteTx<'_>, org: &Organization) -> Result<usize, StoreError> {
+    sqlx::query("delete from call_log")
+        .execute(&mut *w.tx)
+        .await?;
+    let mut after = i64::MIN;
+    let mut logged = 0;
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "select seq, body from events where type = 'call' and seq > $1 order by seq limit $2",
+        )
+        .bind(after)
+        .bind(REFILL_CHUNK)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(logged);
+        };
+        after = *last;
+        let calls: Vec<LoggedCall> = rows
+            .iter()
+            .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok())
+            .filter_map(|value| Event::parse(&value, &org.currency).ok())
+            .filter_map(|event| row_of(&event))
+            .collect();
+        write(w, &calls, org).await?;
+        logged += calls.len();
+    }
+}
+
 /// A value bound to a condition.
 enum Bind {
     Text(String),
@@ -174,16 +198,6 @@ enum Bind {
 
 impl Bind {
     fn to<'q>(
-        &self,
-        query: sqlx::query::QueryAs<'q, sqlx::Any, (i64,), sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::QueryAs<'q, sqlx::Any, (i64,), sqlx::any::AnyArguments<'q>> {
-        match self {
-            Bind::Text(text) => query.bind(text.clone()),
-            Bind::Number(n) => query.bind(*n),
-        }
-    }
-
-    fn to_query<'q>(
         &self,
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -213,17 +227,20 @@ fn conditions(query: &CallQuery) -> (String, Vec<Bind>) {
         });
     }
     if let Some((customer, phones)) = &query.customer {
-        let mut either = vec![format!(
-            "customer_id = {}",
-            placeholder(Bind::Text(customer.clone()), &mut binds)
-        )];
-        for phone in phones {
-            either.push(format!(
-                "phone = {}",
-                placeholder(Bind::Text(phone.clone()), &mut binds)
-            ));
-        }
-        conditions.push(format!("({})", either.join(" or ")));
+        // Named by the call; or from one of their numbers, when the call names nobody
+        // (a call naming another customer from a shared number is that customer's).
+        let named = placeholder(Bind::Text(customer.clone()), &mut binds);
+        let numbers: Vec<String> = phones
+            .iter()
+            .map(|phone| placeholder(Bind::Text(phone.clone()), &mut binds))
+            .collect();
+        conditions.push(match numbers.is_empty() {
+            true => format!("customer_id = {named}"),
+            false => format!(
+                "(customer_id = {named} or (customer_id is null and phone in ({})))",
+                numbers.join(", ")
+            ),
+        });
     }
     if let Some(inbound) = query.inbound {
         let direction = if inbound { "inbound" } else { "outbound" };

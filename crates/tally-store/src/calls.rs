@@ -64,34 +64,35 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         for extension in extensions {
-            let taken: Option<(String,)> = sqlx::query_as(
-                "select id from users where extension = $1 and key <> $2 \
-                 union select u.id from extensions e join users u on u.key = e.user_key \
-                 where e.extension = $3",
-            )
-            .bind(extension)
-            .bind(user_key)
-            .bind(extension)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-            if let Some((owner,)) = taken {
-                return Err(StoreError::Conflict(format!(
-                    "extension {extension} already belongs to user '{owner}'"
-                )));
-            }
-            sqlx::query("insert into extensions (extension, user_key) values ($1, $2)")
-                .bind(extension)
-                .bind(user_key)
-                .execute(&mut *w.tx)
-                .await
-                .map_err(|e| {
-                    StoreError::conflict_on_unique(
-                        e,
-                        format!("extension {extension} is listed twice"),
-                    )
-                })?;
+            insert_extension(&mut w, user_key, extension).await?;
         }
         crate::bump_org_version(&mut w.tx).await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives one more extension to a user, in one transaction with the check that no
+    /// one else has it (409 if someone does); one they have already is left as it is.
+    pub async fn add_more_extension(
+        &self,
+        user_key: i64,
+        extension: &str,
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        let theirs: Option<(String,)> = sqlx::query_as(
+            "select extension from users where key = $1 and extension = $2 \
+             union select extension from extensions where user_key = $3 and extension = $4",
+        )
+        .bind(user_key)
+        .bind(extension)
+        .bind(user_key)
+        .bind(extension)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if theirs.is_none() {
+            insert_extension(&mut w, user_key, extension).await?;
+            crate::bump_org_version(&mut w.tx).await?;
+        }
         w.tx.commit().await?;
         Ok(())
     }
@@ -213,4 +214,36 @@ pub(crate) async fn extensions_in(
         map.entry(user).or_default().push(extension);
     }
     Ok(map)
+}
+
+/// Adds an extension of a user, refused (409) if another user has it.
+async fn insert_extension(
+    w: &mut crate::WriteTx<'_>,
+    user_key: i64,
+    extension: &str,
+) -> Result<(), StoreError> {
+    let taken: Option<(String,)> = sqlx::query_as(
+        "select id from users where extension = $1 and key <> $2 \
+         union select u.id from extensions e join users u on u.key = e.user_key \
+         where e.extension = $3",
+    )
+    .bind(extension)
+    .bind(user_key)
+    .bind(extension)
+    .fetch_optional(&mut *w.tx)
+    .await?;
+    if let Some((owner,)) = taken {
+        return Err(StoreError::Conflict(format!(
+            "extension {extension} already belongs to user '{owner}'"
+        )));
+    }
+    sqlx::query("insert into extensions (extension, user_key) values ($1, $2)")
+        .bind(extension)
+        .bind(user_key)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, format!("extension {extension} is listed twice"))
+        })?;
+    Ok(())
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-use tally_app::calls::{ImportSummary, import, retry_unmapped};
+use tally_app::calls::{BATCH, ImportSummary, import, retry_unmapped};
 use tally_app::data::DataSettings;
 use tally_core::Organization;
 use tally_sources::{CallRecord, asterisk, freeswitch};
@@ -94,7 +94,7 @@ async fn asterisk_file(
             Ok(record) => batch.push(record),
             Err(e) => summary.invalid(format!("line {line}"), &e.field, &e.message),
         }
-        if batch.len() == 5_000 {
+        if batch.len() == BATCH {
             bar.inc(flush(store, org, &mut batch, summary).await?);
         }
         bar.set_position(bar.position().max(line.saturating_sub(batch.len() as u64)));
@@ -119,7 +119,7 @@ async fn freeswitch_files(
             Ok(record) => batch.push(record),
             Err(e) => summary.invalid(path.display().to_string(), &e.field, &e.message),
         }
-        if batch.len() == 5_000 {
+        if batch.len() == BATCH {
             flush(store, org, &mut batch, summary).await?;
         }
         bar.inc(1);

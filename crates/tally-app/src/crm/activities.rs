@@ -108,6 +108,16 @@ impl App {
         .await
     }
 
+    /// Every to-do the caller may read (only `assignee`'s when given), newest change
+    /// first.
+    pub async fn every_todo(&self, caller: &Caller, assignee: Option<&str>) -> Result<Vec<Record>> {
+        let params = assignee
+            .map(|a| ("assignee_id".to_owned(), a.to_owned()))
+            .into_iter()
+            .collect();
+        every(self, caller, "todo", params, &["assignee_id"]).await
+    }
+
     /// Logs a meeting: `{"id?", "customer_id", "at", "title?", "held?"}`: a held
     /// meeting emits `meeting.held` at its time.
     pub async fn create_meeting(&self, caller: &Caller, body: &Fields) -> Result<Record> {

@@ -117,6 +117,20 @@ impl App {
         .await
     }
 
+    /// Every opportunity the caller may read (only `owner`'s when given), newest change
+    /// first.
+    pub async fn every_opportunity(
+        &self,
+        caller: &Caller,
+        owner: Option<&str>,
+    ) -> Result<Vec<Record>> {
+        let params = owner
+            .map(|o| ("owner_id".to_owned(), o.to_owned()))
+            .into_iter()
+            .collect();
+        every(self, caller, "opportunity", params, &["owner_id"]).await
+    }
+
     /// One opportunity.
     pub async fn get_opportunity(&self, caller: &Caller, id: &str) -> Result<Record> {
         show(self, caller, "opportunity", id).await

@@ -102,19 +102,24 @@ pub fn date(day: Day, lang: Lang) -> String {
 }
 
 /// A day as typed on a page, `dd/mm/yyyy` (or `d/m/yyyy`) on the Vietnamese pages, as
-/// the `yyyy-mm-dd` the services read; anything else is left as typed, for them to
-/// refuse with the field's name.
+/// the `yyyy-mm-dd` the services read; anything else (a day that does not exist
+/// included) is left as typed, for them to refuse with the field's name.
 pub fn typed_day(typed: &str) -> String {
     let typed = typed.trim();
     let parts: Vec<&str> = typed.split('/').collect();
     let numeric = |p: &str, len: std::ops::RangeInclusive<usize>| {
         len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
     };
-    match parts.as_slice() {
+    let iso = match parts.as_slice() {
         [d, m, y] if numeric(d, 1..=2) && numeric(m, 1..=2) && numeric(y, 4..=4) => {
             format!("{y}-{m:0>2}-{d:0>2}")
         }
-        _ => typed.to_owned(),
+        _ => return typed.to_owned(),
+    };
+    // A day that does not exist (31/02) stays as typed, so its error shows what was typed.
+    match iso.parse::<Day>() {
+        Ok(_) => iso,
+        Err(_) => typed.to_owned(),
     }
 }
 
@@ -184,7 +189,7 @@ mod tests {
         assert_eq!(typed_day("05/11/2026"), "2026-11-05");
         assert_eq!(typed_day(" 5/1/2026 "), "2026-01-05");
         assert_eq!(typed_day("2026-11-05"), "2026-11-05");
-        assert_eq!(typed_day("31/02/2026"), "2026-02-31");
+        assert_eq!(typed_day("31/02/2026"), "31/02/2026");
         assert_eq!(typed_day("11/5/26"), "11/5/26");
         assert_eq!(day_field("2026-11-05", "vi"), "05/11/2026");
         assert_eq!(day_field("2026-11-05", "en"), "2026-11-05");

@@ -161,6 +161,7 @@ texts! {
     sort_created: "Mới tạo", "Newest";
     sort_updated: "Mới cập nhật", "Recently changed";
     found: "kết quả", "found";
+    pages_label: "Các trang", "Pages";
     previous_page: "Trang trước", "Previous";
     next_page: "Trang sau", "Next";
     no_customers: "Không có khách hàng nào.", "No customers.";
@@ -197,7 +198,6 @@ texts! {
     status_won: "Thành công", "Won";
     status_lost: "Thất bại", "Lost";
     status_cancelled: "Đã hủy", "Cancelled";
-    move_to: "Chuyển sang", "Move to";
     my_team: "Nhóm của tôi", "My team";
     board: "Bảng", "Board";
     list: "Danh sách", "List";
@@ -212,7 +212,6 @@ texts! {
     no_todos: "Không có công việc nào.", "No to-dos.";
     held: "đã gặp", "held";
     planned: "dự kiến", "planned";
-    by: "bởi", "by";
     nav_calls: "Cuộc gọi", "Calls";
     nav_today: "Hôm nay", "Today";
     customers_hint: "Danh sách gồm 500 khách hàng mới cập nhật nhất; khách hàng khác: tạo cơ hội từ trang của khách hàng.", "The list holds the 500 most recently changed customers; for another, create the opportunity from the customer's page.";

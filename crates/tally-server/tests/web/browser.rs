@@ -164,8 +164,19 @@ impl Browser {
             .expect("choose an option");
     }
 
+    /// Clicks the element. A live update (a search as you type, a refreshed fragment)
+    /// may replace it between finding it and clicking it: then it is found again.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(_) if started.elapsed() < PATIENCE => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("cannot click {css}: {e}"),
+            }
+        }
     }
 
     /// Runs a script in the page and returns its value.

@@ -1,8 +1,9 @@
 -- Version 8: the call log, one row per `call` event, for the pages that list calls (by
 -- person and day, by customer and number) without reading the whole event log. Written
--- with the event, in the same transaction; filled here from the calls already stored.
--- `phone` is the other side's number as normalised when the call was received (empty
--- when none). Keep in step with the other backend's 0008.
+-- with the event, in the same transaction. The calls stored before it are logged once
+-- when the database is opened (`Store::fill_call_log_once`: the number is normalised
+-- in Rust, as for new calls). `phone` is the other side's number in the national form
+-- of `tally_core::phone` (empty when none). Keep in step with the other backend's 0008.
 create table call_log (
     event_id text primary key,
     user_id text not null,
@@ -18,9 +19,3 @@ create index call_log_by_user on call_log (user_id, at_micros);
 create index call_log_by_time on call_log (at_micros);
 create index call_log_by_customer on call_log (customer_id, at_micros);
 create index call_log_by_phone on call_log (phone, at_micros);
-insert into call_log
-select id, user_id, json_extract(body, '$.customer_id'), coalesce(json_extract(body, '$.phone'), ''),
-       at_micros, day, json_extract(body, '$.direction'),
-       case when json_extract(body, '$.answered') then 1 else 0 end,
-       coalesce(json_extract(body, '$.talk_seconds'), 0)
-from events where type = 'call';

@@ -161,12 +161,9 @@ pub async fn calls(
     viewer: Viewer,
     QueryParams(params): QueryParams,
 ) -> Result<Response, PageError> {
-    let notice = match params.get("mapped") {
-        Some(counted) => format!(
-            "{} {counted} {}",
-            viewer.t().mapped,
-            viewer.t().summary_counted
-        ),
+    let t = viewer.t();
+    let notice = match params.get("mapped").and_then(|n| n.parse::<u64>().ok()) {
+        Some(counted) => format!("{} {counted} {}", t.mapped, t.summary_counted),
         None => String::new(),
     };
     calls_page(
@@ -231,7 +228,7 @@ pub async fn map_extension(
             calls_page(
                 &state,
                 &viewer,
-                CallSelection::default(),
+                CallSelection::of(&HashMap::new()),
                 String::new(),
                 error,
             )

@@ -76,8 +76,8 @@ impl ListSelection {
     /// The CRM service's parameters for this selection.
     fn params(&self, viewer: &Viewer) -> HashMap<String, String> {
         let mut params = HashMap::new();
-        if let Some((key, value)) = search_filter(&self.q) {
-            params.insert(key.to_owned(), value);
+        if let Some(words) = search_words(&self.q) {
+            params.insert("q".to_owned(), words);
         }
         match self.owner.as_str() {
             "" => {}
@@ -101,20 +101,17 @@ impl ListSelection {
     }
 }
 
-/// What the search box holds, as the list's filter: a whole phone number in any
-/// notation (`0901 234 567`, `+84 901234567`, `84-90-123-4567`) finds by phone; the
-/// first digits of one find the numbers that contain them; anything else finds by
-/// words of the name, company or email.
-pub fn search_filter(typed: &str) -> Option<(&'static str, String)> {
+/// What the search box holds, as the list's words: a phone number in any notation
+/// (`0901 234 567`, `+84 901234567`, `84-90-123-4567`), whole or its first digits, in
+/// the national form the customers' numbers are searched in; anything else as typed,
+/// for words of the name, company or email. A number being typed keeps finding its
+/// customer at every digit.
+pub fn search_words(typed: &str) -> Option<String> {
     let typed = typed.trim();
-    if typed.is_empty() {
-        return None;
+    match typed.is_empty() {
+        true => None,
+        false => Some(normalize(typed).unwrap_or_else(|| typed.to_owned())),
     }
-    Some(match normalize(typed) {
-        Some(number) if number.trim_start_matches('+').len() >= 9 => ("phone", number),
-        Some(digits) => ("q", digits),
-        None => ("q", typed.to_owned()),
-    })
 }
 
 /// A new customer's form as typed.
@@ -267,7 +264,8 @@ pub async fn create(
         }
         Err(e) => {
             let error = form_error(e, viewer.lang)?;
-            list_page(&state, &viewer, ListSelection::default(), form, error).await
+            let sel = ListSelection::of(&HashMap::new());
+            list_page(&state, &viewer, sel, form, error).await
         }
     }
 }
@@ -662,7 +660,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_phone_in_any_notation_finds_by_phone() {
+    fn a_phone_in_any_notation_is_searched_in_one_form() {
         for typed in [
             "0901 234 567",
             "+84 901234567",
@@ -670,17 +668,14 @@ mod tests {
             "090.123.4567",
         ] {
             assert_eq!(
-                search_filter(typed),
-                Some(("phone", "0901234567".to_owned())),
+                search_words(typed).as_deref(),
+                Some("0901234567"),
                 "{typed}"
             );
         }
-        assert_eq!(search_filter("0901 23"), Some(("q", "090123".to_owned())));
-        assert_eq!(
-            search_filter(" An Phát "),
-            Some(("q", "An Phát".to_owned()))
-        );
-        assert_eq!(search_filter("  "), None);
+        assert_eq!(search_words("090 123 456").as_deref(), Some("090123456"));
+        assert_eq!(search_words(" An Phát ").as_deref(), Some("An Phát"));
+        assert_eq!(search_words("  "), None);
     }
 
     #[test]

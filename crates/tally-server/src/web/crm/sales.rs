@@ -90,7 +90,8 @@ async fn board_page(
         Some("list") => "list",
         _ => "board",
     };
-    let records = all_opportunities(state, viewer, who == "mine").await?;
+    let mine = (who == "mine").then_some(viewer.user.id.as_str());
+    let records = state.app.every_opportunity(&viewer.caller, mine).await?;
     let here = format!("/opportunities?who={who}&view={view}");
     let page = OpportunitiesPage {
         chrome: viewer.chrome("opportunities", &here),
@@ -109,36 +110,6 @@ async fn board_page(
     ))
 }
 
-/// Every opportunity the viewer may read (only their own with `mine`), newest change
-/// first, a page of the service at a time.
-async fn all_opportunities(
-    state: &AppState,
-    viewer: &Viewer,
-    mine: bool,
-) -> Result<Vec<Record>, PageError> {
-    let mut params = HashMap::from([
-        ("sort".to_owned(), "updated_at".to_owned()),
-        ("order".to_owned(), "desc".to_owned()),
-        ("limit".to_owned(), "500".to_owned()),
-    ]);
-    if mine {
-        params.insert("owner_id".into(), viewer.user.id.clone());
-    }
-    let mut records = Vec::new();
-    loop {
-        params.insert("offset".into(), records.len().to_string());
-        let page = state
-            .app
-            .list_opportunities(&viewer.caller, &params)
-            .await?;
-        let done = page.items.is_empty() || records.len() + page.items.len() >= page.total as usize;
-        records.extend(page.items);
-        if done {
-            return Ok(records);
-        }
-    }
-}
-
 /// The board's columns, with customers' names read once each.
 async fn columns(
     state: &AppState,
@@ -147,7 +118,7 @@ async fn columns(
 ) -> Result<Vec<Column>, PageError> {
     let now = state.app.now().await?;
     let roster = &now.directory.roster;
-    let mut customers: HashMap<String, String> = HashMap::new();
+    let mut customers: HashMap<String, Option<String>> = HashMap::new();
     let mut columns = Vec::new();
     for status in STATUSES {
         let of_status: Vec<&Record> = records
@@ -161,16 +132,24 @@ async fn columns(
         let mut cards = Vec::new();
         for record in of_status.iter().take(CARDS_PER_COLUMN) {
             let customer_id = record.text("customer_id").to_owned();
-            if !customers.contains_key(&customer_id) {
-                let name = customer_name(state, viewer, &customer_id).await;
-                customers.insert(customer_id.clone(), name);
-            }
+            let customer = match customers.get(&customer_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = customer_name(state, viewer, &customer_id).await?;
+                    customers.insert(customer_id.clone(), found.clone());
+                    found
+                }
+            };
+            let customer_href = match customer {
+                Some(_) => format!("/customers/{}", segment(&customer_id)),
+                None => String::new(),
+            };
             cards.push(Card {
                 id: record.id.clone(),
                 action: format!("/opportunities/{}", segment(&record.id)),
                 title: record.text("title").into(),
-                customer: customers[&customer_id].clone(),
-                customer_href: format!("/customers/{}", segment(&customer_id)),
+                customer: customer.unwrap_or_else(|| "—".to_owned()),
+                customer_href,
                 amount: money(state, record.text("amount"), viewer),
                 amount_value: record.text("amount").into(),
                 owner: roster.user_name(record.text("owner_id")).into(),
@@ -205,7 +184,7 @@ async fn offered_customers(
         .iter()
         .map(|c| (c.id.clone(), c.text("name").to_owned()))
         .collect();
-    customers.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    customers.sort_by_cached_key(|(_, name)| name.to_lowercase());
     Ok(customers)
 }
 
@@ -234,12 +213,17 @@ pub async fn create_opportunity(
     }
 }
 
-/// A customer's name, or their id when the viewer may not read them (a deal of theirs
-/// on someone else's customer).
-async fn customer_name(state: &AppState, viewer: &Viewer, id: &str) -> String {
+/// A customer's name; `None` when the viewer may not read the customer (a deal of
+/// theirs on someone else's customer) or it is gone.
+async fn customer_name(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<Option<String>, PageError> {
     match state.app.get_customer(&viewer.caller, id).await {
-        Ok(customer) => customer.text("name").to_owned(),
-        Err(_) => id.to_owned(),
+        Ok(customer) => Ok(Some(customer.text("name").to_owned())),
+        Err(tally_app::Error::Forbidden(_) | tally_app::Error::NotFound(_)) => Ok(None),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -9,13 +9,12 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 use tally_app::crm::Record;
 use tally_app::input::Fields;
 use tally_core::Day;
 
-/// The to-dos a list shows at most.
-const MAX_SHOWN: i64 = 500;
+/// The to-dos a list shows at most (its count is of all of them).
+const MAX_SHOWN: usize = 500;
 
 /// A to-do in the list.
 pub struct TodoLine {
@@ -68,11 +67,13 @@ pub async fn todos(
         Some("team") => "team",
         _ => "mine",
     };
-    let todos = todo_lines(&state, &viewer, show, who).await?;
+    let mut todos = todo_lines(&state, &viewer, show, who).await?;
+    let total = todos.len();
+    todos.truncate(MAX_SHOWN);
     let here = format!("/todos?show={show}&who={who}");
     render(&TodosPage {
         chrome: viewer.chrome("todos", &here),
-        total: todos.len(),
+        total,
         todos,
         show,
         who,
@@ -93,20 +94,12 @@ async fn todo_lines(
     show: &str,
     who: &str,
 ) -> Result<Vec<TodoLine>, PageError> {
-    let mut query = HashMap::from([
-        ("sort".to_owned(), "created_at".to_owned()),
-        ("order".to_owned(), "desc".to_owned()),
-        ("limit".to_owned(), MAX_SHOWN.to_string()),
-    ]);
-    if who == "mine" {
-        query.insert("assignee_id".into(), viewer.user.id.clone());
-    }
-    let found = state.app.list_todos(&viewer.caller, &query).await?;
+    let mine = (who == "mine").then_some(viewer.user.id.as_str());
+    let found = state.app.every_todo(&viewer.caller, mine).await?;
     let today = state.app.today();
     let now = state.app.now().await?;
     let roster = &now.directory.roster;
     let mut lines: Vec<(Option<Day>, TodoLine)> = found
-        .items
         .iter()
         .filter(|r| wanted(show, r, today))
         .map(|r| {
