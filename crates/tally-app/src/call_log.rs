@@ -44,6 +44,7 @@ impl App {
     /// [`MAX_CALLS_LISTED`] a page).
     pub async fn call_log(&self, caller: &Caller, filter: &CallFilter) -> Result<CallPage> {
         let scope = readable(self, caller).await?;
+        self.store().catch_up_call_log(self.org()).await?;
         let mut query = CallQuery {
             users: scope.as_ref().map(|s| s.users.iter().cloned().collect()),
             inbound: filter.inbound,
@@ -112,6 +113,26 @@ impl App {
             }
         }
         Ok(found)
+    }
+
+    /// Keeps the call log up to date with the event log every few seconds, until the
+    /// server stops, so that a page reading it finds little left to follow (a big
+    /// import is followed in the background, not by the first person to look).
+    pub async fn keep_call_log_current(self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = self.shutdown().clone().wait() => return,
+            }
+            match self.store().catch_up_call_log(self.org()).await {
+                Ok(0) => {}
+                Ok(calls) => tracing::debug!(calls, "the call log followed the events"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "following the events in the call log failed; will retry")
+                }
+            }
+        }
     }
 
     /// The extensions whose calls are kept aside, with how many each, the most first

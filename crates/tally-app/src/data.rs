@@ -96,16 +96,6 @@ pub async fn open_store(settings: &DataSettings) -> Result<(Store, Organization)
         .follow_events_once(&org)
         .await
         .map_err(|e| OpenError(format!("bringing CRM records up to date: {e}")))?;
-    let logged = store
-        .fill_call_log_once(&org)
-        .await
-        .map_err(|e| OpenError(format!("filling the call log: {e}")))?;
-    if logged > 0 {
-        tracing::info!(
-            calls = logged,
-            "the call log now holds the calls stored before it"
-        );
-    }
     Ok((store, org))
 }
 

@@ -113,8 +113,8 @@ pub struct Server {
 
 impl Server {
     /// Opens the store, binds the listening address and starts serving: the read
-    /// model loads in the background (`/readyz` says when it is there) and goal
-    /// periods close every minute.
+    /// model loads in the background (`/readyz` says when it is there), goal periods
+    /// close every minute and the call log follows the events every few seconds.
     pub async fn start(settings: &Settings) -> Result<Server, StartError> {
         let (store, org) = tally_app::data::open_store(&settings.data).await?;
         let listener = TcpListener::bind(&settings.listen)
@@ -132,6 +132,7 @@ impl Server {
             state.app.shutdown().clone(),
         ));
         tokio::spawn(state.app.clone().close_periods_every_minute());
+        tokio::spawn(state.app.clone().keep_call_log_current());
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),

@@ -1,8 +1,13 @@
 //! The call log: one row per `call` event (who, when, direction, answered, talk time,
-//! the customer and the other side's number), written with the event in the same
-//! transaction, so the pages list calls by person, day, customer or number without
-//! reading the event log. The other side's number is kept normalised
-//! (`tally_core::phone`), so a customer's calls are found in any notation.
+//! the customer and the other side's number), so the pages list calls by person, day,
+//! customer or number without reading the event log. The other side's number is kept
+//! normalised (`tally_core::phone`), so a customer's calls are found in any notation.
+//!
+//! The log follows the event log rather than being written with each event: ingest
+//! stays as fast as without it, and the log is brought up to date (from the sequence
+//! number it has reached, kept in `meta`) in large chunks — before the call pages read
+//! it, and every few seconds in the background. Writes are serialised by the write
+//! lock, so events commit in sequence order and none is skipped.
 
 use crate::sql::{rows_per_statement, value_rows};
 use crate::{Store, StoreError, WriteTx};
@@ -46,7 +51,7 @@ pub struct CallQuery {
 const WIDTH: usize = 9;
 
 /// The log's row of an event, if it is a call.
-pub(crate) fn row_of(event: &Event) -> Option<LoggedCall> {
+fn row_of(event: &Event) -> Option<LoggedCall> {
     let EventKind::Call {
         direction,
         answered,
@@ -69,8 +74,8 @@ pub(crate) fn row_of(event: &Event) -> Option<LoggedCall> {
     })
 }
 
-/// Writes the log's rows of a batch's calls (a call already logged is left as it is).
-pub(crate) async fn write(
+/// Writes the log's rows of calls.
+async fn write(
     w: &mut WriteTx<'_>,
     calls: &[LoggedCall],
     org: &Organization,
@@ -78,7 +83,7 @@ pub(crate) async fn write(
     for chunk in calls.chunks(rows_per_statement(WIDTH)) {
         let sql = format!(
             "insert into call_log (event_id, user_id, customer_id, phone, at_micros, day, \
-             direction, answered, talk_seconds) values {} on conflict (event_id) do nothing",
+             direction, answered, talk_seconds) values {}",
             value_rows(w.backend, chunk.len(), WIDTH)
         );
         let mut query = sqlx::query(&sql);
@@ -101,18 +106,32 @@ pub(crate) async fn write(
 }
 
 impl Store {
-    /// Once per database: the log of the calls stored before the log existed. How
-    /// many calls it logged.
-    pub async fn fill_call_log_once(&self, org: &Organization) -> Result<usize, StoreError> {
-        const DONE: &str = "call_log_filled";
-        if self.meta(DONE).await?.is_some() {
-            return Ok(0);
+    /// Brings the log up to date with the event log, a chunk of [`CHUNK`] events a
+    /// transaction. How many calls it logged. Nothing is written (and the write lock is
+    /// not taken) when the log is current.
+    pub async fn catch_up_call_log(&self, org: &Organization) -> Result<usize, StoreError> {
+        let mut logged = 0;
+        loop {
+            let reached = self.call_log_reached().await?;
+            let (latest,): (Option<i64>,) = sqlx::query_as("select max(seq) from events")
+                .fetch_one(&self.pool)
+                .await?;
+            if latest.unwrap_or(0) <= reached {
+                return Ok(logged);
+            }
+            let mut w = self.begin_write().await?;
+            logged += follow(&mut w, org).await?;
+            w.tx.commit().await?;
         }
-        let mut w = self.begin_write().await?;
-        let logged = refill(&mut w, org).await?;
-        crate::upsert_meta(&mut *w.tx, DONE, "1").await?;
-        w.tx.commit().await?;
-        Ok(logged)
+    }
+
+    /// The sequence number of the last event the log has followed.
+    async fn call_log_reached(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .meta(REACHED)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 
     /// A page of the call log, newest first, and how many calls match in all.
@@ -155,39 +174,50 @@ impl Store {
     }
 }
 
-/// How many calls one statement of a refill reads.
-const REFILL_CHUNK: i64 = 20_000;
+/// Where the log has followed the event log to: the last event's sequence number.
+const REACHED: &str = "call_log_reached";
 
-/// Writes the log again from the event log, a chunk of calls at a time, in the
-/// transaction `w` (a first fill, or `tally rebuild` after the time zone changed the
-/// days). How many calls it logged.
-pub(crate) async fn refill(w: &mut WriteTx<'_>, org: &Organization) -> Result<usize, StoreError> {
+/// How many events one step of following reads.
+const CHUNK: i64 = 20_000;
+
+/// Follows the event log by one chunk, in the transaction `w`: logs the calls among the
+/// events after the sequence number reached, and moves it on. How many calls it logged.
+async fn follow(w: &mut WriteTx<'_>, org: &Organization) -> Result<usize, StoreError> {
+    let reached: Option<(String,)> = sqlx::query_as("select value from meta where name = $1")
+        .bind(REACHED)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    let after: i64 = reached.and_then(|(v,)| v.parse().ok()).unwrap_or(0);
+    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "select seq, case when type = 'call' then body end from events \
+         where seq > $1 order by seq limit $2",
+    )
+    .bind(after)
+    .bind(CHUNK)
+    .fetch_all(&mut *w.tx)
+    .await?;
+    let Some((last, _)) = rows.last() else {
+        return Ok(0);
+    };
+    let calls: Vec<LoggedCall> = rows
+        .iter()
+        .filter_map(|(_, body)| body.as_deref())
+        .filter_map(|body| serde_json::from_str::<Value>(body).ok())
+        .filter_map(|value| Event::parse(&value, &org.currency).ok())
+        .filter_map(|event| row_of(&event))
+        .collect();
+    write(w, &calls, org).await?;
+    crate::upsert_meta(&mut *w.tx, REACHED, &last.to_string()).await?;
+    Ok(calls.len())
+}
+
+/// Empties the log, to be followed again from the first event (`tally rebuild`: the
+/// time zone may have moved the days).
+pub(crate) async fn restart(w: &mut WriteTx<'_>) -> Result<(), StoreError> {
     sqlx::query("delete from call_log")
         .execute(&mut *w.tx)
         .await?;
-    let mut after = i64::MIN;
-    let mut logged = 0;
-    loop {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "select seq, body from events where type = 'call' and seq > $1 order by seq limit $2",
-        )
-        .bind(after)
-        .bind(REFILL_CHUNK)
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let Some((last, _)) = rows.last() else {
-            return Ok(logged);
-        };
-        after = *last;
-        let calls: Vec<LoggedCall> = rows
-            .iter()
-            .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok())
-            .filter_map(|value| Event::parse(&value, &org.currency).ok())
-            .filter_map(|event| row_of(&event))
-            .collect();
-        write(w, &calls, org).await?;
-        logged += calls.len();
-    }
+    crate::upsert_meta(&mut *w.tx, REACHED, "0").await
 }
 
 /// A value bound to a condition.
@@ -237,7 +267,7 @@ fn conditions(query: &CallQuery) -> (String, Vec<Bind>) {
         conditions.push(match numbers.is_empty() {
             true => format!("customer_id = {named}"),
             false => format!(
-                "(customer_id = {named} or (customer_id is null and phone in ({})))",
+                "(customer_id = {named} or (customer_id is null and phone <> '' and phone in ({})))",
                 numbers.join(", ")
             ),
         });

@@ -482,11 +482,7 @@ async fn write_events(
         }
         query.execute(&mut *w.tx).await?;
     }
-    let calls: Vec<_> = events
-        .iter()
-        .filter_map(|(e, _)| crate::call_log::row_of(e))
-        .collect();
-    crate::call_log::write(w, &calls, org).await
+    Ok(())
 }
 
 /// Writes back every entity the batch created or changed.

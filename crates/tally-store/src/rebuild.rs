@@ -93,8 +93,8 @@ impl Store {
         write_sums(&mut w, &by_day_and_user(&replay_sums), &user_keys).await?;
         write_marks(&mut w, &replay_marks, &user_keys).await?;
         write_entities(&mut w, &state).await?;
-        // The call log's days follow the time zone too.
-        crate::call_log::refill(&mut w, org).await?;
+        // The call log's days follow the time zone too: it is followed again.
+        crate::call_log::restart(&mut w).await?;
         next_version(&mut w, "*").await?;
         // The rollups are now those of this calendar and currency: record it with them.
         let settings = [

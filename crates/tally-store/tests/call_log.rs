@@ -1,6 +1,6 @@
-//! The call log, on SQLite and on PostgreSQL: written with each call event (the other
-//! side's number normalised), filtered and paged newest first, and filled once from the
-//! calls stored before it existed, equal to what ingest writes.
+//! The call log, on SQLite and on PostgreSQL: it follows the event log (the other
+//! side's number normalised), chunk by chunk and never twice, and is filtered and paged
+//! newest first; emptied, it is followed again from the first event to the same rows.
 
 // In tests a panic is a failure that says where: unwrapping is how they assert.
 #![allow(clippy::unwrap_used)]
@@ -51,6 +51,17 @@ async fn logged_and_filled(backend: Backend) {
         .map(|(i, e)| (i, Event::parse(e, &Currency::default()).unwrap()))
         .collect();
     store.ingest(&org(), parsed).await.unwrap();
+    assert_eq!(
+        store.call_log(&all()).await.unwrap().1,
+        0,
+        "not yet followed"
+    );
+    assert_eq!(store.catch_up_call_log(&org()).await.unwrap(), 2);
+    assert_eq!(
+        store.catch_up_call_log(&org()).await.unwrap(),
+        0,
+        "never twice"
+    );
     let (calls, total) = store.call_log(&all()).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(calls[0].event_id, "k2", "newest first");
@@ -88,7 +99,7 @@ async fn logged_and_filled(backend: Backend) {
     };
     assert_eq!(store.call_log(&nobody).await.unwrap().1, 0);
 
-    // A database from before the log: filled once, the same rows.
+    // Emptied (as `tally rebuild` does), it is followed again to the same rows.
     let written = store.call_log(&all()).await.unwrap().0;
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
@@ -96,14 +107,13 @@ async fn logged_and_filled(backend: Backend) {
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query("delete from meta where name = 'call_log_filled'")
+    sqlx::query("update meta set value = '0' where name = 'call_log_reached'")
         .execute(&pool)
         .await
         .unwrap();
     pool.close().await;
     assert_eq!(store.call_log(&all()).await.unwrap().1, 0);
-    assert_eq!(store.fill_call_log_once(&org()).await.unwrap(), 2);
-    assert_eq!(store.fill_call_log_once(&org()).await.unwrap(), 0, "once");
+    assert_eq!(store.catch_up_call_log(&org()).await.unwrap(), 2);
     assert_eq!(store.call_log(&all()).await.unwrap().0, written);
     store.close().await;
 }

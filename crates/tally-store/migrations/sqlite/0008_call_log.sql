@@ -1,11 +1,11 @@
 -- Version 8: the call log, one row per `call` event, for the pages that list calls (by
--- person and day, by customer and number) without reading the whole event log. Written
--- with the event, in the same transaction. The calls stored before it are logged once
--- when the database is opened (`Store::fill_call_log_once`: the number is normalised
--- in Rust, as for new calls). `phone` is the other side's number in the national form
--- of `tally_core::phone` (empty when none). Keep in step with the other backend's 0008.
+-- person and day, by customer and number) without reading the whole event log. It
+-- follows the event log in large chunks (`Store::catch_up_call_log`, from the sequence
+-- number in meta `call_log_reached`), not in ingest's transaction, so ingest does not
+-- slow down. `phone` is the other side's number in the national form of
+-- `tally_core::phone` (empty when none). Keep in step with the other backend's 0008.
 create table call_log (
-    event_id text primary key,
+    event_id text not null,
     user_id text not null,
     customer_id text,
     phone text not null,
@@ -17,5 +17,5 @@ create table call_log (
 );
 create index call_log_by_user on call_log (user_id, at_micros);
 create index call_log_by_time on call_log (at_micros);
-create index call_log_by_customer on call_log (customer_id, at_micros);
-create index call_log_by_phone on call_log (phone, at_micros);
+create index call_log_by_customer on call_log (customer_id, at_micros) where customer_id is not null;
+create index call_log_by_phone on call_log (phone, at_micros) where phone <> '';
