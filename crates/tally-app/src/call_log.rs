@@ -115,24 +115,35 @@ impl App {
         Ok(found)
     }
 
-    /// Keeps the call log up to date with the event log every few seconds, until the
-    /// server stops, so that a page reading it finds little left to follow (a big
-    /// import is followed in the background, not by the first person to look).
+    /// Keeps the call log near the event log until the server stops. Every 5 seconds
+    /// it follows one chunk of the events waiting, when they fit in one chunk (a floor's
+    /// steady flow) or when no event arrived since the last tick. A bulk import is
+    /// left its speed, and single events their latency, until it ends; a page that
+    /// reads the log follows whatever is left first.
     pub async fn keep_call_log_current(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut last_version = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 () = self.shutdown().clone().wait() => return,
             }
-            match self.store().catch_up_call_log(self.org()).await {
-                Ok(0) => {}
-                Ok(calls) => tracing::debug!(calls, "the call log followed the events"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "following the events in the call log failed; will retry")
-                }
+            let version = self.store().data_version().await.ok();
+            let quiet = version.is_some() && version == last_version;
+            last_version = version;
+            if let Err(e) = self.follow_a_chunk_if_due(quiet).await {
+                tracing::warn!(error = %e, "following the events in the call log failed; will retry");
             }
         }
+    }
+
+    async fn follow_a_chunk_if_due(&self, quiet: bool) -> Result<()> {
+        let store = self.store();
+        let backlog = store.call_log_backlog().await?;
+        if backlog > 0 && (quiet || backlog <= tally_store::call_log::CHUNK) {
+            store.follow_call_log(self.org()).await?;
+        }
+        Ok(())
     }
 
     /// The extensions whose calls are kept aside, with how many each, the most first

@@ -111,18 +111,28 @@ impl Store {
     /// not taken) when the log is current.
     pub async fn catch_up_call_log(&self, org: &Organization) -> Result<usize, StoreError> {
         let mut logged = 0;
-        loop {
-            let reached = self.call_log_reached().await?;
-            let (latest,): (Option<i64>,) = sqlx::query_as("select max(seq) from events")
-                .fetch_one(&self.pool)
-                .await?;
-            if latest.unwrap_or(0) <= reached {
-                return Ok(logged);
-            }
-            let mut w = self.begin_write().await?;
-            logged += follow(&mut w, org).await?;
-            w.tx.commit().await?;
+        while self.call_log_backlog().await? > 0 {
+            logged += self.follow_call_log(org).await?;
         }
+        Ok(logged)
+    }
+
+    /// How many events the log has yet to follow.
+    pub async fn call_log_backlog(&self) -> Result<i64, StoreError> {
+        let reached = self.call_log_reached().await?;
+        let (latest,): (Option<i64>,) = sqlx::query_as("select max(seq) from events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(latest.unwrap_or(0).saturating_sub(reached).max(0))
+    }
+
+    /// Follows one chunk of [`CHUNK`] events, in its own transaction. How many calls it
+    /// logged.
+    pub async fn follow_call_log(&self, org: &Organization) -> Result<usize, StoreError> {
+        let mut w = self.begin_write().await?;
+        let logged = follow(&mut w, org).await?;
+        w.tx.commit().await?;
+        Ok(logged)
     }
 
     /// The sequence number of the last event the log has followed.
@@ -177,8 +187,9 @@ impl Store {
 /// Where the log has followed the event log to: the last event's sequence number.
 const REACHED: &str = "call_log_reached";
 
-/// How many events one step of following reads.
-const CHUNK: i64 = 20_000;
+/// How many events one step of following reads: it holds the write lock for some tens
+/// of milliseconds.
+pub const CHUNK: i64 = 5_000;
 
 /// Follows the event log by one chunk, in the transaction `w`: logs the calls among the
 /// events after the sequence number reached, and moves it on. How many calls it logged.

@@ -8,7 +8,7 @@
 //! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
 
 mod accounts;
-mod call_log;
+pub mod call_log;
 mod calls;
 pub mod crm;
 mod error;
