@@ -9,7 +9,7 @@
 //! it, and every few seconds in the background. Writes are serialised by the write
 //! lock, so events commit in sequence order and none is skipped.
 
-use crate::sql::{rows_per_statement, value_rows};
+use crate::sql::{in_numbered_json_array, rows_per_statement, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use serde_json::Value;
 use sqlx::Row;
@@ -146,7 +146,7 @@ impl Store {
 
     /// A page of the call log, newest first, and how many calls match in all.
     pub async fn call_log(&self, query: &CallQuery) -> Result<(Vec<LoggedCall>, i64), StoreError> {
-        let (filter, binds) = conditions(query);
+        let (filter, binds) = conditions(query, self.backend);
         let count_sql = format!("select cast(count(*) as bigint) from call_log where {filter}");
         let mut count = sqlx::query(&count_sql);
         for bind in &binds {
@@ -250,7 +250,7 @@ impl Bind {
 }
 
 /// The `where` clause of a query and its values, numbered `$1`, `$2`…
-fn conditions(query: &CallQuery) -> (String, Vec<Bind>) {
+fn conditions(query: &CallQuery, backend: crate::Backend) -> (String, Vec<Bind>) {
     let mut conditions = vec!["1 = 1".to_owned()];
     let mut binds = Vec::new();
     let placeholder = |bind: Bind, binds: &mut Vec<Bind>| {
@@ -258,14 +258,9 @@ fn conditions(query: &CallQuery) -> (String, Vec<Bind>) {
         format!("${}", binds.len())
     };
     if let Some(users) = &query.users {
-        let list: Vec<String> = users
-            .iter()
-            .map(|u| placeholder(Bind::Text(u.clone()), &mut binds))
-            .collect();
-        conditions.push(match list.is_empty() {
-            true => "1 = 0".to_owned(),
-            false => format!("user_id in ({})", list.join(", ")),
-        });
+        // One parameter, however many people.
+        binds.push(Bind::Text(Value::from(users.clone()).to_string()));
+        conditions.push(in_numbered_json_array(backend, "user_id", binds.len()));
     }
     if let Some((customer, phones)) = &query.customer {
         // Named by the call; or from one of their numbers, when the call names nobody

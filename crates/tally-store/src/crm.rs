@@ -376,15 +376,10 @@ impl Store {
             );
         }
         if let Some(owners) = &query.owners {
-            let mut placeholders = Vec::with_capacity(owners.len());
-            for owner in owners {
-                binds.push(owner.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(match placeholders.is_empty() {
-                true => "1 = 0".to_owned(),
-                false => format!("r.owner_id in ({})", placeholders.join(", ")),
-            });
+            binds.push(Value::from(owners.clone()).to_string());
+            let n = binds.len();
+            let condition = crate::sql::in_numbered_json_array(self.backend, "r.owner_id", n);
+            conditions.push(condition);
         }
         let filter = conditions.join(" and ");
         let count_sql =

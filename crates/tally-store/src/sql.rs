@@ -46,6 +46,16 @@ pub(crate) fn in_json_array(backend: Backend, column: &str, n: usize) -> String 
     }
 }
 
+/// [`in_json_array`] in a statement whose parameters are all numbered `$n`, SQLite's
+/// included: there a `?` after `$n` parameters does not take the number that follows
+/// them, so the array is named by its number on both backends.
+pub(crate) fn in_numbered_json_array(backend: Backend, column: &str, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("{column} in (select value from json_each(${n}))"),
+        Backend::Postgres => in_json_array(backend, column, n),
+    }
+}
+
 /// How many rows of `width` parameters fit one statement on both backends
 /// (SQLite allows 32,766 parameters, PostgreSQL 65,535).
 pub(crate) fn rows_per_statement(width: usize) -> usize {

@@ -123,6 +123,30 @@ pub fn typed_day(typed: &str) -> String {
     }
 }
 
+/// Whether digits are grouped by threes with this separator: `1.500.000`.
+pub fn grouped_by_threes(text: &str, separator: char) -> bool {
+    let groups: Vec<&str> = text.split(separator).collect();
+    let digits = |g: &&str| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit());
+    groups.len() > 1
+        && groups.iter().all(digits)
+        && groups[0].len() <= 3
+        && groups[1..].iter().all(|g| g.len() == 3)
+}
+
+/// An amount of money as typed in a CRM form, `15.000.000` or `15,000,000 ₫` (VND has
+/// no decimals, so either separator grouping by threes is read as thousands), as the
+/// decimal the services read; anything else is left as typed, for them to refuse.
+pub fn typed_amount(typed: &str) -> String {
+    let text = typed.replace([' ', '\u{a0}', '₫'], "");
+    match ['.', ',']
+        .into_iter()
+        .find(|s| grouped_by_threes(&text, *s))
+    {
+        Some(separator) => text.replace(separator, ""),
+        None => text,
+    }
+}
+
 /// A day as a date field shows it: `dd/mm/yyyy` on the Vietnamese pages (`lang` "vi"),
 /// the `yyyy-mm-dd` of the browser's date picker in English; text that is not a day
 /// stays as typed, to be corrected.
@@ -182,6 +206,15 @@ mod tests {
         let day: Day = "2026-11-05".parse().expect("day");
         assert_eq!(date(day, Lang::Vi), "05/11/2026");
         assert_eq!(date(day, Lang::En), "2026-11-05");
+    }
+
+    #[test]
+    fn amounts_are_read_with_either_grouping() {
+        assert_eq!(typed_amount("15.000.000"), "15000000");
+        assert_eq!(typed_amount("15,000,000 ₫"), "15000000");
+        assert_eq!(typed_amount("2500000"), "2500000");
+        assert_eq!(typed_amount("12.5"), "12.5");
+        assert_eq!(typed_amount("abc"), "abc");
     }
 
     #[test]

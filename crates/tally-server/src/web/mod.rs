@@ -17,7 +17,7 @@ mod report;
 mod selection;
 mod session;
 mod texts;
-pub(crate) mod today;
+mod today;
 
 pub use session::Viewer;
 pub use texts::Texts;
@@ -132,6 +132,14 @@ impl Chrome {
             }
             _ => r#"type="date""#,
         }
+    }
+}
+
+/// Where a person starts: an agent's day for agents, the KPI report for the others.
+pub fn first_page_of(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "/today",
+        _ => "/kpi",
     }
 }
 

@@ -233,7 +233,7 @@ pub async fn login(
     match state.app.sign_in(&typed_email, password).await? {
         SignIn::Started { secret, user } => {
             let next = match asked.is_empty() {
-                true => super::today::first_page_of(user.role).to_owned(),
+                true => super::first_page_of(user.role).to_owned(),
                 false => next,
             };
             Ok(with_session(&headers, &secret, &next))

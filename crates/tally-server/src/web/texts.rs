@@ -202,7 +202,6 @@ texts! {
     board: "Bảng", "Board";
     list: "Danh sách", "List";
     customer: "Khách hàng", "Customer";
-    no_opportunities: "Không có cơ hội nào.", "No opportunities.";
     todos_title: "Công việc", "To-dos";
     due_today: "Hạn hôm nay", "Due today";
     overdue: "Quá hạn", "Overdue";

@@ -11,7 +11,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use tally_app::call_log::CallFilter;
-use tally_core::Role;
 
 /// The calls the page lists.
 const RECENT_CALLS: i64 = 10;
@@ -28,17 +27,9 @@ struct TodayPage {
     here: &'static str,
 }
 
-/// Where a person starts: an agent's day for agents, the KPI report for the others.
-pub fn first_page_of(role: Role) -> &'static str {
-    match role {
-        Role::Agent => "/today",
-        _ => "/kpi",
-    }
-}
-
 /// `GET /`: the person's first page.
 pub async fn first_page(viewer: Viewer) -> Response {
-    Redirect::to(first_page_of(viewer.user.role)).into_response()
+    Redirect::to(super::first_page_of(viewer.user.role)).into_response()
 }
 
 /// `GET /today`

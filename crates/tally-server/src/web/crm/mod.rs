@@ -11,6 +11,7 @@
 mod calls;
 mod customers;
 mod sales;
+mod timeline;
 mod todos;
 
 pub use calls::{CallLine, call_lines, calls, map_extension, upload as upload_calls};
@@ -22,10 +23,12 @@ pub use sales::{change_opportunity, create_opportunity, opportunities};
 pub use todos::{TodoLine, complete_todo, due_todos, todos};
 
 use super::session::encode;
-use super::{Viewer, form_field};
+use super::{Viewer, form_field, format};
 use crate::AppState;
 use crate::export::Lang;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
+use std::str::FromStr;
 use tally_app::access::people_within;
 use tally_app::directory::Directory;
 use tally_core::access::Scope;
@@ -79,4 +82,10 @@ fn local_time(state: &AppState, micros: i64, lang: Lang) -> String {
         zoned.hour(),
         zoned.minute()
     )
+}
+
+/// An amount as stored (a decimal string), in the organization's currency.
+pub fn money(state: &AppState, amount: &str, viewer: &Viewer) -> String {
+    let value = Decimal::from_str(amount).unwrap_or_default();
+    format::money(value, &state.app.org().currency, viewer.lang)
 }

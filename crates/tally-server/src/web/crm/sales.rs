@@ -2,11 +2,12 @@
 //! column's count and amount total, or the same as a list; an opportunity's status
 //! changes in one click (or by dragging its card), its title and amount in place.
 
-use super::customers::{money, typed_amount};
-use super::{fields_of, segment};
+use super::{fields_of, money, segment};
 use crate::AppState;
 use crate::api::query::{PathId, QueryParams};
-use crate::web::{Chrome, PageError, Pairs, Viewer, form_error, form_field, local_path, render};
+use crate::web::{
+    Chrome, PageError, Pairs, Viewer, form_error, form_field, format, local_path, render,
+};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -196,7 +197,7 @@ pub async fn create_opportunity(
 ) -> Result<Response, PageError> {
     let mut body = fields_of(&pairs, &["customer_id", "title", "amount"]);
     if let Some(Value::String(amount)) = body.get_mut("amount") {
-        *amount = typed_amount(amount);
+        *amount = format::typed_amount(amount);
     }
     let outcome = (state.app)
         .create_opportunity(&viewer.caller, &Fields(body))
@@ -237,7 +238,7 @@ pub async fn change_opportunity(
 ) -> Result<Response, PageError> {
     let mut body = fields_of(&pairs, &["status", "title", "amount"]);
     if let Some(Value::String(amount)) = body.get_mut("amount") {
-        *amount = typed_amount(amount);
+        *amount = format::typed_amount(amount);
     }
     let next = local_path(Some(&form_field(&pairs, "next")));
     if body.is_empty() {

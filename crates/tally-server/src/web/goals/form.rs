@@ -6,7 +6,7 @@ use super::{CriterionRow, GoalForm, MAX_ROWS};
 use crate::error::ApiError;
 use crate::export::Lang;
 use crate::web::PageError;
-use crate::web::format::typed_day;
+use crate::web::format::{grouped_by_threes, typed_day};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use tally_core::Metric;
@@ -164,7 +164,7 @@ pub(super) fn plain_number(text: &str, lang: Lang) -> String {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (text, None),
     };
-    let whole = if is_grouped(whole, thousands) {
+    let whole = if grouped_by_threes(whole, thousands) {
         whole.replace(thousands, "")
     } else {
         whole.to_owned()
@@ -173,16 +173,6 @@ pub(super) fn plain_number(text: &str, lang: Lang) -> String {
         Some(fraction) => format!("{whole}.{fraction}"),
         None => whole,
     }
-}
-
-/// Whether digits are grouped by threes with this separator: `1.500.000`.
-fn is_grouped(text: &str, separator: char) -> bool {
-    let groups: Vec<&str> = text.split(separator).collect();
-    let digits = |g: &&str| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit());
-    groups.len() > 1
-        && groups.iter().all(digits)
-        && groups[0].len() <= 3
-        && groups[1..].iter().all(|g| g.len() == 3)
 }
 
 fn number_or_text(text: &str) -> Value {
