@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::passwords::Passwords;
 use crate::sessions::SignInFailures;
 use crate::shutdown::Shutdown;
+use crate::writer::Writer;
 use std::sync::{Arc, RwLock};
 use tally_core::Organization;
 use tally_store::Store;
@@ -24,6 +25,7 @@ struct Inner {
     shutdown: Shutdown,
     passwords: Passwords,
     sign_in_failures: SignInFailures,
+    writer: Writer,
 }
 
 /// What a request reads from: the organisation, and the data version its figures are
@@ -47,6 +49,7 @@ impl App {
             shutdown: Shutdown::default(),
             passwords: Passwords::default(),
             sign_in_failures: SignInFailures::default(),
+            writer: Writer::default(),
         }))
     }
 
@@ -58,6 +61,11 @@ impl App {
     /// Password hashing and checks, a few at a time.
     pub fn passwords(&self) -> &Passwords {
         &self.0.passwords
+    }
+
+    /// The group committer that events from integrations are written through.
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.0.writer
     }
 
     pub fn store(&self) -> &Arc<Store> {

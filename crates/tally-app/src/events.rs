@@ -1,7 +1,8 @@
 //! Events from integrations (a phone system, another CRM, a script): owners, admins
 //! and supervisors send them; each is kept or refused on its own, and a supervisor
 //! acting for a person writes only for the people they see (`tally_core::access`),
-//! judged by the store on the records' state under its write lock.
+//! judged by the store on the records' state under its write lock. Batches arriving
+//! together share one durable commit (`writer.rs`).
 
 use crate::app::App;
 use crate::caller::Caller;
@@ -36,15 +37,14 @@ impl App {
             }
         }
         let scope = self.credit_scope_now(caller).await?;
-        let may_credit = scope.as_ref().map(|s| s as _);
         let IngestOutcome {
             accepted,
             duplicates,
             rejected: refused,
             ..
         } = self
-            .store()
-            .ingest_as(self.org(), events, may_credit)
+            .writer()
+            .write(self.store(), self.org(), events, scope)
             .await?;
         rejected.extend(refused);
         rejected.sort_by_key(|r| r.index);

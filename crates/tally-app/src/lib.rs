@@ -30,6 +30,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod tokens;
 pub mod views;
+mod writer;
 
 pub use app::{App, Now};
 pub use caller::Caller;

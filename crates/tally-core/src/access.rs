@@ -139,10 +139,19 @@ pub fn write_scope(role: Role, user: Option<&str>, roster: &Roster) -> Result<Sc
 /// sees for a supervisor; only themself for an agent (nobody for a wallboard).
 pub fn credit_scope(role: Role, user: Option<&str>, roster: &Roster, today: Day) -> Option<Scope> {
     match (role, user) {
-        (Role::Owner | Role::Admin, _) | (Role::Supervisor, None) => None,
+        _ if credits_anyone(role, user) => None,
         (Role::Supervisor, Some(_)) => Some(read_scope(role, user, roster, today)),
-        (Role::Agent, own) => Some(Scope::only(own)),
+        (_, own) => Some(Scope::only(own)),
     }
+}
+
+/// Whether a caller may credit anyone, whatever the organisation is: owners, admins,
+/// and a supervisor acting for nobody (an integration).
+pub fn credits_anyone(role: Role, user: Option<&str>) -> bool {
+    matches!(
+        (role, user),
+        (Role::Owner | Role::Admin, _) | (Role::Supervisor, None)
+    )
 }
 
 /// The teams a supervisor supervises and every member those teams ever had.

@@ -109,6 +109,10 @@ pub struct Gate {
 /// demoted meanwhile. So the caller is found again once the body has arrived, and a
 /// caller who is no longer the same (gone, or another role) ends the body with an
 /// error instead of its end: the handler never acts on it (see `api::query::read_body`).
+/// A body that was whole on arrival (it came with the headers: reading it never
+/// waited) and was read within [`SAME_MOMENT`] of the check is judged by that check:
+/// there was no time in between to change anyone, and a single event does not pay
+/// for a second look-up.
 pub async fn gate(
     axum::extract::State(gate): axum::extract::State<Gate>,
     request: axum::extract::Request,
@@ -125,7 +129,11 @@ pub async fn gate(
     *again.headers_mut() = parts.headers.clone();
     let (mut again, ()) = again.into_parts();
     let original = caller.clone();
-    let still_admitted = async move {
+    let checked_at = std::time::Instant::now();
+    let still_admitted = move |waited: bool| async move {
+        if !waited && checked_at.elapsed() < SAME_MOMENT {
+            return Ok(());
+        }
         match admitted(&mut again, &gate).await {
             Ok(now) if now.role == original.role && now.user_id == original.user_id => Ok(()),
             Ok(_) => Err(CallerChanged(ApiError::Forbidden(
@@ -155,16 +163,37 @@ async fn admitted(parts: &mut Parts, gate: &Gate) -> Result<Caller, ApiError> {
 #[error("{0}")]
 pub struct CallerChanged(pub ApiError);
 
-/// The body as sent, then `check` once it has all arrived: an error instead of the
-/// end when the check fails.
-fn ended_by(
+/// How soon after the caller was checked a body that never waited may end without a
+/// second check.
+const SAME_MOMENT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The body as sent, then `check` once it has all arrived (told whether reading it
+/// ever waited for more): an error instead of the end when the check fails.
+fn ended_by<F>(
     body: axum::body::Body,
-    check: impl std::future::Future<Output = Result<(), CallerChanged>> + Send + 'static,
-) -> axum::body::Body {
+    check: impl FnOnce(bool) -> F + Send + 'static,
+) -> axum::body::Body
+where
+    F: std::future::Future<Output = Result<(), CallerChanged>> + Send + 'static,
+{
     use futures::StreamExt;
-    let end = futures::stream::once(check)
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let waited = Arc::new(AtomicBool::new(false));
+    let mut data = body.into_data_stream();
+    let watched = {
+        let waited = waited.clone();
+        futures::stream::poll_fn(move |cx| {
+            let next = data.poll_next_unpin(cx);
+            if next.is_pending() {
+                waited.store(true, Ordering::Relaxed);
+            }
+            next
+        })
+    };
+    let end = futures::stream::once(async move { check(waited.load(Ordering::Relaxed)).await })
         .filter_map(|checked| async move { checked.err().map(|e| Err(axum::Error::new(e))) });
-    axum::body::Body::from_stream(body.into_data_stream().chain(end))
+    axum::body::Body::from_stream(watched.chain(end))
 }
 
 /// A request without an `Authorization` header: a browser session may read (GET).

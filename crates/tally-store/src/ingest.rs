@@ -30,17 +30,33 @@ pub struct IngestOutcome {
     pub touched: BTreeSet<(String, Day)>,
 }
 
-/// The writes a batch makes, decided before anything is written.
+/// One request's batch in a group commit ([`Store::ingest_group`]): its events (each
+/// with its position in the request) and whom it may credit.
+pub struct Submission<'a> {
+    pub events: &'a [(usize, Event)],
+    pub may_credit: MayCredit<'a>,
+}
+
+/// The writes of a transaction's batches, decided before anything is written.
 #[derive(Default)]
 struct Plan {
-    outcome: IngestOutcome,
     /// Accepted events with their canonical JSON, computed once for both the duplicate
     /// check and the log.
     events: Vec<(Event, String)>,
     sums: HashMap<(Day, String), [i64; SUMMED]>,
     marks: BTreeSet<(Day, String, Metric, String)>,
-    /// Whether a sum of the batch passed what a user's day keeps (64 bits).
+    /// The (user, day) pairs of every batch.
+    touched: BTreeSet<(String, Day)>,
+    /// Whether a sum passed what a user's day keeps (64 bits).
     too_large: bool,
+}
+
+/// What a transaction reads before it plans: the stored bodies of its ids, its users'
+/// keys and its entities' state.
+struct Loaded {
+    known: HashMap<String, String>,
+    user_keys: HashMap<String, i64>,
+    state: State,
 }
 
 impl Store {
@@ -63,7 +79,41 @@ impl Store {
         events: Vec<(usize, Event)>,
         may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
-        self.ingest_batch(org, events, None, may_credit).await
+        let mut outcomes = self
+            .ingest_together(
+                org,
+                &[Submission {
+                    events: &events,
+                    may_credit,
+                }],
+            )
+            .await?;
+        Ok(outcomes.pop().unwrap_or_default())
+    }
+
+    /// Ingests several requests' batches in one transaction and one commit (a group
+    /// commit): each batch is decided after the ones before it, exactly as if it had
+    /// been ingested alone in that order, and nothing is acknowledged before the
+    /// commit is durable. When the group fails as a whole (a database error, or days
+    /// summed past 64 bits only together), each batch is retried alone, so one batch
+    /// never fails another.
+    pub async fn ingest_group(
+        &self,
+        org: &Organization,
+        batches: &[Submission<'_>],
+    ) -> Vec<Result<IngestOutcome, StoreError>> {
+        match self.ingest_together(org, batches).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(error) if batches.len() == 1 => vec![Err(error)],
+            Err(_) => {
+                let mut outcomes = Vec::with_capacity(batches.len());
+                for batch in batches {
+                    let alone = self.ingest_together(org, std::slice::from_ref(batch));
+                    outcomes.push(alone.await.map(|mut o| o.pop().unwrap_or_default()));
+                }
+                outcomes
+            }
+        }
     }
 
     /// Ingests a CRM action's events together with its records, in one transaction:
@@ -78,60 +128,102 @@ impl Store {
         records: &crate::crm::CrmWrite,
         may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
-        self.ingest_batch(org, events, Some(records), may_credit)
-            .await
+        let mut w = self.begin_write().await?;
+        let mut loaded = load(&mut w, &events).await?;
+        let mut events = events;
+        after_latest_change(&loaded.state, &mut events);
+        let mut plan = Plan::default();
+        let outcome = plan.batch(org, &mut loaded, &events, may_credit);
+        if !outcome.rejected.is_empty() {
+            return Ok(outcome);
+        }
+        let change = write_plan(&mut w, org, &plan, &mut loaded, Some(records)).await?;
+        self.commit(w, change).await?;
+        Ok(outcome)
     }
 
-    async fn ingest_batch(
+    /// Plans every batch in order over one loaded state, writes them, and commits.
+    async fn ingest_together(
         &self,
         org: &Organization,
-        events: Vec<(usize, Event)>,
-        records: Option<&crate::crm::CrmWrite>,
-        may_credit: MayCredit<'_>,
-    ) -> Result<IngestOutcome, StoreError> {
-        if events.is_empty() && records.is_none() {
-            return Ok(IngestOutcome::default());
+        batches: &[Submission<'_>],
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        if batches.iter().all(|b| b.events.is_empty()) {
+            return Ok(batches.iter().map(|_| IngestOutcome::default()).collect());
         }
         let mut w = self.begin_write().await?;
-        let known = earlier_bodies(&mut w, &events).await?;
-        let mut user_keys = user_keys(&mut w, named_users(&events)).await?;
-        let mut state = State {
-            users: user_keys.keys().cloned().collect(),
-            ..State::default()
-        };
-        load_entities(&mut w, &events, &mut state).await?;
-        let mut events = events;
-        if records.is_some() {
-            after_latest_change(&state, &mut events);
-        }
-        let plan = plan(org, &mut state, events, known, may_credit);
-        if records.is_some() && !plan.outcome.rejected.is_empty() {
-            return Ok(plan.outcome);
-        }
-        if plan.too_large {
-            return Err(too_large());
-        }
-        // A reassignment also retracts credit from a former owner the batch does not name.
-        let credited = plan.outcome.touched.iter().map(|(user, _)| user.as_str());
-        let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
-        user_keys.extend(self::user_keys(&mut w, missing).await?);
-        write_events(&mut w, &plan.events, org).await?;
-        write_entities(&mut w, &state).await?;
-        write_sums(&mut w, &plan.sums, &user_keys).await?;
-        write_marks(&mut w, &plan.marks, &user_keys).await?;
-        let change = record_change(&mut w, &plan, &user_keys).await?;
-        if let Some(records) = records {
-            crate::crm::write(&mut w, records).await?;
-        }
-        crate::crm::follow_events(&mut w, org, &state, &plan.events).await?;
+        let all: Vec<&(usize, Event)> = batches.iter().flat_map(|b| b.events).collect();
+        let mut loaded = load(&mut w, all).await?;
+        let mut plan = Plan::default();
+        let outcomes = batches
+            .iter()
+            .map(|b| plan.batch(org, &mut loaded, b.events, b.may_credit))
+            .collect();
+        let change = write_plan(&mut w, org, &plan, &mut loaded, None).await?;
+        self.commit(w, change).await?;
+        Ok(outcomes)
+    }
+
+    /// Commits, then adds the change to this instance's read model.
+    async fn commit(&self, w: WriteTx<'_>, change: Option<Change>) -> Result<(), StoreError> {
         let WriteTx { tx, _guard, .. } = w;
         tx.commit().await?;
         drop(_guard);
         if let Some(change) = change {
             self.model.write().await.apply(change);
         }
-        Ok(plan.outcome)
+        Ok(())
     }
+}
+
+/// Reads what planning these events needs, under the write lock.
+async fn load<'e>(
+    w: &mut WriteTx<'_>,
+    events: impl IntoIterator<Item = &'e (usize, Event)> + Clone,
+) -> Result<Loaded, StoreError> {
+    let known = earlier_bodies(w, events.clone()).await?;
+    let user_keys = user_keys(w, named_users(events.clone())).await?;
+    let mut state = State {
+        users: user_keys.keys().cloned().collect(),
+        ..State::default()
+    };
+    load_entities(w, events, &mut state).await?;
+    Ok(Loaded {
+        known,
+        user_keys,
+        state,
+    })
+}
+
+/// Writes a plan: its events, entities, sums, marks and version, a CRM action's own
+/// records, then the CRM records its events move. Returns what this instance's read
+/// model must add after the commit.
+async fn write_plan(
+    w: &mut WriteTx<'_>,
+    org: &Organization,
+    plan: &Plan,
+    loaded: &mut Loaded,
+    records: Option<&crate::crm::CrmWrite>,
+) -> Result<Option<Change>, StoreError> {
+    if plan.too_large {
+        return Err(too_large());
+    }
+    // A reassignment also retracts credit from a former owner the batch does not name.
+    let user_keys = &mut loaded.user_keys;
+    let credited = plan.touched.iter().map(|(user, _)| user.as_str());
+    let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
+    let found = self::user_keys(w, missing).await?;
+    user_keys.extend(found);
+    write_events(w, &plan.events, org).await?;
+    write_entities(w, &loaded.state).await?;
+    write_sums(w, &plan.sums, user_keys).await?;
+    write_marks(w, &plan.marks, user_keys).await?;
+    let change = record_change(w, plan, user_keys).await?;
+    if let Some(records) = records {
+        crate::crm::write(w, records).await?;
+    }
+    crate::crm::follow_events(w, org, &loaded.state, &plan.events).await?;
+    Ok(change)
 }
 
 /// Records the batch's new version and the days it touched (for other instances'
@@ -141,7 +233,7 @@ async fn record_change(
     plan: &Plan,
     user_keys: &HashMap<String, i64>,
 ) -> Result<Option<Change>, StoreError> {
-    let days: BTreeSet<Day> = plan.outcome.touched.iter().map(|(_, day)| *day).collect();
+    let days: BTreeSet<Day> = plan.touched.iter().map(|(_, day)| *day).collect();
     if days.is_empty() {
         return Ok(None);
     }
@@ -204,70 +296,64 @@ fn after_latest_change(state: &State, events: &mut [(usize, Event)]) {
     }
 }
 
-/// Decides every event of the batch against the state: the pure part of ingest.
-fn plan(
-    org: &Organization,
-    state: &mut State,
-    events: Vec<(usize, Event)>,
-    mut seen: HashMap<String, String>,
-    may_credit: MayCredit<'_>,
-) -> Plan {
-    let mut plan = Plan::default();
-    for (index, event) in events {
-        let body = event.canonical_json();
-        if let Some(earlier) = seen.get(&event.id) {
-            if *earlier == body {
-                plan.outcome.duplicates += 1;
-            } else {
-                let message = format!(
-                    "event '{}' was already received with different content",
-                    event.id
-                );
-                plan.reject(index, &event, "conflict", "id", message);
-            }
-            continue;
-        }
-        if let Some(limit) = may_credit
-            && let Some((field, message)) = first_refused(&event, state, |u| limit.allows(u))
-        {
-            plan.reject(index, &event, "forbidden", field, message);
-            continue;
-        }
-        match apply(org, state, &event) {
-            Ok(contributions) => {
-                contributions.iter().for_each(|c| plan.add(c));
-                seen.insert(event.id.clone(), body.clone());
-                plan.outcome.accepted += 1;
-                plan.events.push((event, body));
-            }
-            Err(r) => plan.reject(index, &event, r.code, &r.error.field, r.error.message),
-        }
-    }
-    plan
-}
-
 impl Plan {
-    fn reject(
+    /// Decides every event of one batch against the state, after the batches planned
+    /// before it: the pure part of ingest. Its accepted writes join the plan.
+    fn batch(
         &mut self,
-        index: usize,
-        event: &Event,
-        code: &'static str,
-        field: &str,
-        message: String,
-    ) {
-        let id = Some(event.id.clone());
-        let field = field.to_owned();
-        self.outcome.rejected.push(RejectedEvent {
-            index,
-            id,
-            code,
-            field,
-            message,
-        });
+        org: &Organization,
+        loaded: &mut Loaded,
+        events: &[(usize, Event)],
+        may_credit: MayCredit<'_>,
+    ) -> IngestOutcome {
+        let mut outcome = IngestOutcome::default();
+        let (seen, state) = (&mut loaded.known, &mut loaded.state);
+        for (index, event) in events {
+            let body = event.canonical_json();
+            if let Some(earlier) = seen.get(&event.id) {
+                if *earlier == body {
+                    outcome.duplicates += 1;
+                } else {
+                    let message = format!(
+                        "event '{}' was already received with different content",
+                        event.id
+                    );
+                    reject(&mut outcome, *index, event, "conflict", "id", message);
+                }
+                continue;
+            }
+            if let Some(limit) = may_credit
+                && let Some((field, message)) = first_refused(event, state, |u| limit.allows(u))
+            {
+                reject(&mut outcome, *index, event, "forbidden", field, message);
+                continue;
+            }
+            match apply(org, state, event) {
+                Ok(contributions) => {
+                    for contribution in &contributions {
+                        outcome.touched.insert(self.add(contribution));
+                    }
+                    seen.insert(event.id.clone(), body.clone());
+                    outcome.accepted += 1;
+                    self.events.push((event.clone(), body));
+                }
+                Err(r) => reject(
+                    &mut outcome,
+                    *index,
+                    event,
+                    r.code,
+                    &r.error.field,
+                    r.error.message,
+                ),
+            }
+        }
+        outcome
     }
 
-    fn add(&mut self, contribution: &Contribution) {
-        match contribution {
+    /// Adds a contribution to the plan's sums or marks; returns the (user, day) it
+    /// touched.
+    fn add(&mut self, contribution: &Contribution) -> (String, Day) {
+        let touched = match contribution {
             Contribution::Count {
                 user,
                 day,
@@ -282,7 +368,7 @@ impl Plan {
                     Some(total) => *sum = total,
                     None => self.too_large = true,
                 }
-                self.outcome.touched.insert((user.clone(), *day));
+                (user.clone(), *day)
             }
             Contribution::Mark {
                 user,
@@ -292,18 +378,37 @@ impl Plan {
             } => {
                 self.marks
                     .insert((*day, user.clone(), *metric, entity.id.clone()));
-                self.outcome.touched.insert((user.clone(), *day));
+                (user.clone(), *day)
             }
-        }
+        };
+        self.touched.insert(touched.clone());
+        touched
     }
 }
 
+fn reject(
+    outcome: &mut IngestOutcome,
+    index: usize,
+    event: &Event,
+    code: &'static str,
+    field: &str,
+    message: String,
+) {
+    outcome.rejected.push(RejectedEvent {
+        index,
+        id: Some(event.id.clone()),
+        code,
+        field: field.to_owned(),
+        message,
+    });
+}
+
 /// The stored canonical bodies of the batch's ids that were received before.
-async fn earlier_bodies(
+async fn earlier_bodies<'e>(
     w: &mut WriteTx<'_>,
-    events: &[(usize, Event)],
+    events: impl IntoIterator<Item = &'e (usize, Event)>,
 ) -> Result<HashMap<String, String>, StoreError> {
-    let ids: BTreeSet<&str> = events.iter().map(|(_, e)| e.id.as_str()).collect();
+    let ids: BTreeSet<&str> = events.into_iter().map(|(_, e)| e.id.as_str()).collect();
     select_in(w, "select id, body from events where id in", &ids).await
 }
 
@@ -316,7 +421,7 @@ async fn user_keys(
 }
 
 /// Every user the batch names: actors, owners, assignees.
-fn named_users(events: &[(usize, Event)]) -> BTreeSet<&str> {
+fn named_users<'e>(events: impl IntoIterator<Item = &'e (usize, Event)>) -> BTreeSet<&'e str> {
     let mut ids = BTreeSet::new();
     for (_, event) in events {
         ids.insert(event.user_id.as_str());
@@ -345,12 +450,15 @@ fn named_users(events: &[(usize, Event)]) -> BTreeSet<&str> {
 }
 
 /// Loads the state of every entity the batch refers to.
-async fn load_entities(
+async fn load_entities<'e>(
     w: &mut WriteTx<'_>,
-    events: &[(usize, Event)],
+    events: impl IntoIterator<Item = &'e (usize, Event)>,
     state: &mut State,
 ) -> Result<(), StoreError> {
-    let refs: BTreeSet<EntityRef> = events.iter().flat_map(|(_, e)| entities_of(e)).collect();
+    let refs: BTreeSet<EntityRef> = events
+        .into_iter()
+        .flat_map(|(_, e)| entities_of(e))
+        .collect();
     for kind in [
         EntityKind::Customer,
         EntityKind::Opportunity,

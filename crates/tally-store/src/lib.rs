@@ -29,7 +29,7 @@ pub use calls::CallRow;
 pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;
 pub use goals::{GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
-pub use ingest::{IngestOutcome, MayCredit};
+pub use ingest::{IngestOutcome, MayCredit, Submission};
 pub use organisation::{OrgSnapshot, Versions};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;

@@ -5,7 +5,9 @@
 //! roster of users (created in a random order, so that user keys do not follow ids, and
 //! some of the stream's actors missing), random teams of dated, non-overlapping
 //! memberships, a few events that do not even parse, and a random split of the stream
-//! into batches. It ingests the batches into a fresh database and checks that:
+//! into batches, committed one by one or a few together (a group commit, as the
+//! server's writer makes them). It ingests the batches into a fresh database and
+//! checks that:
 //!
 //! - (a) the store rejects exactly the events the oracle rejects (conflicts as
 //!   conflicts), counts the same duplicates and accepts the rest; the events that fail
@@ -27,7 +29,7 @@ use tally_core::oracle::streams::{DAYS, PEOPLE, case, day_range, first_day, ndjs
 use tally_core::oracle::{self, Outcome, Replay, streams};
 use tally_core::{Day, DayRange, Event, Membership, Metric, Role, Roster, Values};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, NewUser, Store, StoreError, Team};
+use tally_store::{Backend, NewUser, Store, StoreError, Submission, Team};
 
 /// Users who never act: they only take user keys between the others'.
 const IDLE: [&str; 2] = ["idle1", "idle2"];
@@ -63,6 +65,8 @@ struct StoreCase {
     /// Events that do not parse: which event of the stream, how broken, inserted where.
     garbled: Vec<(Index, Garble, Index)>,
     split: Split,
+    /// Consecutive batches written in one group commit (1: each alone).
+    group: usize,
     teams: Vec<Vec<Membership>>,
     ranges: Vec<DayRange>,
 }
@@ -100,12 +104,13 @@ fn store_case() -> impl Strategy<Value = StoreCase> {
     let garbled = prop::collection::vec((any::<Index>(), garble(), any::<Index>()), 0..3);
     let teams = prop::collection::vec(team(), 1..4);
     let ranges = prop::collection::vec(day_range(), 1..4);
-    (case(), roster(), garbled, split(), teams, ranges).prop_map(
-        |(case, roster, garbled, split, teams, ranges)| StoreCase {
+    (case(), roster(), garbled, split(), 1..4usize, teams, ranges).prop_map(
+        |(case, roster, garbled, split, group, teams, ranges)| StoreCase {
             case,
             roster,
             garbled,
             split,
+            group,
             teams,
             ranges,
         },
@@ -259,7 +264,8 @@ async fn create_people(
     Ok((keys, teams))
 }
 
-/// Ingests the events as sent, batch by batch, parsing each as the API does.
+/// Ingests the events as sent, batch by batch, parsing each as the API does, and
+/// committing `case.group` batches at a time.
 async fn ingest(
     store: &Store,
     case: &StoreCase,
@@ -267,6 +273,7 @@ async fn ingest(
     sent: &[Value],
 ) -> Result<Outcomes, TestCaseError> {
     let mut got = Outcomes::default();
+    let mut parsed = Vec::new();
     for batch in case.batches(sent.len()) {
         let start = batch.start;
         let mut events = Vec::new();
@@ -276,13 +283,26 @@ async fn ingest(
                 Err(_) => got.rejected.push(start + position),
             }
         }
-        let outcome = stored(store.ingest(&stream.org, events).await, "ingest")?;
-        got.accepted += outcome.accepted;
-        got.duplicates += outcome.duplicates;
-        for rejected in outcome.rejected {
-            match rejected.code {
-                "conflict" => got.conflicts.push(start + rejected.index),
-                _ => got.rejected.push(start + rejected.index),
+        parsed.push((start, events));
+    }
+    for group in parsed.chunks(case.group) {
+        let submissions: Vec<Submission<'_>> = group
+            .iter()
+            .map(|(_, events)| Submission {
+                events,
+                may_credit: None,
+            })
+            .collect();
+        let outcomes = store.ingest_group(&stream.org, &submissions).await;
+        for ((start, _), outcome) in group.iter().zip(outcomes) {
+            let outcome = stored(outcome, "ingest")?;
+            got.accepted += outcome.accepted;
+            got.duplicates += outcome.duplicates;
+            for rejected in outcome.rejected {
+                match rejected.code {
+                    "conflict" => got.conflicts.push(start + rejected.index),
+                    _ => got.rejected.push(start + rejected.index),
+                }
             }
         }
     }
