@@ -129,7 +129,7 @@ impl Store {
         may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
         let mut w = self.begin_write().await?;
-        let mut loaded = load(&mut w, &events).await?;
+        let mut loaded = self.load(&mut w, &events).await?;
         let mut events = events;
         after_latest_change(&loaded.state, &mut events);
         let mut plan = Plan::default();
@@ -137,7 +137,9 @@ impl Store {
         if !outcome.rejected.is_empty() {
             return Ok(outcome);
         }
-        let change = write_plan(&mut w, org, &plan, &mut loaded, Some(records)).await?;
+        let change = self
+            .write_plan(&mut w, org, &plan, &mut loaded, Some(records))
+            .await?;
         self.commit(w, change).await?;
         Ok(outcome)
     }
@@ -153,13 +155,15 @@ impl Store {
         }
         let mut w = self.begin_write().await?;
         let all: Vec<&(usize, Event)> = batches.iter().flat_map(|b| b.events).collect();
-        let mut loaded = load(&mut w, all).await?;
+        let mut loaded = self.load(&mut w, all).await?;
         let mut plan = Plan::default();
         let outcomes = batches
             .iter()
             .map(|b| plan.batch(org, &mut loaded, b.events, b.may_credit))
             .collect();
-        let change = write_plan(&mut w, org, &plan, &mut loaded, None).await?;
+        let change = self
+            .write_plan(&mut w, org, &plan, &mut loaded, None)
+            .await?;
         self.commit(w, change).await?;
         Ok(outcomes)
     }
@@ -174,56 +178,84 @@ impl Store {
         }
         Ok(())
     }
-}
 
-/// Reads what planning these events needs, under the write lock.
-async fn load<'e>(
-    w: &mut WriteTx<'_>,
-    events: impl IntoIterator<Item = &'e (usize, Event)> + Clone,
-) -> Result<Loaded, StoreError> {
-    let known = earlier_bodies(w, events.clone()).await?;
-    let user_keys = user_keys(w, named_users(events.clone())).await?;
-    let mut state = State {
-        users: user_keys.keys().cloned().collect(),
-        ..State::default()
-    };
-    load_entities(w, events, &mut state).await?;
-    Ok(Loaded {
-        known,
-        user_keys,
-        state,
-    })
-}
+    /// Reads what planning these events needs, under the write lock.
+    async fn load<'e>(
+        &self,
+        w: &mut WriteTx<'_>,
+        events: impl IntoIterator<Item = &'e (usize, Event)> + Clone,
+    ) -> Result<Loaded, StoreError> {
+        let known = earlier_bodies(w, events.clone()).await?;
+        let user_keys = self.user_keys(w, named_users(events.clone())).await?;
+        let mut state = State {
+            users: user_keys.keys().cloned().collect(),
+            ..State::default()
+        };
+        load_entities(w, events, &mut state).await?;
+        Ok(Loaded {
+            known,
+            user_keys,
+            state,
+        })
+    }
 
-/// Writes a plan: its events, entities, sums, marks and version, a CRM action's own
-/// records, then the CRM records its events move. Returns what this instance's read
-/// model must add after the commit.
-async fn write_plan(
-    w: &mut WriteTx<'_>,
-    org: &Organization,
-    plan: &Plan,
-    loaded: &mut Loaded,
-    records: Option<&crate::crm::CrmWrite>,
-) -> Result<Option<Change>, StoreError> {
-    if plan.too_large {
-        return Err(too_large());
+    /// Writes a plan: its events, entities, sums, marks and version, a CRM action's
+    /// own records, then the CRM records its events move. Returns what this instance's
+    /// read model must add after the commit.
+    async fn write_plan(
+        &self,
+        w: &mut WriteTx<'_>,
+        org: &Organization,
+        plan: &Plan,
+        loaded: &mut Loaded,
+        records: Option<&crate::crm::CrmWrite>,
+    ) -> Result<Option<Change>, StoreError> {
+        if plan.too_large {
+            return Err(too_large());
+        }
+        // A reassignment also retracts credit from a former owner the batch does not name.
+        let user_keys = &mut loaded.user_keys;
+        let credited = plan.touched.iter().map(|(user, _)| user.as_str());
+        let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
+        let found = self.user_keys(w, missing).await?;
+        user_keys.extend(found);
+        write_events(w, &plan.events, org).await?;
+        write_entities(w, &loaded.state).await?;
+        write_sums(w, &plan.sums, user_keys).await?;
+        write_marks(w, &plan.marks, user_keys).await?;
+        let change = record_change(w, plan, user_keys).await?;
+        if let Some(records) = records {
+            crate::crm::write(w, records).await?;
+        }
+        crate::crm::follow_events(w, org, &loaded.state, &plan.events).await?;
+        Ok(change)
     }
-    // A reassignment also retracts credit from a former owner the batch does not name.
-    let user_keys = &mut loaded.user_keys;
-    let credited = plan.touched.iter().map(|(user, _)| user.as_str());
-    let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
-    let found = self::user_keys(w, missing).await?;
-    user_keys.extend(found);
-    write_events(w, &plan.events, org).await?;
-    write_entities(w, &loaded.state).await?;
-    write_sums(w, &plan.sums, user_keys).await?;
-    write_marks(w, &plan.marks, user_keys).await?;
-    let change = record_change(w, plan, user_keys).await?;
-    if let Some(records) = records {
-        crate::crm::write(w, records).await?;
+
+    /// The internal keys of these users (those that exist): from memory when known (a
+    /// key never changes), from the database otherwise.
+    async fn user_keys(
+        &self,
+        w: &mut WriteTx<'_>,
+        ids: BTreeSet<&str>,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut keys = HashMap::with_capacity(ids.len());
+        let mut unknown = BTreeSet::new();
+        if let Ok(known) = self.user_keys.read() {
+            for id in ids {
+                match known.get(id) {
+                    Some(key) => keys.insert(id.to_owned(), *key).map(drop),
+                    None => unknown.insert(id).then_some(()),
+                };
+            }
+        }
+        let found: HashMap<String, i64> =
+            select_in(w, "select id, key from users where id in", &unknown).await?;
+        if let Ok(mut known) = self.user_keys.write() {
+            known.extend(found.iter().map(|(id, key)| (id.clone(), *key)));
+        }
+        keys.extend(found);
+        Ok(keys)
     }
-    crate::crm::follow_events(w, org, &loaded.state, &plan.events).await?;
-    Ok(change)
 }
 
 /// Records the batch's new version and the days it touched (for other instances'
@@ -257,15 +289,14 @@ async fn record_change(
 
 /// Inserts the next version into `changes` with these days (`*`: everything).
 pub(crate) async fn next_version(w: &mut WriteTx<'_>, days: &str) -> Result<i64, StoreError> {
-    let (latest,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
-        .fetch_one(&mut *w.tx)
-        .await?;
-    sqlx::query("insert into changes (version, days) values ($1, $2)")
-        .bind(latest + 1)
-        .bind(days)
-        .execute(&mut *w.tx)
-        .await?;
-    Ok(latest + 1)
+    let (version,): (i64,) = sqlx::query_as(
+        "insert into changes (version, days) \
+         select coalesce(max(version), 0) + 1, $1 from changes returning version",
+    )
+    .bind(days)
+    .fetch_one(&mut *w.tx)
+    .await?;
+    Ok(version)
 }
 
 /// Dates a CRM action's change of a customer or opportunity just after the entity's
@@ -410,14 +441,6 @@ async fn earlier_bodies<'e>(
 ) -> Result<HashMap<String, String>, StoreError> {
     let ids: BTreeSet<&str> = events.into_iter().map(|(_, e)| e.id.as_str()).collect();
     select_in(w, "select id, body from events where id in", &ids).await
-}
-
-/// The internal keys of these users (those that exist).
-async fn user_keys(
-    w: &mut WriteTx<'_>,
-    ids: BTreeSet<&str>,
-) -> Result<HashMap<String, i64>, StoreError> {
-    select_in(w, "select id, key from users where id in", &ids).await
 }
 
 /// Every user the batch names: actors, owners, assignees.

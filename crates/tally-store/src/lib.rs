@@ -51,6 +51,9 @@ pub enum Backend {
 /// The database, opened and migrated.
 pub struct Store {
     pool: AnyPool,
+    /// The one connection writes take, so a writer never waits for readers to give a
+    /// connection back (the write lock already makes writes one at a time).
+    write_pool: AnyPool,
     backend: Backend,
     /// SQLite has one writer at a time: writers queue here instead of failing busy.
     write_lock: Mutex<()>,
@@ -58,6 +61,9 @@ pub struct Store {
     model: tokio::sync::RwLock<readmodel::ReadModel>,
     /// Whether the read model has been loaded once (readiness: reports answer at once).
     model_loaded: std::sync::atomic::AtomicBool,
+    /// Users' internal keys by id, as ingest finds them: a key never changes and users
+    /// are never deleted, so a key once read is read from here.
+    user_keys: std::sync::RwLock<std::collections::HashMap<String, i64>>,
 }
 
 impl Store {
@@ -65,22 +71,21 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let (backend, url) = backend_of(url)?;
-        let pool = match backend {
-            Backend::Sqlite => sqlite_pool(&url).await?,
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .connect(&url)
-                    .await?
-            }
+        let (pool, write_pool) = match backend {
+            Backend::Sqlite => (sqlite_pool(&url, 4).await?, sqlite_pool(&url, 1).await?),
+            Backend::Postgres => (
+                postgres_pool(&url, 16).await?,
+                postgres_pool(&url, 1).await?,
+            ),
         };
         let store = Store {
             pool,
+            write_pool,
             backend,
             write_lock: Mutex::new(()),
             model: Default::default(),
             model_loaded: Default::default(),
+            user_keys: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -107,8 +112,8 @@ impl Store {
         // IMMEDIATE: take SQLite's write lock now, so a batch that reads before it
         // writes is never refused because another writer committed in between.
         let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.write_pool.begin_with("begin immediate").await?,
+            Backend::Postgres => self.write_pool.begin().await?,
         };
         if self.backend == Backend::Postgres {
             tx.execute("select pg_advisory_xact_lock(7411061)").await?;
@@ -150,6 +155,7 @@ impl Store {
 
     /// Closes every connection (for a clean shutdown).
     pub async fn close(&self) {
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 
@@ -220,9 +226,18 @@ fn backend_of(url: &str) -> Result<(Backend, String), StoreError> {
     )))
 }
 
-async fn sqlite_pool(url: &str) -> Result<AnyPool, StoreError> {
+async fn postgres_pool(url: &str, connections: u32) -> Result<AnyPool, StoreError> {
     let pool = AnyPoolOptions::new()
-        .max_connections(4)
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+
+async fn sqlite_pool(url: &str, connections: u32) -> Result<AnyPool, StoreError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // WAL lets reports read while a batch commits; synchronous=full makes
