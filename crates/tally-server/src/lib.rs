@@ -114,7 +114,8 @@ pub struct Server {
 impl Server {
     /// Opens the store, binds the listening address and starts serving: the read
     /// model loads in the background (`/readyz` says when it is there), goal periods
-    /// close every minute and the call log follows the events every few seconds.
+    /// close every minute, the call log follows the events every few seconds and, on
+    /// PostgreSQL, a connection listens for other instances' writes.
     pub async fn start(settings: &Settings) -> Result<Server, StartError> {
         let (store, org) = tally_app::data::open_store(&settings.data).await?;
         let listener = TcpListener::bind(&settings.listen)
@@ -123,6 +124,7 @@ impl Server {
         let address = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?;
+        store.listen_for_changes();
         let mut state = AppState::new(Arc::new(store), org);
         state.live = state
             .live

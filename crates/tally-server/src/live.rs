@@ -2,8 +2,9 @@
 //!
 //! Every write that changes rollups, on any instance, records a new data version in
 //! the database (`Store::data_version`). While at least one page listens, one task
-//! per server polls that version every [`POLL`], and at once after a write through this
-//! server's API (`poke_after_writes`), and tells the listeners through a `watch`
+//! per server polls that version every [`POLL`], at once after a write through this
+//! server's API (`poke_after_writes`), and at once when PostgreSQL announces another
+//! instance's write (`Store::changed_elsewhere`), and tells the listeners through a `watch`
 //! channel; each page then fetches its own fragment again (`app.js`, `live-changed`),
 //! so what it shows passes through the same role checks as every other request. A
 //! page is told at most once per [`MIN_GAP`], so a busy floor costs each open page two
@@ -155,6 +156,7 @@ impl Live {
             tokio::select! {
                 () = tokio::time::sleep(POLL) => {}
                 () = self.wake.notified() => {}
+                () = store.changed_elsewhere() => {}
             }
         }
     }

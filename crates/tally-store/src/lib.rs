@@ -14,6 +14,7 @@ pub mod crm;
 mod error;
 mod goals;
 mod ingest;
+mod listen;
 mod organisation;
 mod people;
 mod readmodel;
@@ -64,6 +65,8 @@ pub struct Store {
     /// Users' internal keys by id, as ingest finds them: a key never changes and users
     /// are never deleted, so a key once read is read from here.
     user_keys: std::sync::RwLock<std::collections::HashMap<String, i64>>,
+    /// Where to listen for other instances' writes (PostgreSQL), once someone asks.
+    listening: listen::Listening,
 }
 
 impl Store {
@@ -86,6 +89,7 @@ impl Store {
             model: Default::default(),
             model_loaded: Default::default(),
             user_keys: Default::default(),
+            listening: listen::Listening::new(backend, &url),
         };
         store.migrate().await?;
         Ok(store)

@@ -89,3 +89,52 @@ async fn each_instance_sees_the_others_writes_on_sqlite() {
 async fn each_instance_sees_the_others_writes_on_postgres() {
     each_instance_sees_the_others_writes(Backend::Postgres).await;
 }
+
+/// On PostgreSQL an instance hears of another's write when it commits (`NOTIFY`), so
+/// its live pages need not wait for their next poll. The listener connects in the
+/// background, so the writer writes until one write is heard (the first may come
+/// before the listener is connected); 50 unheard writes fail the test.
+#[tokio::test]
+async fn an_instance_hears_of_the_others_writes_on_postgres() {
+    let db = TestDb::create(Backend::Postgres).await;
+    let (a, b) = (
+        Store::open(&db.url).await.unwrap(),
+        Store::open(&db.url).await.unwrap(),
+    );
+    let user = NewUser {
+        id: "u1".into(),
+        name: "Lan".into(),
+        email: None,
+        role: Role::Agent,
+        extension: None,
+    };
+    a.create_user(&user).await.unwrap();
+    let mut heard = false;
+    for n in 0..50 {
+        let listening = b.changed_elsewhere();
+        tokio::pin!(listening);
+        // Polled once, so the listener starts (or the wait begins) before the write;
+        // an earlier write heard late is heard all the same.
+        if poll_once(listening.as_mut()).await {
+            heard = true;
+            break;
+        }
+        a.ingest(&org(), vec![call(&format!("e{n}"), "2026-11-02", 10)])
+            .await
+            .unwrap();
+        let wait = tokio::time::timeout(std::time::Duration::from_millis(200), listening);
+        if wait.await.is_ok() {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "b never heard of a's writes");
+    a.close().await;
+    b.close().await;
+}
+
+/// Polls a future once; whether it was ready.
+async fn poll_once(future: std::pin::Pin<&mut impl std::future::Future>) -> bool {
+    let mut future = future;
+    std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx).is_ready())).await
+}

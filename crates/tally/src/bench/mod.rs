@@ -102,6 +102,15 @@ pub async fn run(settings: &DataSettings, args: BenchArgs) -> anyhow::Result<()>
         args.runs,
     )
     .await?;
+    let across = if settings.database_url.starts_with("postgres") {
+        let other = server.another(settings).await?;
+        let today_midnight = midnight(&org, today)?;
+        let measured = web::across(&api, &other.base, &mut floor, today_midnight).await;
+        other.stop().await;
+        Some(measured?)
+    } else {
+        None
+    };
     server.stop().await;
     print_results(
         settings,
@@ -114,6 +123,9 @@ pub async fn run(settings: &DataSettings, args: BenchArgs) -> anyhow::Result<()>
     );
     goals::print(&goals, args.users);
     web::print(&web, args.users);
+    if let Some((notified, refreshed)) = &across {
+        web::print_across(notified, refreshed);
+    }
     if let Some((rss, peak)) = memory_after_goals {
         println!(
             "| server memory after the goals and calls part | {rss:.0} MiB resident (peak {peak:.0} MiB) |"

@@ -41,23 +41,14 @@ impl Server {
             .last()
             .context("no token printed")?
             .to_owned();
-        let mut child = Command::new(&exe)
-            .env("TALLY_DATABASE_URL", &settings.database_url)
-            .args(settings_args(settings))
-            .args(["--listen", "127.0.0.1:0", "serve"])
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
-        let mut base = None;
-        while let Some(line) = lines.next_line().await? {
-            if let Some(address) = line.strip_prefix("Tally is listening on ") {
-                base = Some(address.trim().to_owned());
-                break;
-            }
-        }
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let base = base.context("the server did not start")?;
+        let (child, base) = serve(&exe, settings).await?;
+        Ok(Server { child, base, token })
+    }
+
+    /// Another instance on the same database (PostgreSQL), signed in with the same token.
+    pub async fn another(&self, settings: &DataSettings) -> anyhow::Result<Server> {
+        let (child, base) = serve(&std::env::current_exe()?, settings).await?;
+        let token = self.token.clone();
         Ok(Server { child, base, token })
     }
 
@@ -75,6 +66,29 @@ impl Server {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// Starts `tally serve` on a free port; returns the process and its address once it
+/// listens.
+async fn serve(exe: &std::path::Path, settings: &DataSettings) -> anyhow::Result<(Child, String)> {
+    let mut child = Command::new(exe)
+        .env("TALLY_DATABASE_URL", &settings.database_url)
+        .args(settings_args(settings))
+        .args(["--listen", "127.0.0.1:0", "serve"])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+    let mut base = None;
+    while let Some(line) = lines.next_line().await? {
+        if let Some(address) = line.strip_prefix("Tally is listening on ") {
+            base = Some(address.trim().to_owned());
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let base = base.context("the server did not start")?;
+    Ok((child, base))
 }
 
 /// The settings as flags; the database URL, which may hold a password, goes by the

@@ -1,6 +1,7 @@
 //! The web part of `tally bench`: the KPI page and its live fragment for every user,
 //! and how long after an event is acknowledged a signed-in page learns of it (the
-//! server-sent `changed`) and has its fresh table.
+//! server-sent `changed`) and has its fresh table — on the server that took the event
+//! and, on PostgreSQL, on another instance of the same database.
 
 use super::{Api, Latencies};
 use crate::bench::generate::Floor;
@@ -9,6 +10,9 @@ use reqwest::Client;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tally_app::data::DataSettings;
+
+/// The live fragment a page of the measure fetches again when told of a change.
+const FRAGMENT: &str = "/kpi/report?view=employee&period=today";
 
 /// How many events the live measure sends, one at a time (600 to 800 ms apart).
 const LIVE_SAMPLES: usize = 30;
@@ -66,7 +70,7 @@ pub async fn run(
         .time_get(&format!("/kpi?view=employee&{month_range}"), runs)
         .await?;
     let fragment = session
-        .time_get("/kpi/report?view=employee&period=today", runs)
+        .time_get(FRAGMENT, runs)
         .await?;
     let (notified, refreshed) = live(&session, api, floor, today_midnight).await?;
     Ok(WebTimings {
@@ -75,6 +79,21 @@ pub async fn run(
         notified,
         refreshed,
     })
+}
+
+/// A page signed in on another instance (`base`) is told of events sent to the first
+/// one: the times until `changed` and until its fresh table. The bench's owner exists
+/// by then (`run` signed them in).
+pub async fn across(
+    api: &Api,
+    base: &str,
+    floor: &mut Floor,
+    today_midnight: i64,
+) -> anyhow::Result<(Latencies, Latencies)> {
+    let session = log_in(base).await?;
+    // The page was shown before it listens: its first table is not part of the measure.
+    session.get(FRAGMENT).await?.bytes().await?;
+    live(&session, api, floor, today_midnight).await
 }
 
 /// An owner who signs in with a password (set straight in the store, as
@@ -89,11 +108,16 @@ async fn sign_in(settings: &DataSettings, api: &Api) -> anyhow::Result<Session> 
     let store = tally_store::Store::open(&settings.database_url).await?;
     store.set_password_hash("bench-owner", &hash).await?;
     store.close().await;
+    log_in(&api.base).await
+}
+
+/// Signs the bench's owner in on the server at `base`.
+async fn log_in(base: &str) -> anyhow::Result<Session> {
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let response = client
-        .post(format!("{}/login", api.base))
+        .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("email=bench%40example.vn&password=bench+password")
         .send()
@@ -109,7 +133,7 @@ async fn sign_in(settings: &DataSettings, api: &Api) -> anyhow::Result<Session> 
         .to_owned();
     Ok(Session {
         client,
-        base: api.base.clone(),
+        base: base.to_owned(),
         cookie,
     })
 }
@@ -133,9 +157,7 @@ async fn live(
             .await?;
         read_until(&mut stream, &mut unread, "event: changed").await?;
         notified.push(started.elapsed());
-        session
-            .get("/kpi/report?view=employee&period=today")
-            .await?
+        session.get(FRAGMENT).await?
             .bytes()
             .await?;
         refreshed.push(started.elapsed());
@@ -165,6 +187,26 @@ async fn read_until(
             .with_context(|| format!("no '{marker}' on the live stream within 10 s"))??
             .context("the live stream ended")?;
         unread.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// The rows of the measure across instances.
+pub fn print_across(notified: &Latencies, refreshed: &Latencies) {
+    for (name, l) in [
+        (
+            "event sent to instance A → page on instance B told it changed (SSE)",
+            notified,
+        ),
+        (
+            "event sent to instance A → page on instance B has its fresh table",
+            refreshed,
+        ),
+    ] {
+        println!(
+            "| {name} | p50 {:.1} ms, p99 {:.1} ms |",
+            l.percentile(50.0),
+            l.percentile(99.0)
+        );
     }
 }
 
