@@ -28,6 +28,7 @@ pub mod results;
 pub mod sessions;
 pub mod settings;
 pub mod shutdown;
+mod snapshots;
 pub mod tokens;
 pub mod views;
 mod writer;

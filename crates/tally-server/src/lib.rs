@@ -113,9 +113,11 @@ pub struct Server {
 
 impl Server {
     /// Opens the store, binds the listening address and starts serving: the read
-    /// model loads in the background (`/readyz` says when it is there), goal periods
-    /// close every minute, the call log follows the events every few seconds and, on
-    /// PostgreSQL, a connection listens for other instances' writes.
+    /// model loads in the background (`/readyz` says when it is there; from its
+    /// snapshot when there is one), goal periods close every minute, the call log
+    /// follows the events every few seconds, the model's snapshot is renewed every ten
+    /// minutes while the data moves and, on PostgreSQL, a connection listens for other
+    /// instances' writes.
     pub async fn start(settings: &Settings) -> Result<Server, StartError> {
         let (store, org) = tally_app::data::open_store(&settings.data).await?;
         let listener = TcpListener::bind(&settings.listen)
@@ -135,6 +137,7 @@ impl Server {
         ));
         tokio::spawn(state.app.clone().close_periods_every_minute());
         tokio::spawn(state.app.clone().keep_call_log_current());
+        tokio::spawn(state.app.clone().keep_model_snapshot());
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),
@@ -154,11 +157,13 @@ impl Server {
         self.state.app.shutdown().trigger();
     }
 
-    /// Waits until the server has stopped, then closes the store's connections.
+    /// Waits until the server has stopped, saves the read model's snapshot (the next
+    /// start loads it in one read), then closes the store's connections.
     pub async fn stopped(self) {
         if let Err(e) = self.serving.await {
             tracing::error!(error = %e, "the server task failed");
         }
+        self.state.app.save_model_snapshot().await;
         self.state.app.store().close().await;
     }
 }

@@ -20,6 +20,7 @@ mod people;
 mod readmodel;
 mod rebuild;
 mod reports;
+mod snapshot;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -28,15 +28,15 @@ const PARALLEL_FROM: usize = 256;
 /// Rollups and marks as of `version`.
 #[derive(Default)]
 pub(crate) struct ReadModel {
-    loaded: bool,
-    version: i64,
+    pub(crate) loaded: bool,
+    pub(crate) version: i64,
     /// Per user key: the days with data and their summed metrics.
-    sums: HashMap<i64, UserDays>,
+    pub(crate) sums: HashMap<i64, UserDays>,
     /// Per (user key, distinct metric): its marks as (day, entity number), sorted, so
     /// a range is a contiguous slice (most marks are today's: appended at the end).
-    marks: HashMap<(i64, Metric), Vec<(Day, u32)>>,
+    pub(crate) marks: HashMap<(i64, Metric), Vec<(Day, u32)>>,
     /// Entity ids as small numbers: compact marks, and counting with a stamp array.
-    entities: HashMap<String, u32>,
+    pub(crate) entities: HashMap<String, u32>,
 }
 
 /// One user's days with data, sorted, and each day's summed metrics (in rollup column
@@ -44,9 +44,9 @@ pub(crate) struct ReadModel {
 /// search over the days alone (a few cache lines), then summed in one pass. Most
 /// writes are today's: they add to the last day or append one.
 #[derive(Default)]
-struct UserDays {
-    days: Vec<Day>,
-    sums: Vec<[i64; SUMMED]>,
+pub(crate) struct UserDays {
+    pub(crate) days: Vec<Day>,
+    pub(crate) sums: Vec<[i64; SUMMED]>,
 }
 
 impl UserDays {
@@ -128,6 +128,24 @@ impl ReadModel {
         if marks.get(at) != Some(&mark) {
             marks.insert(at, mark);
         }
+    }
+
+    /// Puts back a user's part of a snapshot (see `snapshot.rs`).
+    pub(crate) fn restore_user(&mut self, user: i64, part: crate::snapshot::UserPart) {
+        if !part.days.days.is_empty() {
+            self.sums.insert(user, part.days);
+        }
+        for (metric, marks) in part.marks {
+            self.marks.insert((user, metric), marks);
+        }
+    }
+
+    /// Puts back a snapshot's entity numbers; the model is then the database at
+    /// `version`.
+    pub(crate) fn restore_entities(&mut self, entities: HashMap<String, u32>, version: i64) {
+        self.entities = entities;
+        self.version = version;
+        self.loaded = true;
     }
 
     /// Drops what the model holds for these days, before reloading them.
@@ -476,6 +494,16 @@ impl Store {
         let (latest,): (i64,) = sqlx::query_as("select coalesce(max(version), 0) from changes")
             .fetch_one(&mut *tx)
             .await?;
+        if !model.loaded
+            && let Some(snapshot) = crate::snapshot::read(&mut tx, latest).await?
+        {
+            tracing::info!(
+                version = snapshot.version,
+                latest,
+                "read model restored from its snapshot"
+            );
+            *model = snapshot;
+        }
         let days = match model.loaded {
             false => None,
             true => {

@@ -102,6 +102,17 @@ pub async fn run(settings: &DataSettings, args: BenchArgs) -> anyhow::Result<()>
         args.runs,
     )
     .await?;
+    let users_report = format!("/api/v1/reports/users?{range}");
+    let (server, _, from_tables) = server
+        .restart(settings, false, &users_report, &api.client)
+        .await?;
+    let (server, stop, from_snapshot) = server
+        .restart(settings, true, &users_report, &api.client)
+        .await?;
+    let api = Api {
+        base: server.base.clone(),
+        ..api
+    };
     let across = if settings.database_url.starts_with("postgres") {
         let other = server.another(settings).await?;
         let today_midnight = midnight(&org, today)?;
@@ -125,6 +136,19 @@ pub async fn run(settings: &DataSettings, args: BenchArgs) -> anyhow::Result<()>
     web::print(&web, args.users);
     if let Some((notified, refreshed)) = &across {
         web::print_across(notified, refreshed);
+    }
+    println!(
+        "| graceful stop (drains, saves the read model's snapshot) | {:.2} s |",
+        stop.as_secs_f64()
+    );
+    for (how, took) in [
+        ("the read model loaded from the tables", from_tables),
+        ("the read model loaded from its snapshot", from_snapshot),
+    ] {
+        println!(
+            "| restart → first full users report answered ({how}) | {:.2} s |",
+            took.as_secs_f64()
+        );
     }
     if let Some((rss, peak)) = memory_after_goals {
         println!(

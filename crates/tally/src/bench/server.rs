@@ -2,6 +2,7 @@
 
 use anyhow::{Context, bail};
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 use tally_app::data::DataSettings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -65,6 +66,49 @@ impl Server {
 
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// Stops the server as an operator does (SIGTERM: it drains, saves the read
+    /// model's snapshot and exits), then, unless `keep_snapshot`, removes the snapshot,
+    /// and starts it again. Returns the new server, how long the stop took, and the
+    /// time from the new start until `path` (a report) was answered.
+    pub async fn restart(
+        mut self,
+        settings: &DataSettings,
+        keep_snapshot: bool,
+        path: &str,
+        client: &reqwest::Client,
+    ) -> anyhow::Result<(Server, Duration, Duration)> {
+        let pid = self.child.id().context("the server has exited")?;
+        let stopping = Instant::now();
+        let signalled = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
+        if !signalled.success() {
+            bail!("kill -TERM {pid} failed");
+        }
+        self.child.wait().await?;
+        let stopped = stopping.elapsed();
+        if !keep_snapshot {
+            let store = tally_store::Store::open(&settings.database_url).await?;
+            store.discard_model_snapshot().await?;
+            store.close().await;
+        }
+        let started = Instant::now();
+        let (child, base) = serve(&std::env::current_exe()?, settings).await?;
+        let response = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("GET {path} after the restart: {}", response.status());
+        }
+        response.bytes().await?;
+        let token = self.token.clone();
+        let server = Server { child, base, token };
+        Ok((server, stopped, started.elapsed()))
     }
 }
 

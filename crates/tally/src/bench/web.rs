@@ -69,9 +69,7 @@ pub async fn run(
     let page = session
         .time_get(&format!("/kpi?view=employee&{month_range}"), runs)
         .await?;
-    let fragment = session
-        .time_get(FRAGMENT, runs)
-        .await?;
+    let fragment = session.time_get(FRAGMENT, runs).await?;
     let (notified, refreshed) = live(&session, api, floor, today_midnight).await?;
     Ok(WebTimings {
         page,
@@ -157,9 +155,7 @@ async fn live(
             .await?;
         read_until(&mut stream, &mut unread, "event: changed").await?;
         notified.push(started.elapsed());
-        session.get(FRAGMENT).await?
-            .bytes()
-            .await?;
+        session.get(FRAGMENT).await?.bytes().await?;
         refreshed.push(started.elapsed());
         // 600 to 800 ms apart: past the 500 ms a page waits between two changes, and
         // never in step with the server's 200 ms poll.
