@@ -36,7 +36,10 @@ async fn values(store: &Store, key: i64, range: DayRange) -> Values {
 }
 
 /// Runs one statement on the database at `url`, beside the stores.
-async fn execute<'q>(url: &str, query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) {
+async fn execute<'q>(
+    url: &str,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) {
     use sqlx::Connection;
     let mut connection = sqlx::AnyConnection::connect(url).await.unwrap();
     query.execute(&mut connection).await.unwrap();
