@@ -10,6 +10,7 @@ use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use sqlx::Any;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::PoisonError;
 use tally_core::access::{CreditLimit, first_refused};
 use tally_core::batch::RejectedEvent;
 use tally_core::state::{EntityKind, EntityRef};
@@ -238,21 +239,28 @@ impl Store {
         w: &mut WriteTx<'_>,
         ids: BTreeSet<&str>,
     ) -> Result<HashMap<String, i64>, StoreError> {
+        // Entries are only ever added, whole: a panic elsewhere leaves the map usable.
         let mut keys = HashMap::with_capacity(ids.len());
         let mut unknown = BTreeSet::new();
-        if let Ok(known) = self.user_keys.read() {
+        {
+            let known = self
+                .user_keys
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
             for id in ids {
                 match known.get(id) {
-                    Some(key) => keys.insert(id.to_owned(), *key).map(drop),
-                    None => unknown.insert(id).then_some(()),
-                };
+                    Some(key) => drop(keys.insert(id.to_owned(), *key)),
+                    None => drop(unknown.insert(id)),
+                }
             }
         }
         let found: HashMap<String, i64> =
             select_in(w, "select id, key from users where id in", &unknown).await?;
-        if let Ok(mut known) = self.user_keys.write() {
-            known.extend(found.iter().map(|(id, key)| (id.clone(), *key)));
-        }
+        let mut known = self
+            .user_keys
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        known.extend(found.iter().map(|(id, key)| (id.clone(), *key)));
         keys.extend(found);
         Ok(keys)
     }

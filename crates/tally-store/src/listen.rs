@@ -69,33 +69,28 @@ fn start(url: String) -> Started {
 }
 
 /// Listens until the store is dropped; wakes one waiter per announcement (a waiter
-/// that comes later finds the wake-up kept for it).
-async fn listen(url: String, heard: Arc<Notify>, mut stopped: oneshot::Receiver<()>) {
-    let mut listener = None;
-    loop {
-        let Some(connected) = listener.as_mut() else {
-            tokio::select! {
-                opened = open(&url) => listener = opened,
-                _ = &mut stopped => return,
-            }
-            if listener.is_none() {
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = &mut stopped => return,
+/// that comes later finds the wake-up kept for it). A connection that fails is
+/// opened again after a second.
+async fn listen(url: String, heard: Arc<Notify>, stopped: oneshot::Receiver<()>) {
+    let listening = async {
+        loop {
+            if let Some(mut listener) = open(&url).await {
+                loop {
+                    match listener.recv().await {
+                        Ok(_) => heard.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "listening for other instances' writes failed; reconnecting");
+                            break;
+                        }
+                    }
                 }
             }
-            continue;
-        };
-        tokio::select! {
-            received = connected.recv() => match received {
-                Ok(_) => heard.notify_one(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "listening for other instances' writes failed; reconnecting");
-                    listener = None;
-                }
-            },
-            _ = &mut stopped => return,
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
+    };
+    tokio::select! {
+        () = listening => {}
+        _ = stopped => {}
     }
 }
 

@@ -22,6 +22,17 @@ fn call(id: &str, day: &str, talk: u32) -> (usize, Event) {
     (0, Event::parse(&value, &Currency::default()).unwrap())
 }
 
+/// Lan, user u1, whose calls the tests send.
+fn lan() -> NewUser {
+    NewUser {
+        id: "u1".into(),
+        name: "Lan".into(),
+        email: None,
+        role: Role::Agent,
+        extension: None,
+    }
+}
+
 fn range(from: &str, to: &str) -> DayRange {
     DayRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
 }
@@ -37,14 +48,7 @@ async fn each_instance_sees_the_others_writes(backend: Backend) {
         Store::open(&db.url).await.unwrap(),
         Store::open(&db.url).await.unwrap(),
     );
-    let user = NewUser {
-        id: "u1".into(),
-        name: "Lan".into(),
-        email: None,
-        role: Role::Agent,
-        extension: None,
-    };
-    let key = a.create_user(&user).await.unwrap().key;
+    let key = a.create_user(&lan()).await.unwrap().key;
     let org = org();
     let november = range("2026-11-01", "2026-11-30");
     a.ingest(&org, vec![call("e1", "2026-11-02", 10)])
@@ -101,14 +105,7 @@ async fn an_instance_hears_of_the_others_writes_on_postgres() {
         Store::open(&db.url).await.unwrap(),
         Store::open(&db.url).await.unwrap(),
     );
-    let user = NewUser {
-        id: "u1".into(),
-        name: "Lan".into(),
-        email: None,
-        role: Role::Agent,
-        extension: None,
-    };
-    a.create_user(&user).await.unwrap();
+    a.create_user(&lan()).await.unwrap();
     let mut heard = false;
     for n in 0..50 {
         let listening = b.changed_elsewhere();
