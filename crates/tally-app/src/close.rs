@@ -12,7 +12,7 @@ use crate::directory::{Directory, Goal, definition_spec};
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use tally_core::goal::periods_covering;
-use tally_core::views::{Subject, plan_goal};
+use tally_core::views::{Compare, Subject, plan_goal};
 use tally_core::{Calendar, Day, DayRange, GoalSpec, PeriodKind};
 use tally_store::{GoalRecord, GoalResult};
 
@@ -75,7 +75,7 @@ impl App {
         let data_version = self.store().versions().await?.data;
         let mut results = Vec::new();
         for (kind, period) in ended_periods(&goal.spec, &self.org().calendar, window) {
-            let ctx = self.context(directory, period);
+            let ctx = self.context(directory, period, Compare::Previous);
             let plan = plan_goal(&ctx, &goal.record.id, &goal.spec);
             let figures = self.store().figures(data_version).await?;
             let values = figures.group_values(&plan.groups(), &plan.metrics());

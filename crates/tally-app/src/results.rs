@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use tally_core::access::Scope;
-use tally_core::views::{Subject, plan_goal};
+use tally_core::views::{Compare, Subject, plan_goal};
 use tally_core::{DayRange, Metric};
 use tally_store::{Page, ResultSubjects};
 
@@ -103,7 +103,7 @@ impl App {
                 })?;
                 let spec = definition_spec(definition, &self.org().currency)
                     .map_err(|e| Error::internal("reading a goal's revision", e))?;
-                let ctx = self.context(directory, result.period);
+                let ctx = self.context(directory, result.period, Compare::Previous);
                 let plan = plan_goal(&ctx, &goal.record.id, &spec);
                 let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;
                 let progress = plan.finish(&ctx, &values);

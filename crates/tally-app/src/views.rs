@@ -10,7 +10,8 @@ use crate::directory::{Directory, Goal};
 use crate::error::Result;
 use std::collections::BTreeMap;
 use tally_core::access::Scope;
-use tally_core::views::{Context, Group, Row, Score, Subject, plan_goal, plan_teams, previous_of};
+use tally_core::org::Roster;
+use tally_core::views::{Compare, Context, Group, Row, Score, Subject, plan_goal, plan_teams};
 use tally_core::{Day, DayRange, Metric, Values};
 
 /// Which of the three views.
@@ -29,7 +30,8 @@ pub enum ViewKind {
 pub struct ProgressView {
     pub kind: ViewKind,
     pub range: DayRange,
-    /// The range of the same length just before, for comparison.
+    /// What the range is compared with, and that range.
+    pub compare: Compare,
     pub previous: DayRange,
     /// The goal of a by-goal view: (id, name).
     pub goal: Option<(String, String)>,
@@ -77,6 +79,7 @@ impl App {
         caller: &Caller,
         goal_id: &str,
         range: DayRange,
+        compare: Compare,
         user: Option<&str>,
     ) -> Result<ProgressView> {
         let now = self.now().await?;
@@ -87,7 +90,7 @@ impl App {
         let keep = |s: &Subject| {
             visible(&scope, s) && user.as_ref().is_none_or(|u| *s == Subject::User(u.clone()))
         };
-        let mut view = self.goals_view(&now, range, &[goal], keep).await?;
+        let mut view = self.goals_view(&now, range, compare, &[goal], keep).await?;
         view.kind = ViewKind::Goal;
         view.goal = Some((goal.record.id.clone(), goal.spec.name.clone()));
         Ok(view)
@@ -101,6 +104,7 @@ impl App {
         &self,
         caller: &Caller,
         range: DayRange,
+        compare: Compare,
         user: Option<&str>,
         team: Option<&str>,
     ) -> Result<ProgressView> {
@@ -128,7 +132,7 @@ impl App {
             .current_goals()
             .filter(|g| scope.sees_goal(&g.spec))
             .collect();
-        let mut view = self.goals_view(&now, range, &goals, keep).await?;
+        let mut view = self.goals_view(&now, range, compare, &goals, keep).await?;
         view.rows
             .sort_by(|a, b| (&a.subject, &a.goal).cmp(&(&b.subject, &b.goal)));
         Ok(view)
@@ -141,6 +145,7 @@ impl App {
         &self,
         caller: &Caller,
         range: DayRange,
+        compare: Compare,
         team: Option<&str>,
     ) -> Result<ProgressView> {
         let now = self.now().await?;
@@ -157,7 +162,7 @@ impl App {
                 .collect(),
         };
         let specs: Vec<_> = directory.current_goals().map(|g| &g.spec).collect();
-        let ctx = self.context(directory, range);
+        let ctx = self.context(directory, range, compare);
         let plan = plan_teams(&ctx, &specs, &teams);
         let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;
         let rows = plan.finish(&ctx, &values);
@@ -180,6 +185,7 @@ impl App {
         Ok(ProgressView {
             kind: ViewKind::Teams,
             range,
+            compare,
             previous: ctx.previous,
             goal: None,
             rows,
@@ -214,17 +220,29 @@ impl App {
         range: DayRange,
     ) -> Result<Vec<Group>> {
         let now = self.now().await?;
-        let roster = &now.directory.roster;
-        Ok(subjects
+        Ok(groups_of(&now.directory.roster, subjects, range))
+    }
+
+    /// The values of `subjects` together over each of `ranges` (a team counts its
+    /// members on their member days; a customer two of them touched counts once), at
+    /// `data_version`: what a trend by month reads.
+    pub async fn totals_over(
+        &self,
+        data_version: i64,
+        subjects: &[Subject],
+        ranges: &[DayRange],
+        metrics: &[Metric],
+    ) -> Result<Vec<Values>> {
+        let now = self.now().await?;
+        let groups: Vec<Group> = ranges
             .iter()
-            .map(|s| match s {
-                Subject::User(id) => roster
-                    .user(id)
-                    .map(|u| vec![(u.key, range)])
-                    .unwrap_or_default(),
-                Subject::Team(id) => roster.team_days(id, range),
+            .map(|range| {
+                let parts = groups_of(&now.directory.roster, subjects, *range);
+                parts.into_iter().flatten().collect()
             })
-            .collect())
+            .collect();
+        let figures = self.store().figures(data_version).await?;
+        Ok(figures.group_values(&groups, metrics))
     }
 
     /// The values of each daily group on each day of `range` where one of the
@@ -262,10 +280,11 @@ impl App {
         &self,
         now: &Now,
         range: DayRange,
+        compare: Compare,
         goals: &[&Goal],
         keep: impl Fn(&Subject) -> bool,
     ) -> Result<ProgressView> {
-        let ctx = self.context(&now.directory, range);
+        let ctx = self.context(&now.directory, range, compare);
         let plans: Vec<_> = goals
             .iter()
             .map(|g| plan_goal(&ctx, &g.record.id, &g.spec))
@@ -276,6 +295,7 @@ impl App {
         let mut view = ProgressView {
             kind: ViewKind::Employees,
             range,
+            compare,
             previous: ctx.previous,
             goal: None,
             rows: Vec::new(),
@@ -307,15 +327,20 @@ impl App {
         Ok(view)
     }
 
-    /// What a view reads besides the values, over `range`.
-    pub(crate) fn context<'d>(&'d self, directory: &'d Directory, range: DayRange) -> Context<'d> {
+    /// What a view reads besides the values, over `range` compared as `compare` says.
+    pub(crate) fn context<'d>(
+        &'d self,
+        directory: &'d Directory,
+        range: DayRange,
+        compare: Compare,
+    ) -> Context<'d> {
         let (today, elapsed_today) = self.org().calendar.day_and_elapsed(jiff::Timestamp::now());
         Context {
             roster: &directory.roster,
             currency: &self.org().currency,
             scoring: &directory.scoring,
             range,
-            previous: previous_of(range),
+            previous: compare.range_for(range),
             today,
             elapsed_today,
         }
@@ -332,6 +357,21 @@ impl App {
         let figures = self.store().figures(now.data_version).await?;
         Ok(figures.group_values(groups, metrics))
     }
+}
+
+/// The member-days of each subject over `range`: a person's own days, a team's
+/// members on their member days.
+fn groups_of(roster: &Roster, subjects: &[Subject], range: DayRange) -> Vec<Group> {
+    subjects
+        .iter()
+        .map(|s| match s {
+            Subject::User(id) => roster
+                .user(id)
+                .map(|u| vec![(u.key, range)])
+                .unwrap_or_default(),
+            Subject::Team(id) => roster.team_days(id, range),
+        })
+        .collect()
 }
 
 fn visible(scope: &Scope, subject: &Subject) -> bool {

@@ -250,6 +250,20 @@ pub fn month_of(day: Day) -> DayRange {
     }
 }
 
+/// The `count` calendar months up to the one that holds `last`, oldest first; the last
+/// of them ends on `last` (a month's days to come have nothing to show yet).
+pub fn months_up_to(last: Day, count: usize) -> Vec<DayRange> {
+    let mut months = Vec::with_capacity(count);
+    let mut month = month_of(last);
+    month.to = last;
+    for _ in 0..count {
+        months.push(month);
+        month = month_of(month.from.plus(-1));
+    }
+    months.reverse();
+    months
+}
+
 fn parse_weekday(name: &str) -> Option<Weekday> {
     Some(match name.to_ascii_lowercase().as_str() {
         "monday" => Weekday::Monday,
@@ -287,6 +301,18 @@ mod tests {
             assert_eq!(Day::from_date(Day::from_number(n).date()).number(), n);
         }
         assert_eq!(day("2026-11-27").to_string(), "2026-11-27");
+    }
+
+    #[test]
+    fn thirteen_months_end_on_the_last_day_shown() {
+        let months = months_up_to(day("2026-11-29"), 13);
+        assert_eq!(months.len(), 13);
+        assert_eq!(months[0], range("2025-11-01", "2025-11-30"));
+        assert_eq!(months[3], range("2026-02-01", "2026-02-28"));
+        assert_eq!(months[12], range("2026-11-01", "2026-11-29"));
+        for pair in months.windows(2) {
+            assert_eq!(pair[0].to.plus(1), pair[1].from);
+        }
     }
 
     #[test]

@@ -238,6 +238,71 @@ pub fn previous_of(range: DayRange) -> DayRange {
     }
 }
 
+/// What a view compares its range with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compare {
+    /// The range of the same length just before ([`previous_of`]).
+    #[default]
+    Previous,
+    /// The same dates a year earlier ([`a_year_before`]).
+    Year,
+}
+
+impl Compare {
+    /// `previous` or `year`, as the API and the pages write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compare::Previous => "previous",
+            Compare::Year => "year",
+        }
+    }
+
+    /// Reads `previous` or `year`.
+    pub fn parse(text: &str) -> Option<Compare> {
+        match text {
+            "previous" => Some(Compare::Previous),
+            "year" => Some(Compare::Year),
+            _ => None,
+        }
+    }
+
+    /// The range `range` is compared with.
+    pub fn range_for(self, range: DayRange) -> DayRange {
+        match self {
+            Compare::Previous => previous_of(range),
+            Compare::Year => a_year_before(range),
+        }
+    }
+}
+
+/// The same dates a year earlier. A 29 February becomes the 28th, and a range that
+/// ends on the last day of a month ends on the last day of that month a year earlier,
+/// so whole months (February too) and whole years compare with whole months and years.
+pub fn a_year_before(range: DayRange) -> DayRange {
+    let earlier = |day: Day| {
+        let date = day.date();
+        let year = date.year() - 1;
+        let last = date.day() == date.days_in_month();
+        let month_start = jiff::civil::Date::new(year, date.month(), 1).unwrap_or(date);
+        let in_month = if last {
+            month_start.days_in_month()
+        } else {
+            date.day().min(month_start.days_in_month())
+        };
+        Day::from_date(
+            month_start
+                .with()
+                .day(in_month)
+                .build()
+                .unwrap_or(month_start),
+        )
+    };
+    DayRange {
+        from: earlier(range.from),
+        to: earlier(range.to),
+    }
+}
+
 fn spans_of(key: i64, days: &DaySet) -> Group {
     days.ranges().iter().map(|r| (key, *r)).collect()
 }
@@ -735,6 +800,43 @@ mod tests {
         let expected = d("0.75") * scoring.score_cap + d("0.25") * d("0.5");
         assert_eq!(score.score, expected);
         assert_eq!(score.rank, Some(1));
+    }
+
+    #[test]
+    fn a_year_before_keeps_the_dates_and_whole_months() {
+        let year = |a: &str, b: &str| Compare::Year.range_for(range(a, b));
+        assert_eq!(
+            year("2026-11-01", "2026-11-30"),
+            range("2025-11-01", "2025-11-30")
+        );
+        assert_eq!(
+            year("2026-11-10", "2026-11-16"),
+            range("2025-11-10", "2025-11-16")
+        );
+        // February: whole months stay whole, whichever year is the leap one.
+        assert_eq!(
+            year("2028-02-01", "2028-02-29"),
+            range("2027-02-01", "2027-02-28")
+        );
+        assert_eq!(
+            year("2029-02-01", "2029-02-28"),
+            range("2028-02-01", "2028-02-29")
+        );
+        assert_eq!(
+            year("2028-02-29", "2028-02-29"),
+            range("2027-02-28", "2027-02-28")
+        );
+        assert_eq!(
+            year("2027-01-01", "2027-12-31"),
+            range("2026-01-01", "2026-12-31")
+        );
+        assert_eq!(
+            Compare::Previous.range_for(range("2026-11-01", "2026-11-30")),
+            previous_of(range("2026-11-01", "2026-11-30"))
+        );
+        assert_eq!(Compare::parse("year"), Some(Compare::Year));
+        assert_eq!(Compare::parse("previous"), Some(Compare::Previous));
+        assert_eq!(Compare::parse("last_year"), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-// Tally's pages: the live status line, the filters, and the per-day trend charts.
+// Tally's pages: the live status line, the filters, and the trend charts (day by day,
+// and the last 13 months).
 // No build step: plain JavaScript, served from the binary.
 (function () {
   "use strict";
@@ -83,40 +84,57 @@
   // Talk-time ticks on whole minutes and hours.
   var secondSteps = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 18000, 36000, 72000, 144000];
 
+  // One chart a metric in `holder`: `labels` along the bottom, `pick(series)` its
+  // values; bars for months, a line for days.
+  function drawSeries(holder, data, labels, pick, bars) {
+    var lang = holder.dataset.lang;
+    holder.textContent = "";
+    var xs = labels.map(function (_, i) { return i; });
+    data.series.forEach(function (series) {
+      var figure = document.createElement("figure");
+      figure.className = "chart";
+      figure.dataset.metric = series.metric;
+      var caption = document.createElement("figcaption");
+      caption.textContent = series.name;
+      figure.appendChild(caption);
+      holder.appendChild(figure);
+      var format = units[series.unit] || units.count;
+      var width = Math.max(260, Math.min(560, holder.clientWidth - 16));
+      var line = { label: series.name, stroke: "#0b5cad", fill: "rgba(11,92,173,0.12)", width: 2 };
+      if (bars) {
+        line.fill = "rgba(11,92,173,0.55)";
+        line.paths = uPlot.paths.bars({ size: [0.6, 40] });
+        line.points = { show: false };
+      }
+      new uPlot({
+        width: width, height: 180,
+        legend: { show: false },
+        scales: { x: { time: false, range: bars ? [-0.5, labels.length - 0.5] : undefined } },
+        axes: [
+          { values: function (u, ticks) { return ticks.map(function (i) { return labels[i] || ""; }); } },
+          {
+            size: 80,
+            incrs: series.unit === "seconds" ? secondSteps : undefined,
+            values: function (u, ticks) { return ticks.map(function (v) { return format(v, lang); }); }
+          }
+        ],
+        series: [{}, line]
+      }, [xs, pick(series)], figure);
+    });
+  }
+
+  // The day-by-day charts, and the bars of the last 13 months, from the report's data.
   function drawCharts(root) {
     if (typeof uPlot === "undefined") return;
     root.querySelectorAll(".trend").forEach(function (section) {
       var holder = section.querySelector(".charts");
       var data = JSON.parse(section.querySelector(".trend-data").textContent || "{}");
       if (!holder || !data.series) return;
-      var lang = holder.dataset.lang;
-      holder.textContent = "";
-      var xs = data.days.map(function (_, i) { return i; });
-      data.series.forEach(function (series) {
-        var figure = document.createElement("figure");
-        figure.className = "chart";
-        figure.dataset.metric = series.metric;
-        var caption = document.createElement("figcaption");
-        caption.textContent = series.name;
-        figure.appendChild(caption);
-        holder.appendChild(figure);
-        var format = units[series.unit] || units.count;
-        var width = Math.max(260, Math.min(560, holder.clientWidth - 16));
-        new uPlot({
-          width: width, height: 180,
-          legend: { show: false },
-          scales: { x: { time: false } },
-          axes: [
-            { values: function (u, ticks) { return ticks.map(function (i) { return data.days[i] || ""; }); } },
-            {
-              size: 80,
-              incrs: series.unit === "seconds" ? secondSteps : undefined,
-              values: function (u, ticks) { return ticks.map(function (v) { return format(v, lang); }); }
-            }
-          ],
-          series: [{}, { label: series.name, stroke: "#0b5cad", fill: "rgba(11,92,173,0.12)", width: 2 }]
-        }, [xs, series.values], figure);
-      });
+      drawSeries(holder, data, data.days, function (s) { return s.values; }, false);
+      var months = section.parentNode.querySelector(".months-trend .month-charts");
+      if (months && data.months) {
+        drawSeries(months, data, data.months, function (s) { return s.monthly; }, true);
+      }
     });
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });

@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, Workbook};
+use tally_core::views::Compare;
 
 /// The format a view is answered in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,8 +57,22 @@ pub trait Cells {
     fn cell(&self, key: &str) -> String;
 }
 
+/// The columns of a view, the comparison's column named for what it compares with.
+pub fn comparing(columns: &[Column], compare: Compare) -> Vec<Column> {
+    columns
+        .iter()
+        .map(|c| match (c.key, compare) {
+            ("previous", Compare::Year) => {
+                number("previous", "Same period last year", "Cùng kỳ năm trước")
+            }
+            _ => *c,
+        })
+        .collect()
+}
+
 /// A column: the row's JSON key (`a/b` for a nested one), its headers, and whether
 /// its cells are numbers in a spreadsheet.
+#[derive(Clone, Copy)]
 pub struct Column {
     pub key: &'static str,
     pub en: &'static str,

@@ -8,7 +8,7 @@
 //! JSON of `docs/api.md`, and the exports write the very same rows.
 
 use super::openapi;
-use super::query::{PathId, QueryParams, only_known, page, report_range};
+use super::query::{PathId, QueryParams, compare, only_known, page, report_range};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -24,14 +24,15 @@ mod json;
 
 pub use json::{ResultsJson, ViewJson};
 
-const RANGE: [&str; 3] = ["period", "from", "to"];
+/// The range of a view and what it is compared with.
+const RANGE: [&str; 4] = ["period", "from", "to", "compare"];
 
 /// The longest range an XLSX export covers (a year and its per-day sheet).
 const MAX_XLSX_DAYS: u32 = 366;
 
 /// `GET /api/v1/goals/{id}/progress[?user_id=…]`: each assignee × criterion, and scores.
 #[utoipa::path(get, path = "/api/v1/goals/{id}/progress", tag = "progress",
-    params(("id" = String, Path), openapi::RangeParams, openapi::ExportParams,
+    params(("id" = String, Path), openapi::RangeParams, openapi::CompareParams, openapi::ExportParams,
         ("user_id" = Option<String>, Query, description = "Only this assignee")),
     responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
         content((ViewJson = "application/json"), (String = "text/csv"),
@@ -53,7 +54,10 @@ pub async fn by_goal(
     );
     let range = report_range(&params, state.app.org())?;
     let user = params.get("user_id").map(String::as_str);
-    let view = state.app.goal_view(&caller, &id, range, user).await?;
+    let view = state
+        .app
+        .goal_view(&caller, &id, range, compare(&params)?, user)
+        .await?;
     let stem = format!("kpi-{id}");
     answer(&state, format, lang, &stem, PERSON_COLUMNS, view).await
 }
@@ -61,7 +65,7 @@ pub async fn by_goal(
 /// `GET /api/v1/progress/employees[?user_id=…][&team_id=…]`: every criterion of every
 /// goal that applies to each employee (directly or through a team).
 #[utoipa::path(get, path = "/api/v1/progress/employees", tag = "progress",
-    params(openapi::RangeParams, openapi::ExportParams,
+    params(openapi::RangeParams, openapi::CompareParams, openapi::ExportParams,
         ("user_id" = Option<String>, Query, description = "Only this employee"),
         ("team_id" = Option<String>, Query, description = "Only this team's members")),
     responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
@@ -84,14 +88,17 @@ pub async fn by_employee(
     let range = report_range(&params, state.app.org())?;
     let user = params.get("user_id").map(String::as_str);
     let team = params.get("team_id").map(String::as_str);
-    let view = state.app.employees_view(&caller, range, user, team).await?;
+    let view = state
+        .app
+        .employees_view(&caller, range, compare(&params)?, user, team)
+        .await?;
     answer(&state, format, lang, "kpi-employees", PERSON_COLUMNS, view).await
 }
 
 /// `GET /api/v1/progress/users`: the employees view under the name of its report
 /// (`/reports/users`).
 #[utoipa::path(get, path = "/api/v1/progress/users", tag = "progress",
-    params(openapi::RangeParams, openapi::ExportParams,
+    params(openapi::RangeParams, openapi::CompareParams, openapi::ExportParams,
         ("user_id" = Option<String>, Query, description = "Only this employee"),
         ("team_id" = Option<String>, Query, description = "Only this team's members")),
     responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
@@ -109,7 +116,7 @@ pub async fn by_user(
 /// `GET /api/v1/progress/teams[?team_id=…]`: each team against its own target or the
 /// sum of its members' targets.
 #[utoipa::path(get, path = "/api/v1/progress/teams", tag = "progress",
-    params(openapi::RangeParams, openapi::ExportParams,
+    params(openapi::RangeParams, openapi::CompareParams, openapi::ExportParams,
         ("team_id" = Option<String>, Query, description = "Only this team")),
     responses((status = 200, description = "The view; with `format=csv` or `xlsx`, its rows as a file",
         content((ViewJson = "application/json"), (String = "text/csv"),
@@ -130,7 +137,10 @@ pub async fn by_team(
     );
     let range = report_range(&params, state.app.org())?;
     let team = params.get("team_id").map(String::as_str);
-    let view = state.app.teams_view(&caller, range, team).await?;
+    let view = state
+        .app
+        .teams_view(&caller, range, compare(&params)?, team)
+        .await?;
     answer(&state, format, lang, "kpi-teams", TEAM_COLUMNS, view).await
 }
 
@@ -187,6 +197,7 @@ async fn answer(
     view: ProgressView,
 ) -> Result<Response, ApiError> {
     let body = ViewJson::of(&view, state.app.org(), lang);
+    let columns = &export::comparing(columns, view.compare);
     match format {
         ExportFormat::Json => body.into_response(),
         ExportFormat::Csv => Ok(export::download(

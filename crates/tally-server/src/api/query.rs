@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, Request};
 use serde_json::Value;
 use std::collections::HashMap;
 pub use tally_app::input::{Fields, only_known, page};
+use tally_core::views::Compare;
 use tally_core::{Day, DayRange, Organization, Period};
 
 /// The longest report range, in days (ten years).
@@ -132,6 +133,13 @@ pub fn report_range(
         ));
     }
     Ok(range)
+}
+
+/// What a view compares its range with: `compare=previous` (the default) or `year`.
+pub fn compare(params: &HashMap<String, String>) -> Result<Compare, ApiError> {
+    params.get("compare").map_or(Ok(Compare::Previous), |text| {
+        Compare::parse(text).ok_or_else(|| ApiError::invalid("compare", "must be previous or year"))
+    })
 }
 
 /// The `{id}` of a path, with a JSON error (not axum's plain text) when it is unreadable.

@@ -101,6 +101,15 @@ pub fn date(day: Day, lang: Lang) -> String {
     }
 }
 
+/// A calendar month: `11/2026` on the Vietnamese pages, `2026-11` in English.
+pub fn month(day: Day, lang: Lang) -> String {
+    let d = day.date();
+    match lang {
+        Lang::Vi => format!("{:02}/{}", d.month(), d.year()),
+        Lang::En => format!("{}-{:02}", d.year(), d.month()),
+    }
+}
+
 /// A day as typed on a page, `dd/mm/yyyy` (or `d/m/yyyy`) on the Vietnamese pages, as
 /// the `yyyy-mm-dd` the services read; anything else (a day that does not exist
 /// included) is left as typed, for them to refuse with the field's name.

@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use tally_app::views::Choices;
+use tally_core::views::Compare;
 
 /// A choice in a filter.
 pub struct Choice {
@@ -207,6 +208,9 @@ fn downloads(sel: &Selection, lang: Lang) -> Vec<(&'static str, String)> {
         ),
     };
     let mut query = sel.range_query();
+    if sel.comparison() == Compare::Year {
+        query.push_str("&compare=year");
+    }
     for (key, value) in filters.into_iter().filter(|(_, v)| !v.is_empty()) {
         query.push_str(&format!("&{key}={}", encode(value)));
     }

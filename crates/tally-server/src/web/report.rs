@@ -1,6 +1,7 @@
 //! The live part of a KPI page, formatted from the application's typed view: its
-//! rows for people (or teams), the leaderboard, and the per-day trend of each metric
-//! shown.
+//! rows for people (or teams), compared with the previous range or the same dates a
+//! year earlier, the leaderboard, and the trend of each metric shown, day by day and
+//! over the last 13 months.
 
 use super::Viewer;
 use super::format;
@@ -14,12 +15,17 @@ use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tally_app::views::{Choices, ProgressView, ViewKind};
+use tally_core::calendar::months_up_to;
 use tally_core::quantity::round;
-use tally_core::views::{Row, Score, Subject, in_unit, previous_of};
-use tally_core::{Currency, Day, DayRange, Metric};
+use tally_core::views::{Compare, Row, Score, Subject, in_unit};
+use tally_core::{Currency, Day, DayRange, Metric, Values};
 
 /// The shortest span a trend chart shows (a one-day report charts the last 14 days).
 const MIN_TREND_DAYS: u32 = 14;
+
+/// How many calendar months the monthly trend shows: a year and the month before it,
+/// so this month stands beside the same month last year.
+const TREND_MONTHS: usize = 13;
 
 /// A row of the table, formatted.
 pub struct RowView {
@@ -50,6 +56,12 @@ pub struct Standing {
     pub grade: String,
 }
 
+/// The monthly trend as a table: a row per month, a cell per metric shown.
+pub struct MonthRow {
+    pub month: String,
+    pub cells: Vec<String>,
+}
+
 /// The live part of the page: rows, leaderboard and charts.
 pub struct Report {
     pub range_text: String,
@@ -58,6 +70,9 @@ pub struct Report {
     pub rows: Vec<RowView>,
     pub standings: Vec<Standing>,
     pub charts_json: String,
+    /// The names of the metrics of the monthly trend, and its rows.
+    pub month_metrics: Vec<String>,
+    pub months: Vec<MonthRow>,
     pub as_of: String,
     /// The data version the figures are at least as new as.
     pub version: i64,
@@ -79,6 +94,7 @@ pub async fn build(
         ),
     };
     let lang = viewer.lang;
+    let compare = sel.comparison();
     let (view, error) = match compute(state, viewer, sel, range).await {
         Ok(view) => (view, range_error),
         Err(e @ (ApiError::Forbidden(_) | ApiError::NotFound(_) | ApiError::Invalid { .. })) => {
@@ -90,11 +106,26 @@ pub async fn build(
         Some(view) => view.data_version,
         None => state.app.store().data_version().await?,
     };
-    let mut report = format_view(state, range, lang, choices, view.as_ref());
+    let mut report = format_view(state, (range, compare), lang, choices, view.as_ref());
     report.error = error;
     report.version = version;
-    let trend = trend(state, range, version, view.as_ref(), lang).await?;
-    report.charts_json = script_safe(&trend);
+    let shown = Shown::of(view.as_ref());
+    let mut charts = trend(state, range, version, &shown, lang).await?;
+    let months = months_up_to(range.to.min(state.app.today()), TREND_MONTHS);
+    let totals = state
+        .app
+        .totals_over(version, &shown.subjects, &months, &shown.metrics)
+        .await?;
+    add_months(
+        &mut charts,
+        &mut report,
+        &months,
+        &totals,
+        &shown,
+        state,
+        lang,
+    );
+    report.charts_json = script_safe(&charts);
     Ok(report)
 }
 
@@ -109,11 +140,18 @@ async fn compute(
     let caller = &viewer.caller;
     let user = (!sel.user_id.is_empty()).then_some(sel.user_id.as_str());
     let team = (!sel.team_id.is_empty()).then_some(sel.team_id.as_str());
+    let compare = sel.comparison();
     let view = match sel.view.as_str() {
-        "team" => app.teams_view(caller, range, team).await?,
+        "team" => app.teams_view(caller, range, compare, team).await?,
         "goal" if sel.goal_id.is_empty() => return Ok(None),
-        "goal" => app.goal_view(caller, &sel.goal_id, range, user).await?,
-        _ => app.employees_view(caller, range, user, team).await?,
+        "goal" => {
+            app.goal_view(caller, &sel.goal_id, range, compare, user)
+                .await?
+        }
+        _ => {
+            app.employees_view(caller, range, compare, user, team)
+                .await?
+        }
     };
     Ok(Some(view))
 }
@@ -139,7 +177,7 @@ fn script_safe(value: &Value) -> String {
 
 fn format_view(
     state: &AppState,
-    range: DayRange,
+    (range, compare): (DayRange, Compare),
     lang: Lang,
     choices: &Choices,
     view: Option<&ProgressView>,
@@ -153,11 +191,13 @@ fn format_view(
         .map_or(&[][..], |v| v.scores.as_slice());
     Report {
         range_text: range_text(range, lang),
-        previous_text: range_text(previous_of(range), lang),
+        previous_text: range_text(compare.range_for(range), lang),
         error: None,
         rows,
         standings: standings(scores, choices, lang),
         charts_json: "{}".into(),
+        month_metrics: Vec::new(),
+        months: Vec::new(),
         version: 0,
         as_of: jiff::Timestamp::now()
             .to_zoned_datetime(state.app.org().calendar.time_zone().clone())
@@ -280,6 +320,35 @@ fn range_text(range: DayRange, lang: Lang) -> String {
     }
 }
 
+/// What the trends show: the metrics of the table's rows, and the people (or teams)
+/// whose work they sum.
+struct Shown {
+    metrics: Vec<Metric>,
+    subjects: Vec<Subject>,
+}
+
+impl Shown {
+    fn of(view: Option<&ProgressView>) -> Shown {
+        let mut metrics: Vec<Metric> = Vec::new();
+        let mut subjects: BTreeSet<Subject> = BTreeSet::new();
+        for row in view.map_or(&[][..], |v| v.rows.as_slice()) {
+            if !metrics.contains(&row.metric) {
+                metrics.push(row.metric);
+            }
+            subjects.insert(row.subject.clone());
+        }
+        // A goal's team total and its members' rows would count the same work twice:
+        // when people are shown, the trends sum the people.
+        if subjects.iter().any(|s| matches!(s, Subject::User(_))) {
+            subjects.retain(|s| matches!(s, Subject::User(_)));
+        }
+        Shown {
+            metrics,
+            subjects: subjects.into_iter().collect(),
+        }
+    }
+}
+
 /// The per-day values of the people (or teams) in the table, summed per metric, over
 /// the report's range (up to today: days to come have nothing to draw), and at least
 /// [`MIN_TREND_DAYS`] days.
@@ -287,32 +356,19 @@ async fn trend(
     state: &AppState,
     range: DayRange,
     version: i64,
-    view: Option<&ProgressView>,
+    shown: &Shown,
     lang: Lang,
 ) -> Result<Value, ApiError> {
     let days = trend_days(range, state.app.today());
-    let mut metrics: Vec<Metric> = Vec::new();
-    let mut subjects: BTreeSet<Subject> = BTreeSet::new();
-    for row in view.map_or(&[][..], |v| v.rows.as_slice()) {
-        if !metrics.contains(&row.metric) {
-            metrics.push(row.metric);
-        }
-        subjects.insert(row.subject.clone());
-    }
-    // A goal's team total and its members' rows would count the same work twice: when
-    // people are shown, the chart sums the people.
-    if subjects.iter().any(|s| matches!(s, Subject::User(_))) {
-        subjects.retain(|s| matches!(s, Subject::User(_)));
-    }
-    let subjects: Vec<Subject> = subjects.into_iter().collect();
-    let groups = state.app.subject_groups(&subjects, days).await?;
+    let groups = state.app.subject_groups(&shown.subjects, days).await?;
     let totals = state
         .app
-        .daily_totals(version, days, &groups, &metrics)
+        .daily_totals(version, days, &groups, &shown.metrics)
         .await?;
     let currency = &state.app.org().currency;
     let labels: Vec<String> = totals.iter().map(|(d, _)| format::date(*d, lang)).collect();
-    let series: Vec<Value> = metrics
+    let series: Vec<Value> = shown
+        .metrics
         .iter()
         .map(|metric| {
             let points: Vec<f64> = totals
@@ -327,6 +383,53 @@ async fn trend(
         })
         .collect();
     Ok(json!({"days": labels, "series": series}))
+}
+
+/// The monthly trend: each month's totals of the people (or teams) shown, as the
+/// report's table (exact, in each metric's unit) and as each chart's `monthly` values,
+/// with the months' labels as the charts' `months`.
+fn add_months(
+    charts: &mut Value,
+    report: &mut Report,
+    months: &[DayRange],
+    totals: &[Values],
+    shown: &Shown,
+    state: &AppState,
+    lang: Lang,
+) {
+    if shown.metrics.is_empty() {
+        return;
+    }
+    let currency = &state.app.org().currency;
+    let value = |metric: Metric, values: &Values| in_unit(metric, values.get(metric), currency);
+    let labels: Vec<String> = months.iter().map(|m| format::month(m.from, lang)).collect();
+    report.month_metrics = shown
+        .metrics
+        .iter()
+        .map(|m| super::texts::metric_name(*m, lang).to_owned())
+        .collect();
+    report.months = labels
+        .iter()
+        .zip(totals)
+        .map(|(month, values)| MonthRow {
+            month: month.clone(),
+            cells: shown
+                .metrics
+                .iter()
+                .map(|m| format::quantity(value(*m, values), m.unit(), currency, lang))
+                .collect(),
+        })
+        .collect();
+    charts["months"] = json!(labels);
+    if let Some(series) = charts["series"].as_array_mut() {
+        for (metric, chart) in shown.metrics.iter().zip(series) {
+            let points: Vec<f64> = totals
+                .iter()
+                .map(|values| value(*metric, values).to_f64().unwrap_or(0.0))
+                .collect();
+            chart["monthly"] = json!(points);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::format::typed_day;
 use super::session::encode;
 use std::collections::HashMap;
+use tally_core::views::Compare;
 
 /// What the page shows, from its query string.
 #[derive(Clone, Debug, Default)]
@@ -17,6 +18,8 @@ pub struct Selection {
     pub user_id: String,
     pub team_id: String,
     pub goal_id: String,
+    /// `previous` (the default) or `year`: what the figures are compared with.
+    pub compare: String,
 }
 
 impl Selection {
@@ -47,6 +50,10 @@ impl Selection {
             user_id: get("user_id"),
             team_id: get("team_id"),
             goal_id: get("goal_id"),
+            compare: match get("compare").as_str() {
+                "year" => "year".to_owned(),
+                _ => "previous".to_owned(),
+            },
         }
     }
 
@@ -66,8 +73,9 @@ impl Selection {
             ("user_id", &self.user_id),
             ("team_id", &self.team_id),
             ("goal_id", &self.goal_id),
+            ("compare", &self.compare),
         ] {
-            if !value.is_empty() {
+            if !value.is_empty() && *value != "previous" {
                 query.push_str(&format!("&{key}={}", encode(value)));
             }
         }
@@ -85,6 +93,11 @@ impl Selection {
 
     pub fn query(&self) -> String {
         self.query_with_view(&self.view)
+    }
+
+    /// What the figures are compared with.
+    pub fn comparison(&self) -> Compare {
+        Compare::parse(&self.compare).unwrap_or_default()
     }
 
     /// The range parameters as the API reads them.

@@ -62,6 +62,11 @@ texts! {
     col_grade: "Xếp loại", "Grade";
     col_pace: "Nhịp độ", "Pace";
     col_change: "So với kỳ trước", "vs previous period";
+    col_change_year: "So với cùng kỳ năm trước", "vs same period last year";
+    compare_with: "So sánh với", "Compare with";
+    same_period_last_year: "cùng kỳ năm trước", "same period last year";
+    months_trend: "13 tháng gần nhất", "The last 13 months";
+    col_month: "Tháng", "Month";
     pace_on_track: "Đúng tiến độ", "On track";
     pace_at_risk: "Có nguy cơ", "At risk";
     pace_behind: "Chậm", "Behind";

@@ -8,6 +8,7 @@ mod helpers;
 mod access;
 mod call_pages;
 mod calls;
+mod compare;
 mod crm;
 mod events;
 mod goals;

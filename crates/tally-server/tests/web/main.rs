@@ -166,6 +166,107 @@ async fn a_manager_sets_a_goal_and_watches_it_move(app: &TestApp) {
     browser.quit().await;
 }
 
+async fn last_year_and_thirteen_months_on_the_kpi_page(app: &TestApp) {
+    seed(app).await;
+    let goal = json!({"name": "Gọi điện", "starts_on": "2020-01-01",
+        "criteria": [{"metric": "calls", "period": "day", "target": 5}],
+        "assignees": [{"team_id": "north"}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
+        .await;
+    // Four calls on the first of this month a year ago, three now.
+    let zone = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = jiff::Timestamp::now().to_zoned_datetime(zone).date();
+    let a_year_ago = today
+        .first_of_month()
+        .checked_sub(jiff::Span::new().years(1))
+        .unwrap();
+    let old: Vec<Value> = (0..4)
+        .map(|i| {
+            json!({"id": format!("old-{i}"), "type": "call", "user_id": "lan",
+                   "at": format!("{a_year_ago}T10:00:00+07:00"), "direction": "outbound",
+                   "answered": true, "talk_seconds": 60})
+        })
+        .collect();
+    assert_eq!(app.events(Value::Array(old)).await["accepted"], 4);
+    calls(app, "lan", 0, 3).await;
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&app.base, "boss@example.vn", PASSWORD)
+        .await;
+    browser
+        .goto(&format!("{}/kpi?period=this_month", app.base))
+        .await;
+    browser
+        .wait_for_text(&format!("{LAN_CALLS} td.actual"), "3")
+        .await;
+    // Choosing "same period last year" applies at once.
+    browser.select("#compare", "year").await;
+    browser.find("table.kpi th.num:last-child").await;
+    let started = Instant::now();
+    while !browser.path().await.contains("compare=year") {
+        assert!(
+            started.elapsed() < browser::PATIENCE,
+            "the page did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser
+        .wait_for_text("table.kpi thead th:last-child", "So với cùng kỳ năm trước")
+        .await;
+    browser
+        .wait_for_text(&format!("{LAN_CALLS} td.change"), "-1 (-25 %)")
+        .await;
+
+    // Thirteen months, drawn as bars and written in a table; this month moves live.
+    let month = |date: jiff::civil::Date| format!("{:02}/{}", date.month(), date.year());
+    let rows = "section.months-trend tbody tr";
+    browser
+        .find("section.months-trend .month-charts figure.chart")
+        .await;
+    assert_eq!(
+        browser
+            .script(&format!(
+                "return document.querySelectorAll('{rows}').length"
+            ))
+            .await,
+        json!(13)
+    );
+    assert_eq!(
+        browser.text(&format!("{rows}:first-child")).await,
+        format!("{} 4", month(a_year_ago))
+    );
+    browser
+        .wait_for_text(
+            &format!("{rows}:last-child"),
+            &format!("{} 3", month(today)),
+        )
+        .await;
+    browser
+        .script("window.tallyNoReload = 7; return true")
+        .await;
+    wait_until_live(&browser).await;
+    calls(app, "lan", 3, 2).await;
+    browser
+        .wait_for_text(
+            &format!("{rows}:last-child"),
+            &format!("{} 5", month(today)),
+        )
+        .await;
+    assert_eq!(
+        browser.script("return window.tallyNoReload").await,
+        json!(7)
+    );
+    // The charts were drawn again after the live update: one a metric, days and months.
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('#report figure.chart').length")
+            .await,
+        json!(2)
+    );
+    browser.quit().await;
+}
+
 async fn goal_errors_stand_next_to_their_field(app: &TestApp) {
     seed(app).await;
     let browser = Browser::start().await;
@@ -391,6 +492,7 @@ both!(
     todos_are_done_in_one_click_and_dates_are_day_first,
     clicking_through_many_views_never_freezes,
     a_manager_sets_a_goal_and_watches_it_move,
+    last_year_and_thirteen_months_on_the_kpi_page,
     goal_errors_stand_next_to_their_field,
     agents_are_refused_the_setup_pages,
     english_is_a_remembered_switch_and_phones_fit,

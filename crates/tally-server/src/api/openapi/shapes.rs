@@ -564,6 +564,14 @@ pub struct RangeParams {
     to: Option<String>,
 }
 
+/// What a view compares its range with: `previous` (default: the range of the same
+/// length just before) or `year` (the same dates a year earlier).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompareParams {
+    compare: Option<String>,
+}
+
 /// How a view is answered: `format` `json` (default), `csv` or `xlsx`; names and
 /// headers in `lang` `vi` (default) or `en`.
 #[derive(IntoParams)]

@@ -23,6 +23,8 @@ use utoipa::ToSchema;
 pub struct ViewJson<'v> {
     from: String,
     to: String,
+    /// `previous` or `year`: what `previous_from`–`previous_to` is.
+    compare: &'static str,
     previous_from: String,
     previous_to: String,
     timezone: &'v str,
@@ -42,6 +44,7 @@ impl<'v> ViewJson<'v> {
         ViewJson {
             from: view.range.from.to_string(),
             to: view.range.to.to_string(),
+            compare: view.compare.as_str(),
             previous_from: view.previous.from.to_string(),
             previous_to: view.previous.to.to_string(),
             timezone: org.calendar.time_zone_name(),
