@@ -96,6 +96,10 @@ pub async fn open_store(settings: &DataSettings) -> Result<(Store, Organization)
         .follow_events_once(&org)
         .await
         .map_err(|e| OpenError(format!("bringing CRM records up to date: {e}")))?;
+    store
+        .fill_sales_once()
+        .await
+        .map_err(|e| OpenError(format!("counting the sales by channel: {e}")))?;
     Ok((store, org))
 }
 

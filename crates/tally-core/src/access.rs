@@ -201,6 +201,7 @@ pub fn people_touched<'a>(event: &'a Event, state: &'a State) -> Vec<Touched<'a>
         EventKind::CustomerUpdated {
             customer_id,
             owner_id,
+            ..
         } => {
             if let Some(customer) = state.customers.get(customer_id) {
                 touched.push(owner("customer_id", &customer.owner.value));

@@ -11,7 +11,8 @@ use crate::event::{Direction, Event, EventKind, FieldError, Status};
 use crate::metric::Metric;
 use crate::money::Currency;
 use crate::state::{
-    Customer, EntityKind, EntityRef, Opportunity, Stamped, Standing, State, StatusChange, Todo,
+    Customer, EntityKind, EntityRef, Opportunity, Sale, SaleMeasure, Stamped, Standing, State,
+    StatusChange, Todo,
 };
 
 /// What the organization's settings bring to the rules: its calendar and currency.
@@ -37,6 +38,14 @@ pub enum Contribution {
         day: Day,
         metric: Metric,
         entity: EntityRef,
+    },
+    /// Add `delta` to a measure of the sales by channel (`channel` is `""` for none).
+    Sale {
+        channel: String,
+        user: String,
+        day: Day,
+        measure: SaleMeasure,
+        delta: i64,
     },
 }
 
@@ -110,17 +119,21 @@ pub fn apply(
         EventKind::CustomerCreated {
             customer_id,
             owner_id,
+            channel,
             ..
         } => {
             if state.customers.contains_key(customer_id) {
                 return Err(Rejection::exists("customer_id", "customer", customer_id));
             }
             require_user(state, "owner_id", owner_id)?;
+            require_channel(state, channel.as_deref())?;
             let customer = Customer {
                 owner: Stamped::new(owner_id.clone(), event.at),
                 created_day: day,
+                channel: channel.as_ref().map(|c| Stamped::new(c.clone(), event.at)),
             };
             out.standing_change(&[], &customer.standing());
+            out.sales_change(&[], &customer.sales());
             state.customers.insert(customer_id.clone(), customer);
             state.touched.insert(EntityRef::customer(customer_id));
             out.customer_action(customer_id, true, true);
@@ -128,11 +141,22 @@ pub fn apply(
         EventKind::CustomerUpdated {
             customer_id,
             owner_id,
+            channel,
         } => {
             require_customer(state, customer_id)?;
             if let Some(owner) = owner_id {
                 require_user(state, "owner_id", owner)?;
-                reassign_customer(state, &mut out, customer_id, owner, event);
+            }
+            require_channel(state, channel.as_deref())?;
+            if owner_id.is_some() || channel.is_some() {
+                change_customer(state, &mut out, customer_id, |c| {
+                    if let Some(owner) = owner_id {
+                        c.owner.set(owner.clone(), event.at);
+                    }
+                    if let Some(channel) = channel {
+                        set_channel(&mut c.channel, channel, event);
+                    }
+                });
             }
             out.customer_action(customer_id, true, true);
         }
@@ -149,6 +173,7 @@ pub fn apply(
             customer_id,
             amount,
             owner_id,
+            channel,
         } => {
             if state.opportunities.contains_key(opportunity_id) {
                 return Err(Rejection::exists(
@@ -159,6 +184,7 @@ pub fn apply(
             }
             require_customer(state, customer_id)?;
             require_user(state, "owner_id", owner_id)?;
+            require_channel(state, channel.as_deref())?;
             let amount = org
                 .currency
                 .to_minor(*amount)
@@ -173,8 +199,10 @@ pub fn apply(
                     day,
                     status: Status::Open,
                 }],
+                channel: channel.as_ref().map(|c| Stamped::new(c.clone(), event.at)),
             };
             out.standing_change(&[], &opportunity.standing());
+            out.sales_change(&[], &opportunity.sales());
             state
                 .opportunities
                 .insert(opportunity_id.clone(), opportunity);
@@ -185,11 +213,13 @@ pub fn apply(
             opportunity_id,
             amount,
             owner_id,
+            channel,
         } => {
             require_opportunity(state, opportunity_id)?;
             if let Some(owner) = owner_id {
                 require_user(state, "owner_id", owner)?;
             }
+            require_channel(state, channel.as_deref())?;
             let amount = amount
                 .map(|a| org.currency.to_minor(a).map_err(|e| invalid("amount", e)))
                 .transpose()?;
@@ -199,6 +229,9 @@ pub fn apply(
                 }
                 if let Some(amount) = amount {
                     o.amount_minor.set(amount, event.at);
+                }
+                if let Some(channel) = channel {
+                    set_channel(&mut o.channel, channel, event);
                 }
             });
             out.opportunity_action(opportunity_id, &customer_id, false);
@@ -286,18 +319,27 @@ fn call(out: &mut Out, direction: Direction, answered: bool, talk: i64, customer
     }
 }
 
-fn reassign_customer(
+/// Changes an existing customer and emits the change of what it stands for.
+fn change_customer(
     state: &mut State,
     out: &mut Out,
     customer_id: &str,
-    owner: &str,
-    event: &Event,
+    change: impl FnOnce(&mut Customer),
 ) {
     if let Some(customer) = state.customers.get_mut(customer_id) {
-        let before = customer.standing();
-        customer.owner.set(owner.to_owned(), event.at);
+        let (before, sold) = (customer.standing(), customer.sales());
+        change(customer);
         out.standing_change(&before, &customer.standing());
+        out.sales_change(&sold, &customer.sales());
         state.touched.insert(EntityRef::customer(customer_id));
+    }
+}
+
+/// A channel is last-writer-wins by `at`, as owners are.
+fn set_channel(current: &mut Option<Stamped<String>>, channel: &str, event: &Event) {
+    match current {
+        Some(stamped) => stamped.set(channel.to_owned(), event.at),
+        None => *current = Some(Stamped::new(channel.to_owned(), event.at)),
     }
 }
 
@@ -312,9 +354,10 @@ fn change_opportunity(
     let Some(opportunity) = state.opportunities.get_mut(opportunity_id) else {
         return String::new();
     };
-    let before = opportunity.standing();
+    let (before, sold) = (opportunity.standing(), opportunity.sales());
     change(opportunity);
     out.standing_change(&before, &opportunity.standing());
+    out.sales_change(&sold, &opportunity.sales());
     state.touched.insert(EntityRef::opportunity(opportunity_id));
     opportunity.customer_id.clone()
 }
@@ -323,6 +366,15 @@ fn require_user(state: &State, field: &str, id: &str) -> Result<(), Rejection> {
     match state.users.contains(id) {
         true => Ok(()),
         false => Err(Rejection::unknown(field, "user", id)),
+    }
+}
+
+fn require_channel(state: &State, channel: Option<&str>) -> Result<(), Rejection> {
+    match channel {
+        Some(id) if !state.channels.contains(id) => {
+            Err(Rejection::unknown("channel", "channel", id))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -436,6 +488,24 @@ impl Out<'_> {
                 delta: *amount,
             };
             self.contributions.push(c);
+        }
+    }
+}
+
+impl Out<'_> {
+    /// Retracts what an entity stood for by channel and credits what it stands for now.
+    fn sales_change(&mut self, before: &[Sale], after: &[Sale]) {
+        let gone = before.iter().filter(|s| s.4 != 0 && !after.contains(s));
+        let came = after.iter().filter(|s| s.4 != 0 && !before.contains(s));
+        let signed = gone.map(|s| (s, -s.4)).chain(came.map(|s| (s, s.4)));
+        for ((channel, user, day, measure, _), delta) in signed {
+            self.contributions.push(Contribution::Sale {
+                channel: channel.clone(),
+                user: user.clone(),
+                day: *day,
+                measure: *measure,
+                delta,
+            });
         }
     }
 }

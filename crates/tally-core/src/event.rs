@@ -76,12 +76,17 @@ pub enum EventKind {
         owner_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// Where the customer came from: one of the organisation's channels.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
     },
     #[serde(rename = "customer.updated")]
     CustomerUpdated {
         customer_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         owner_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
     },
     #[serde(rename = "note.added")]
     NoteAdded { customer_id: String },
@@ -93,6 +98,8 @@ pub enum EventKind {
         customer_id: String,
         amount: Decimal,
         owner_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
     },
     #[serde(rename = "opportunity.updated")]
     OpportunityUpdated {
@@ -101,6 +108,8 @@ pub enum EventKind {
         amount: Option<Decimal>,
         #[serde(skip_serializing_if = "Option::is_none")]
         owner_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
     },
     #[serde(rename = "opportunity.status_changed")]
     OpportunityStatusChanged {
@@ -247,6 +256,19 @@ impl EventKind {
             EventKind::EmailReceived { .. } => "email.received",
             EventKind::TodoCreated { .. } => "todo.created",
             EventKind::TodoCompleted { .. } => "todo.completed",
+        }
+    }
+}
+
+impl EventKind {
+    /// The channel the event names, if any.
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            EventKind::CustomerCreated { channel, .. }
+            | EventKind::CustomerUpdated { channel, .. }
+            | EventKind::OpportunityCreated { channel, .. }
+            | EventKind::OpportunityUpdated { channel, .. } => channel.as_deref(),
+            _ => None,
         }
     }
 }
@@ -546,10 +568,12 @@ impl Fields<'_> {
                 customer_id: self.id("customer_id")?,
                 owner_id: owner_or_actor("owner_id")?,
                 name: self.opt_string("name")?,
+                channel: self.opt_id("channel")?,
             },
             "customer.updated" => EventKind::CustomerUpdated {
                 customer_id: self.id("customer_id")?,
                 owner_id: self.opt_id("owner_id")?,
+                channel: self.opt_id("channel")?,
             },
             "note.added" => EventKind::NoteAdded {
                 customer_id: self.id("customer_id")?,
@@ -562,11 +586,13 @@ impl Fields<'_> {
                 customer_id: self.id("customer_id")?,
                 amount: self.amount("amount", currency)?,
                 owner_id: owner_or_actor("owner_id")?,
+                channel: self.opt_id("channel")?,
             },
             "opportunity.updated" => EventKind::OpportunityUpdated {
                 opportunity_id: self.id("opportunity_id")?,
                 amount: self.opt_amount("amount", currency)?,
                 owner_id: self.opt_id("owner_id")?,
+                channel: self.opt_id("channel")?,
             },
             "opportunity.status_changed" => EventKind::OpportunityStatusChanged {
                 opportunity_id: self.id("opportunity_id")?,

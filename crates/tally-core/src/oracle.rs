@@ -32,7 +32,7 @@ use crate::calendar::{Day, DayRange};
 use crate::event::{Direction, Event, EventKind, Status};
 use crate::metric::Metric;
 use crate::rollup::{Membership, Rollups, Values};
-use crate::state::EntityRef;
+use crate::state::{EntityRef, SaleMeasure};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -58,14 +58,21 @@ pub struct Replay {
     pub contributions: Vec<Contribution>,
 }
 
+/// The users and channels that exist while a log is replayed.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    pub users: HashSet<String>,
+    pub channels: HashSet<String>,
+}
+
 /// The rollups of a whole log, from the definitions.
-pub fn replay(org: &Organization, users: &HashSet<String>, events: &[Event]) -> Rollups {
-    replay_log(org, users, events).rollups()
+pub fn replay(org: &Organization, known: &Known, events: &[Event]) -> Rollups {
+    replay_log(org, known, events).rollups()
 }
 
 /// Replays a whole log: outcomes and contributions.
-pub fn replay_log(org: &Organization, users: &HashSet<String>, events: &[Event]) -> Replay {
-    let ledger = Ledger::read(org, users, events);
+pub fn replay_log(org: &Organization, known: &Known, events: &[Event]) -> Replay {
+    let ledger = Ledger::read(org, known, events);
     let mut credits = Credits {
         org,
         out: Vec::new(),
@@ -117,8 +124,9 @@ impl Replay {
         let mut values = Values::default();
         let mut distinct: BTreeMap<Metric, BTreeSet<&EntityRef>> = BTreeMap::new();
         for contribution in &self.contributions {
-            let (Contribution::Count { user, day, .. } | Contribution::Mark { user, day, .. }) =
-                contribution;
+            let (Contribution::Count { user, day, .. }
+            | Contribution::Mark { user, day, .. }
+            | Contribution::Sale { user, day, .. }) = contribution;
             if !range.contains(*day) || !member_on(user, *day) {
                 continue;
             }
@@ -127,6 +135,7 @@ impl Replay {
                 Contribution::Mark { metric, entity, .. } => {
                     distinct.entry(*metric).or_default().insert(entity);
                 }
+                Contribution::Sale { .. } => {}
             }
         }
         for (metric, entities) in distinct {
@@ -166,6 +175,7 @@ fn latest<T>(writes: &[Write<T>]) -> Option<&T> {
 struct CustomerFacts {
     created: Timestamp,
     owners: Vec<Write<String>>,
+    channels: Vec<Write<String>>,
 }
 
 /// Everything written to one opportunity; creation writes owner, amount and `open`.
@@ -175,6 +185,7 @@ struct OpportunityFacts {
     owners: Vec<Write<String>>,
     amounts: Vec<Write<i64>>,
     statuses: Vec<Write<Status>>,
+    channels: Vec<Write<String>>,
 }
 
 /// A to-do: its assignee (never changed), creation and every completion.
@@ -192,7 +203,7 @@ struct Admission {
 /// Pass one: the outcome of every event and the final facts of every entity.
 struct Ledger<'a> {
     org: &'a Organization,
-    users: &'a HashSet<String>,
+    known: &'a Known,
     /// The canonical form of each accepted event, by id.
     accepted: HashMap<&'a str, String>,
     outcomes: Vec<Outcome>,
@@ -203,10 +214,10 @@ struct Ledger<'a> {
 }
 
 impl<'a> Ledger<'a> {
-    fn read(org: &'a Organization, users: &'a HashSet<String>, events: &'a [Event]) -> Ledger<'a> {
+    fn read(org: &'a Organization, known: &'a Known, events: &'a [Event]) -> Ledger<'a> {
         let mut ledger = Ledger {
             org,
-            users,
+            known,
             accepted: HashMap::new(),
             outcomes: Vec::with_capacity(events.len()),
             admissions: Vec::with_capacity(events.len()),
@@ -239,7 +250,12 @@ impl<'a> Ledger<'a> {
     }
 
     fn is_user(&self, id: &str) -> bool {
-        self.users.contains(id)
+        self.known.users.contains(id)
+    }
+
+    /// No channel, or one of the organisation's.
+    fn is_channel(&self, channel: Option<&String>) -> bool {
+        channel.is_none_or(|c| self.known.channels.contains(c))
     }
 
     fn is_customer(&self, id: &str) -> bool {
@@ -273,15 +289,20 @@ impl<'a> Ledger<'a> {
             EventKind::CustomerCreated {
                 customer_id,
                 owner_id,
+                channel,
                 ..
-            } => (!self.is_customer(customer_id) && self.is_user(owner_id))
-                .then(|| about(customer_id)),
+            } => (!self.is_customer(customer_id)
+                && self.is_user(owner_id)
+                && self.is_channel(channel.as_ref()))
+            .then(|| about(customer_id)),
             EventKind::CustomerUpdated {
                 customer_id,
                 owner_id,
+                channel,
             } => {
-                let owner_ok = owner_id.as_deref().is_none_or(|o| self.is_user(o));
-                owner_ok.then(|| on_customer(customer_id)).flatten()
+                let ok = owner_id.as_deref().is_none_or(|o| self.is_user(o))
+                    && self.is_channel(channel.as_ref());
+                ok.then(|| on_customer(customer_id)).flatten()
             }
             EventKind::NoteAdded { customer_id }
             | EventKind::NoteEdited { customer_id }
@@ -294,20 +315,24 @@ impl<'a> Ledger<'a> {
                 customer_id,
                 amount,
                 owner_id,
+                channel,
             } => {
                 let ok = !self.is_opportunity(opportunity_id)
                     && self.is_customer(customer_id)
                     && self.is_user(owner_id)
-                    && self.is_amount(*amount);
+                    && self.is_amount(*amount)
+                    && self.is_channel(channel.as_ref());
                 ok.then(|| about(customer_id))
             }
             EventKind::OpportunityUpdated {
                 opportunity_id,
                 amount,
                 owner_id,
+                channel,
             } => {
                 let ok = owner_id.as_deref().is_none_or(|o| self.is_user(o))
-                    && amount.is_none_or(|a| self.is_amount(a));
+                    && amount.is_none_or(|a| self.is_amount(a))
+                    && self.is_channel(channel.as_ref());
                 ok.then(|| self.on_opportunity(opportunity_id)).flatten()
             }
             EventKind::OpportunityStatusChanged { opportunity_id, .. } => {
@@ -349,21 +374,28 @@ impl<'a> Ledger<'a> {
             EventKind::CustomerCreated {
                 customer_id,
                 owner_id,
+                channel,
                 ..
             } => {
-                let owners = vec![stamp.write(owner_id.clone())];
                 let facts = CustomerFacts {
                     created: at,
-                    owners,
+                    owners: vec![stamp.write(owner_id.clone())],
+                    channels: channel.iter().map(|c| stamp.write(c.clone())).collect(),
                 };
                 self.customers.insert(customer_id.clone(), facts);
             }
             EventKind::CustomerUpdated {
                 customer_id,
-                owner_id: Some(owner),
+                owner_id,
+                channel,
             } => {
                 if let Some(facts) = self.customers.get_mut(customer_id) {
-                    facts.owners.push(stamp.write(owner.clone()));
+                    facts
+                        .owners
+                        .extend(owner_id.iter().map(|o| stamp.write(o.clone())));
+                    facts
+                        .channels
+                        .extend(channel.iter().map(|c| stamp.write(c.clone())));
                 }
             }
             EventKind::OpportunityCreated {
@@ -371,6 +403,7 @@ impl<'a> Ledger<'a> {
                 customer_id,
                 amount,
                 owner_id,
+                channel,
             } => {
                 let facts = OpportunityFacts {
                     customer_id: customer_id.clone(),
@@ -378,6 +411,7 @@ impl<'a> Ledger<'a> {
                     owners: vec![stamp.write(owner_id.clone())],
                     amounts: vec![stamp.write(minor(*amount))],
                     statuses: vec![stamp.write(Status::Open)],
+                    channels: channel.iter().map(|c| stamp.write(c.clone())).collect(),
                 };
                 self.opportunities.insert(opportunity_id.clone(), facts);
             }
@@ -385,6 +419,7 @@ impl<'a> Ledger<'a> {
                 opportunity_id,
                 amount,
                 owner_id,
+                channel,
             } => {
                 let amount = amount.map(minor);
                 if let Some(facts) = self.opportunities.get_mut(opportunity_id) {
@@ -392,6 +427,9 @@ impl<'a> Ledger<'a> {
                         .owners
                         .extend(owner_id.clone().map(|o| stamp.write(o)));
                     facts.amounts.extend(amount.map(|a| stamp.write(a)));
+                    facts
+                        .channels
+                        .extend(channel.iter().map(|c| stamp.write(c.clone())));
                 }
             }
             EventKind::OpportunityStatusChanged {
@@ -589,10 +627,33 @@ impl Credits<'_> {
         }
     }
 
-    /// Metric 6: one new customer for its current owner, on the day it was created.
+    fn sale(
+        &mut self,
+        channel: Option<&String>,
+        owner: &str,
+        day: Day,
+        measure: SaleMeasure,
+        delta: i64,
+    ) {
+        if delta != 0 {
+            self.out.push(Contribution::Sale {
+                channel: channel.cloned().unwrap_or_default(),
+                user: owner.to_owned(),
+                day,
+                measure,
+                delta,
+            });
+        }
+    }
+
+    /// Metric 6: one new customer for its current owner, on the day it was created;
+    /// and the same by its current channel.
     fn customer(&mut self, facts: &CustomerFacts) {
         if let Some(owner) = latest(&facts.owners) {
-            self.count(owner, self.day(facts.created), Metric::CustomersNew, 1);
+            let day = self.day(facts.created);
+            self.count(owner, day, Metric::CustomersNew, 1);
+            let channel = latest(&facts.channels);
+            self.sale(channel, owner, day, SaleMeasure::CustomersNew, 1);
         }
     }
 
@@ -601,12 +662,21 @@ impl Credits<'_> {
         let Some(owner) = latest(&facts.owners) else {
             return;
         };
-        self.count(owner, self.day(facts.created), Metric::OpportunitiesNew, 1);
-        if let Some(won) = won_at(&facts.statuses) {
+        let channel = latest(&facts.channels);
+        let created = self.day(facts.created);
+        self.count(owner, created, Metric::OpportunitiesNew, 1);
+        self.sale(channel, owner, created, SaleMeasure::OpportunitiesNew, 1);
+        if let Some(won) = final_run_of(&facts.statuses, Status::Won) {
             let day = self.day(won);
             let amount = latest(&facts.amounts).copied().unwrap_or_default();
             self.count(owner, day, Metric::OpportunitiesWon, 1);
             self.count(owner, day, Metric::Revenue, amount);
+            self.sale(channel, owner, day, SaleMeasure::OpportunitiesWon, 1);
+            self.sale(channel, owner, day, SaleMeasure::Revenue, amount);
+        }
+        if let Some(lost) = final_run_of(&facts.statuses, Status::Lost) {
+            let day = self.day(lost);
+            self.sale(channel, owner, day, SaleMeasure::OpportunitiesLost, 1);
         }
     }
 
@@ -624,11 +694,11 @@ impl Credits<'_> {
     }
 }
 
-/// When an opportunity whose current status is `won` was won: the first entry of the
-/// final unbroken run of `won` (entries in order of `at`, then of arrival).
-fn won_at(statuses: &[Write<Status>]) -> Option<Timestamp> {
+/// When an opportunity whose current status is `status` took it: the first entry of
+/// the final unbroken run of `status` (entries in order of `at`, then of arrival).
+fn final_run_of(statuses: &[Write<Status>], status: Status) -> Option<Timestamp> {
     let mut history: Vec<&Write<Status>> = statuses.iter().collect();
     history.sort_by_key(|w| w.stamp);
-    let final_run = history.iter().rev().take_while(|w| w.value == Status::Won);
+    let final_run = history.iter().rev().take_while(|w| w.value == status);
     final_run.last().map(|w| w.stamp.at)
 }

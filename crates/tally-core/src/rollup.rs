@@ -7,7 +7,7 @@
 use crate::apply::Contribution;
 use crate::calendar::{Day, DayRange};
 use crate::metric::Metric;
-use crate::state::EntityRef;
+use crate::state::{EntityRef, SaleMeasure};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One value per metric, in the catalog's order. Money is in minor units.
@@ -56,7 +56,11 @@ impl Membership {
 pub struct Rollups {
     counts: BTreeMap<(Day, String, Metric), i64>,
     marks: BTreeSet<(Day, String, Metric, EntityRef)>,
+    sales: BTreeMap<SaleKey, i64>,
 }
+
+/// Where a sales figure is kept: `(channel, day, user, measure)`.
+pub type SaleKey = (String, Day, String, SaleMeasure);
 
 impl Rollups {
     /// Adds one contribution; sums that come back to zero are dropped.
@@ -84,7 +88,26 @@ impl Rollups {
                 self.marks
                     .insert((*day, user.clone(), *metric, entity.clone()));
             }
+            Contribution::Sale {
+                channel,
+                user,
+                day,
+                measure,
+                delta,
+            } => {
+                let key = (channel.clone(), *day, user.clone(), *measure);
+                let sum = self.sales.entry(key.clone()).or_default();
+                *sum += delta;
+                if *sum == 0 {
+                    self.sales.remove(&key);
+                }
+            }
         }
+    }
+
+    /// Every non-zero sales figure by channel: `((channel, day, user, measure), sum)`.
+    pub fn sales(&self) -> &BTreeMap<SaleKey, i64> {
+        &self.sales
     }
 
     /// Every non-zero sum: `((day, user, metric), sum)`.

@@ -33,11 +33,14 @@ impl<T> Stamped<T> {
     }
 }
 
-/// A customer: who is in charge of it now, and the day it was created.
+/// A customer: who is in charge of it now, the day it was created, and the channel it
+/// came from (absent in states stored before channels).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub owner: Stamped<String>,
     pub created_day: Day,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Stamped<String>>,
 }
 
 /// One status an opportunity took, at `at` (local day `day`).
@@ -57,6 +60,9 @@ pub struct Opportunity {
     pub amount_minor: Stamped<i64>,
     /// Every status it took, ordered by `at` (creation is the first, `open`).
     pub statuses: Vec<StatusChange>,
+    /// The channel it came from; its own, never its customer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Stamped<String>>,
 }
 
 /// A to-do and the user it is assigned to.
@@ -118,6 +124,56 @@ impl EntityRef {
 /// A count or sum an entity currently stands for: `(credited user, day, metric, amount)`.
 pub type Standing = (String, Day, Metric, i64);
 
+/// What the sales-by-channel report counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SaleMeasure {
+    /// Customers created, on the day created (as `customers_new`).
+    CustomersNew,
+    /// Opportunities created, on the day created (as `opportunities_new`).
+    OpportunitiesNew,
+    /// Opportunities won now, on the day of the latest change to won (as
+    /// `opportunities_won`).
+    OpportunitiesWon,
+    /// Opportunities lost now, on the day of the latest change to lost.
+    OpportunitiesLost,
+    /// The current amount of the won ones, in minor units (as `revenue`).
+    Revenue,
+}
+
+impl SaleMeasure {
+    pub const ALL: [SaleMeasure; 5] = [
+        SaleMeasure::CustomersNew,
+        SaleMeasure::OpportunitiesNew,
+        SaleMeasure::OpportunitiesWon,
+        SaleMeasure::OpportunitiesLost,
+        SaleMeasure::Revenue,
+    ];
+
+    /// Its name in the store and the API.
+    pub fn key(self) -> &'static str {
+        match self {
+            SaleMeasure::CustomersNew => "customers_new",
+            SaleMeasure::OpportunitiesNew => "opportunities_new",
+            SaleMeasure::OpportunitiesWon => "opportunities_won",
+            SaleMeasure::OpportunitiesLost => "opportunities_lost",
+            SaleMeasure::Revenue => "revenue",
+        }
+    }
+
+    /// Its place in [`SaleMeasure::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A figure an entity currently stands for in the sales by channel: `(channel, credited
+/// user, day, measure, amount)`; the channel is `""` when it has none.
+pub type Sale = (String, String, Day, SaleMeasure, i64);
+
+fn channel_of(channel: Option<&Stamped<String>>) -> String {
+    channel.map(|c| c.value.clone()).unwrap_or_default()
+}
+
 impl Customer {
     /// What the customer counts for now: one new customer for its current owner.
     pub fn standing(&self) -> Vec<Standing> {
@@ -125,6 +181,18 @@ impl Customer {
             self.owner.value.clone(),
             self.created_day,
             Metric::CustomersNew,
+            1,
+        )]
+    }
+
+    /// What the customer counts for by channel now: one new customer of its channel,
+    /// for its current owner.
+    pub fn sales(&self) -> Vec<Sale> {
+        vec![(
+            channel_of(self.channel.as_ref()),
+            self.owner.value.clone(),
+            self.created_day,
+            SaleMeasure::CustomersNew,
             1,
         )]
     }
@@ -144,12 +212,39 @@ impl Opportunity {
 
     /// The day of the latest change to `won`, if the current status is `won`.
     pub fn won_on(&self) -> Option<Day> {
+        self.current_since(Status::Won)
+    }
+
+    /// The day of the latest change to `lost`, if the current status is `lost`.
+    pub fn lost_on(&self) -> Option<Day> {
+        self.current_since(Status::Lost)
+    }
+
+    /// The day the final run of `status` began, if it is the current status.
+    fn current_since(&self, status: Status) -> Option<Day> {
         self.statuses
             .iter()
             .rev()
-            .take_while(|s| s.status == Status::Won)
+            .take_while(|s| s.status == status)
             .last()
             .map(|s| s.day)
+    }
+
+    /// What the opportunity counts for by channel now: new, and won with its revenue
+    /// or lost, for its current owner.
+    pub fn sales(&self) -> Vec<Sale> {
+        let channel = channel_of(self.channel.as_ref());
+        let owner = &self.owner.value;
+        let sale = |day, measure, amount| (channel.clone(), owner.clone(), day, measure, amount);
+        let mut sales = vec![sale(self.created_day, SaleMeasure::OpportunitiesNew, 1)];
+        if let Some(day) = self.won_on() {
+            sales.push(sale(day, SaleMeasure::OpportunitiesWon, 1));
+            sales.push(sale(day, SaleMeasure::Revenue, self.amount_minor.value));
+        }
+        if let Some(day) = self.lost_on() {
+            sales.push(sale(day, SaleMeasure::OpportunitiesLost, 1));
+        }
+        sales
     }
 
     /// What the opportunity counts for now: new for its owner, and won + revenue if won.
@@ -171,6 +266,8 @@ impl Opportunity {
 #[derive(Clone, Debug, Default)]
 pub struct State {
     pub users: HashSet<String>,
+    /// The organisation's channels (every one an event may name).
+    pub channels: HashSet<String>,
     pub customers: HashMap<String, Customer>,
     pub opportunities: HashMap<String, Opportunity>,
     pub todos: HashMap<String, Todo>,
@@ -198,6 +295,7 @@ mod tests {
                 day: Day::from_number(100),
                 status: Status::Open,
             }],
+            channel: None,
         }
     }
 

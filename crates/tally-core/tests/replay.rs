@@ -21,6 +21,7 @@ use tally_core::oracle::streams::{
     PEOPLE, Stream, case, day_range, ndjson, stream, team, with_outcome,
 };
 use tally_core::oracle::{self, Outcome, Replay};
+use tally_core::state::SaleMeasure;
 use tally_core::{
     Calendar, Currency, DayRange, Membership, Metric, Organization, Rollups, State, apply,
 };
@@ -38,7 +39,8 @@ struct Incremental {
 /// applied again (a duplicate if it means the same, a conflict otherwise).
 fn incremental(stream: &Stream) -> Incremental {
     let mut state = State {
-        users: stream.users.clone(),
+        users: stream.known.users.clone(),
+        channels: stream.known.channels.clone(),
         ..State::default()
     };
     let mut rollups = Rollups::default();
@@ -64,7 +66,7 @@ fn incremental(stream: &Stream) -> Incremental {
 }
 
 fn oracle_of(stream: &Stream) -> Replay {
-    oracle::replay_log(&stream.org, &stream.users, &stream.events)
+    oracle::replay_log(&stream.org, &stream.known, &stream.events)
 }
 
 fn config() -> Config {
@@ -101,6 +103,7 @@ proptest! {
         let context = format!("left: apply, right: oracle; zone {}, log:\n{log}", case.zone);
         prop_assert_eq!(got.rollups.counts(), oracle_rollups.counts(), "{}", context);
         prop_assert_eq!(got.rollups.marks(), oracle_rollups.marks(), "{}", context);
+        prop_assert_eq!(got.rollups.sales(), oracle_rollups.sales(), "sales by channel, {}", context);
     }
 
     /// (b): users' and teams' values over any range, read from `apply`'s rollups and
@@ -464,4 +467,106 @@ fn generated_streams_exercise_every_rule() {
         "{types:?}"
     );
     assert_eq!(metrics.len(), Metric::ALL.len(), "{metrics:?}");
+}
+
+#[test]
+fn sales_count_by_each_entitys_current_channel() {
+    let day1 = "2026-11-01T09:00:00+07:00";
+    let day2 = "2026-11-02T09:00:00+07:00";
+    let log = vec![
+        event(
+            "cc",
+            "customer.created",
+            day1,
+            "u1",
+            json!({"customer_id": "c1", "channel": "zalo"}),
+        ),
+        event(
+            "oc",
+            "opportunity.created",
+            day1,
+            "u1",
+            json!({"opportunity_id": "o1", "customer_id": "c1", "amount": "100", "channel": "web"}),
+        ),
+        event(
+            "o2",
+            "opportunity.created",
+            day1,
+            "u2",
+            json!({"opportunity_id": "o2", "customer_id": "c1", "amount": "50"}),
+        ),
+        status("won", day2, "won"),
+        event(
+            "lost",
+            "opportunity.status_changed",
+            day2,
+            "u2",
+            json!({"opportunity_id": "o2", "status": "lost"}),
+        ),
+        // A channel the organisation does not have: refused, naming the field.
+        event(
+            "bad",
+            "customer.updated",
+            day2,
+            "u1",
+            json!({"customer_id": "c1", "channel": "tiktok"}),
+        ),
+        // The won deal moves to Zalo, revenue and all, on its win day.
+        event(
+            "move",
+            "opportunity.updated",
+            "2026-11-03T09:00:00+07:00",
+            "u1",
+            json!({"opportunity_id": "o1", "channel": "zalo"}),
+        ),
+    ];
+    let stream = literal(log);
+    let expected = oracle_of(&stream);
+    let got = incremental(&stream);
+    assert_eq!(got.outcomes, expected.outcomes);
+    assert_eq!(
+        with_outcome(&got.outcomes, Outcome::Rejected),
+        vec![5],
+        "only the unknown channel"
+    );
+    assert_eq!(got.rollups.sales(), expected.rollups().sales());
+    let figure = |channel: &str, user: &str, date: &str, measure: SaleMeasure| {
+        let key = (
+            channel.to_owned(),
+            date.parse().expect("a valid date"),
+            user.to_owned(),
+            measure,
+        );
+        got.rollups.sales().get(&key).copied().unwrap_or(0)
+    };
+    assert_eq!(
+        figure("zalo", "u1", "2026-11-01", SaleMeasure::CustomersNew),
+        1
+    );
+    assert_eq!(
+        figure("zalo", "u1", "2026-11-01", SaleMeasure::OpportunitiesNew),
+        1
+    );
+    assert_eq!(
+        figure("web", "u1", "2026-11-01", SaleMeasure::OpportunitiesNew),
+        0
+    );
+    assert_eq!(
+        figure("zalo", "u1", "2026-11-02", SaleMeasure::OpportunitiesWon),
+        1
+    );
+    assert_eq!(
+        figure("zalo", "u1", "2026-11-02", SaleMeasure::Revenue),
+        100
+    );
+    assert_eq!(figure("web", "u1", "2026-11-02", SaleMeasure::Revenue), 0);
+    assert_eq!(
+        figure("", "u2", "2026-11-01", SaleMeasure::OpportunitiesNew),
+        1
+    );
+    assert_eq!(
+        figure("", "u2", "2026-11-02", SaleMeasure::OpportunitiesLost),
+        1
+    );
+    assert_eq!(got.rollups.sales().len(), 6, "{:?}", got.rollups.sales());
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::{BTreeMap, BTreeSet};
-use tally_core::state::EntityKind;
+use tally_core::state::{EntityKind, Stamped};
 use tally_core::{Event, EventKind, Organization, State};
 
 /// A CRM record as stored.
@@ -163,8 +163,9 @@ pub(crate) async fn follow_events(
         let (kind, id) = match &event.kind {
             EventKind::CustomerUpdated {
                 customer_id,
-                owner_id: Some(_),
-            } => (EntityKind::Customer, customer_id),
+                owner_id,
+                channel,
+            } if owner_id.is_some() || channel.is_some() => (EntityKind::Customer, customer_id),
             EventKind::OpportunityUpdated { opportunity_id, .. }
             | EventKind::OpportunityStatusChanged { opportunity_id, .. } => {
                 (EntityKind::Opportunity, opportunity_id)
@@ -293,6 +294,7 @@ fn follow(
         EntityKind::Customer => {
             if let Some(customer) = state.customers.get(id) {
                 body.insert("owner_id".into(), json!(customer.owner.value));
+                follow_channel(body, customer.channel.as_ref());
             }
         }
         EntityKind::Opportunity => {
@@ -300,6 +302,7 @@ fn follow(
                 let amount = org.currency.from_minor(opportunity.amount_minor.value);
                 body.insert("owner_id".into(), json!(opportunity.owner.value));
                 body.insert("amount".into(), json!(amount.normalize().to_string()));
+                follow_channel(body, opportunity.channel.as_ref());
                 if let Some(status) = opportunity.status() {
                     body.insert("status".into(), json!(status.to_string()));
                 }
@@ -309,6 +312,13 @@ fn follow(
         EntityKind::Todo => {
             body.insert("done".into(), json!(true));
         }
+    }
+}
+
+/// A record's channel is its entity's, once it has one.
+fn follow_channel(body: &mut Map<String, Value>, channel: Option<&Stamped<String>>) {
+    if let Some(channel) = channel {
+        body.insert("channel".into(), json!(channel.value));
     }
 }
 

@@ -9,11 +9,11 @@ use crate::readmodel::Change;
 use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use sqlx::Any;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::PoisonError;
 use tally_core::access::{CreditLimit, first_refused};
 use tally_core::batch::RejectedEvent;
-use tally_core::state::{EntityKind, EntityRef};
+use tally_core::state::{EntityKind, EntityRef, SaleMeasure};
 use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, State, apply};
 
 /// Whom a batch may credit: `None` for anyone; a limited caller (a supervisor and
@@ -46,11 +46,20 @@ struct Plan {
     events: Vec<(Event, String)>,
     sums: HashMap<(Day, String), [i64; SUMMED]>,
     marks: BTreeSet<(Day, String, Metric, String)>,
+    /// The sales by channel: (day, channel, user) → the measures' deltas.
+    sales: SalesSums,
     /// The (user, day) pairs of every batch.
     touched: BTreeSet<(String, Day)>,
     /// Whether a sum passed what a user's day keeps (64 bits).
     too_large: bool,
 }
+
+/// Deltas of the sales by channel, by (day, channel, user), in the order of
+/// [`SaleMeasure::ALL`].
+pub(crate) type SalesSums = HashMap<(Day, String, String), [i64; SALE_MEASURES]>;
+
+/// How many measures the sales by channel keeps.
+pub(crate) const SALE_MEASURES: usize = SaleMeasure::ALL.len();
 
 /// What a transaction reads before it plans: the stored bodies of its ids, its users'
 /// keys and its entities' state.
@@ -190,6 +199,7 @@ impl Store {
         let user_keys = self.user_keys(w, named_users(events.clone())).await?;
         let mut state = State {
             users: user_keys.keys().cloned().collect(),
+            channels: known_channels(w, events.clone()).await?,
             ..State::default()
         };
         load_entities(w, events, &mut state).await?;
@@ -224,6 +234,7 @@ impl Store {
         write_entities(w, &loaded.state).await?;
         write_sums(w, &plan.sums, user_keys).await?;
         write_marks(w, &plan.marks, user_keys).await?;
+        write_sales(w, &plan.sales, user_keys).await?;
         let change = record_change(w, plan, user_keys).await?;
         if let Some(records) = records {
             crate::crm::write(w, records).await?;
@@ -315,14 +326,20 @@ fn after_latest_change(state: &State, events: &mut [(usize, Event)]) {
     for (_, event) in events {
         let latest = match &event.kind {
             EventKind::CustomerUpdated { customer_id, .. } => {
-                state.customers.get(customer_id).map(|c| c.owner.at)
+                let channel_at = |c: &tally_core::state::Customer| c.channel.as_ref().map(|s| s.at);
+                state
+                    .customers
+                    .get(customer_id)
+                    .map(|c| c.owner.at.max(channel_at(c).unwrap_or(c.owner.at)))
             }
             EventKind::OpportunityUpdated { opportunity_id, .. }
             | EventKind::OpportunityStatusChanged { opportunity_id, .. } => {
                 state.opportunities.get(opportunity_id).map(|o| {
                     let status = o.statuses.last().map(|s| s.at);
+                    let channel = o.channel.as_ref().map(|s| s.at);
                     o.owner
                         .at
+                        .max(channel.unwrap_or(o.owner.at))
                         .max(o.amount_minor.at)
                         .max(status.unwrap_or(o.owner.at))
                 })
@@ -419,6 +436,22 @@ impl Plan {
                     .insert((*day, user.clone(), *metric, entity.id.clone()));
                 (user.clone(), *day)
             }
+            Contribution::Sale {
+                channel,
+                user,
+                day,
+                measure,
+                delta,
+            } => {
+                let key = (*day, channel.clone(), user.clone());
+                let sums = self.sales.entry(key).or_insert([0; SALE_MEASURES]);
+                let sum = &mut sums[measure.index()];
+                match sum.checked_add(*delta) {
+                    Some(total) => *sum = total,
+                    None => self.too_large = true,
+                }
+                (user.clone(), *day)
+            }
         };
         self.touched.insert(touched.clone());
         touched
@@ -449,6 +482,23 @@ async fn earlier_bodies<'e>(
 ) -> Result<HashMap<String, String>, StoreError> {
     let ids: BTreeSet<&str> = events.into_iter().map(|(_, e)| e.id.as_str()).collect();
     select_in(w, "select id, body from events where id in", &ids).await
+}
+
+/// The channels the batch names that the organisation has.
+async fn known_channels<'e>(
+    w: &mut WriteTx<'_>,
+    events: impl IntoIterator<Item = &'e (usize, Event)>,
+) -> Result<HashSet<String>, StoreError> {
+    let named: BTreeSet<&str> = events
+        .into_iter()
+        .filter_map(|(_, e)| e.kind.channel())
+        .collect();
+    if named.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: HashMap<String, String> =
+        select_in(w, "select id, name from channels where id in", &named).await?;
+    Ok(found.into_keys().collect())
 }
 
 /// Every user the batch names: actors, owners, assignees.
@@ -712,6 +762,45 @@ fn out_of_range(error: &sqlx::Error) -> bool {
     error.as_database_error().is_some_and(|e| {
         e.code().as_deref() == Some("22003") || e.message().contains("rollups.revenue out of range")
     })
+}
+
+/// Adds the sales by channel's deltas to their days.
+pub(crate) async fn write_sales(
+    w: &mut WriteTx<'_>,
+    sales: &SalesSums,
+    user_keys: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    const WIDTH: usize = SALE_MEASURES + 3;
+    let columns: Vec<&str> = SaleMeasure::ALL.iter().map(|m| m.key()).collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = sales_rollups.{c} + excluded.{c}"))
+        .collect();
+    let rows: Vec<_> = sales
+        .iter()
+        .filter(|(_, v)| v.iter().any(|d| *d != 0))
+        .collect();
+    for chunk in rows.chunks(rows_per_statement(WIDTH)) {
+        let sql = format!(
+            "insert into sales_rollups (day, channel, user_key, {}) values {} \
+             on conflict (day, channel, user_key) do update set {}",
+            columns.join(", "),
+            value_rows(w.backend, chunk.len(), WIDTH),
+            updates.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for ((day, channel, user), values) in chunk {
+            query = query
+                .bind(i64::from(day.number()))
+                .bind(channel.clone())
+                .bind(key_of(user_keys, user)?);
+            for value in values.iter() {
+                query = query.bind(*value);
+            }
+        }
+        query.execute(&mut *w.tx).await?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn write_marks(

@@ -20,6 +20,7 @@ mod people;
 mod readmodel;
 mod rebuild;
 mod reports;
+mod sales;
 mod snapshot;
 mod sql;
 #[cfg(feature = "testing")]
@@ -36,6 +37,7 @@ pub use organisation::{OrgSnapshot, Versions};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;
 pub use reports::Figures;
+pub use sales::{Channel, SalesRow};
 pub use tally_core::batch::RejectedEvent;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -4,7 +4,7 @@
 //! The production twin of the replay property test: if the incremental path ever
 //! drifted, this finds it and repairs it.
 
-use crate::ingest::{next_version, write_entities, write_marks, write_sums};
+use crate::ingest::{next_version, write_entities, write_marks, write_sales, write_sums};
 use crate::sql::{SUMMED, summed_metrics};
 use crate::{Store, StoreError};
 use futures::TryStreamExt;
@@ -47,8 +47,12 @@ impl Store {
             .fetch_all(&mut *w.tx)
             .await?;
         let user_keys: HashMap<String, i64> = users.into_iter().collect();
+        let channels: Vec<(String,)> = sqlx::query_as("select id from channels")
+            .fetch_all(&mut *w.tx)
+            .await?;
         let mut state = State {
             users: user_keys.keys().cloned().collect(),
+            channels: channels.into_iter().map(|(id,)| id).collect(),
             ..State::default()
         };
         let mut replay = Rollups::default();
@@ -85,13 +89,19 @@ impl Store {
             .map(|(d, u, m, e)| (*d, u.clone(), *m, e.id.clone()))
             .collect();
         report.marks_differing = stored_marks.symmetric_difference(&replay_marks).count();
-        for table in ["rollups", "marks", "entities"] {
+        for table in ["rollups", "marks", "entities", "sales_rollups"] {
             sqlx::query(&format!("delete from {table}"))
                 .execute(&mut *w.tx)
                 .await?;
         }
         write_sums(&mut w, &by_day_and_user(&replay_sums), &user_keys).await?;
         write_marks(&mut w, &replay_marks, &user_keys).await?;
+        let sales = crate::sales::sums_of(replay.sales().iter().map(
+            |((channel, day, user, measure), sum)| {
+                ((*day, channel.clone(), user.clone()), *measure, *sum)
+            },
+        ));
+        write_sales(&mut w, &sales, &user_keys).await?;
         write_entities(&mut w, &state).await?;
         // The call log's days follow the time zone too: it is followed again.
         crate::call_log::restart(&mut w).await?;

@@ -24,12 +24,12 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use tally_core::oracle::streams::{DAYS, PEOPLE, case, day_range, first_day, ndjson, team};
 use tally_core::oracle::{self, Outcome, Replay, streams};
-use tally_core::{Day, DayRange, Event, Membership, Metric, Role, Roster, Values};
+use tally_core::{Contribution, Day, DayRange, Event, Membership, Metric, Role, Roster, Values};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, NewUser, Store, StoreError, Submission, Team};
+use tally_store::{Backend, Channel, NewUser, Store, StoreError, Submission, Team};
 
 /// Users who never act: they only take user keys between the others'.
 const IDLE: [&str; 2] = ["idle1", "idle2"];
@@ -191,7 +191,7 @@ fn expected(stream: &streams::Stream, sent: &[Value]) -> Expected {
         }
     }
     let events: Vec<Event> = parsed.iter().map(|(_, e)| e.clone()).collect();
-    let replay = oracle::replay_log(&stream.org, &stream.users, &events);
+    let replay = oracle::replay_log(&stream.org, &stream.known, &events);
     let positions = |wanted: Outcome| -> Vec<usize> {
         parsed
             .iter()
@@ -311,6 +311,71 @@ async fn ingest(
     Ok(got)
 }
 
+/// The streams' known channels that the store's first list lacks, added: the store's
+/// channels are then the ones events may name.
+async fn create_channels(store: &Store) -> Result<HashSet<String>, TestCaseError> {
+    let have = stored(store.channels().await, "channels")?;
+    for (position, id) in streams::CHANNELS[..streams::KNOWN_CHANNELS]
+        .iter()
+        .enumerate()
+    {
+        if !have.iter().any(|c| c.id == *id) {
+            let channel = Channel {
+                id: (*id).to_owned(),
+                name: id.to_uppercase(),
+                active: true,
+                position: 100 + position as i64,
+            };
+            stored(store.save_channel(&channel).await, "save_channel")?;
+        }
+    }
+    let channels = stored(store.channels().await, "channels")?;
+    let ids: HashSet<String> = channels.into_iter().map(|c| c.id).collect();
+    prop_assert!(!ids.contains(streams::CHANNELS[streams::KNOWN_CHANNELS]));
+    Ok(ids)
+}
+
+/// The sales by channel over every range: each person's figures in each channel, as
+/// the store sums them, against the oracle's contributions on the range's days.
+async fn check_sales(
+    store: &Store,
+    expected: &Replay,
+    ranges: &[DayRange],
+    log: &str,
+) -> Result<(), TestCaseError> {
+    for range in ranges.iter().copied() {
+        let mut want: BTreeMap<(String, String), [i64; 5]> = BTreeMap::new();
+        for contribution in &expected.contributions {
+            if let Contribution::Sale {
+                channel,
+                user,
+                day,
+                measure,
+                delta,
+            } = contribution
+                && range.contains(*day)
+            {
+                let key = (channel.clone(), user.clone());
+                want.entry(key).or_default()[measure.index()] += delta;
+            }
+        }
+        want.retain(|_, figures| figures.iter().any(|f| *f != 0));
+        let rows = stored(store.sales_figures(range).await, "sales_figures")?;
+        let got: BTreeMap<(String, String), [i64; 5]> = rows
+            .into_iter()
+            .map(|r| ((r.channel, r.user_id), r.figures))
+            .collect();
+        prop_assert_eq!(
+            got,
+            want,
+            "sales by channel, {:?}; left: store, right: oracle; log:\n{}",
+            range,
+            log
+        );
+    }
+    Ok(())
+}
+
 /// (b) and (c): every user's and every team's values over every range.
 async fn check_reports(
     store: &Store,
@@ -425,15 +490,17 @@ async fn store_agrees_with_the_oracle(
     backend: Backend,
     case: StoreCase,
 ) -> Result<(), TestCaseError> {
-    let mut stream = case.case.stream();
-    stream.users = case.roster.iter().map(|u| (*u).to_owned()).collect();
-    let sent = case.sent(&stream);
-    let log = ndjson(&sent);
-    let want = expected(&stream, &sent);
-
     let db = TestDb::create(backend).await;
     let store = stored(Store::open(&db.url).await, "open")?;
     let (keys, teams) = create_people(&store, &case).await?;
+    let channels = create_channels(&store).await?;
+
+    let mut stream = case.case.stream();
+    stream.known.users = case.roster.iter().map(|u| (*u).to_owned()).collect();
+    stream.known.channels = channels;
+    let sent = case.sent(&stream);
+    let log = ndjson(&sent);
+    let want = expected(&stream, &sent);
 
     // (a) the same events refused, the same duplicates.
     let got = ingest(&store, &case, &stream, &sent).await?;
@@ -450,12 +517,14 @@ async fn store_agrees_with_the_oracle(
     ranges.push(everything());
     let replay = &want.replay;
     check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
+    check_sales(&store, replay, &ranges, &log).await?;
 
     // (d) nothing to repair, and the same reports after.
     let report = stored(store.rebuild(&stream.org, |_| {}).await, "rebuild")?;
     prop_assert!(report.consistent(), "rebuild found {report:?}; log:\n{log}");
     prop_assert_eq!(report.events, want.outcomes.accepted as u64);
     check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
+    check_sales(&store, replay, &ranges, &log).await?;
     store.close().await;
     Ok(())
 }

@@ -5,10 +5,12 @@
 //! and to-dos — reassignments, status flips (won → lost → won, won → won), amount
 //! changes while won, late events written in several UTC offsets around local midnight,
 //! unknown users and entities, re-sent events and reused ids. [`Case::stream`] makes it
-//! concrete: the organization, its users and the events as the API receives them.
+//! concrete: the organization, its users and channels, and the events as the API
+//! receives them. Customers and opportunities come from channels (now and then one
+//! the organisation does not have) and change channel.
 //! [`day_range`] and [`team`] generate what to report on.
 
-use super::Outcome;
+use super::{Known, Outcome};
 use crate::apply::Organization;
 use crate::calendar::{Calendar, Day, DayRange};
 use crate::event::Event;
@@ -20,7 +22,7 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// Three known users, then one that does not exist.
 pub const PEOPLE: [&str; 4] = ["u1", "u2", "u3", "ghost"];
@@ -29,6 +31,10 @@ pub const KNOWN_USERS: usize = 3;
 pub const CUSTOMERS: usize = 4;
 pub const OPPORTUNITIES: usize = 3;
 pub const TODOS: usize = 3;
+/// Two of the organisation's channels, then one it does not have.
+pub const CHANNELS: [&str; 3] = ["zalo", "web", "tiktok"];
+/// How many of [`CHANNELS`] the organisation has (the first ones).
+pub const KNOWN_CHANNELS: usize = 2;
 /// The organization's time zone is one of these.
 pub const ZONES: [&str; 3] = ["Asia/Ho_Chi_Minh", "America/New_York", "UTC"];
 /// Events are written with one of these offsets, in hours (`None`: `Z`).
@@ -89,6 +95,12 @@ pub fn person() -> impl Strategy<Value = usize> {
     prop_oneof![12 => 0..KNOWN_USERS, 1 => Just(KNOWN_USERS)]
 }
 
+/// An optional channel (`null`: the field is absent), now and then an unknown one.
+pub fn maybe_channel() -> impl Strategy<Value = Value> {
+    let channel = prop_oneof![8 => 0..KNOWN_CHANNELS, 1 => Just(KNOWN_CHANNELS)];
+    prop::option::weighted(0.5, channel).prop_map(|c| json!(c.map(|c| CHANNELS[c])))
+}
+
 /// An optional owner or assignee (`null`: the field is absent).
 pub fn maybe_person() -> impl Strategy<Value = Value> {
     prop::option::weighted(0.6, person()).prop_map(|p| json!(p.map(|p| PEOPLE[p])))
@@ -124,8 +136,16 @@ pub fn call() -> impl Strategy<Value = Value> {
 pub fn opportunity_created(
     opportunity: impl Strategy<Value = String>,
 ) -> impl Strategy<Value = Value> {
-    (opportunity, id("c", CUSTOMERS), amount(), maybe_person()).prop_map(|(o, c, amount, owner)| {
-        json!({"opportunity_id": o, "customer_id": c, "amount": amount, "owner_id": owner})
+    let fields = (
+        opportunity,
+        id("c", CUSTOMERS),
+        amount(),
+        maybe_person(),
+        maybe_channel(),
+    );
+    fields.prop_map(|(o, c, amount, owner, channel)| {
+        json!({"opportunity_id": o, "customer_id": c, "amount": amount, "owner_id": owner,
+               "channel": channel})
     })
 }
 
@@ -143,8 +163,12 @@ pub fn kind() -> impl Strategy<Value = (&'static str, Value)> {
             .prop_map(move |(c, d)| (kind, json!({"customer_id": c, "delivered": d})))
     };
     let owned = |kind: &'static str| {
-        (customer.clone(), maybe_person())
-            .prop_map(move |(c, o)| (kind, json!({"customer_id": c, "owner_id": o})))
+        (customer.clone(), maybe_person(), maybe_channel()).prop_map(move |(c, o, ch)| {
+            (
+                kind,
+                json!({"customer_id": c, "owner_id": o, "channel": ch}),
+            )
+        })
     };
     let status = select(vec!["won", "won", "won", "lost", "open", "cancelled"]);
     prop_oneof![
@@ -158,8 +182,8 @@ pub fn kind() -> impl Strategy<Value = (&'static str, Value)> {
         1 => message("sms.sent"),
         1 => message("email.sent"),
         3 => opportunity_created(opportunity.clone()).prop_map(|fields| ("opportunity.created", fields)),
-        4 => (opportunity.clone(), prop::option::of(amount()), maybe_person()).prop_map(|(o, amount, owner)| {
-            ("opportunity.updated", json!({"opportunity_id": o, "amount": amount, "owner_id": owner}))
+        4 => (opportunity.clone(), prop::option::of(amount()), maybe_person(), maybe_channel()).prop_map(|(o, amount, owner, channel)| {
+            ("opportunity.updated", json!({"opportunity_id": o, "amount": amount, "owner_id": owner, "channel": channel}))
         }),
         8 => (opportunity, status).prop_map(|(o, s)| {
             ("opportunity.status_changed", json!({"opportunity_id": o, "status": s}))
@@ -194,8 +218,9 @@ pub fn setup() -> impl Strategy<Value = Vec<Draft>> {
     };
     let customers: Vec<_> = (0..CUSTOMERS)
         .map(|i| {
-            let fields = maybe_person()
-                .prop_map(move |o| json!({"customer_id": format!("c{i}"), "owner_id": o}));
+            let fields = (maybe_person(), maybe_channel()).prop_map(move |(o, ch)| {
+                json!({"customer_id": format!("c{i}"), "owner_id": o, "channel": ch})
+            });
             maybe("customer.created", fields.boxed())
         })
         .collect();
@@ -236,10 +261,11 @@ pub fn case() -> impl Strategy<Value = Case> {
 // ---------------------------------------------------------------------------------
 // Writing the stream as the API receives it.
 
-/// A case made concrete: the organization, its users and the events as sent.
+/// A case made concrete: the organization, its users and channels, and the events as
+/// sent.
 pub struct Stream {
     pub org: Organization,
-    pub users: HashSet<String>,
+    pub known: Known,
     pub events: Vec<Event>,
     /// The events as JSON, to show a failing case.
     pub json: Vec<Value>,
@@ -301,13 +327,19 @@ impl Case {
 pub fn stream(org: Organization, json: Vec<Value>) -> Stream {
     let parse = |v: &Value| Event::parse(v, &org.currency).expect("test events parse");
     let events = json.iter().map(parse).collect();
-    let users = PEOPLE[..KNOWN_USERS]
-        .iter()
-        .map(|u| u.to_string())
-        .collect();
+    let known = Known {
+        users: PEOPLE[..KNOWN_USERS]
+            .iter()
+            .map(|u| u.to_string())
+            .collect(),
+        channels: CHANNELS[..KNOWN_CHANNELS]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+    };
     Stream {
         org,
-        users,
+        known,
         events,
         json,
     }

@@ -1,0 +1,178 @@
+//! The organisation's sales channels (`channels`) and the figures of the sales by
+//! channel (`sales_rollups`, kept by ingest in the rollups' transaction, see
+//! `migrations/*/0011_channels.sql`).
+
+use crate::ingest::{SALE_MEASURES, SalesSums, write_sales};
+use crate::{Store, StoreError, WriteTx};
+use futures::TryStreamExt;
+use sqlx::Row;
+use std::collections::HashMap;
+use tally_core::state::{Customer, Opportunity, Sale, SaleMeasure};
+use tally_core::{Day, DayRange};
+
+/// One of the organisation's channels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    /// What events and records name: `zalo`, `walk_in`.
+    pub id: String,
+    /// What the pages show.
+    pub name: String,
+    /// Whether forms still offer it; events and records that name it are accepted
+    /// either way, and its history stays in the reports.
+    pub active: bool,
+    /// Its place in lists, smallest first.
+    pub position: i64,
+}
+
+/// One person's sales figures in one channel over a range, in the order of
+/// [`SaleMeasure::ALL`] (revenue in minor units); `channel` is `""` for none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SalesRow {
+    pub channel: String,
+    pub user_id: String,
+    pub figures: [i64; SALE_MEASURES],
+}
+
+/// Marks in `meta` that `sales_rollups` holds what the entities stand for.
+const FILLED: &str = "sales_rollups_filled";
+
+impl Store {
+    /// Every channel, in list order.
+    pub async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
+        let rows =
+            sqlx::query("select id, name, active, position from channels order by position, id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Channel {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    active: row.try_get::<i64, _>(2)? != 0,
+                    position: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a channel or changes one (its name, whether forms offer it, its place). A
+    /// channel is never deleted: events name it for good.
+    pub async fn save_channel(&self, channel: &Channel) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "insert into channels (id, name, active, position) values ($1, $2, $3, $4) \
+             on conflict (id) do update set name = excluded.name, active = excluded.active, \
+             position = excluded.position",
+        )
+        .bind(channel.id.clone())
+        .bind(channel.name.clone())
+        .bind(i64::from(channel.active))
+        .bind(channel.position)
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Each person's figures in each channel over `range`, people with none left out.
+    pub async fn sales_figures(&self, range: DayRange) -> Result<Vec<SalesRow>, StoreError> {
+        let columns: Vec<String> = SaleMeasure::ALL
+            .iter()
+            .map(|m| format!("cast(sum(s.{}) as bigint)", m.key()))
+            .collect();
+        let sql = format!(
+            "select s.channel, u.id, {} from sales_rollups s join users u on u.key = s.user_key \
+             where s.day between $1 and $2 group by s.channel, u.id order by s.channel, u.id",
+            columns.join(", ")
+        );
+        let mut rows = sqlx::query(&sql)
+            .bind(i64::from(range.from.number()))
+            .bind(i64::from(range.to.number()))
+            .fetch(&self.pool);
+        let mut figures = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            let mut row_figures = [0; SALE_MEASURES];
+            for (i, figure) in row_figures.iter_mut().enumerate() {
+                *figure = row.try_get(i + 2)?;
+            }
+            if row_figures.iter().any(|f| *f != 0) {
+                figures.push(SalesRow {
+                    channel: row.try_get(0)?,
+                    user_id: row.try_get(1)?,
+                    figures: row_figures,
+                });
+            }
+        }
+        Ok(figures)
+    }
+
+    /// Once per database: fills the sales by channel from what every customer and
+    /// opportunity stands for now (a database from before channels has events whose
+    /// entities ingest never counted by channel). How many rows it wrote.
+    pub async fn fill_sales_once(&self) -> Result<usize, StoreError> {
+        if self.meta(FILLED).await?.is_some() {
+            return Ok(0);
+        }
+        let mut w = self.begin_write().await?;
+        // Another instance may have filled it while this one waited for the lock.
+        let filled: Option<(String,)> = sqlx::query_as("select value from meta where name = $1")
+            .bind(FILLED)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let written = match filled {
+            Some(_) => 0,
+            None => fill_sales(&mut w).await?,
+        };
+        crate::upsert_meta(&mut *w.tx, FILLED, "1").await?;
+        w.tx.commit().await?;
+        Ok(written)
+    }
+}
+
+/// Replaces the sales by channel with what the entities stand for.
+async fn fill_sales(w: &mut WriteTx<'_>) -> Result<usize, StoreError> {
+    let mut sales: Vec<Sale> = Vec::new();
+    {
+        let mut rows = sqlx::query(
+            "select kind, state from entities where kind in ('customer', 'opportunity')",
+        )
+        .fetch(&mut *w.tx);
+        while let Some(row) = rows.try_next().await? {
+            let (kind, state): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("{kind}: {e}"));
+            match kind.as_str() {
+                "customer" => sales.extend(
+                    serde_json::from_str::<Customer>(&state)
+                        .map_err(corrupt)?
+                        .sales(),
+                ),
+                _ => sales.extend(
+                    serde_json::from_str::<Opportunity>(&state)
+                        .map_err(corrupt)?
+                        .sales(),
+                ),
+            }
+        }
+    }
+    let keys: Vec<(String, i64)> = sqlx::query_as("select id, key from users")
+        .fetch_all(&mut *w.tx)
+        .await?;
+    let user_keys: HashMap<String, i64> = keys.into_iter().collect();
+    sqlx::query("delete from sales_rollups")
+        .execute(&mut *w.tx)
+        .await?;
+    let sums = sums_of(sales.into_iter().map(|(c, u, d, m, a)| ((d, c, u), m, a)));
+    write_sales(w, &sums, &user_keys).await?;
+    Ok(sums.len())
+}
+
+/// Sales figures summed by (day, channel, user).
+pub(crate) fn sums_of(
+    figures: impl IntoIterator<Item = ((Day, String, String), SaleMeasure, i64)>,
+) -> SalesSums {
+    let mut sums = SalesSums::new();
+    for (key, measure, amount) in figures {
+        sums.entry(key).or_insert([0; SALE_MEASURES])[measure.index()] += amount;
+    }
+    sums
+}
