@@ -13,6 +13,7 @@ mod app;
 pub mod call_log;
 pub mod caller;
 pub mod calls;
+pub mod channels;
 mod close;
 pub mod crm;
 pub mod data;

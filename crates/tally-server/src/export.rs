@@ -80,7 +80,7 @@ pub struct Column {
     pub numeric: bool,
 }
 
-const fn text(key: &'static str, en: &'static str, vi: &'static str) -> Column {
+pub const fn text(key: &'static str, en: &'static str, vi: &'static str) -> Column {
     Column {
         key,
         en,
@@ -89,7 +89,7 @@ const fn text(key: &'static str, en: &'static str, vi: &'static str) -> Column {
     }
 }
 
-const fn number(key: &'static str, en: &'static str, vi: &'static str) -> Column {
+pub const fn number(key: &'static str, en: &'static str, vi: &'static str) -> Column {
     Column {
         key,
         en,
@@ -220,6 +220,26 @@ pub fn xlsx(
         daily.iter().map(|d| d.to_vec()),
         lang,
     )?;
+    workbook
+        .save_to_buffer()
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A single-sheet XLSX of `rows` in `columns`.
+pub fn xlsx_sheet(
+    sheet: &str,
+    columns: &[Column],
+    rows: &[impl Cells],
+    lang: Lang,
+) -> Result<Vec<u8>, ApiError> {
+    let mut workbook = Workbook::new();
+    let cells = |row| {
+        columns
+            .iter()
+            .map(|c| Cells::cell(row, c.key))
+            .collect::<Vec<_>>()
+    };
+    write_sheet(&mut workbook, sheet, columns, rows.iter().map(cells), lang)?;
     workbook
         .save_to_buffer()
         .map_err(|e| ApiError::Internal(e.to_string()))

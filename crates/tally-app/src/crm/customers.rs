@@ -1,15 +1,19 @@
 //! Customers (found by name and by phone) and their notes.
 
 use super::*;
+use crate::channels::MAX_CHANNEL_ID;
 use serde_json::{Map, Value, json};
 use tally_core::event::MAX_ID_CHARS;
 use tally_sources::phone::normalize;
 
-const CUSTOMER_FIELDS: [&str; 6] = ["id", "name", "phones", "email", "company", "owner_id"];
+const CUSTOMER_FIELDS: [&str; 7] = [
+    "id", "name", "phones", "email", "company", "owner_id", "channel",
+];
 
 impl App {
     /// Creates a customer: `{"id?", "name", "phones?", "email?", "company?",
-    /// "owner_id?"}` → `customer.created` (owner: the person in charge, default the actor).
+    /// "owner_id?", "channel?"}` → `customer.created` (owner: the person in charge,
+    /// default the actor; channel: one of the organisation's, where it came from).
     pub async fn create_customer(&self, caller: &Caller, body: &Fields) -> Result<Record> {
         let actor = actor(caller)?;
         body.only(&CUSTOMER_FIELDS)?;
@@ -24,13 +28,13 @@ impl App {
         map.insert("name".into(), json!(body.text("name", 200)?));
         map.insert("owner_id".into(), json!(owner));
         map.insert("created_by".into(), json!(actor));
+        let mut fields = json!({"customer_id": id, "owner_id": owner, "name": map["name"]});
+        if let Some(channel) = body.optional_text("channel", MAX_CHANNEL_ID)? {
+            map.insert("channel".into(), json!(channel));
+            fields["channel"] = json!(channel);
+        }
         let phones = customer_fields(body, &mut map)?.unwrap_or_default();
-        let events = vec![event(
-            "customer.created",
-            &actor,
-            None,
-            json!({"customer_id": id, "owner_id": owner, "name": map["name"]}),
-        )];
+        let events = vec![event("customer.created", &actor, None, fields)];
         let draft = customer_draft(&id, map, &phones, now_micros());
         let writes = Writes {
             phones: Some((id.clone(), phones)),
@@ -41,7 +45,7 @@ impl App {
     }
 
     /// Changes a customer: any creation field but `id`; `owner_id` reassigns
-    /// the customer → `customer.updated`.
+    /// the customer, `channel` moves it to another channel → `customer.updated`.
     pub async fn update_customer(
         &self,
         caller: &Caller,
@@ -63,6 +67,12 @@ impl App {
             may_reassign(self, caller, &owner).await?;
             map.insert("owner_id".into(), json!(owner));
             fields["owner_id"] = json!(owner);
+        }
+        if let Some(channel) = body.optional_text("channel", MAX_CHANNEL_ID)?
+            && map.get("channel") != Some(&json!(channel))
+        {
+            map.insert("channel".into(), json!(channel));
+            fields["channel"] = json!(channel);
         }
         let phones = customer_fields(body, &mut map)?;
         if map == body_of(&record) {

@@ -1,15 +1,23 @@
 //! Sales opportunities: created, changed, won or lost, reassigned.
 
 use super::*;
+use crate::channels::MAX_CHANNEL_ID;
 use serde_json::{Value, json};
 use tally_core::event::MAX_ID_CHARS;
 
 impl App {
     /// Creates an opportunity: `{"id?", "title", "customer_id", "amount",
-    /// "owner_id?"}` → `opportunity.created` (status `open`).
+    /// "owner_id?", "channel?"}` → `opportunity.created` (status `open`).
     pub async fn create_opportunity(&self, caller: &Caller, body: &Fields) -> Result<Record> {
         let actor = actor(caller)?;
-        body.only(&["id", "title", "customer_id", "amount", "owner_id"])?;
+        body.only(&[
+            "id",
+            "title",
+            "customer_id",
+            "amount",
+            "owner_id",
+            "channel",
+        ])?;
         let id = new_record_id(body, "o")?;
         refuse_taken(self, "opportunity", &id).await?;
         let title = body.text("title", 200)?;
@@ -21,12 +29,16 @@ impl App {
             .optional_text("owner_id", MAX_ID_CHARS)?
             .unwrap_or_else(|| actor.clone());
         may_act_for(self, caller, &owner).await?;
-        let map = json_map(
+        let mut map = json_map(
             json!({"id": id, "title": title, "customer_id": customer, "amount": amount,
                                   "owner_id": owner, "status": "open", "created_by": actor}),
         );
+        let mut fields = json!({"opportunity_id": id, "customer_id": customer, "amount": amount, "owner_id": owner});
+        if let Some(channel) = body.optional_text("channel", MAX_CHANNEL_ID)? {
+            map.insert("channel".into(), json!(channel));
+            fields["channel"] = json!(channel);
+        }
         let draft = simple_draft("opportunity", &id, map, Some(&customer), &owner, &title);
-        let fields = json!({"opportunity_id": id, "customer_id": customer, "amount": amount, "owner_id": owner});
         commit(
             self,
             caller,
@@ -37,8 +49,8 @@ impl App {
         created(self, "opportunity", &id).await
     }
 
-    /// Changes an opportunity: `{"title?", "amount?", "owner_id?", "status?"}`
-    /// → `opportunity.updated` for the title, amount or owner, and
+    /// Changes an opportunity: `{"title?", "amount?", "owner_id?", "channel?",
+    /// "status?"}` → `opportunity.updated` for the title, amount, owner or channel, and
     /// `opportunity.status_changed` when the status changes.
     pub async fn update_opportunity(
         &self,
@@ -47,7 +59,7 @@ impl App {
         body: &Fields,
     ) -> Result<Record> {
         let actor = actor(caller)?;
-        body.only(&["title", "amount", "owner_id", "status"])?;
+        body.only(&["title", "amount", "owner_id", "channel", "status"])?;
         let record = existing(self, "opportunity", id).await?;
         let mut map = body_of(&record);
         may_change(self, caller, &map, "owner_id").await?;
@@ -68,6 +80,12 @@ impl App {
             may_reassign(self, caller, &owner).await?;
             map.insert("owner_id".into(), json!(owner));
             updated["owner_id"] = json!(owner);
+            changed = true;
+        }
+        if let Some(channel) = body.optional_text("channel", MAX_CHANNEL_ID)?
+            && replace(&mut map, "channel", json!(channel))
+        {
+            updated["channel"] = json!(channel);
             changed = true;
         }
         let mut events = Vec::new();

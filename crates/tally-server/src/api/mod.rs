@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: one file a resource.
 
 pub(crate) mod calls;
+mod channels;
 mod crm;
 mod events;
 pub(crate) mod goals;
@@ -119,6 +120,12 @@ fn documented(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(person(routes!(crm::update_meeting)))
         .routes(person(routes!(crm::log_message)))
         .routes(routes!(crm::list_messages))
+        .routes(routes!(channels::list))
+        .routes(only(
+            managers("change the channels"),
+            routes!(channels::save),
+        ))
+        .routes(routes!(channels::report))
         .routes(routes!(reports::users))
         .routes(routes!(reports::teams))
         .routes(routes!(metrics::list))

@@ -8,6 +8,7 @@ mod helpers;
 mod access;
 mod call_pages;
 mod calls;
+mod channels;
 mod compare;
 mod crm;
 mod events;

@@ -772,6 +772,20 @@ async fn every_operation_answers_as_described(app: &TestApp) {
     )
     .await;
     call(app, c, &owner, "get", "/api/v1/openapi.json", None, ok).await;
+    call(app, c, &agent, "get", "/api/v1/channels", None, ok).await;
+    let channel = json_body(json!({"name": "TikTok", "position": 9}));
+    call(
+        app,
+        c,
+        &owner,
+        "put",
+        "/api/v1/channels/tiktok",
+        channel,
+        ok,
+    )
+    .await;
+    let sales = "/api/v1/reports/channels?period=this_month&compare=year";
+    call(app, c, &owner, "get", sales, None, ok).await;
 
     let unchecked: Vec<_> = described.difference(&c.checked).collect();
     assert!(

@@ -399,7 +399,8 @@ pub struct Customer {
 }
 
 /// `POST /api/v1/customers`; `PATCH` takes any of them but `id` (`owner_id`
-/// reassigns; `null` clears `phones`, `email`, `company`).
+/// reassigns, `channel` moves the customer to another of the organisation's
+/// channels; `null` clears `phones`, `email`, `company`).
 #[derive(ToSchema)]
 pub struct CustomerInput {
     id: Option<String>,
@@ -408,6 +409,7 @@ pub struct CustomerInput {
     email: Option<String>,
     company: Option<String>,
     owner_id: Option<String>,
+    channel: Option<String>,
 }
 
 /// A note on a customer.
@@ -448,8 +450,8 @@ pub struct Opportunity {
     updated_at: String,
 }
 
-/// `POST /api/v1/opportunities`; `PATCH` takes `title`, `amount`, `owner_id` and
-/// `status`.
+/// `POST /api/v1/opportunities`; `PATCH` takes `title`, `amount`, `owner_id`,
+/// `channel` and `status`.
 #[derive(ToSchema)]
 pub struct OpportunityInput {
     id: Option<String>,
@@ -457,6 +459,8 @@ pub struct OpportunityInput {
     customer_id: String,
     amount: Quantity,
     owner_id: Option<String>,
+    /// One of the organisation's channels (`GET /api/v1/channels`).
+    channel: Option<String>,
     status: Option<String>,
 }
 
@@ -562,6 +566,15 @@ pub struct RangeParams {
     from: Option<String>,
     #[param(format = Date)]
     to: Option<String>,
+}
+
+/// `PUT /api/v1/channels/{id}`: `name` is required for a new channel; `active: false`
+/// retires it (forms stop offering it; its history stays); `position` orders lists.
+#[derive(ToSchema)]
+pub struct ChannelInput {
+    name: Option<String>,
+    active: Option<bool>,
+    position: Option<i64>,
 }
 
 /// What a view compares its range with: `previous` (default: the range of the same
