@@ -62,7 +62,8 @@ impl SalesFigures {
             .then(|| Decimal::from(self.revenue_minor) / Decimal::from(self.opportunities_won))
     }
 
-    fn is_zero(&self) -> bool {
+    /// Whether nothing happened.
+    pub fn is_zero(&self) -> bool {
         *self == SalesFigures::default()
     }
 }

@@ -1,5 +1,5 @@
-// Tally's pages: the live status line, the filters, and the trend charts (day by day,
-// and the last 13 months).
+// Tally's pages: the live status line, the filters, and the charts (day by day, the
+// last 13 months, and the sales by channel).
 // No build step: plain JavaScript, served from the binary.
 (function () {
   "use strict";
@@ -135,6 +135,13 @@
       if (months && data.months) {
         drawSeries(months, data, data.months, function (s) { return s.monthly; }, true);
       }
+    });
+    // The sales by channel: a bar a channel, for revenue and for won opportunities.
+    root.querySelectorAll(".sales-trend").forEach(function (section) {
+      var holder = section.querySelector(".charts");
+      var data = JSON.parse(section.querySelector(".sales-data").textContent || "{}");
+      if (!holder || !data.series || !data.labels.length) return;
+      drawSeries(holder, data, data.labels, function (s) { return s.values; }, true);
     });
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });

@@ -9,6 +9,7 @@
 
 mod admin;
 pub(crate) mod assets;
+mod channels;
 mod crm;
 mod format;
 mod goals;
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{lang}", get(session::switch_lang))
         .route("/kpi", get(kpi::page))
         .route("/kpi/report", get(kpi::report))
+        .route("/channels", get(channels::page))
+        .route("/channels/report", get(channels::report))
         .route("/wallboard", get(kpi::wallboard))
         .route("/wallboard/board", get(kpi::board))
         .route("/live", get(kpi::live))
@@ -55,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             get(admin::user_form).post(admin::update_user),
         )
         .route("/admin/teams", get(admin::teams).post(admin::create_team))
+        .route(
+            "/admin/channels",
+            get(admin::channels).post(admin::save_channel),
+        )
         .route("/admin/teams/{id}/members", post(admin::add_member))
         .route("/admin/teams/{id}/supervisors", post(admin::add_supervisor))
         .route(

@@ -167,7 +167,7 @@ fn trend_days(range: DayRange, today: Day) -> DayRange {
 
 /// JSON to put inside a `<script>` element: `<`, `>` and `&` escaped, so no text in it
 /// (a name, one day) can close the element.
-fn script_safe(value: &Value) -> String {
+pub(super) fn script_safe(value: &Value) -> String {
     value
         .to_string()
         .replace('<', "\\u003c")
@@ -308,7 +308,7 @@ fn change_text(
     }
 }
 
-fn range_text(range: DayRange, lang: Lang) -> String {
+pub(super) fn range_text(range: DayRange, lang: Lang) -> String {
     if range.from == range.to {
         format::date(range.from, lang)
     } else {

@@ -4,6 +4,7 @@
 
 use crate::both;
 use crate::helpers::TestApp;
+use crate::sessions::{get, post_form, sign_in};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tally_core::Role;
@@ -12,6 +13,7 @@ both!(
     the_channel_list_is_read_by_all_and_changed_by_managers,
     crm_records_carry_a_channel_of_the_list,
     the_sales_by_channel_add_up_by_hand,
+    the_pages_show_the_same_numbers_and_manage_the_list,
 );
 
 async fn send(
@@ -265,7 +267,9 @@ fn figures(row: &Value) -> Value {
     of(row, "now")
 }
 
-async fn the_sales_by_channel_add_up_by_hand(app: &TestApp) {
+/// Lan and Minh's November (see the events below), with Lan in North, which Sue
+/// supervises.
+async fn a_month_of_sales(app: &TestApp) {
     app.user("lan", "Lan").await;
     app.user("minh", "Minh").await;
     app.user_as("sue", "Sue", Role::Supervisor).await;
@@ -302,7 +306,10 @@ async fn the_sales_by_channel_add_up_by_hand(app: &TestApp) {
     ]);
     let outcome = app.events(events).await;
     assert_eq!(outcome["rejected"], json!([]), "{outcome}");
+}
 
+async fn the_sales_by_channel_add_up_by_hand(app: &TestApp) {
+    a_month_of_sales(app).await;
     let november = "/api/v1/reports/channels?from=2026-11-01&to=2026-11-30";
     let report = app.get_ok(november).await;
     assert_eq!(
@@ -445,4 +452,114 @@ async fn the_sales_by_channel_add_up_by_hand(app: &TestApp) {
         .await;
     assert_eq!(xlsx.status(), StatusCode::OK);
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+}
+
+/// The rows of the page's table: each line's name and cells.
+fn table_rows(page: &str) -> Vec<Vec<String>> {
+    let table = page
+        .split(r#"<table class="sales">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap_or_else(|| panic!("no sales table in {page}"));
+    table
+        .split("<tr")
+        .skip(2)
+        .map(|row| {
+            let row = row.split_once('>').map_or(row, |(_, rest)| rest);
+            row.split(['<', '>'])
+                .enumerate()
+                .filter(|(i, text)| i % 2 == 0 && !text.trim().is_empty())
+                .map(|(_, text)| text.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+async fn the_pages_show_the_same_numbers_and_manage_the_list(app: &TestApp) {
+    a_month_of_sales(app).await;
+    crate::sessions::person(app, "boss", "admin").await;
+    let session = sign_in(app, "boss").await;
+    let page = get(app, &session, "/channels?from=2026-11-01&to=2026-11-30")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = table_rows(&page);
+    let zalo = rows.iter().position(|r| r[0] == "Zalo").unwrap();
+    assert_eq!(
+        rows[zalo],
+        [
+            "Zalo",
+            "1",
+            "4",
+            "3",
+            "1",
+            "75 %",
+            "18.000.000 ₫",
+            "6.000.000 ₫",
+            "+17.000.000 ₫"
+        ]
+    );
+    // Its people follow it.
+    assert_eq!(rows[zalo + 1][0], "Lan");
+    assert_eq!(rows[zalo + 1][6], "10.000.000 ₫");
+    assert_eq!(rows[zalo + 2][0], "Minh");
+    let last = rows.last().unwrap();
+    assert_eq!(
+        &last[..7],
+        ["Tổng", "3", "4", "3", "1", "75 %", "18.000.000 ₫"]
+    );
+    assert!(rows.iter().any(|r| r[0] == "Chưa rõ kênh"));
+    assert!(page.contains(r#"class="sales-data""#));
+    let csv = page
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("format=csv"))
+        .unwrap();
+    assert!(
+        csv.starts_with("/api/v1/reports/channels?from=2026-11-01") && csv.contains("lang=vi"),
+        "{csv}"
+    );
+
+    // The list: a new channel, then a listed one renamed and retired.
+    let added = post_form(app, &session, "/admin/channels", "id=tiktok&name=TikTok").await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let retired = post_form(
+        app,
+        &session,
+        "/admin/channels",
+        "id=zalo&name=Zalo+OA&position=4&listed=1",
+    )
+    .await;
+    assert_eq!(retired.status(), StatusCode::SEE_OTHER);
+    let list = app.get_ok("/api/v1/channels").await;
+    let zalo = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "zalo")
+        .unwrap();
+    assert_eq!(
+        (&zalo["name"], &zalo["active"]),
+        (&json!("Zalo OA"), &json!(false))
+    );
+    assert_eq!(list.as_array().unwrap().last().unwrap()["id"], "tiktok");
+    let bad = post_form(app, &session, "/admin/channels", "id=Tik+Tok&name=x").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("channel-error"));
+    // A retired channel keeps its history on the report, and leaves the forms.
+    let page = get(app, &session, "/channels?from=2026-11-01&to=2026-11-30")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table_rows(&page)
+            .iter()
+            .any(|r| r[0] == "Zalo OA" && r[6] == "18.000.000 ₫")
+    );
+    let form = get(app, &session, "/customers").await.text().await.unwrap();
+    assert!(
+        form.contains(r#"<option value="tiktok">"#) && !form.contains(r#"<option value="zalo">"#)
+    );
 }

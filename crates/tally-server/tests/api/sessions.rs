@@ -217,6 +217,13 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/users/agent", [403, 403, 200]),
         ("/admin/teams", [403, 403, 200]),
         ("/admin/tokens", [403, 403, 200]),
+        ("/admin/channels", [403, 403, 200]),
+        ("/channels", [200, 200, 200]),
+        ("/channels?period=this_month&compare=year", [200, 200, 200]),
+        (
+            "/channels/report?from=2026-11-01&to=2026-11-30",
+            [200, 200, 200],
+        ),
     ];
     for (i, id) in ["agent", "sup", "admin", "boss"].into_iter().enumerate() {
         let session = sign_in(app, id).await;
@@ -260,6 +267,7 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/teams/north/supervisors", "user_id=sup", [403, 403]),
         ("/admin/teams/north/supervisors/sup/remove", "", [403, 403]),
         ("/admin/tokens", "name=x&role=agent", [403, 403]),
+        ("/admin/channels", "id=tiktok&name=TikTok", [403, 403]),
         (&format!("/admin/tokens/{key}/revoke"), "", [403, 403]),
         (
             "/goals/new",

@@ -267,6 +267,81 @@ async fn last_year_and_thirteen_months_on_the_kpi_page(app: &TestApp) {
     browser.quit().await;
 }
 
+async fn sales_by_channel_from_the_list_to_the_chart(app: &TestApp) {
+    seed(app).await;
+    let boss = Browser::start().await;
+    boss.sign_in(&app.base, "boss@example.vn", PASSWORD).await;
+    // A channel of the organisation's own, from the list's page.
+    boss.goto(&format!("{}/admin/channels", app.base)).await;
+    boss.fill("#channel-name", "TikTok").await;
+    boss.fill("#channel-id", "tiktok").await;
+    boss.click("#create-channel").await;
+    boss.find("tr[data-channel='tiktok']").await;
+
+    // An agent's customer from TikTok; the deal comes from the customer's channel.
+    let agent = Browser::start().await;
+    agent.sign_in(&app.base, "lan@example.vn", PASSWORD).await;
+    agent.goto(&format!("{}/customers", app.base)).await;
+    agent.fill("#customer-name", "Công ty Hoa Sen").await;
+    agent.select("#customer-channel", "tiktok").await;
+    agent.click("#create-customer").await;
+    agent.wait_for_text("#card-channel", "TikTok").await;
+    agent.click("details:has(#add-opportunity) summary").await;
+    agent.fill("#opportunity-title", "Gói tổng đài").await;
+    agent.fill("#opportunity-amount", "12.000.000").await;
+    assert_eq!(
+        agent
+            .script("return document.getElementById('opportunity-channel').value")
+            .await,
+        json!("tiktok")
+    );
+    agent.click("#add-opportunity button").await;
+    agent.find(".entry-opportunity").await;
+
+    // The report: its row, its chart, and a win moving it without a reload.
+    boss.goto(&format!("{}/channels?period=this_month", app.base))
+        .await;
+    let row = "table.sales tr.channel[data-channel='tiktok']";
+    boss.wait_for_text(&format!("{row} td:nth-of-type(2)"), "1")
+        .await;
+    assert_eq!(boss.text(&format!("{row} td:nth-of-type(1)")).await, "1");
+    boss.find(".sales-trend figure.chart").await;
+    assert_eq!(
+        boss.script("return document.querySelectorAll('.sales-trend figure.chart').length")
+            .await,
+        json!(2)
+    );
+    boss.script("window.tallyNoReload = 3; return true").await;
+    wait_until_live(&boss).await;
+    let deal = app.get_ok("/api/v1/opportunities").await;
+    let id = deal["items"][0]["id"].as_str().unwrap().to_owned();
+    let won = json!([{"id": "won-1", "type": "opportunity.status_changed",
+        "at": jiff::Timestamp::now().to_string(), "user_id": "lan",
+        "opportunity_id": id, "status": "won"}]);
+    assert_eq!(app.events(won).await["accepted"], 1);
+    boss.wait_for_text(&format!("{row} td:nth-of-type(3)"), "1")
+        .await;
+    assert_eq!(
+        boss.text(&format!("{row} td:nth-of-type(6)")).await,
+        "12.000.000 ₫"
+    );
+    assert_eq!(boss.script("return window.tallyNoReload").await, json!(3));
+    // Against last year, at once.
+    boss.select("#compare", "year").await;
+    let started = Instant::now();
+    while !boss.path().await.contains("compare=year") {
+        assert!(
+            started.elapsed() < browser::PATIENCE,
+            "the page did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    boss.wait_for_text(&format!("{row} td.change"), "+12.000.000 ₫")
+        .await;
+    boss.quit().await;
+    agent.quit().await;
+}
+
 async fn goal_errors_stand_next_to_their_field(app: &TestApp) {
     seed(app).await;
     let browser = Browser::start().await;
@@ -400,6 +475,8 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "/todos",
         "/calls",
         "/today",
+        "/channels?period=this_month&compare=year",
+        "/admin/channels",
     ] {
         browser.goto(&format!("{}{page}", app.base)).await;
         browser.find("h1").await;
@@ -493,6 +570,7 @@ both!(
     clicking_through_many_views_never_freezes,
     a_manager_sets_a_goal_and_watches_it_move,
     last_year_and_thirteen_months_on_the_kpi_page,
+    sales_by_channel_from_the_list_to_the_chart,
     goal_errors_stand_next_to_their_field,
     agents_are_refused_the_setup_pages,
     english_is_a_remembered_switch_and_phones_fit,

@@ -69,11 +69,28 @@ async fn screenshots() {
         ("calls.png", "/calls", 1280, 800),
         ("customer-phone.png", "/customers/kh-an-phat", 390, 844),
         ("opportunities-phone.png", "/opportunities", 390, 844),
+        ("channels.png", "/channels?period=this_month", 1280, 1000),
+        (
+            "channels-phone.png",
+            "/channels?period=this_month",
+            390,
+            844,
+        ),
+        (
+            "kpi-months.png",
+            "/kpi?view=employee&period=this_month",
+            1280,
+            1000,
+        ),
     ];
     for (file, path, width, height) in pages {
         browser.client.set_window_size(width, height).await.unwrap();
         browser.goto(&format!("{}{path}", app.base)).await;
         browser.find("h1").await;
+        if file == "kpi-months.png" {
+            let scroll = "document.querySelector('.months-trend').scrollIntoView(); return true";
+            browser.script(scroll).await;
+        }
         if file == "kpi-teams.png" {
             // From the range line down: the table and the day-by-day charts.
             let scroll = "document.querySelector('p.range').scrollIntoView(); return true";
@@ -125,8 +142,13 @@ async fn crm(app: &crate::helpers::TestApp) {
         ),
     ];
     for (token, id, name, phone, company) in customers {
+        let channel = match id {
+            "kh-an-phat" | "kh-viet-tin" => "zalo",
+            "kh-binh-minh" => "website",
+            _ => "referral",
+        };
         let body = json!({"id": id, "name": name, "phones": [phone], "company": company,
-            "email": format!("lienhe@{id}.example.vn")});
+            "email": format!("lienhe@{id}.example.vn"), "channel": channel});
         post(token.clone(), "/api/v1/customers", body).await;
     }
     let note = json!({"text": "Khách cần tổng đài 20 máy lẻ, hẹn gửi báo giá trong tuần."});
@@ -174,7 +196,9 @@ async fn crm(app: &crate::helpers::TestApp) {
         ),
     ];
     for (token, id, title, customer, amount, status) in deals {
-        let body = json!({"id": id, "title": title, "customer_id": customer, "amount": amount});
+        let channel = if id == "o-3" { "hotline" } else { "zalo" };
+        let body = json!({"id": id, "title": title, "customer_id": customer, "amount": amount,
+            "channel": channel});
         post(token.clone(), "/api/v1/opportunities", body).await;
         if let Some(status) = status {
             let response = app

@@ -1,12 +1,15 @@
 //! The admin pages (owner, admin): users with roles, passwords and phone extensions;
-//! teams with dated memberships and supervisors; API tokens, shown once and revocable.
+//! teams with dated memberships and supervisors; sales channels; API tokens, shown
+//! once and revocable.
 //! Changes go through the JSON API's handlers with the signed-in person as the caller,
 //! so an admin is refused what the API refuses them (anything about an owner).
 
+mod channels;
 mod teams;
 mod tokens;
 mod users;
 
+pub use channels::{channels, save_channel};
 pub use teams::{add_member, add_supervisor, create_team, remove_supervisor, teams};
 pub use tokens::{create_token, revoke_token, tokens};
 pub use users::{create_user, update_user, user_form, users};
@@ -24,7 +27,11 @@ pub struct RoleOption {
 
 /// Refuses the admin pages to supervisors and agents before anything else is read.
 fn require_admin(viewer: &Viewer) -> Result<(), PageError> {
-    require(viewer, may_administer, "manage users, teams or tokens")
+    require(
+        viewer,
+        may_administer,
+        "manage users, teams, channels or tokens",
+    )
 }
 
 /// The roles this person may give.

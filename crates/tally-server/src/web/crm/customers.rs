@@ -4,7 +4,7 @@
 //! SMS or email).
 
 use super::timeline::{TimelineLine, timeline_lines};
-use super::{assignable, fields_of, segment};
+use super::{assignable, channel_choices, fields_of, name_in, segment};
 use crate::AppState;
 use crate::api::query::{PathId, QueryParams};
 use crate::web::{
@@ -120,6 +120,7 @@ pub struct CustomerForm {
     pub email: String,
     pub company: String,
     pub owner: String,
+    pub channel: String,
 }
 
 impl CustomerForm {
@@ -130,6 +131,7 @@ impl CustomerForm {
             email: form_field(pairs, "email"),
             company: form_field(pairs, "company"),
             owner: form_field(pairs, "owner_id"),
+            channel: form_field(pairs, "channel"),
         }
     }
 
@@ -140,6 +142,7 @@ impl CustomerForm {
             email: record.text("email").to_owned(),
             company: record.text("company").to_owned(),
             owner: record.text("owner_id").to_owned(),
+            channel: record.text("channel").to_owned(),
         }
     }
 
@@ -170,6 +173,10 @@ impl CustomerForm {
         if !self.owner.is_empty() {
             body.insert("owner_id".into(), json!(self.owner));
         }
+        // A channel is where the customer came from: it changes, it is never emptied.
+        if !self.channel.is_empty() {
+            body.insert("channel".into(), json!(self.channel));
+        }
         body
     }
 }
@@ -193,6 +200,7 @@ struct CustomersPage {
     total: i64,
     pages: i64,
     owners: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
     form: CustomerForm,
     error: String,
 }
@@ -238,6 +246,7 @@ async fn list_page(
         pages: (found.total + PAGE_SIZE - 1) / PAGE_SIZE,
         total: found.total,
         owners: assignable(state, viewer, &now.directory),
+        channels: channel_choices(state, "").await?,
         sel,
         rows,
         form,
@@ -288,6 +297,9 @@ struct CustomerPage {
     timeline: Vec<TimelineLine>,
     version: i64,
     owners: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    /// The customer's channel's name, empty when none.
+    channel: String,
     error: String,
 }
 
@@ -332,8 +344,11 @@ async fn customer_page(
         href,
     };
     let invalid = !error.is_empty();
+    let channels = channel_choices(state, c.text("channel")).await?;
     let page = CustomerPage {
         chrome: viewer.chrome("customers", &card.href),
+        channel: name_in(&channels, c.text("channel")),
+        channels,
         form: form.unwrap_or_else(|| CustomerForm::of_record(c)),
         timeline: timeline_lines(state, viewer, &now, &file),
         version: now.data_version,
@@ -411,7 +426,7 @@ pub async fn add_opportunity(
     PathId(id): PathId,
     Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
-    let mut body = fields_of(&pairs, &["title", "amount", "owner_id"]);
+    let mut body = fields_of(&pairs, &["title", "amount", "owner_id", "channel"]);
     if let Some(Value::String(amount)) = body.get_mut("amount") {
         *amount = format::typed_amount(amount);
     }

@@ -23,7 +23,7 @@ pub use sales::{change_opportunity, create_opportunity, opportunities};
 pub use todos::{TodoLine, complete_todo, due_todos, todos};
 
 use super::session::encode;
-use super::{Viewer, form_field, format};
+use super::{PageError, Viewer, form_field, format};
 use crate::AppState;
 use crate::export::Lang;
 use rust_decimal::Decimal;
@@ -56,6 +56,26 @@ fn assignable(state: &AppState, viewer: &Viewer, directory: &Directory) -> Vec<(
     }
     let scope = state.app.credit_scope(&viewer.caller, directory);
     people_within(&directory.roster, &scope.unwrap_or_else(Scope::everything))
+}
+
+/// The channels a form offers, as (id, name): those in use, and `keep` (a record's
+/// channel) even when retired.
+async fn channel_choices(state: &AppState, keep: &str) -> Result<Vec<(String, String)>, PageError> {
+    let channels = state.app.channels().await?;
+    Ok(channels
+        .into_iter()
+        .filter(|c| c.active || c.id == keep)
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+/// The name of `id` among (id, name) choices; the id itself when not among them.
+fn name_in(choices: &[(String, String)], id: &str) -> String {
+    choices
+        .iter()
+        .find(|(c, _)| c == id)
+        .map_or(id, |(_, name)| name.as_str())
+        .to_owned()
 }
 
 /// The form's non-empty fields among `names`, as the JSON the CRM services read.

@@ -2,7 +2,7 @@
 //! column's count and amount total, or the same as a list; an opportunity's status
 //! changes in one click (or by dragging its card), its title and amount in place.
 
-use super::{fields_of, money, segment};
+use super::{channel_choices, fields_of, money, segment};
 use crate::AppState;
 use crate::api::query::{PathId, QueryParams};
 use crate::web::{
@@ -61,6 +61,8 @@ struct OpportunitiesPage {
     col_statuses: [&'static str; 4],
     /// The customers a new opportunity may be for, `(id, name)`.
     customers: Vec<(String, String)>,
+    /// The channels it may come from, `(id, name)`.
+    channels: Vec<(String, String)>,
     error: String,
 }
 
@@ -99,6 +101,7 @@ async fn board_page(
         columns: columns(state, viewer, &records).await?,
         col_statuses: STATUSES,
         customers: offered_customers(state, viewer).await?,
+        channels: channel_choices(state, "").await?,
         who: who.into(),
         view: view.into(),
         here,
@@ -195,7 +198,7 @@ pub async fn create_opportunity(
     viewer: Viewer,
     Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
-    let mut body = fields_of(&pairs, &["customer_id", "title", "amount"]);
+    let mut body = fields_of(&pairs, &["customer_id", "title", "amount", "channel"]);
     if let Some(Value::String(amount)) = body.get_mut("amount") {
         *amount = format::typed_amount(amount);
     }
