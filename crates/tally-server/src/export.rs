@@ -31,6 +31,16 @@ impl ExportFormat {
     }
 }
 
+/// The `format` and `lang` of a request's query.
+pub fn format_and_lang(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<(ExportFormat, Lang), ApiError> {
+    Ok((
+        ExportFormat::parse(params.get("format"))?,
+        Lang::parse(params.get("lang"))?,
+    ))
+}
+
 /// The language of headers and metric names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {

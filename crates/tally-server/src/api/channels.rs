@@ -84,10 +84,7 @@ pub async fn report(
         &params,
         &["period", "from", "to", "compare", "format", "lang"],
     )?;
-    let (format, lang) = (
-        ExportFormat::parse(params.get("format"))?,
-        Lang::parse(params.get("lang"))?,
-    );
+    let (format, lang) = export::format_and_lang(&params)?;
     let range = report_range(&params, state.app.org())?;
     let sales = state
         .app

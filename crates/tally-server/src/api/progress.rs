@@ -48,10 +48,7 @@ pub async fn by_goal(
         &params,
         &[&RANGE[..], &["user_id", "format", "lang"]].concat(),
     )?;
-    let (format, lang) = (
-        ExportFormat::parse(params.get("format"))?,
-        Lang::parse(params.get("lang"))?,
-    );
+    let (format, lang) = export::format_and_lang(&params)?;
     let range = report_range(&params, state.app.org())?;
     let user = params.get("user_id").map(String::as_str);
     let view = state
@@ -81,10 +78,7 @@ pub async fn by_employee(
         &params,
         &[&RANGE[..], &["user_id", "team_id", "format", "lang"]].concat(),
     )?;
-    let (format, lang) = (
-        ExportFormat::parse(params.get("format"))?,
-        Lang::parse(params.get("lang"))?,
-    );
+    let (format, lang) = export::format_and_lang(&params)?;
     let range = report_range(&params, state.app.org())?;
     let user = params.get("user_id").map(String::as_str);
     let team = params.get("team_id").map(String::as_str);
@@ -131,10 +125,7 @@ pub async fn by_team(
         &params,
         &[&RANGE[..], &["team_id", "format", "lang"]].concat(),
     )?;
-    let (format, lang) = (
-        ExportFormat::parse(params.get("format"))?,
-        Lang::parse(params.get("lang"))?,
-    );
+    let (format, lang) = export::format_and_lang(&params)?;
     let range = report_range(&params, state.app.org())?;
     let team = params.get("team_id").map(String::as_str);
     let view = state

@@ -2,8 +2,9 @@
 //! events that name a channel, and the report's numbers checked by hand, in JSON and
 //! CSV, for an owner and for a supervisor.
 
+use crate::access::send;
 use crate::both;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, table_rows};
 use crate::sessions::{get, post_form, sign_in};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -15,25 +16,6 @@ both!(
     the_sales_by_channel_add_up_by_hand,
     the_pages_show_the_same_numbers_and_manage_the_list,
 );
-
-async fn send(
-    app: &TestApp,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 fn ids(list: &Value) -> Vec<&str> {
     list.as_array()
@@ -454,27 +436,6 @@ async fn the_sales_by_channel_add_up_by_hand(app: &TestApp) {
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
 }
 
-/// The rows of the page's table: each line's name and cells.
-fn table_rows(page: &str) -> Vec<Vec<String>> {
-    let table = page
-        .split(r#"<table class="sales">"#)
-        .nth(1)
-        .and_then(|rest| rest.split("</table>").next())
-        .unwrap_or_else(|| panic!("no sales table in {page}"));
-    table
-        .split("<tr")
-        .skip(2)
-        .map(|row| {
-            let row = row.split_once('>').map_or(row, |(_, rest)| rest);
-            row.split(['<', '>'])
-                .enumerate()
-                .filter(|(i, text)| i % 2 == 0 && !text.trim().is_empty())
-                .map(|(_, text)| text.trim().to_owned())
-                .collect()
-        })
-        .collect()
-}
-
 async fn the_pages_show_the_same_numbers_and_manage_the_list(app: &TestApp) {
     a_month_of_sales(app).await;
     crate::sessions::person(app, "boss", "admin").await;
@@ -484,7 +445,7 @@ async fn the_pages_show_the_same_numbers_and_manage_the_list(app: &TestApp) {
         .text()
         .await
         .unwrap();
-    let rows = table_rows(&page);
+    let rows = table_rows(&page, r#"<table class="sales">"#);
     let zalo = rows.iter().position(|r| r[0] == "Zalo").unwrap();
     assert_eq!(
         rows[zalo],
@@ -554,7 +515,7 @@ async fn the_pages_show_the_same_numbers_and_manage_the_list(app: &TestApp) {
         .await
         .unwrap();
     assert!(
-        table_rows(&page)
+        table_rows(&page, r#"<table class="sales">"#)
             .iter()
             .any(|r| r[0] == "Zalo OA" && r[6] == "18.000.000 ₫")
     );

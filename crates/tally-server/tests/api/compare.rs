@@ -2,7 +2,8 @@
 //! the API, the exports and the KPI page; and the page's trend of the last 13 months.
 
 use crate::both;
-use crate::helpers::TestApp;
+use crate::goals::calls;
+use crate::helpers::{TestApp, table_rows};
 use crate::sessions::{get, person, sign_in};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -11,16 +12,6 @@ both!(
     views_compare_with_the_same_dates_a_year_earlier,
     the_kpi_page_compares_with_last_year_and_shows_thirteen_months,
 );
-
-fn calls(user: &str, day: &str, n: usize, first_id: usize) -> Vec<Value> {
-    (0..n)
-        .map(|i| {
-            json!({"id": format!("call-{}", first_id + i), "type": "call", "user_id": user,
-                   "at": format!("{day}T10:00:00+07:00"), "direction": "outbound",
-                   "answered": true, "talk_seconds": 60})
-        })
-        .collect()
-}
 
 fn won_deal(user: &str, day: &str, id: &str, amount: &str) -> Vec<Value> {
     vec![
@@ -235,7 +226,7 @@ async fn the_kpi_page_compares_with_last_year_and_shows_thirteen_months(app: &Te
 
     // Thirteen months, November 2024 to November 2025, the people of the table summed:
     // calls 4 + 5 a year ago, 3 in October, 6 + 2 now; revenue won in each November.
-    let months = months_table(&page);
+    let months = table_rows(&page, r#"<table class="months">"#);
     assert_eq!(months.len(), 13, "{months:?}");
     assert_eq!(months[0], ["11/2024", "9", "2.000.000 ₫"]);
     assert_eq!(months[1], ["12/2024", "0", "0 ₫"]);
@@ -278,24 +269,4 @@ fn csv_link(page: &str) -> String {
         .find(|href| href.contains("format=csv"))
         .unwrap_or_else(|| panic!("no CSV link in {page}"))
         .to_owned()
-}
-
-/// The rows of the page's table of months: the month, then each metric's cell.
-fn months_table(page: &str) -> Vec<Vec<String>> {
-    let table = page
-        .split(r#"<table class="months">"#)
-        .nth(1)
-        .and_then(|rest| rest.split("</table>").next())
-        .unwrap_or_else(|| panic!("no table of months in {page}"));
-    let body = table.split("<tbody>").nth(1).unwrap();
-    body.split("<tr>")
-        .skip(1)
-        .map(|row| {
-            row.split(['<', '>'])
-                .enumerate()
-                .filter(|(i, text)| i % 2 == 0 && !text.trim().is_empty())
-                .map(|(_, text)| text.trim().to_owned())
-                .collect()
-        })
-        .collect()
 }

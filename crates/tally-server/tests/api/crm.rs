@@ -1,6 +1,7 @@
 //! The mini-CRM: each action stores its record and emits its event together, credited
 //! to the signed-in user; search, paging and sorting.
 
+use crate::access::send;
 use crate::both;
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
@@ -13,25 +14,6 @@ both!(
     customers_are_found_by_name_and_any_phone_notation_and_paged,
     each_person_reads_the_records_of_the_people_they_act_for,
 );
-
-async fn send(
-    app: &TestApp,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let (status, value) = send(app, token, reqwest::Method::POST, path, body).await;

@@ -19,7 +19,8 @@ both!(
     a_supervisor_reports_on_the_teams_they_supervise,
 );
 
-fn calls(user: &str, day: &str, n: usize, first_id: usize) -> Vec<Value> {
+/// `n` answered outbound calls of a minute by `user` at 10:00 on `day`.
+pub fn calls(user: &str, day: &str, n: usize, first_id: usize) -> Vec<Value> {
     (0..n)
         .map(|i| {
             json!({"id": format!("call-{}", first_id + i), "type": "call", "user_id": user,

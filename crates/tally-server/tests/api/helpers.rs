@@ -180,3 +180,25 @@ impl TestApp {
         report["rows"][0]["values"].clone()
     }
 }
+
+/// The body rows of the HTML table that `opening` (its opening tag) starts: each row's
+/// texts in order, header cell first, empty ones left out.
+pub fn table_rows(page: &str, opening: &str) -> Vec<Vec<String>> {
+    let table = page
+        .split(opening)
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap_or_else(|| panic!("no {opening} in {page}"));
+    let body = table.split("<tbody>").nth(1).unwrap_or(table);
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            let row = row.split_once('>').map_or(row, |(_, rest)| rest);
+            row.split(['<', '>'])
+                .enumerate()
+                .filter(|(i, text)| i % 2 == 0 && !text.trim().is_empty())
+                .map(|(_, text)| text.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
