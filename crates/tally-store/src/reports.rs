@@ -39,7 +39,7 @@ impl Figures<'_> {
 
     /// The values of groups of (user key, days): each group's sums add up, and its
     /// distinct metrics count an entity once over the whole group (as for a team), for
-    /// the `wanted` metrics: a distinct count not wanted is not counted (it reads 0).
+    /// the `wanted` metrics only: a metric not wanted is not counted (it reads 0).
     pub fn group_values(&self, groups: &[Vec<(i64, DayRange)>], wanted: &[Metric]) -> Vec<Values> {
         self.0.group_values(groups, wanted)
     }
@@ -75,17 +75,18 @@ impl ReadModel {
         wanted: &[Metric],
     ) -> Vec<Values> {
         let mut distinct = self.counter();
+        let columns = summed_columns(wanted);
         groups
             .iter()
             .map(|group| {
                 if let [(user, days)] = group.as_slice() {
-                    return self.one_user_values(*user, *days, wanted, &mut distinct);
+                    return self.one_user_values(*user, *days, (&columns, wanted), &mut distinct);
                 }
                 let mut spans: BTreeMap<(Day, Day), Vec<i64>> = BTreeMap::new();
                 for (user, days) in group {
                     spans.entry((days.from, days.to)).or_default().push(*user);
                 }
-                spans_values(self, &spans, wanted, &mut distinct)
+                spans_values(self, &spans, (&columns, wanted), &mut distinct)
             })
             .collect()
     }
@@ -95,26 +96,28 @@ impl ReadModel {
 fn spans_values(
     model: &ReadModel,
     spans: &BTreeMap<(Day, Day), Vec<i64>>,
-    wanted: &[Metric],
+    (columns, wanted): (&[usize], &[Metric]),
     distinct: &mut Distinct,
 ) -> Values {
-    let mut by_user = HashMap::new();
-    for ((from, to), users) in spans {
-        model.sums_into(
-            DayRange {
-                from: *from,
-                to: *to,
-            },
-            Some(users),
-            &mut by_user,
-        );
-    }
     let mut values = Values::default();
-    for user_values in by_user.values() {
-        values.add_all(user_values);
+    for ((from, to), users) in spans {
+        let range = DayRange {
+            from: *from,
+            to: *to,
+        };
+        model.sum_of(range, users, columns, &mut values);
     }
     for (metric, count) in model.distinct_union(spans, wanted, distinct) {
         values.set(metric, count);
     }
     values
+}
+
+/// The rollup columns of the `wanted` summed metrics: what a group's values add up.
+fn summed_columns(wanted: &[Metric]) -> Vec<usize> {
+    crate::sql::summed_metrics()
+        .enumerate()
+        .filter(|(_, metric)| wanted.contains(metric))
+        .map(|(column, _)| column)
+        .collect()
 }

@@ -1,10 +1,11 @@
 //! `/channels`: the sales by channel over a range, compared with the previous range or
-//! a year earlier, per channel and per person in it, with a bar chart of revenue and
-//! won opportunities, the API's CSV and XLSX of the same figures, and a live part
-//! (`/channels/report`) fetched again on each change.
+//! a year earlier, a row per channel (and the people of the one opened, `channel=`),
+//! with a bar chart of revenue and won opportunities, the API's CSV and XLSX of the
+//! same figures, and a live part (`/channels/report`) fetched again on each change.
 
 use super::report::{range_text, script_safe};
 use super::selection::Selection;
+use super::session::encode;
 use super::{Chrome, PageError, Viewer, format, render};
 use crate::AppState;
 use crate::api::query::report_range;
@@ -16,7 +17,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::json;
 use std::collections::HashMap;
-use tally_app::channels::{Compared, SalesByChannel, SalesFigures};
+use tally_app::channels::{ChannelSales, Compared, PersonSales, SalesByChannel, SalesFigures};
 use tally_core::Currency;
 use tally_core::views::Compare;
 
@@ -24,6 +25,10 @@ use tally_core::views::Compare;
 pub struct SalesLine {
     pub channel: String,
     pub name: String,
+    /// A channel's line: the address that opens (or closes) its people.
+    pub href: String,
+    /// Whether its people are shown.
+    pub open: bool,
     /// Whether it is a person's line under their channel.
     pub person: bool,
     pub cells: Vec<String>,
@@ -53,6 +58,8 @@ struct ChannelsPage {
     periods: Vec<(&'static str, String, bool)>,
     downloads: Vec<(&'static str, String)>,
     report: SalesReport,
+    /// The live part's query.
+    live: String,
 }
 
 #[derive(Template)]
@@ -70,7 +77,8 @@ pub async fn page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let sel = Selection::of(&query);
-    let report = build(&state, &viewer, &sel).await?;
+    let opened = opened(&query);
+    let report = build(&state, &viewer, &sel, &opened).await?;
     let t = viewer.t();
     let periods = [
         ("today", t.today),
@@ -106,6 +114,7 @@ pub async fn page(
         periods,
         downloads,
         report,
+        live: live_query(&sel, &opened),
         sel,
     })
 }
@@ -117,12 +126,30 @@ pub async fn report(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let sel = Selection::of(&query);
-    let report = build(&state, &viewer, &sel).await?;
+    let report = build(&state, &viewer, &sel, &opened(&query)).await?;
     render(&ChannelsFragment {
         chrome: viewer.chrome("channels", "/channels"),
         sel,
         report,
     })
+}
+
+/// The channel whose people are shown (`channel=`; `-` for the records with none).
+fn opened(query: &HashMap<String, String>) -> Option<String> {
+    query
+        .get("channel")
+        .map(|c| if c == "-" { String::new() } else { c.clone() })
+}
+
+/// The live part's query: the range, the comparison and the channel opened.
+fn live_query(sel: &Selection, opened: &Option<String>) -> String {
+    match opened {
+        Some(channel) => {
+            let param = if channel.is_empty() { "-" } else { channel };
+            format!("{}&channel={}", query_of(sel), encode(param))
+        }
+        None => query_of(sel),
+    }
 }
 
 /// The range and the comparison as a query string.
@@ -139,6 +166,7 @@ async fn build(
     state: &AppState,
     viewer: &Viewer,
     sel: &Selection,
+    opened: &Option<String>,
 ) -> Result<SalesReport, PageError> {
     let org = state.app.org();
     let (range, error) = match report_range(&sel.range_params(), org) {
@@ -150,13 +178,18 @@ async fn build(
         .app
         .sales_by_channel(&viewer.caller, range, sel.comparison())
         .await?;
-    let mut report = formatted(&sales, &org.currency, viewer);
+    let mut report = formatted(&sales, &org.currency, viewer, (sel, opened));
     report.error = error;
     report.version = version;
     Ok(report)
 }
 
-fn formatted(sales: &SalesByChannel, currency: &Currency, viewer: &Viewer) -> SalesReport {
+fn formatted(
+    sales: &SalesByChannel,
+    currency: &Currency,
+    viewer: &Viewer,
+    (sel, opened): (&Selection, &Option<String>),
+) -> SalesReport {
     let (t, lang) = (viewer.t(), viewer.lang);
     let mut lines = Vec::new();
     for channel in &sales.channels {
@@ -164,23 +197,28 @@ fn formatted(sales: &SalesByChannel, currency: &Currency, viewer: &Viewer) -> Sa
             true => t.no_channel.to_owned(),
             false => channel.name.clone(),
         };
-        lines.push(line(
+        let open = opened.as_deref() == Some(channel.channel.as_str());
+        let mut line = line(
             &channel.channel,
             &name,
             false,
             &channel.figures,
             currency,
             lang,
-        ));
-        for person in &channel.people {
-            lines.push(line(
-                &channel.channel,
-                &person.name,
-                true,
-                &person.figures,
-                currency,
-                lang,
-            ));
+        );
+        line.href = match open {
+            true => format!("/channels?{}", query_of(sel)),
+            false => format!(
+                "/channels?{}",
+                live_query(sel, &Some(channel.channel.clone()))
+            ),
+        };
+        line.open = open;
+        lines.push(line);
+        if open {
+            for person in &channel.people {
+                lines.push(line_of_person(channel, person, currency, lang));
+            }
         }
     }
     let shown: Vec<_> = sales
@@ -214,6 +252,22 @@ fn in_units(minor: i64, currency: &Currency) -> Decimal {
     currency.from_minor(minor)
 }
 
+fn line_of_person(
+    channel: &ChannelSales,
+    person: &PersonSales,
+    currency: &Currency,
+    lang: Lang,
+) -> SalesLine {
+    line(
+        &channel.channel,
+        &person.name,
+        true,
+        &person.figures,
+        currency,
+        lang,
+    )
+}
+
 fn line(
     channel: &str,
     name: &str,
@@ -236,6 +290,8 @@ fn line(
     SalesLine {
         channel: channel.to_owned(),
         name: name.to_owned(),
+        href: String::new(),
+        open: false,
         person,
         cells: vec![
             count(now.customers_new),

@@ -2,7 +2,7 @@
 //! wallboard and the live feed: handlers and templates. What the live part shows is
 //! computed in `report.rs`; the query string is read in `selection.rs`.
 
-use super::report::{Report, build};
+use super::report::{Report, Trends, build};
 use super::selection::Selection;
 use super::session::encode;
 use super::{Chrome, PageError, Viewer, render};
@@ -65,10 +65,15 @@ struct Shown {
     report: Report,
 }
 
-async fn shown(state: &AppState, viewer: &Viewer, sel: Selection) -> Result<Shown, PageError> {
+async fn shown(
+    state: &AppState,
+    viewer: &Viewer,
+    sel: Selection,
+    trends: Trends,
+) -> Result<Shown, PageError> {
     let choices = state.app.choices(&viewer.caller).await?;
     let sel = with_default_goal(sel, &choices);
-    let report = build(state, viewer, &choices, &sel).await?;
+    let report = build(state, viewer, &choices, &sel, trends).await?;
     Ok(Shown {
         sel,
         choices,
@@ -96,7 +101,7 @@ pub async fn page(
         sel,
         choices,
         report,
-    } = shown(&state, &viewer, Selection::of(&query)).await?;
+    } = shown(&state, &viewer, Selection::of(&query), Trends::Shown).await?;
     let menu = |list: &[(String, String)], chosen: &str| -> Vec<Choice> {
         list.iter()
             .map(|(id, name)| Choice {
@@ -124,7 +129,8 @@ pub async fn report(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, report, .. } = shown(&state, &viewer, Selection::of(&query)).await?;
+    let Shown { sel, report, .. } =
+        shown(&state, &viewer, Selection::of(&query), Trends::Shown).await?;
     render(&ReportFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         sel,
@@ -138,7 +144,8 @@ pub async fn wallboard(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
+    let Shown { sel, report, .. } =
+        shown(&state, &viewer, board_selection(&query), Trends::Left).await?;
     render(&WallboardPage {
         chrome: viewer.chrome("wallboard", &format!("/wallboard?{}", sel.range_query())),
         sel,
@@ -152,7 +159,8 @@ pub async fn board(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { report, .. } = shown(&state, &viewer, board_selection(&query)).await?;
+    let Shown { report, .. } =
+        shown(&state, &viewer, board_selection(&query), Trends::Left).await?;
     render(&BoardFragment {
         chrome: viewer.chrome("wallboard", "/wallboard"),
         report,

@@ -62,6 +62,13 @@ pub struct MonthRow {
     pub cells: Vec<String>,
 }
 
+/// Whether a page shows the trends (the wallboard shows only its leaderboard).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Trends {
+    Shown,
+    Left,
+}
+
 /// The live part of the page: rows, leaderboard and charts.
 pub struct Report {
     pub range_text: String,
@@ -85,6 +92,7 @@ pub async fn build(
     viewer: &Viewer,
     choices: &Choices,
     sel: &Selection,
+    trends: Trends,
 ) -> Result<Report, super::PageError> {
     let (range, range_error) = match report_range(&sel.range_params(), state.app.org()) {
         Ok(range) => (range, None),
@@ -109,6 +117,9 @@ pub async fn build(
     let mut report = format_view(state, (range, compare), lang, choices, view.as_ref());
     report.error = error;
     report.version = version;
+    if trends == Trends::Left {
+        return Ok(report);
+    }
     let shown = Shown::of(view.as_ref());
     let mut charts = trend(state, range, version, &shown, lang).await?;
     let months = months_up_to(range.to.min(state.app.today()), TREND_MONTHS);

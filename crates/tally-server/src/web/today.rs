@@ -3,7 +3,7 @@
 //! for the others.
 
 use super::crm::{call_lines, due_todos};
-use super::report::{Report, build};
+use super::report::{Report, Trends, build};
 use super::selection::Selection;
 use super::{Chrome, PageError, Viewer, render};
 use crate::AppState;
@@ -41,7 +41,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         ..Selection::default()
     };
     let choices = state.app.choices(&viewer.caller).await?;
-    let report = build(&state, &viewer, &choices, &sel).await?;
+    let report = build(&state, &viewer, &choices, &sel, Trends::Shown).await?;
     let filter = CallFilter {
         user_id: Some(viewer.user.id.clone()),
         limit: RECENT_CALLS,

@@ -461,10 +461,45 @@ async fn the_pages_show_the_same_numbers_and_manage_the_list(app: &TestApp) {
             "+17.000.000 ₫"
         ]
     );
-    // Its people follow it.
-    assert_eq!(rows[zalo + 1][0], "Lan");
-    assert_eq!(rows[zalo + 1][6], "10.000.000 ₫");
-    assert_eq!(rows[zalo + 2][0], "Minh");
+    // A row a channel; a channel opened shows its people under it, live too.
+    assert_eq!(rows[zalo + 1][0], "Giới thiệu");
+    let opened = "/channels?from=2026-11-01&to=2026-11-30&channel=zalo";
+    let page_opened = get(app, &session, opened).await.text().await.unwrap();
+    let live = page_opened
+        .split("hx-get=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        live.starts_with("/channels/report?") && live.ends_with("channel=zalo"),
+        "{live}"
+    );
+    let with_people = table_rows(&page_opened, r#"<table class="sales">"#);
+    assert_eq!(with_people.len(), rows.len() + 2);
+    assert_eq!(with_people[zalo + 1][0], "Lan");
+    assert_eq!(with_people[zalo + 1][6], "10.000.000 ₫");
+    assert_eq!(with_people[zalo + 2][0], "Minh");
+    let none = get(
+        app,
+        &session,
+        "/channels/report?from=2026-11-01&to=2026-11-30&channel=-",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let none_rows = table_rows(&none, r#"<table class="sales">"#);
+    let at = none_rows
+        .iter()
+        .position(|r| r[0] == "Chưa rõ kênh")
+        .unwrap();
+    assert_eq!(
+        none_rows[at + 1][0],
+        "Lan",
+        "the customer with no channel is Lan's"
+    );
     let last = rows.last().unwrap();
     assert_eq!(
         &last[..7],

@@ -126,16 +126,25 @@ impl Floor {
         Some(format!("c{n}"))
     }
 
+    /// One of the first list's channels for four customers or deals in five.
+    fn channel(&mut self) -> Option<&'static str> {
+        const CHANNELS: [&str; 6] = [
+            "hotline", "website", "facebook", "zalo", "referral", "walk_in",
+        ];
+        self.rng
+            .random_bool(0.8)
+            .then(|| CHANNELS[self.rng.random_range(0..CHANNELS.len())])
+    }
+
     fn customer_created(&mut self, user: u32, at: i64) -> Value {
         let n = self.next_customer;
         self.next_customer += 1;
         self.customers[user as usize].push(n);
-        self.base(
-            user,
-            at,
-            "customer.created",
-            json!({"customer_id": format!("c{n}")}),
-        )
+        let mut fields = json!({"customer_id": format!("c{n}")});
+        if let Some(channel) = self.channel() {
+            fields["channel"] = json!(channel);
+        }
+        self.base(user, at, "customer.created", fields)
     }
 
     fn customer_updated(&mut self, user: u32, at: i64) -> Value {
@@ -162,8 +171,11 @@ impl Floor {
         };
         self.opportunities += 1;
         let amount = self.rng.random_range(1..500) * 100_000;
-        let fields = json!({"opportunity_id": format!("o{}", self.opportunities), "customer_id": customer,
+        let mut fields = json!({"opportunity_id": format!("o{}", self.opportunities), "customer_id": customer,
             "amount": amount.to_string()});
+        if let Some(channel) = self.channel() {
+            fields["channel"] = json!(channel);
+        }
         self.base(user, at, "opportunity.created", fields)
     }
 

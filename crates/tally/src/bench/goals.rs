@@ -21,6 +21,8 @@ pub struct GoalTimings {
     pub by_goal_received: Latencies,
     pub by_employee_received: Latencies,
     pub by_team: Latencies,
+    /// The sales by channel of the month, with its people, compared with a year earlier.
+    pub by_channel: Latencies,
     pub xlsx: Latencies,
     pub cdr_records: usize,
     pub cdr_elapsed: Duration,
@@ -80,6 +82,12 @@ pub async fn run(
     let by_team = api
         .time_get(&format!("/api/v1/progress/teams?{range}"), runs)
         .await?;
+    let by_channel = api
+        .time_get(
+            &format!("/api/v1/reports/channels?{range}&compare=year"),
+            runs,
+        )
+        .await?;
     let xlsx = time_download(
         api,
         &format!("/api/v1/goals/floor/progress?{range}&format=xlsx"),
@@ -96,6 +104,7 @@ pub async fn run(
         by_goal_received,
         by_employee_received,
         by_team,
+        by_channel,
         xlsx,
         cdr_records,
         cdr_elapsed,
@@ -234,6 +243,10 @@ pub fn print(t: &GoalTimings, users: u32) {
             &t.by_employee_received,
         ),
         ("teams view, this month".to_owned(), &t.by_team),
+        (
+            "sales by channel, this month, every person, against a year earlier".to_owned(),
+            &t.by_channel,
+        ),
         (
             "XLSX export of the goal with its per-day sheet".to_owned(),
             &t.xlsx,

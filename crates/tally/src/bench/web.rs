@@ -20,6 +20,8 @@ const LIVE_SAMPLES: usize = 30;
 /// What the web part measured.
 pub struct WebTimings {
     pub page: Latencies,
+    /// The sales-by-channel page of the month.
+    pub channels: Latencies,
     pub fragment: Latencies,
     pub notified: Latencies,
     pub refreshed: Latencies,
@@ -69,10 +71,14 @@ pub async fn run(
     let page = session
         .time_get(&format!("/kpi?view=employee&{month_range}"), runs)
         .await?;
+    let channels = session
+        .time_get(&format!("/channels?{month_range}"), runs)
+        .await?;
     let fragment = session.time_get(FRAGMENT, runs).await?;
     let (notified, refreshed) = live(&session, api, floor, today_midnight).await?;
     Ok(WebTimings {
         page,
+        channels,
         fragment,
         notified,
         refreshed,
@@ -212,6 +218,10 @@ pub fn print(t: &WebTimings, users: u32) {
         (
             format!("KPI page (HTML), employees view, {users} users, last month"),
             &t.page,
+        ),
+        (
+            "sales by channel page (HTML), the same month".to_owned(),
+            &t.channels,
         ),
         (
             "live fragment of the employees view, today".to_owned(),
