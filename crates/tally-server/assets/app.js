@@ -131,10 +131,13 @@
       var data = JSON.parse(section.querySelector(".trend-data").textContent || "{}");
       if (!holder || !data.series) return;
       drawSeries(holder, data, data.days, function (s) { return s.values; }, false);
-      var months = section.parentNode.querySelector(".months-trend .month-charts");
-      if (months && data.months) {
-        drawSeries(months, data, data.months, function (s) { return s.monthly; }, true);
-      }
+    });
+    // The last 13 months: a bar a month.
+    root.querySelectorAll(".months-trend").forEach(function (section) {
+      var holder = section.querySelector(".month-charts");
+      var data = JSON.parse(section.querySelector(".months-data").textContent || "{}");
+      if (!holder || !data.series) return;
+      drawSeries(holder, data, data.labels, function (s) { return s.values; }, true);
     });
     // The sales by channel: a bar a channel, for revenue and for won opportunities.
     root.querySelectorAll(".sales-trend").forEach(function (section) {

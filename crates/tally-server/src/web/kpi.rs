@@ -43,6 +43,13 @@ struct ReportFragment {
 }
 
 #[derive(Template)]
+#[template(path = "kpi_months.html")]
+struct MonthsFragment {
+    chrome: Chrome,
+    report: Report,
+}
+
+#[derive(Template)]
 #[template(path = "wallboard.html")]
 struct WallboardPage {
     chrome: Chrome,
@@ -101,7 +108,7 @@ pub async fn page(
         sel,
         choices,
         report,
-    } = shown(&state, &viewer, Selection::of(&query), Trends::Shown).await?;
+    } = shown(&state, &viewer, Selection::of(&query), Trends::Days).await?;
     let menu = |list: &[(String, String)], chosen: &str| -> Vec<Choice> {
         list.iter()
             .map(|(id, name)| Choice {
@@ -130,10 +137,25 @@ pub async fn report(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let Shown { sel, report, .. } =
-        shown(&state, &viewer, Selection::of(&query), Trends::Shown).await?;
+        shown(&state, &viewer, Selection::of(&query), Trends::Days).await?;
     render(&ReportFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         sel,
+        report,
+    })
+}
+
+/// `GET /kpi/months`: the last 13 months of the people (or teams) of the view, fetched
+/// by the page after its table, and again every minute.
+pub async fn months(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let Shown { report, .. } =
+        shown(&state, &viewer, Selection::of(&query), Trends::Months).await?;
+    render(&MonthsFragment {
+        chrome: viewer.chrome("kpi", "/kpi"),
         report,
     })
 }

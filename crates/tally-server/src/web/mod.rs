@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{lang}", get(session::switch_lang))
         .route("/kpi", get(kpi::page))
         .route("/kpi/report", get(kpi::report))
+        .route("/kpi/months", get(kpi::months))
         .route("/channels", get(channels::page))
         .route("/channels/report", get(channels::report))
         .route("/wallboard", get(kpi::wallboard))

@@ -62,10 +62,14 @@ pub struct MonthRow {
     pub cells: Vec<String>,
 }
 
-/// Whether a page shows the trends (the wallboard shows only its leaderboard).
+/// Which trend a part of a page draws.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Trends {
-    Shown,
+    /// Day by day, under the table (the KPI page and its live part).
+    Days,
+    /// The last 13 months (their own part of the KPI page, fetched after the table).
+    Months,
+    /// None (the wallboard shows only its leaderboard).
     Left,
 }
 
@@ -117,25 +121,19 @@ pub async fn build(
     let mut report = format_view(state, (range, compare), lang, choices, view.as_ref());
     report.error = error;
     report.version = version;
-    if trends == Trends::Left {
-        return Ok(report);
-    }
     let shown = Shown::of(view.as_ref());
-    let mut charts = trend(state, range, version, &shown, lang).await?;
-    let months = months_up_to(range.to.min(state.app.today()), TREND_MONTHS);
-    let totals = state
-        .app
-        .totals_over(version, &shown.subjects, &months, &shown.metrics)
-        .await?;
-    add_months(
-        &mut charts,
-        &mut report,
-        &months,
-        &totals,
-        &shown,
-        state,
-        lang,
-    );
+    let charts = match trends {
+        Trends::Left => return Ok(report),
+        Trends::Days => trend(state, range, version, &shown, lang).await?,
+        Trends::Months => {
+            let months = months_up_to(range.to.min(state.app.today()), TREND_MONTHS);
+            let totals = state
+                .app
+                .totals_over(version, &shown.subjects, &months, &shown.metrics)
+                .await?;
+            by_month(&mut report, &months, &totals, &shown, state, lang)
+        }
+    };
     report.charts_json = script_safe(&charts);
     Ok(report)
 }
@@ -397,19 +395,18 @@ async fn trend(
 }
 
 /// The monthly trend: each month's totals of the people (or teams) shown, as the
-/// report's table (exact, in each metric's unit) and as each chart's `monthly` values,
-/// with the months' labels as the charts' `months`.
-fn add_months(
-    charts: &mut Value,
+/// report's table (exact, in each metric's unit), and the charts' data: the months as
+/// `labels`, a series a metric.
+fn by_month(
     report: &mut Report,
     months: &[DayRange],
     totals: &[Values],
     shown: &Shown,
     state: &AppState,
     lang: Lang,
-) {
+) -> Value {
     if shown.metrics.is_empty() {
-        return;
+        return json!({});
     }
     let currency = &state.app.org().currency;
     let value = |metric: Metric, values: &Values| in_unit(metric, values.get(metric), currency);
@@ -431,16 +428,19 @@ fn add_months(
                 .collect(),
         })
         .collect();
-    charts["months"] = json!(labels);
-    if let Some(series) = charts["series"].as_array_mut() {
-        for (metric, chart) in shown.metrics.iter().zip(series) {
+    let series: Vec<Value> = shown
+        .metrics
+        .iter()
+        .map(|metric| {
             let points: Vec<f64> = totals
                 .iter()
                 .map(|values| value(*metric, values).to_f64().unwrap_or(0.0))
                 .collect();
-            chart["monthly"] = json!(points);
-        }
-    }
+            let name = super::texts::metric_name(*metric, lang);
+            json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": points})
+        })
+        .collect();
+    json!({"labels": labels, "series": series})
 }
 
 #[cfg(test)]

@@ -226,7 +226,13 @@ async fn the_kpi_page_compares_with_last_year_and_shows_thirteen_months(app: &Te
 
     // Thirteen months, November 2024 to November 2025, the people of the table summed:
     // calls 4 + 5 a year ago, 3 in October, 6 + 2 now; revenue won in each November.
-    let months = table_rows(&page, r#"<table class="months">"#);
+    assert!(
+        page.contains(r#"hx-get="/kpi/months?view=employee"#),
+        "{page}"
+    );
+    let months_path = "/kpi/months?view=employee&from=2025-11-01&to=2025-11-30&compare=year";
+    let part = get(app, &session, months_path).await.text().await.unwrap();
+    let months = table_rows(&part, r#"<table class="months">"#);
     assert_eq!(months.len(), 13, "{months:?}");
     assert_eq!(months[0], ["11/2024", "9", "2.000.000 ₫"]);
     assert_eq!(months[1], ["12/2024", "0", "0 ₫"]);

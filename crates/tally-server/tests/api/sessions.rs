@@ -210,6 +210,7 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/kpi", [200, 200, 200]),
         ("/kpi?view=team&period=this_month", [200, 200, 200]),
         ("/kpi/report?view=goal", [200, 200, 200]),
+        ("/kpi/months?view=team&compare=year", [200, 200, 200]),
         ("/wallboard", [200, 200, 200]),
         ("/goals", [403, 200, 200]),
         ("/goals/new", [403, 200, 200]),
