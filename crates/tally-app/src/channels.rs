@@ -105,6 +105,8 @@ pub struct SalesByChannel {
     /// with nothing in either range only while forms offer it.
     pub channels: Vec<ChannelSales>,
     pub total: Compared,
+    /// The data version the figures are at least as new as.
+    pub data_version: i64,
 }
 
 impl App {
@@ -210,6 +212,7 @@ impl App {
             previous,
             channels: Vec::new(),
             total: Compared::default(),
+            data_version: now.data_version,
         };
         for (id, name, active) in order {
             let people_figures = by_channel.remove(&id).unwrap_or_default();

@@ -77,6 +77,12 @@ impl Currency {
             .unwrap_or(Decimal::MAX)
             .normalize()
     }
+
+    /// The decimal amount of a fractional number of minor units (an average of
+    /// stored amounts, say), unrounded.
+    pub fn from_minor_decimal(&self, minor: Decimal) -> Decimal {
+        minor / Decimal::from(10_i64.pow(self.exponent))
+    }
 }
 
 #[cfg(test)]

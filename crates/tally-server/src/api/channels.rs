@@ -222,8 +222,7 @@ impl SalesJson {
 impl ComparedJson {
     fn of(figures: &Compared, currency: &Currency) -> ComparedJson {
         let (now, before) = (&figures.now, &figures.before);
-        let money = |minor: Decimal| money(minor, currency);
-        let fraction = |f: Decimal| round(f, 4).normalize().to_string();
+        let in_money = |minor: Decimal| money(minor, currency);
         let difference = |a: Option<Decimal>, b: Option<Decimal>| a.zip(b).map(|(a, b)| a - b);
         ComparedJson {
             now: FiguresJson::of(now, currency),
@@ -233,37 +232,39 @@ impl ComparedJson {
                 opportunities_new: now.opportunities_new - before.opportunities_new,
                 opportunities_won: now.opportunities_won - before.opportunities_won,
                 opportunities_lost: now.opportunities_lost - before.opportunities_lost,
-                revenue: money(Decimal::from(now.revenue_minor - before.revenue_minor)),
+                revenue: in_money(Decimal::from(now.revenue_minor - before.revenue_minor)),
                 win_rate: difference(now.win_rate(), before.win_rate()).map(fraction),
                 average_deal: difference(now.average_deal_minor(), before.average_deal_minor())
-                    .map(money),
+                    .map(in_money),
             },
         }
     }
 }
 
+/// A fraction as the API writes it: a decimal string to 4 places.
+fn fraction(value: Decimal) -> String {
+    round(value, 4).normalize().to_string()
+}
+
 /// An amount in minor units as the API writes money: a decimal string in the
 /// currency's minor places.
 fn money(minor: Decimal, currency: &Currency) -> String {
-    let per_unit = Decimal::from(10_i64.pow(currency.exponent));
-    round(minor / per_unit, currency.exponent)
+    round(currency.from_minor_decimal(minor), currency.exponent)
         .normalize()
         .to_string()
 }
 
 impl FiguresJson {
     fn of(figures: &SalesFigures, currency: &Currency) -> FiguresJson {
-        let money = |minor: Decimal| money(minor, currency);
+        let in_money = |minor: Decimal| money(minor, currency);
         FiguresJson {
             customers_new: figures.customers_new,
             opportunities_new: figures.opportunities_new,
             opportunities_won: figures.opportunities_won,
             opportunities_lost: figures.opportunities_lost,
-            revenue: money(Decimal::from(figures.revenue_minor)),
-            win_rate: figures
-                .win_rate()
-                .map(|f| round(f, 4).normalize().to_string()),
-            average_deal: figures.average_deal_minor().map(money),
+            revenue: in_money(Decimal::from(figures.revenue_minor)),
+            win_rate: figures.win_rate().map(fraction),
+            average_deal: figures.average_deal_minor().map(in_money),
         }
     }
 

@@ -173,14 +173,13 @@ async fn build(
         Ok(range) => (range, None),
         Err(e) => (report_range(&HashMap::new(), org)?, Some(e.to_string())),
     };
-    let version = state.app.store().data_version().await?;
     let sales = state
         .app
         .sales_by_channel(&viewer.caller, range, sel.comparison())
         .await?;
     let mut report = formatted(&sales, &org.currency, viewer, (sel, opened));
     report.error = error;
-    report.version = version;
+    report.version = sales.data_version;
     Ok(report)
 }
 
@@ -226,7 +225,7 @@ fn formatted(
         .iter()
         .filter(|c| !c.figures.now.is_zero())
         .collect();
-    let money = |f: &SalesFigures| in_units(f.revenue_minor, currency).to_f64().unwrap_or(0.0);
+    let money = |f: &SalesFigures| currency.from_minor(f.revenue_minor).to_f64().unwrap_or(0.0);
     let chart = json!({
         "labels": shown.iter().map(|c| if c.channel.is_empty() { t.no_channel } else { c.name.as_str() }).collect::<Vec<_>>(),
         "series": [
@@ -245,11 +244,6 @@ fn formatted(
         chart_json: script_safe(&chart),
         version: 0,
     }
-}
-
-/// Minor units as the currency's units.
-fn in_units(minor: i64, currency: &Currency) -> Decimal {
-    currency.from_minor(minor)
 }
 
 fn line_of_person(
@@ -278,13 +272,7 @@ fn line(
 ) -> SalesLine {
     let now = &figures.now;
     let count = |n: i64| format::number(Decimal::from(n), 0, lang);
-    let money = |minor: Decimal| {
-        format::money(
-            minor / Decimal::from(10_i64.pow(currency.exponent)),
-            currency,
-            lang,
-        )
-    };
+    let money = |minor: Decimal| format::money(currency.from_minor_decimal(minor), currency, lang);
     let change = now.revenue_minor - figures.before.revenue_minor;
     let sign = if change > 0 { "+" } else { "" };
     SalesLine {

@@ -1,6 +1,6 @@
 //! The live part of a KPI page, formatted from the application's typed view: its
 //! rows for people (or teams), compared with the previous range or the same dates a
-//! year earlier, the leaderboard, and the trend of each metric shown, day by day and
+//! year earlier, the leaderboard, and the trend of each metric charted, day by day and
 //! over the last 13 months.
 
 use super::Viewer;
@@ -56,7 +56,7 @@ pub struct Standing {
     pub grade: String,
 }
 
-/// The monthly trend as a table: a row per month, a cell per metric shown.
+/// The monthly trend as a table: a row per month, a cell per metric charted.
 pub struct MonthRow {
     pub month: String,
     pub cells: Vec<String>,
@@ -121,17 +121,17 @@ pub async fn build(
     let mut report = format_view(state, (range, compare), lang, choices, view.as_ref());
     report.error = error;
     report.version = version;
-    let shown = Shown::of(view.as_ref());
+    let charted = Charted::of(view.as_ref());
     let charts = match trends {
         Trends::Left => return Ok(report),
-        Trends::Days => trend(state, range, version, &shown, lang).await?,
+        Trends::Days => trend(state, range, version, &charted, lang).await?,
         Trends::Months => {
             let months = months_up_to(range.to.min(state.app.today()), TREND_MONTHS);
             let totals = state
                 .app
-                .totals_over(version, &shown.subjects, &months, &shown.metrics)
+                .totals_over(version, &charted.subjects, &months, &charted.metrics)
                 .await?;
-            by_month(&mut report, &months, &totals, &shown, state, lang)
+            by_month(&mut report, &months, &totals, &charted, state, lang)
         }
     };
     report.charts_json = script_safe(&charts);
@@ -331,13 +331,13 @@ pub(super) fn range_text(range: DayRange, lang: Lang) -> String {
 
 /// What the trends show: the metrics of the table's rows, and the people (or teams)
 /// whose work they sum.
-struct Shown {
+struct Charted {
     metrics: Vec<Metric>,
     subjects: Vec<Subject>,
 }
 
-impl Shown {
-    fn of(view: Option<&ProgressView>) -> Shown {
+impl Charted {
+    fn of(view: Option<&ProgressView>) -> Charted {
         let mut metrics: Vec<Metric> = Vec::new();
         let mut subjects: BTreeSet<Subject> = BTreeSet::new();
         for row in view.map_or(&[][..], |v| v.rows.as_slice()) {
@@ -347,11 +347,11 @@ impl Shown {
             subjects.insert(row.subject.clone());
         }
         // A goal's team total and its members' rows would count the same work twice:
-        // when people are shown, the trends sum the people.
+        // when people are charted, the trends sum the people.
         if subjects.iter().any(|s| matches!(s, Subject::User(_))) {
             subjects.retain(|s| matches!(s, Subject::User(_)));
         }
-        Shown {
+        Charted {
             metrics,
             subjects: subjects.into_iter().collect(),
         }
@@ -365,53 +365,39 @@ async fn trend(
     state: &AppState,
     range: DayRange,
     version: i64,
-    shown: &Shown,
+    charted: &Charted,
     lang: Lang,
 ) -> Result<Value, ApiError> {
     let days = trend_days(range, state.app.today());
-    let groups = state.app.subject_groups(&shown.subjects, days).await?;
+    let groups = state.app.subject_groups(&charted.subjects, days).await?;
     let totals = state
         .app
-        .daily_totals(version, days, &groups, &shown.metrics)
+        .daily_totals(version, days, &groups, &charted.metrics)
         .await?;
-    let currency = &state.app.org().currency;
     let labels: Vec<String> = totals.iter().map(|(d, _)| format::date(*d, lang)).collect();
-    let series: Vec<Value> = shown
-        .metrics
-        .iter()
-        .map(|metric| {
-            let points: Vec<f64> = totals
-                .iter()
-                .map(|(_, values)| {
-                    let total = values.get(*metric);
-                    in_unit(*metric, total, currency).to_f64().unwrap_or(0.0)
-                })
-                .collect();
-            let name = super::texts::metric_name(*metric, lang);
-            json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": points})
-        })
-        .collect();
+    let values: Vec<&Values> = totals.iter().map(|(_, v)| v).collect();
+    let series = series(&charted.metrics, &values, &state.app.org().currency, lang);
     Ok(json!({"days": labels, "series": series}))
 }
 
-/// The monthly trend: each month's totals of the people (or teams) shown, as the
+/// The monthly trend: each month's totals of the people (or teams) charted, as the
 /// report's table (exact, in each metric's unit), and the charts' data: the months as
 /// `labels`, a series a metric.
 fn by_month(
     report: &mut Report,
     months: &[DayRange],
     totals: &[Values],
-    shown: &Shown,
+    charted: &Charted,
     state: &AppState,
     lang: Lang,
 ) -> Value {
-    if shown.metrics.is_empty() {
+    if charted.metrics.is_empty() {
         return json!({});
     }
     let currency = &state.app.org().currency;
     let value = |metric: Metric, values: &Values| in_unit(metric, values.get(metric), currency);
     let labels: Vec<String> = months.iter().map(|m| format::month(m.from, lang)).collect();
-    report.month_metrics = shown
+    report.month_metrics = charted
         .metrics
         .iter()
         .map(|m| super::texts::metric_name(*m, lang).to_owned())
@@ -421,26 +407,35 @@ fn by_month(
         .zip(totals)
         .map(|(month, values)| MonthRow {
             month: month.clone(),
-            cells: shown
+            cells: charted
                 .metrics
                 .iter()
                 .map(|m| format::quantity(value(*m, values), m.unit(), currency, lang))
                 .collect(),
         })
         .collect();
-    let series: Vec<Value> = shown
-        .metrics
+    let values: Vec<&Values> = totals.iter().collect();
+    let series = series(&charted.metrics, &values, currency, lang);
+    json!({"labels": labels, "series": series})
+}
+
+/// A chart's series a metric: its key, name and unit, and its value at each point.
+fn series(metrics: &[Metric], points: &[&Values], currency: &Currency, lang: Lang) -> Vec<Value> {
+    metrics
         .iter()
         .map(|metric| {
-            let points: Vec<f64> = totals
+            let values: Vec<f64> = points
                 .iter()
-                .map(|values| value(*metric, values).to_f64().unwrap_or(0.0))
+                .map(|v| {
+                    in_unit(*metric, v.get(*metric), currency)
+                        .to_f64()
+                        .unwrap_or(0.0)
+                })
                 .collect();
             let name = super::texts::metric_name(*metric, lang);
-            json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": points})
+            json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": values})
         })
-        .collect();
-    json!({"labels": labels, "series": series})
+        .collect()
 }
 
 #[cfg(test)]
