@@ -54,6 +54,16 @@ impl Caller {
         }
     }
 
+    /// A read-only screen of the floor, named `name` in the log: an agent acting for
+    /// nobody.
+    pub fn wallboard(name: String) -> Caller {
+        Caller {
+            role: Role::Agent,
+            user_id: None,
+            token_name: name,
+        }
+    }
+
     /// Who made a change, as recorded in histories: the user, else the token's name.
     pub fn actor(&self) -> String {
         match &self.user_id {

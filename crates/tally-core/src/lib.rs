@@ -15,6 +15,7 @@ pub mod event;
 pub mod goal;
 pub mod metric;
 pub mod money;
+pub mod notice;
 #[cfg(feature = "oracle")]
 pub mod oracle;
 pub mod org;

@@ -23,16 +23,27 @@
     var holder = document.querySelector("[data-live-since]");
     if (!holder || live.source) return;
     if (live.version === null) live.version = holder.dataset.liveSince;
-    var source = new EventSource("/live?since=" + encodeURIComponent(live.version));
+    var feed = holder.dataset.liveFeed || "/live";
+    var source = new EventSource(feed + "?since=" + encodeURIComponent(live.version));
     live.source = source;
     source.addEventListener("hello", function () { setLive(true); });
     source.addEventListener("changed", function (event) {
       live.version = event.data;
+      // Notices are found just after a change: the bell looks again a moment later.
+      var bell = document.getElementById("bell");
+      if (bell) setTimeout(function () { htmx.trigger(document.getElementById("bell"), "bell-check"); }, 1500);
       holder.querySelectorAll("[hx-trigger='live-changed']").forEach(function (part) {
         htmx.trigger(part, "live-changed");
       });
     });
-    source.onerror = function () { setLive(false); };
+    source.onerror = function () {
+      setLive(false);
+      // A feed the server refused (a revoked TV link) is not retried by the browser:
+      // the page loads again, and shows why, rather than stale numbers for ever.
+      if (source.readyState === EventSource.CLOSED && holder.dataset.reloadWhenClosed !== undefined) {
+        setTimeout(function () { window.location.reload(); }, 3000);
+      }
+    };
   }
 
   function stopListening() {

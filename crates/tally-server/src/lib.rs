@@ -138,6 +138,7 @@ impl Server {
         tokio::spawn(state.app.clone().close_periods_every_minute());
         tokio::spawn(state.app.clone().keep_call_log_current());
         tokio::spawn(state.app.clone().keep_model_snapshot());
+        tokio::spawn(state.app.clone().keep_finding_notices());
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),

@@ -186,7 +186,7 @@ pub async fn events(
     state: &AppState,
     since: Option<i64>,
     slot: StreamSlot,
-    session: String,
+    holder: Holder,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, tally_store::StoreError> {
     let mut receiver = state.live.subscribe(state.app.store().clone());
     receiver.mark_unchanged();
@@ -215,14 +215,14 @@ pub async fn events(
     });
     // A stream ends when the server stops, so that shutdown does not wait for pages
     // that stay open for hours (the browser reconnects to the next server), and when
-    // its session ends.
+    // its session ends (or its TV link is revoked).
     let stopping = state.app.shutdown().clone().wait();
-    let store = state.app.store().clone();
+    let app = state.app.clone();
     let every = state.live.session_check;
     let ends = async move {
         tokio::select! {
             () = stopping => {}
-            () = session_ends(store, session, every) => {}
+            () = holder.ends(app, every) => {}
         }
         drop(slot);
     };
@@ -230,14 +230,34 @@ pub async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-/// Returns once the session no longer signs anyone in.
-async fn session_ends(store: Arc<Store>, session: String, every: Duration) {
-    loop {
-        tokio::time::sleep(every).await;
-        match store.session_user(&session).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return,
-            Err(e) => tracing::warn!(error = %e, "checking a live stream's session failed"),
+/// What holds a live stream open: a signed-in session (the stored hash of its id), or
+/// a TV link (its secret).
+pub enum Holder {
+    Session(String),
+    Screen(String),
+}
+
+impl Holder {
+    /// Returns once the session no longer signs anyone in, or the link is revoked.
+    async fn ends(self, app: tally_app::App, every: Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            let holds = match &self {
+                Holder::Session(hash) => match app.store().session_user(hash).await {
+                    Ok(user) => Ok(user.is_some()),
+                    Err(e) => Err(e.to_string()),
+                },
+                Holder::Screen(secret) => match app.screen_caller(secret).await {
+                    Ok(_) => Ok(true),
+                    Err(tally_app::Error::NotFound(_)) => Ok(false),
+                    Err(e) => Err(e.to_string()),
+                },
+            };
+            match holds {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => tracing::warn!(error = %e, "checking a live stream's holder failed"),
+            }
         }
     }
 }

@@ -15,12 +15,14 @@ mod error;
 mod goals;
 mod ingest;
 mod listen;
+mod notices;
 mod organisation;
 mod people;
 mod readmodel;
 mod rebuild;
 mod reports;
 mod sales;
+mod screens;
 mod snapshot;
 mod sql;
 #[cfg(feature = "testing")]
@@ -33,11 +35,13 @@ pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use error::StoreError;
 pub use goals::{GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
 pub use ingest::{IngestOutcome, MayCredit, Submission};
+pub use notices::{ClosedResult, InboxItem, NoticeRecord};
 pub use organisation::{OrgSnapshot, Versions};
 pub use people::{MembershipRecord, NewUser, Team, TokenRecord, User};
 pub use rebuild::RebuildReport;
 pub use reports::Figures;
 pub use sales::{Channel, SalesRow};
+pub use screens::Screen;
 pub use tally_core::batch::RejectedEvent;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

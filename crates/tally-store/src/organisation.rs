@@ -82,8 +82,15 @@ impl Store {
 
     /// Stores the scoring settings (a JSON object), moving the organisation's version.
     pub async fn set_scoring(&self, json: &str) -> Result<(), StoreError> {
+        self.set_setting(SCORING, json).await
+    }
+
+    /// Sets an organisation setting (kept in `meta` as JSON) and moves the
+    /// organisation's version, together: every instance sees the change at its next
+    /// look at the versions.
+    pub async fn set_setting(&self, name: &str, json: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        crate::upsert_meta(&mut *tx, SCORING, json).await?;
+        crate::upsert_meta(&mut *tx, name, json).await?;
         crate::bump_org_version(&mut tx).await?;
         tx.commit().await?;
         Ok(())

@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use tally_app::Caller;
 use tally_app::views::Choices;
 use tally_core::views::Compare;
 
@@ -49,38 +50,46 @@ struct MonthsFragment {
     report: Report,
 }
 
+/// The wallboard, signed in or on a TV link: its live part is fetched from `board`
+/// and hears of changes from `live`.
 #[derive(Template)]
 #[template(path = "wallboard.html")]
-struct WallboardPage {
-    chrome: Chrome,
-    sel: Selection,
-    report: Report,
+pub(super) struct WallboardPage {
+    pub chrome: Chrome,
+    pub report: Report,
+    /// The live part's address, with the selection's range.
+    pub board: String,
+    /// The change feed's address.
+    pub live: String,
+    /// Shown on a TV link (which reloads when its feed is refused).
+    pub tv: bool,
 }
 
 #[derive(Template)]
 #[template(path = "wallboard_board.html")]
-struct BoardFragment {
-    chrome: Chrome,
-    report: Report,
+pub(super) struct BoardFragment {
+    pub chrome: Chrome,
+    pub report: Report,
 }
 
 /// What a KPI page shows: the selection (the goal view's goal filled in), what the
 /// person may narrow it to, and the live part.
-struct Shown {
-    sel: Selection,
-    choices: Choices,
-    report: Report,
+pub(super) struct Shown {
+    pub sel: Selection,
+    pub choices: Choices,
+    pub report: Report,
 }
 
-async fn shown(
+/// What the selection shows to `caller`, in `lang`.
+pub(super) async fn shown(
     state: &AppState,
-    viewer: &Viewer,
+    (caller, lang): (&Caller, Lang),
     sel: Selection,
     trends: Trends,
 ) -> Result<Shown, PageError> {
-    let choices = state.app.choices(&viewer.caller).await?;
+    let choices = state.app.choices(caller).await?;
     let sel = with_default_goal(sel, &choices);
-    let report = build(state, viewer, &choices, &sel, trends).await?;
+    let report = build(state, (caller, lang), &choices, &sel, trends).await?;
     Ok(Shown {
         sel,
         choices,
@@ -89,7 +98,7 @@ async fn shown(
 }
 
 /// The wallboard's selection: every employee, over the address's range.
-fn board_selection(query: &HashMap<String, String>) -> Selection {
+pub(super) fn board_selection(query: &HashMap<String, String>) -> Selection {
     Selection {
         view: "employee".into(),
         user_id: String::new(),
@@ -108,7 +117,13 @@ pub async fn page(
         sel,
         choices,
         report,
-    } = shown(&state, &viewer, Selection::of(&query), Trends::Days).await?;
+    } = shown(
+        &state,
+        (&viewer.caller, viewer.lang),
+        Selection::of(&query),
+        Trends::Days,
+    )
+    .await?;
     let menu = |list: &[(String, String)], chosen: &str| -> Vec<Choice> {
         list.iter()
             .map(|(id, name)| Choice {
@@ -136,8 +151,13 @@ pub async fn report(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, report, .. } =
-        shown(&state, &viewer, Selection::of(&query), Trends::Days).await?;
+    let Shown { sel, report, .. } = shown(
+        &state,
+        (&viewer.caller, viewer.lang),
+        Selection::of(&query),
+        Trends::Days,
+    )
+    .await?;
     render(&ReportFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         sel,
@@ -152,8 +172,13 @@ pub async fn months(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { report, .. } =
-        shown(&state, &viewer, Selection::of(&query), Trends::Months).await?;
+    let Shown { report, .. } = shown(
+        &state,
+        (&viewer.caller, viewer.lang),
+        Selection::of(&query),
+        Trends::Months,
+    )
+    .await?;
     render(&MonthsFragment {
         chrome: viewer.chrome("kpi", "/kpi"),
         report,
@@ -166,12 +191,19 @@ pub async fn wallboard(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { sel, report, .. } =
-        shown(&state, &viewer, board_selection(&query), Trends::Left).await?;
+    let Shown { sel, report, .. } = shown(
+        &state,
+        (&viewer.caller, viewer.lang),
+        board_selection(&query),
+        Trends::Left,
+    )
+    .await?;
     render(&WallboardPage {
         chrome: viewer.chrome("wallboard", &format!("/wallboard?{}", sel.range_query())),
-        sel,
         report,
+        board: format!("/wallboard/board?{}", sel.query()),
+        live: "/live".into(),
+        tv: false,
     })
 }
 
@@ -181,8 +213,13 @@ pub async fn board(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Shown { report, .. } =
-        shown(&state, &viewer, board_selection(&query), Trends::Left).await?;
+    let Shown { report, .. } = shown(
+        &state,
+        (&viewer.caller, viewer.lang),
+        board_selection(&query),
+        Trends::Left,
+    )
+    .await?;
     render(&BoardFragment {
         chrome: viewer.chrome("wallboard", "/wallboard"),
         report,
@@ -204,7 +241,13 @@ pub async fn live(
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, message).into_response());
     };
     let since = query.get("since").and_then(|v| v.parse().ok());
-    let stream = crate::live::events(&state, since, slot, viewer.session).await?;
+    let stream = crate::live::events(
+        &state,
+        since,
+        slot,
+        crate::live::Holder::Session(viewer.session),
+    )
+    .await?;
     Ok(stream.into_response())
 }
 

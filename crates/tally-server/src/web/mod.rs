@@ -14,11 +14,13 @@ mod crm;
 mod format;
 mod goals;
 mod kpi;
+mod notices;
 mod report;
 mod selection;
 mod session;
 mod texts;
 mod today;
+mod tv;
 
 pub use session::Viewer;
 pub use texts::Texts;
@@ -74,6 +76,18 @@ pub fn routes() -> Router<AppState> {
             get(admin::tokens).post(admin::create_token),
         )
         .route("/admin/tokens/{key}/revoke", post(admin::revoke_token))
+        .route(
+            "/admin/screens",
+            get(admin::screens).post(admin::create_screen),
+        )
+        .route("/admin/screens/{key}/revoke", post(admin::revoke_screen))
+        .route("/notifications", get(notices::page))
+        .route("/notifications/bell", get(notices::bell))
+        .route("/notifications/read", post(notices::read))
+        .route("/notifications/settings", post(notices::settings))
+        .route("/tv/{secret}", get(tv::page))
+        .route("/tv/{secret}/board", get(tv::board))
+        .route("/tv/{secret}/feed", get(tv::feed))
         .route("/customers", get(crm::customers).post(crm::create_customer))
         .route(
             "/customers/{id}",

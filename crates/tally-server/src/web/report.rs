@@ -3,7 +3,6 @@
 //! year earlier, the leaderboard, and the trend of each metric charted, day by day and
 //! over the last 13 months.
 
-use super::Viewer;
 use super::format;
 use super::selection::Selection;
 use crate::AppState;
@@ -14,6 +13,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
+use tally_app::Caller;
 use tally_app::views::{Choices, ProgressView, ViewKind};
 use tally_core::calendar::months_up_to;
 use tally_core::quantity::round;
@@ -93,7 +93,7 @@ pub struct Report {
 /// not use, or that names nothing, shows as the report's error above an empty table.
 pub async fn build(
     state: &AppState,
-    viewer: &Viewer,
+    (caller, lang): (&Caller, Lang),
     choices: &Choices,
     sel: &Selection,
     trends: Trends,
@@ -105,9 +105,8 @@ pub async fn build(
             Some(e.to_string()),
         ),
     };
-    let lang = viewer.lang;
     let compare = sel.comparison();
-    let (view, error) = match compute(state, viewer, sel, range).await {
+    let (view, error) = match compute(state, caller, sel, range).await {
         Ok(view) => (view, range_error),
         Err(e @ (ApiError::Forbidden(_) | ApiError::NotFound(_) | ApiError::Invalid { .. })) => {
             (None, Some(e.to_string()))
@@ -141,12 +140,11 @@ pub async fn build(
 /// The view of the selection; `None` for the goal view of no goal.
 async fn compute(
     state: &AppState,
-    viewer: &Viewer,
+    caller: &Caller,
     sel: &Selection,
     range: DayRange,
 ) -> Result<Option<ProgressView>, ApiError> {
     let app = &state.app;
-    let caller = &viewer.caller;
     let user = (!sel.user_id.is_empty()).then_some(sel.user_id.as_str());
     let team = (!sel.team_id.is_empty()).then_some(sel.team_id.as_str());
     let compare = sel.comparison();

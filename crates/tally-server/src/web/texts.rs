@@ -173,6 +173,21 @@ texts! {
     error_title: "Có lỗi xảy ra", "Something went wrong";
     back: "Quay lại", "Back";
     wallboard_title: "Bảng xếp hạng", "Leaderboard";
+    nav_screens: "Màn hình TV", "TV links";
+    nav_notifications: "Thông báo", "Notifications";
+    unread: "chưa đọc", "unread";
+    notices_empty: "Chưa có thông báo. Khi ai đó đạt mốc mục tiêu, kết thúc kỳ, chậm tiến độ hoặc dẫn đầu, thông báo sẽ hiện ở đây.", "No notifications yet. When someone reaches a milestone, a period ends, a pace falls behind or someone takes the lead, it shows here.";
+    mark_all_read: "Đánh dấu tất cả đã đọc", "Mark all read";
+    notice_settings: "Cài đặt thông báo", "Notification settings";
+    milestones_label: "Mốc thông báo (% mục tiêu)", "Milestones (% of the target)";
+    pace_check_label: "Giờ kiểm tra tiến độ", "Pace check time";
+    notice_settings_hint: "Mỗi thông báo chỉ gửi một lần cho mỗi người, tiêu chí, kỳ và mốc.", "Each notification is sent once per person, criterion, period and milestone.";
+    screens_intro: "Đường dẫn cho màn hình treo tường: hiện bảng xếp hạng mà không cần đăng nhập, và không gì khác. Chỉ lưu bản băm của đường dẫn; thu hồi bất cứ lúc nào.", "A link for a screen on the wall: it shows the leaderboard without a sign-in, and nothing else. Only a hash of each link is kept; revoke it at any time.";
+    screen_once: "Mở địa chỉ này trên màn hình TV. Sao chép ngay: nó chỉ hiện một lần.", "Open this address on the TV. Copy it now: it is shown only once.";
+    new_screen: "Tạo đường dẫn TV", "New TV link";
+    screen_name_hint: "Ví dụ: TV sàn tầng 3", "For example: floor 3 TV";
+    screen_lang: "Ngôn ngữ hiển thị", "Language shown";
+    created_by: "Người tạo", "Created by";
     nav_customers: "Khách hàng", "Customers";
     nav_opportunities: "Cơ hội", "Opportunities";
     nav_todos: "Công việc", "To-dos";
@@ -385,6 +400,9 @@ fn field_label(field: &str) -> &str {
         "assignees" => "Áp dụng cho",
         "target" => "Mục tiêu",
         "weight" => "Trọng số",
+        "lang" => "Ngôn ngữ",
+        "milestones" => "Mốc thông báo",
+        "pace_check" => "Giờ kiểm tra tiến độ",
         _ => field,
     }
 }
@@ -415,6 +433,7 @@ pub fn sentence(lang: Lang, message: &str) -> String {
         "is required" => Some("chưa được điền"),
         "must be a string" => Some("phải là văn bản"),
         "is not a phone number" => Some("không phải là số điện thoại"),
+        "must be vi or en" => Some("phải là tiếng Việt (vi) hoặc tiếng Anh (en)"),
         "must be a date YYYY-MM-DD" => Some("phải là một ngày dd/mm/yyyy"),
         "must be a decimal number ≥ 0 (a string or a number)" => {
             Some("phải là một số không âm, ví dụ 15.000.000")

@@ -41,7 +41,14 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         ..Selection::default()
     };
     let choices = state.app.choices(&viewer.caller).await?;
-    let report = build(&state, &viewer, &choices, &sel, Trends::Days).await?;
+    let report = build(
+        &state,
+        (&viewer.caller, viewer.lang),
+        &choices,
+        &sel,
+        Trends::Days,
+    )
+    .await?;
     let filter = CallFilter {
         user_id: Some(viewer.user.id.clone()),
         limit: RECENT_CALLS,

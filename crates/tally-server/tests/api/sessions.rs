@@ -219,6 +219,9 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/teams", [403, 403, 200]),
         ("/admin/tokens", [403, 403, 200]),
         ("/admin/channels", [403, 403, 200]),
+        ("/admin/screens", [403, 403, 200]),
+        ("/notifications", [200, 200, 200]),
+        ("/notifications/bell", [200, 200, 200]),
         ("/channels", [200, 200, 200]),
         ("/channels?period=this_month&compare=year", [200, 200, 200]),
         (
@@ -252,6 +255,8 @@ async fn every_page_checks_the_role(app: &TestApp) {
         .await;
     let token = app.token(tally_core::Role::Agent, None).await;
     let key = app.store.tokens().await.unwrap()[0].key;
+    let screen = app.store.create_screen("Wall", "vi", "hash", "user:boss");
+    let screen = screen.await.unwrap().key;
     let changes = [
         ("/admin/users", "name=x&role=agent", [403, 403]),
         (
@@ -270,6 +275,13 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/tokens", "name=x&role=agent", [403, 403]),
         ("/admin/channels", "id=tiktok&name=TikTok", [403, 403]),
         (&format!("/admin/tokens/{key}/revoke"), "", [403, 403]),
+        ("/admin/screens", "name=Wall&lang=vi", [403, 403]),
+        (
+            "/notifications/settings",
+            "milestones=50&pace_check=10%3A00",
+            [403, 403],
+        ),
+        (&format!("/admin/screens/{screen}/revoke"), "", [403, 403]),
         (
             "/goals/new",
             "name=x&metric_0=calls&target_0=1&user=agent",
@@ -329,6 +341,9 @@ async fn every_page_checks_the_role(app: &TestApp) {
     );
     let deal = app.get_ok("/api/v1/opportunities/o-boss").await;
     assert_eq!(deal["status"], "open", "{deal}");
+    let screens = app.store.screens().await.unwrap();
+    assert_eq!(screens.len(), 1, "no TV link was made");
+    assert!(!screens[0].revoked, "nor revoked");
     assert_eq!(
         app.get_ok("/api/v1/customers/c-boss/notes").await["total"],
         0

@@ -484,6 +484,8 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "/today",
         "/channels?period=this_month&compare=year",
         "/admin/channels",
+        "/admin/screens",
+        "/notifications",
     ] {
         browser.goto(&format!("{}{page}", app.base)).await;
         browser.find("h1").await;
@@ -562,6 +564,63 @@ async fn clicking_through_many_views_never_freezes(app: &TestApp) {
     browser.quit().await;
 }
 
+/// An admin makes a TV link in the page; a screen nobody signed in to opens it, shows
+/// the leaderboard and nothing else, moves live, and shows nothing once the link is
+/// revoked (its feed ends, it reloads, the link is not found).
+async fn a_tv_link_shows_the_board_live_until_revoked(app: &TestApp) {
+    seed(app).await;
+    let goal = json!({"name": "Gọi điện", "starts_on": "2020-01-01",
+        "criteria": [{"metric": "calls", "period": "day", "target": 5}],
+        "assignees": [{"team_id": "north"}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
+        .await;
+    calls(app, "lan", 0, 2).await;
+    let admin = Browser::start().await;
+    admin.sign_in(&app.base, "boss@example.vn", PASSWORD).await;
+    admin.goto(&format!("{}/admin/screens", app.base)).await;
+    admin.fill("#screen-name", "TV sàn tầng 3").await;
+    admin.select("#screen-lang", "vi").await;
+    admin.click("#create-screen").await;
+    let link = admin.text("#new-screen code").await;
+    assert!(
+        link.starts_with(&format!("{}/tv/tally_", app.base)),
+        "{link}"
+    );
+
+    let tv = Browser::start().await;
+    tv.goto(&link).await;
+    tv.wait_for_text(".board li.place-1 .score", "40 %").await;
+    assert!(
+        tv.text(".board li.place-1 .name")
+            .await
+            .contains("Nguyễn Thị Lan")
+    );
+    assert!(!tv.has("header.top").await && !tv.has("nav").await);
+    wait_until_live(&tv).await;
+    calls(app, "lan", 2, 3).await;
+    tv.wait_for_text(".board li.place-1 .score", "100 %").await;
+
+    admin.goto(&format!("{}/admin/screens", app.base)).await;
+    admin.click("tr[data-screen] button").await;
+    admin.find("tr[data-screen]").await;
+    assert!(
+        !admin.has("tr[data-screen] button").await,
+        "the link is revoked"
+    );
+    let started = Instant::now();
+    while !tv.has("p.error .status").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the revoked screen still shows the board"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(tv.text("p.error .status").await, "404");
+    assert!(!tv.has(".board").await);
+    tv.quit().await;
+    admin.quit().await;
+}
+
 use crm::{
     a_range_is_typed_day_first_on_the_kpi_page, a_supervisor_maps_an_extension_kept_aside,
     an_agent_is_refused_another_agents_customer, an_agents_day_moves_the_managers_kpi_page,
@@ -576,6 +635,7 @@ both!(
     todos_are_done_in_one_click_and_dates_are_day_first,
     clicking_through_many_views_never_freezes,
     a_manager_sets_a_goal_and_watches_it_move,
+    a_tv_link_shows_the_board_live_until_revoked,
     last_year_and_thirteen_months_on_the_kpi_page,
     sales_by_channel_from_the_list_to_the_chart,
     goal_errors_stand_next_to_their_field,

@@ -1,15 +1,17 @@
 //! The admin pages (owner, admin): users with roles, passwords and phone extensions;
-//! teams with dated memberships and supervisors; sales channels; API tokens, shown
-//! once and revocable.
+//! teams with dated memberships and supervisors; sales channels; API tokens and TV
+//! links, shown once and revocable.
 //! Changes go through the JSON API's handlers with the signed-in person as the caller,
 //! so an admin is refused what the API refuses them (anything about an owner).
 
 mod channels;
+mod screens;
 mod teams;
 mod tokens;
 mod users;
 
 pub use channels::{channels, save_channel};
+pub use screens::{create_screen, revoke_screen, screens};
 pub use teams::{add_member, add_supervisor, create_team, remove_supervisor, teams};
 pub use tokens::{create_token, revoke_token, tokens};
 pub use users::{create_user, update_user, user_form, users};
@@ -30,7 +32,7 @@ fn require_admin(viewer: &Viewer) -> Result<(), PageError> {
     require(
         viewer,
         may_administer,
-        "manage users, teams, channels or tokens",
+        "manage users, teams, channels, tokens or TV links",
     )
 }
 

@@ -1,0 +1,242 @@
+//! The bell on every page and `/notifications`: a person's notices (a milestone
+//! reached, a period closed, a pace falling behind, a new leader or top three), each
+//! told in their language with its figures and a link to the goal's view over its
+//! period. The bell is fetched after the page loads, again every few seconds and soon
+//! after a live change, so its count moves without a reload. Owners and admins set the
+//! milestones and the pace check time at the foot of the list.
+
+use super::format;
+use super::texts::metric_name;
+use super::{Chrome, PageError, Pairs, Viewer, form_error, form_field, render, unprocessable_if};
+use crate::AppState;
+use crate::export::Lang;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_decimal::prelude::ToPrimitive;
+use tally_app::directory::Directory;
+use tally_core::notice::{Notice, NoticeKind};
+use tally_core::views::{Subject, in_unit};
+use tally_core::{Currency, DayRange};
+
+#[derive(Template)]
+#[template(path = "bell.html")]
+struct Bell {
+    chrome: Chrome,
+    unread: i64,
+}
+
+/// A notice as listed.
+pub struct NoticeLine {
+    pub text: String,
+    pub when: String,
+    pub href: String,
+    pub unread: bool,
+    pub kind: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NoticesPage {
+    chrome: Chrome,
+    lines: Vec<NoticeLine>,
+    unread: usize,
+    /// The settings form, for owners and admins: milestones and pace check time.
+    settings: Option<(String, String)>,
+    error: String,
+}
+
+/// `GET /notifications/bell`: the bell with the unread count.
+pub async fn bell(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let unread = state.app.unread_notices(&viewer.caller).await?;
+    let chrome = viewer.chrome("notifications", "/notifications");
+    let mut response = render(&Bell { chrome, unread })?;
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// `GET /notifications`: the person's latest notices, newest first.
+pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    notices_page(&state, &viewer, None, String::new()).await
+}
+
+async fn notices_page(
+    state: &AppState,
+    viewer: &Viewer,
+    typed: Option<(String, String)>,
+    error: String,
+) -> Result<Response, PageError> {
+    let items = state.app.inbox(&viewer.caller).await?;
+    let now = state.app.now().await?;
+    let org = state.app.org();
+    let lines: Vec<NoticeLine> = items
+        .iter()
+        .map(|item| NoticeLine {
+            text: wording(
+                &item.record.notice,
+                &now.directory,
+                &org.currency,
+                viewer.lang,
+            ),
+            when: moment(item.record.created_at, org, viewer.lang),
+            href: goal_href(&item.record.notice),
+            unread: !item.read,
+            kind: item.record.notice.key.kind.as_str(),
+        })
+        .collect();
+    let settings = match (super::may_administer(viewer.user.role), typed) {
+        (false, _) => None,
+        (true, Some(typed)) => Some(typed),
+        (true, None) => {
+            let s = state.app.notice_settings().await?;
+            let milestones: Vec<String> = s.milestones.iter().map(u32::to_string).collect();
+            let time = format!(
+                "{:02}:{:02}",
+                s.pace_check_minute / 60,
+                s.pace_check_minute % 60
+            );
+            Some((milestones.join(", "), time))
+        }
+    };
+    let invalid = !error.is_empty();
+    let page = NoticesPage {
+        chrome: viewer.chrome("notifications", "/notifications"),
+        unread: lines.iter().filter(|l| l.unread).count(),
+        lines,
+        settings,
+        error,
+    };
+    Ok(unprocessable_if(invalid, render(&page)?))
+}
+
+/// `POST /notifications/read`: marks every notice read.
+pub async fn read(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    state.app.read_notices(&viewer.caller).await?;
+    Ok(Redirect::to("/notifications").into_response())
+}
+
+/// `POST /notifications/settings`: the milestones and the pace check time (owners and
+/// admins).
+pub async fn settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    super::require(&viewer, super::may_administer, "change the settings")?;
+    let milestones = form_field(&pairs, "milestones");
+    let pace_check = form_field(&pairs, "pace_check");
+    match state
+        .app
+        .change_notice_settings(&viewer.caller, &milestones, &pace_check)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/notifications?saved=1").into_response()),
+        Err(e) => {
+            let error = form_error(e, viewer.lang)?;
+            notices_page(&state, &viewer, Some((milestones, pace_check)), error).await
+        }
+    }
+}
+
+/// The goal's view over the notice's period.
+fn goal_href(notice: &Notice) -> String {
+    let key = &notice.key;
+    format!(
+        "/kpi?view=goal&goal_id={}&from={}&to={}",
+        super::session::encode(&key.goal_id),
+        key.period.from.date(),
+        key.period.to.date()
+    )
+}
+
+/// When a notice was recorded, in the organisation's time zone.
+fn moment(micros: i64, org: &tally_core::Organization, lang: Lang) -> String {
+    let Ok(at) = jiff::Timestamp::from_microsecond(micros) else {
+        return String::new();
+    };
+    let day = org.calendar.day_of(at);
+    let time = at
+        .to_zoned_datetime(org.calendar.time_zone().clone())
+        .strftime("%H:%M");
+    format!("{time} {}", format::date(day, lang))
+}
+
+/// A period as a day or a span of days.
+fn period_text(period: DayRange, lang: Lang) -> String {
+    let from = format::date(period.from, lang);
+    if period.from == period.to {
+        return from;
+    }
+    format!("{from} – {}", format::date(period.to, lang))
+}
+
+/// What a notice tells, in a sentence of `lang`.
+pub fn wording(notice: &Notice, directory: &Directory, currency: &Currency, lang: Lang) -> String {
+    let key = &notice.key;
+    let name = match &key.subject {
+        Subject::User(id) => directory.roster.user_name(id),
+        Subject::Team(id) => directory.roster.team_name(id),
+    };
+    let goal = directory
+        .goals
+        .iter()
+        .find(|g| g.record.id == key.goal_id)
+        .map_or(key.goal_id.as_str(), |g| g.record.name.as_str());
+    let period = period_text(key.period, lang);
+    let Some(metric) = key.metric else {
+        return match (key.kind, lang) {
+            (NoticeKind::Leader, Lang::Vi) => {
+                format!("{name} dẫn đầu bảng xếp hạng {goal} ({period})")
+            }
+            (NoticeKind::Leader, Lang::En) => {
+                format!("{name} leads the {goal} leaderboard ({period})")
+            }
+            (_, Lang::Vi) => format!("{name} vào top 3 của {goal} ({period})"),
+            (_, Lang::En) => format!("{name} is in the top 3 of {goal} ({period})"),
+        };
+    };
+    let actual = notice.actual.to_i128().unwrap_or_default();
+    let actual = format::quantity(
+        in_unit(metric, actual, currency),
+        metric.unit(),
+        currency,
+        lang,
+    );
+    let target = format::quantity(notice.target, metric.unit(), currency, lang);
+    let figures = format!("{actual} / {target}");
+    let what = metric_name(metric, lang);
+    let mark = key.mark.as_str();
+    match (key.kind, mark, lang) {
+        (NoticeKind::Milestone, _, Lang::Vi) => {
+            format!("{goal}: {name} đạt {mark} % mục tiêu {what} ({period}): {figures}")
+        }
+        (NoticeKind::Milestone, _, Lang::En) => {
+            format!("{goal}: {name} reached {mark} % of the {what} target ({period}): {figures}")
+        }
+        (NoticeKind::PeriodResult, "achieved", Lang::Vi) => {
+            format!("{goal}: {name} đã đạt mục tiêu {what} ({period}): {figures}")
+        }
+        (NoticeKind::PeriodResult, "achieved", Lang::En) => {
+            format!("{goal}: {name} achieved the {what} target ({period}): {figures}")
+        }
+        (NoticeKind::PeriodResult, _, Lang::Vi) => {
+            format!("{goal}: {name} chưa đạt mục tiêu {what} ({period}): {figures}")
+        }
+        (NoticeKind::PeriodResult, _, Lang::En) => {
+            format!("{goal}: {name} missed the {what} target ({period}): {figures}")
+        }
+        (_, "behind", Lang::Vi) => {
+            format!("{goal}: {name} đang chậm tiến độ {what} ({period}): {figures}")
+        }
+        (_, "behind", Lang::En) => {
+            format!("{goal}: {name} is behind on {what} ({period}): {figures}")
+        }
+        (_, _, Lang::Vi) => {
+            format!("{goal}: {name} có nguy cơ không đạt {what} ({period}): {figures}")
+        }
+        (_, _, Lang::En) => format!("{goal}: {name} is at risk on {what} ({period}): {figures}"),
+    }
+}
