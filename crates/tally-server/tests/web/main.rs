@@ -621,6 +621,63 @@ async fn a_tv_link_shows_the_board_live_until_revoked(app: &TestApp) {
     admin.quit().await;
 }
 
+/// An agent's bell counts a milestone reached while she looks at her day, without a
+/// reload; the list tells it in her words and "mark all read" empties the count.
+async fn the_bell_rings_without_a_reload(app: &TestApp) {
+    seed(app).await;
+    let goal = json!({"name": "Gọi điện", "starts_on": "2020-01-01",
+        "criteria": [{"metric": "calls", "period": "day", "target": 4}],
+        "assignees": [{"user_id": "lan"}]});
+    app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
+        .await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app.base, "lan@example.vn", PASSWORD).await;
+    browser.goto(&format!("{}/today", app.base)).await;
+    browser.find("#bell").await;
+    assert!(!browser.has("#bell .count").await);
+    wait_until_live(&browser).await;
+    browser
+        .script("window.tallyNoReload = 7; return true")
+        .await;
+    calls(app, "lan", 0, 2).await;
+    let started = Instant::now();
+    while !browser.has("#bell .count").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the bell never rang"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // 50 % of her calls, and the lead of the goal's leaderboard (she is alone on it).
+    let started = Instant::now();
+    while browser.text("#bell .count").await != "2" {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "not two notices"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        browser.script("return window.tallyNoReload").await,
+        json!(7)
+    );
+    browser.click("#bell").await;
+    browser.find("ul.notices li.unread").await;
+    let list = browser.text("ul.notices").await;
+    assert!(
+        list.contains("Gọi điện: Nguyễn Thị Lan đạt 50 % mục tiêu Số cuộc gọi"),
+        "{list}"
+    );
+    assert!(
+        list.contains("Nguyễn Thị Lan dẫn đầu bảng xếp hạng Gọi điện"),
+        "{list}"
+    );
+    browser.click("#read-all").await;
+    browser.find("ul.notices li:not(.unread)").await;
+    assert!(!browser.has("#bell .count").await);
+    browser.quit().await;
+}
+
 use crm::{
     a_range_is_typed_day_first_on_the_kpi_page, a_supervisor_maps_an_extension_kept_aside,
     an_agent_is_refused_another_agents_customer, an_agents_day_moves_the_managers_kpi_page,
@@ -636,6 +693,7 @@ both!(
     clicking_through_many_views_never_freezes,
     a_manager_sets_a_goal_and_watches_it_move,
     a_tv_link_shows_the_board_live_until_revoked,
+    the_bell_rings_without_a_reload,
     last_year_and_thirteen_months_on_the_kpi_page,
     sales_by_channel_from_the_list_to_the_chart,
     goal_errors_stand_next_to_their_field,
