@@ -34,6 +34,7 @@ pub mod shutdown;
 mod snapshots;
 pub mod tokens;
 pub mod views;
+pub mod webhooks;
 mod writer;
 
 pub use app::{App, Now};

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod deliver;
 pub mod error;
 pub mod export;
 pub mod health;
@@ -139,6 +140,10 @@ impl Server {
         tokio::spawn(state.app.clone().keep_call_log_current());
         tokio::spawn(state.app.clone().keep_model_snapshot());
         tokio::spawn(state.app.clone().keep_finding_notices());
+        tokio::spawn(deliver::keep_delivering(
+            state.clone(),
+            settings.limits.webhook_backoff,
+        ));
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),

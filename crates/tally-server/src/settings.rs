@@ -39,6 +39,9 @@ pub struct Limits {
     /// How often an open live stream checks that its session still holds (a person
     /// signed out or deactivated stops hearing of changes within this long).
     pub session_check: Duration,
+    /// A webhook delivery that failed is tried again after this long, doubled at each
+    /// attempt (up to an hour).
+    pub webhook_backoff: Duration,
 }
 
 impl Limits {
@@ -70,6 +73,7 @@ impl Default for Limits {
             connections_per_client: 1_000,
             max_connections: None,
             session_check: Duration::from_secs(30),
+            webhook_backoff: Duration::from_secs(30),
         }
     }
 }

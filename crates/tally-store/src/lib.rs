@@ -27,6 +27,7 @@ mod snapshot;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod webhooks;
 
 pub use accounts::TokenListing;
 pub use call_log::{CallQuery, LoggedCall};
@@ -43,6 +44,7 @@ pub use reports::Figures;
 pub use sales::{Channel, SalesRow};
 pub use screens::Screen;
 pub use tally_core::batch::RejectedEvent;
+pub use webhooks::{Delivery, DueDelivery, Webhook};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -31,11 +31,11 @@ pub struct ClosedResult {
     pub result: crate::GoalResult,
 }
 
-const NOTICE_COLUMNS: &str = "n.key, n.kind, n.goal_id, n.metric, n.period_from, n.period_to, \
+pub(crate) const NOTICE_COLUMNS: &str = "n.key, n.kind, n.goal_id, n.metric, n.period_from, n.period_to, \
      n.subject_kind, n.subject_id, n.mark, n.actual, n.target, n.created_at";
 
 /// key, kind, goal, metric, period from, to, subject kind, id, mark, actual, target, at.
-type NoticeRow = (
+pub(crate) type NoticeRow = (
     i64,
     String,
     String,
@@ -63,7 +63,7 @@ fn day_of(number: i64, column: &str) -> Result<Day, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("notices.{column}: {number}")))
 }
 
-fn record_of(row: NoticeRow) -> Result<NoticeRecord, StoreError> {
+pub(crate) fn record_of(row: NoticeRow) -> Result<NoticeRecord, StoreError> {
     let (key, kind, goal_id, metric, from, to, subject_kind, subject_id, mark, actual, target, at) =
         row;
     let corrupt = |what: &str, e: String| StoreError::Corrupt(format!("notices.{what}: {e}"));
@@ -144,6 +144,9 @@ impl Store {
             let Some((notice_key,)) = inserted else {
                 continue;
             };
+            if !recipients.is_empty() {
+                self.queue_deliveries(&mut w, notice_key, key.kind).await?;
+            }
             for user in recipients {
                 sqlx::query(
                     "insert into notice_inbox (user_key, notice_key) \
@@ -162,6 +165,27 @@ impl Store {
         }
         w.tx.commit().await?;
         Ok(recorded)
+    }
+
+    /// Queues a notice told to someone for each webhook that wants its kind.
+    async fn queue_deliveries(
+        &self,
+        w: &mut crate::WriteTx<'_>,
+        notice_key: i64,
+        kind: NoticeKind,
+    ) -> Result<(), StoreError> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        sqlx::query(
+            "insert into deliveries (notice_key, webhook_key, status, next_at, created_at) \
+             select $1, key, 'pending', $2, $2 from webhooks \
+             where removed_at is null and kinds like $3",
+        )
+        .bind(notice_key)
+        .bind(now)
+        .bind(format!("%,{},%", kind.as_str()))
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
     }
 
     /// A person's latest notices, newest first, at most `limit`.

@@ -22,6 +22,7 @@ mod texts;
 mod today;
 mod tv;
 
+pub(crate) use notices::wording;
 pub use session::Viewer;
 pub use texts::Texts;
 
@@ -81,6 +82,14 @@ pub fn routes() -> Router<AppState> {
             get(admin::screens).post(admin::create_screen),
         )
         .route("/admin/screens/{key}/revoke", post(admin::revoke_screen))
+        .route(
+            "/admin/webhooks",
+            get(admin::webhooks).post(admin::create_webhook),
+        )
+        .route(
+            "/admin/webhooks/{key}/{action}",
+            post(admin::change_webhook),
+        )
         .route("/notifications", get(notices::page))
         .route("/notifications/bell", get(notices::bell))
         .route("/notifications/read", post(notices::read))

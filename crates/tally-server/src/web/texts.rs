@@ -175,6 +175,25 @@ texts! {
     wallboard_title: "Bảng xếp hạng", "Leaderboard";
     nav_screens: "Màn hình TV", "TV links";
     nav_notifications: "Thông báo", "Notifications";
+    nav_webhooks: "Webhook", "Webhooks";
+    webhooks_intro: "Gửi thông báo tới hệ thống khác (Zalo OA, Slack, Teams, CRM…) qua một địa chỉ HTTP. Mỗi lần gửi là JSON, ký bằng HMAC-SHA256 trong tiêu đề X-Tally-Signature; gửi lại khi lỗi, tự tạm dừng sau 5 lần lỗi liên tiếp.", "Send notifications to other systems (Zalo OA, Slack, Teams, a CRM…) at an HTTP address. Each delivery is JSON signed with HMAC-SHA256 in the X-Tally-Signature header; failures are retried, and the webhook pauses after 5 failures in a row.";
+    webhook_once: "Sao chép khóa ký này ngay: nó chỉ hiện một lần. Bên nhận kiểm tra X-Tally-Signature = sha256=HMAC-SHA256(khóa, nội dung).", "Copy this signing secret now: it is shown only once. The receiver checks X-Tally-Signature = sha256=HMAC-SHA256(secret, body).";
+    new_webhook: "Thêm webhook", "New webhook";
+    webhook_kinds: "Loại thông báo", "Kinds of notification";
+    kind_milestone: "Đạt mốc", "Milestone reached";
+    kind_period_result: "Kết quả kỳ", "Period result";
+    kind_pace: "Chậm tiến độ", "Falling behind";
+    kind_leader: "Dẫn đầu", "New leader";
+    kind_top_three: "Vào top 3", "Top three";
+    paused: "Tạm dừng", "Paused";
+    running: "Đang chạy", "Active";
+    when: "Thời điểm", "When";
+    pause: "Tạm dừng", "Pause";
+    resume: "Chạy lại", "Resume";
+    failures_in_a_row: "Lỗi liên tiếp", "Failures in a row";
+    recent_deliveries: "Lần gửi gần đây", "Recent deliveries";
+    attempts: "Số lần thử", "Attempts";
+    last_error: "Lỗi gần nhất", "Last error";
     unread: "chưa đọc", "unread";
     notices_empty: "Chưa có thông báo. Khi ai đó đạt mốc mục tiêu, kết thúc kỳ, chậm tiến độ hoặc dẫn đầu, thông báo sẽ hiện ở đây.", "No notifications yet. When someone reaches a milestone, a period ends, a pace falls behind or someone takes the lead, it shows here.";
     mark_all_read: "Đánh dấu tất cả đã đọc", "Mark all read";
@@ -267,7 +286,6 @@ texts! {
     any: "Tất cả", "Any";
     talk_time: "Thời gian đàm thoại", "Talk time";
     number: "Số", "Number";
-    when: "Thời điểm", "When";
     no_calls: "Không có cuộc gọi nào.", "No calls.";
     kept_aside_title: "Cuộc gọi chờ gán máy lẻ", "Calls kept aside";
     kept_aside_intro: "Những cuộc gọi này đến từ máy lẻ chưa gán cho ai. Gán máy lẻ cho một nhân viên là các cuộc gọi được tính ngay.", "These calls came from extensions nobody has. Give an extension to a person and its calls count at once.";
@@ -403,6 +421,8 @@ fn field_label(field: &str) -> &str {
         "lang" => "Ngôn ngữ",
         "milestones" => "Mốc thông báo",
         "pace_check" => "Giờ kiểm tra tiến độ",
+        "url" => "Địa chỉ URL",
+        "kinds" => "Loại thông báo",
         _ => field,
     }
 }

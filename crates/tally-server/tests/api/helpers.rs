@@ -41,10 +41,12 @@ macro_rules! both {
 }
 
 /// The app with the server's limits, but live streams check their session twice a
-/// second (not every half minute), so a test sees a stream end soon.
+/// second (not every half minute), so a test sees a stream end soon, and a failed
+/// webhook delivery is tried again within a fraction of a second.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let limits = Limits {
         session_check: std::time::Duration::from_millis(500),
+        webhook_backoff: std::time::Duration::from_millis(200),
         ..Limits::default()
     };
     spawn_app_with(backend, limits).await

@@ -24,3 +24,4 @@ mod screens;
 mod serving;
 mod sessions;
 mod sight;
+mod webhooks;

@@ -220,6 +220,7 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/tokens", [403, 403, 200]),
         ("/admin/channels", [403, 403, 200]),
         ("/admin/screens", [403, 403, 200]),
+        ("/admin/webhooks", [403, 403, 200]),
         ("/notifications", [200, 200, 200]),
         ("/notifications/bell", [200, 200, 200]),
         ("/channels", [200, 200, 200]),
@@ -276,6 +277,12 @@ async fn every_page_checks_the_role(app: &TestApp) {
         ("/admin/channels", "id=tiktok&name=TikTok", [403, 403]),
         (&format!("/admin/tokens/{key}/revoke"), "", [403, 403]),
         ("/admin/screens", "name=Wall&lang=vi", [403, 403]),
+        (
+            "/admin/webhooks",
+            "url=https%3A%2F%2Fevil.example&kind=pace",
+            [403, 403],
+        ),
+        ("/admin/webhooks/1/remove", "", [403, 403]),
         (
             "/notifications/settings",
             "milestones=50&pace_check=10%3A00",
@@ -344,6 +351,7 @@ async fn every_page_checks_the_role(app: &TestApp) {
     let screens = app.store.screens().await.unwrap();
     assert_eq!(screens.len(), 1, "no TV link was made");
     assert!(!screens[0].revoked, "nor revoked");
+    assert!(app.store.webhooks().await.unwrap().is_empty(), "no webhook");
     assert_eq!(
         app.get_ok("/api/v1/customers/c-boss/notes").await["total"],
         0

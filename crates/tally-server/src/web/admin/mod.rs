@@ -1,6 +1,6 @@
 //! The admin pages (owner, admin): users with roles, passwords and phone extensions;
 //! teams with dated memberships and supervisors; sales channels; API tokens and TV
-//! links, shown once and revocable.
+//! links, shown once and revocable; webhooks with their deliveries.
 //! Changes go through the JSON API's handlers with the signed-in person as the caller,
 //! so an admin is refused what the API refuses them (anything about an owner).
 
@@ -9,12 +9,14 @@ mod screens;
 mod teams;
 mod tokens;
 mod users;
+mod webhooks;
 
 pub use channels::{channels, save_channel};
 pub use screens::{create_screen, revoke_screen, screens};
 pub use teams::{add_member, add_supervisor, create_team, remove_supervisor, teams};
 pub use tokens::{create_token, revoke_token, tokens};
 pub use users::{create_user, update_user, user_form, users};
+pub use webhooks::{change_webhook, create_webhook, webhooks};
 
 use super::{PageError, Viewer, may_administer, require};
 use tally_core::Role;
@@ -32,7 +34,7 @@ fn require_admin(viewer: &Viewer) -> Result<(), PageError> {
     require(
         viewer,
         may_administer,
-        "manage users, teams, channels, tokens or TV links",
+        "manage users, teams, channels, tokens, TV links or webhooks",
     )
 }
 
