@@ -486,6 +486,7 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "/admin/channels",
         "/admin/screens",
         "/notifications",
+        "/admin/webhooks",
     ] {
         browser.goto(&format!("{}{page}", app.base)).await;
         browser.find("h1").await;
