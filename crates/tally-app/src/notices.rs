@@ -20,7 +20,7 @@ use tally_core::goal::periods_covering;
 use tally_core::notice::{self, Notice, NoticeKey, NoticeKind, NoticeSettings};
 use tally_core::views::{Compare, Subject, plan_goal};
 use tally_core::{Day, DayRange, Role};
-use tally_store::{ClosedResult, InboxItem, NoticeRecord};
+use tally_store::{ClosedResult, EmailChoice, InboxItem, NoticeRecord};
 
 /// The shortest time between two rounds while the data keeps changing.
 pub const ROUND: Duration = Duration::from_secs(1);
@@ -239,6 +239,22 @@ impl App {
             Some(user) => Ok(self.store().unread_notices(user).await?),
             None => Ok(0),
         }
+    }
+
+    /// What the caller receives by email.
+    pub async fn email_choice(&self, caller: &Caller) -> Result<EmailChoice> {
+        Ok(self.store().email_choice(caller.person()?).await?)
+    }
+
+    /// Chooses the kinds of notices the caller receives by email, and the language.
+    pub async fn set_email_choice(&self, caller: &Caller, choice: &EmailChoice) -> Result<()> {
+        if !["vi", "en"].contains(&choice.lang.as_str()) {
+            return Err(Error::invalid("lang", "must be vi or en"));
+        }
+        Ok(self
+            .store()
+            .set_email_choice(caller.person()?, choice)
+            .await?)
     }
 
     /// Marks the caller's notices read.

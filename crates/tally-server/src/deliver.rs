@@ -42,6 +42,17 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// When a delivery that failed `attempts` times is tried again (unix milliseconds):
+/// after `backoff`, doubled at each attempt, at most an hour.
+pub fn retry_at(backoff: Duration, attempts: i64) -> i64 {
+    let doublings = u32::try_from((attempts - 1).clamp(0, 16)).unwrap_or(16);
+    let wait = backoff
+        .saturating_mul(1 << doublings)
+        .min(Duration::from_secs(3_600));
+    jiff::Timestamp::now().as_millisecond()
+        + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
 /// Sends due deliveries until the server stops.
 pub async fn keep_delivering(state: AppState, backoff: Duration) {
     let client = match reqwest::Client::builder()
@@ -83,12 +94,7 @@ async fn deliver_due(
             Ok(()) => store.delivery_succeeded(key).await?,
             Err(error) => {
                 let attempts = delivery.delivery.attempts + 1;
-                let retry_at = (attempts < MAX_ATTEMPTS).then(|| {
-                    let wait = backoff.saturating_mul(1 << (attempts - 1).min(16));
-                    let wait = wait.min(Duration::from_secs(3_600));
-                    jiff::Timestamp::now().as_millisecond()
-                        + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2)
-                });
+                let retry_at = (attempts < MAX_ATTEMPTS).then(|| retry_at(backoff, attempts));
                 let paused = store
                     .delivery_failed(key, &error, retry_at, PAUSE_AFTER)
                     .await?;

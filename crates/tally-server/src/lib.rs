@@ -15,6 +15,7 @@ pub mod export;
 pub mod health;
 mod listen;
 pub mod live;
+mod mail;
 pub mod settings;
 pub mod web;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     /// The application: its store, organization, stop signal and services.
     pub app: tally_app::App,
     pub live: live::Live,
+    /// Whether notices are emailed (the settings name an SMTP server).
+    pub mail_on: bool,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
         AppState {
             app: tally_app::App::new(store, org),
             live: live::Live::default(),
+            mail_on: false,
         }
     }
 }
@@ -129,6 +133,7 @@ impl Server {
             .map_err(|e| StartError(e.to_string()))?;
         store.listen_for_changes();
         let mut state = AppState::new(Arc::new(store), org);
+        state.mail_on = settings.mail.is_some();
         state.live = state
             .live
             .checking_sessions_every(settings.limits.session_check);
@@ -144,6 +149,10 @@ impl Server {
             state.clone(),
             settings.limits.webhook_backoff,
         ));
+        if let Some(mail) = &settings.mail {
+            let backoff = settings.limits.webhook_backoff;
+            tokio::spawn(mail::keep_emailing(state.clone(), mail.clone(), backoff));
+        }
         let serving = tokio::spawn(listen::serve(
             listener,
             router(state.clone()),

@@ -13,6 +13,33 @@ pub struct Settings {
     /// How long connections and bodies may take (not a command-line setting: the
     /// defaults suit every deployment; tests shorten them).
     pub limits: Limits,
+    /// The SMTP server notices are emailed through; none: no email is sent.
+    pub mail: Option<MailSettings>,
+}
+
+/// How the server reaches its SMTP server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: MailTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The sender, `Tally <kpi@example.vn>`.
+    pub from: String,
+    /// The address people open Tally at, for the links in emails (`https://kpi.example.vn`).
+    pub public_url: Option<String>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailTls {
+    /// Plain, then STARTTLS (port 587): required.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a server on the same machine or network.
+    None,
 }
 
 /// How long the server waits for clients, so that idle or trickling connections
@@ -84,6 +111,7 @@ impl Default for Settings {
             data: DataSettings::default(),
             listen: "127.0.0.1:8080".into(),
             limits: Limits::default(),
+            mail: None,
         }
     }
 }

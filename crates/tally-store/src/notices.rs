@@ -156,6 +156,7 @@ impl Store {
                 .bind(user)
                 .execute(&mut *w.tx)
                 .await?;
+                Self::queue_email(&mut w, notice_key, key.kind, user).await?;
             }
             recorded.push(NoticeRecord {
                 key: notice_key,

@@ -84,7 +84,7 @@ fn delivery_of(row: DeliveryRow) -> Delivery {
 }
 
 /// The kinds as stored: between commas, so `like '%,pace,%'` finds one.
-fn stored_kinds(kinds: &[NoticeKind]) -> String {
+pub(crate) fn stored_kinds(kinds: &[NoticeKind]) -> String {
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     format!(",{},", names.join(","))
 }

@@ -80,6 +80,37 @@ pub struct SettingsArgs {
         global = true
     )]
     pub connections_per_client: usize,
+    /// The SMTP server notices are emailed through (none: no email is sent).
+    #[arg(long, env = "TALLY_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+    /// The SMTP server's port.
+    #[arg(long, env = "TALLY_SMTP_PORT", default_value_t = 587, global = true)]
+    pub smtp_port: u16,
+    /// How the SMTP connection is protected: starttls (port 587), tls (465), or none.
+    #[arg(
+        long,
+        env = "TALLY_SMTP_TLS",
+        default_value = "starttls",
+        global = true
+    )]
+    pub smtp_tls: String,
+    /// The SMTP user, if the server asks for one.
+    #[arg(long, env = "TALLY_SMTP_USER", global = true)]
+    pub smtp_user: Option<String>,
+    /// The SMTP password: set it in the environment, not on the command line.
+    #[arg(
+        long,
+        env = "TALLY_SMTP_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+    /// The sender of the emails, e.g. 'Tally <kpi@example.vn>'.
+    #[arg(long, env = "TALLY_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
+    /// The address people open Tally at, for the links in emails.
+    #[arg(long, env = "TALLY_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 impl SettingsArgs {
@@ -93,16 +124,47 @@ impl SettingsArgs {
         }
     }
 
+    /// The SMTP server of the settings, if one is named.
+    fn mail(&self) -> Result<Option<tally_server::settings::MailSettings>, String> {
+        use tally_server::settings::{MailSettings, MailTls};
+        let Some(host) = self.smtp_host.clone().filter(|h| !h.is_empty()) else {
+            return Ok(None);
+        };
+        let tls = match self.smtp_tls.as_str() {
+            "starttls" => MailTls::StartTls,
+            "tls" => MailTls::Tls,
+            "none" => MailTls::None,
+            other => {
+                return Err(format!(
+                    "--smtp-tls: '{other}' is not one of starttls, tls, none"
+                ));
+            }
+        };
+        let from = self.smtp_from.clone().ok_or(
+            "--smtp-from: the sender is needed with --smtp-host, e.g. 'Tally <kpi@example.vn>'",
+        )?;
+        Ok(Some(MailSettings {
+            host,
+            port: self.smtp_port,
+            tls,
+            user: self.smtp_user.clone(),
+            password: self.smtp_password.clone(),
+            from,
+            public_url: self.public_url.clone(),
+        }))
+    }
+
     /// The server's settings, for `serve`.
-    pub fn server(&self) -> tally_server::Settings {
-        tally_server::Settings {
+    pub fn server(&self) -> Result<tally_server::Settings, String> {
+        Ok(tally_server::Settings {
             data: self.data(),
             listen: self.listen.clone(),
             limits: tally_server::settings::Limits {
                 connections_per_client: self.connections_per_client,
                 ..Default::default()
             },
-        }
+            mail: self.mail()?,
+        })
     }
 }
 

@@ -37,7 +37,10 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings.data();
     match cli.command {
-        Command::Serve => tally_server::serve(&cli.settings.server()).await?,
+        Command::Serve => {
+            let server = cli.settings.server().map_err(anyhow::Error::msg)?;
+            tally_server::serve(&server).await?
+        }
         Command::Migrate => cli::migrate(&settings).await?,
         Command::Token {
             command: TokenCommand::Create { role, name, user },

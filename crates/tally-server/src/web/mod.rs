@@ -22,7 +22,7 @@ mod texts;
 mod today;
 mod tv;
 
-pub(crate) use notices::wording;
+pub(crate) use notices::{goal_href, wording};
 pub use session::Viewer;
 pub use texts::Texts;
 
@@ -94,6 +94,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/bell", get(notices::bell))
         .route("/notifications/read", post(notices::read))
         .route("/notifications/settings", post(notices::settings))
+        .route("/notifications/email", post(notices::email))
         .route("/tv/{secret}", get(tv::page))
         .route("/tv/{secret}/board", get(tv::board))
         .route("/tv/{secret}/feed", get(tv::feed))

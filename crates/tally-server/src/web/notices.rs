@@ -5,6 +5,7 @@
 //! after a live change, so its count moves without a reload. Owners and admins set the
 //! milestones and the pace check time at the foot of the list.
 
+use super::Texts;
 use super::format;
 use super::texts::metric_name;
 use super::{Chrome, PageError, Pairs, Viewer, form_error, form_field, render, unprocessable_if};
@@ -18,12 +19,43 @@ use tally_app::directory::Directory;
 use tally_core::notice::{Notice, NoticeKind};
 use tally_core::views::{Subject, in_unit};
 use tally_core::{Currency, DayRange};
+use tally_store::EmailChoice;
 
 #[derive(Template)]
 #[template(path = "bell.html")]
 struct Bell {
     chrome: Chrome,
     unread: i64,
+}
+
+/// A kind of notice, as a check box.
+pub struct KindOption {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub checked: bool,
+}
+
+/// A kind's name on the pages.
+pub fn kind_name(kind: NoticeKind, t: &Texts) -> &'static str {
+    match kind {
+        NoticeKind::Milestone => t.kind_milestone,
+        NoticeKind::PeriodResult => t.kind_period_result,
+        NoticeKind::Pace => t.kind_pace,
+        NoticeKind::Leader => t.kind_leader,
+        NoticeKind::TopThree => t.kind_top_three,
+    }
+}
+
+/// Every kind as a check box, those `chosen` checked.
+pub fn kind_options(chosen: &[NoticeKind], t: &Texts) -> Vec<KindOption> {
+    NoticeKind::ALL
+        .into_iter()
+        .map(|k| KindOption {
+            key: k.as_str(),
+            name: kind_name(k, t),
+            checked: chosen.contains(&k),
+        })
+        .collect()
 }
 
 /// A notice as listed.
@@ -43,6 +75,11 @@ struct NoticesPage {
     unread: usize,
     /// The settings form, for owners and admins: milestones and pace check time.
     settings: Option<(String, String)>,
+    /// The kinds the person receives by email, and in which language.
+    email_kinds: Vec<KindOption>,
+    email_lang: String,
+    /// Whether this server sends email at all.
+    mail_on: bool,
     error: String,
 }
 
@@ -101,12 +138,20 @@ async fn notices_page(
             Some((milestones.join(", "), time))
         }
     };
+    let choice = state.app.email_choice(&viewer.caller).await?;
+    let email_lang = match choice.lang.as_str() {
+        "" => super::texts::code(viewer.lang).to_owned(),
+        lang => lang.to_owned(),
+    };
     let invalid = !error.is_empty();
     let page = NoticesPage {
         chrome: viewer.chrome("notifications", "/notifications"),
         unread: lines.iter().filter(|l| l.unread).count(),
         lines,
         settings,
+        email_kinds: kind_options(&choice.kinds, viewer.t()),
+        email_lang,
+        mail_on: state.mail_on,
         error,
     };
     Ok(unprocessable_if(invalid, render(&page)?))
@@ -141,8 +186,33 @@ pub async fn settings(
     }
 }
 
+/// `POST /notifications/email`: the kinds the person receives by email, and the
+/// language.
+pub async fn email(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Pairs(pairs): Pairs,
+) -> Result<Response, PageError> {
+    let kinds = pairs
+        .iter()
+        .filter(|(k, _)| k == "kind")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let choice = EmailChoice {
+        kinds,
+        lang: form_field(&pairs, "lang"),
+    };
+    match state.app.set_email_choice(&viewer.caller, &choice).await {
+        Ok(()) => Ok(Redirect::to("/notifications?saved=1").into_response()),
+        Err(e) => {
+            let error = form_error(e, viewer.lang)?;
+            notices_page(&state, &viewer, None, error).await
+        }
+    }
+}
+
 /// The goal's view over the notice's period.
-fn goal_href(notice: &Notice) -> String {
+pub fn goal_href(notice: &Notice) -> String {
     let key = &notice.key;
     format!(
         "/kpi?view=goal&goal_id={}&from={}&to={}",

@@ -176,6 +176,8 @@ texts! {
     nav_screens: "Màn hình TV", "TV links";
     nav_notifications: "Thông báo", "Notifications";
     nav_webhooks: "Webhook", "Webhooks";
+    email_kinds: "Gửi email cho tôi khi có", "Email me about";
+    mail_off: "Máy chủ này chưa cài đặt gửi email (SMTP): lựa chọn được lưu và sẽ dùng khi có.", "This server has no email (SMTP) settings yet: your choice is kept for when it has.";
     webhooks_intro: "Gửi thông báo tới hệ thống khác (Zalo OA, Slack, Teams, CRM…) qua một địa chỉ HTTP. Mỗi lần gửi là JSON, ký bằng HMAC-SHA256 trong tiêu đề X-Tally-Signature; gửi lại khi lỗi, tự tạm dừng sau 5 lần lỗi liên tiếp.", "Send notifications to other systems (Zalo OA, Slack, Teams, a CRM…) at an HTTP address. Each delivery is JSON signed with HMAC-SHA256 in the X-Tally-Signature header; failures are retried, and the webhook pauses after 5 failures in a row.";
     webhook_once: "Sao chép khóa ký này ngay: nó chỉ hiện một lần. Bên nhận kiểm tra X-Tally-Signature = sha256=HMAC-SHA256(khóa, nội dung).", "Copy this signing secret now: it is shown only once. The receiver checks X-Tally-Signature = sha256=HMAC-SHA256(secret, body).";
     new_webhook: "Thêm webhook", "New webhook";

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tally_core::Role;
 use tally_server::auth::{hash_token, new_token_secret};
+use tally_server::settings::MailSettings;
 use tally_server::{Limits, Server, Settings};
 use tally_store::Store;
 use tally_store::testing::TestDb;
@@ -44,12 +45,15 @@ macro_rules! both {
 /// second (not every half minute), so a test sees a stream end soon, and a failed
 /// webhook delivery is tried again within a fraction of a second.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let limits = Limits {
+    spawn_app_with(backend, spawn_limits()).await
+}
+
+fn spawn_limits() -> Limits {
+    Limits {
         session_check: std::time::Duration::from_millis(500),
         webhook_backoff: std::time::Duration::from_millis(200),
         ..Limits::default()
-    };
-    spawn_app_with(backend, limits).await
+    }
 }
 
 /// The app with these time limits (short ones for the tests of idle connections).
@@ -68,11 +72,33 @@ pub async fn spawn_app_with(backend: Backend, limits: Limits) -> TestApp {
     }
 }
 
+/// The app of [`spawn_app`], emailing notices through the SMTP server of `mail`.
+pub async fn spawn_app_mailing(backend: Backend, mail: MailSettings) -> TestApp {
+    let db = TestDb::create(backend).await;
+    let server = start_with(&db.url, spawn_limits(), Some(mail)).await;
+    let base = format!("http://{}", server.address);
+    let store = server.state.app.store().clone();
+    let owner = token(&store, Role::Owner, None).await;
+    TestApp {
+        base,
+        client: Client::new(),
+        owner,
+        store,
+        _db: db,
+    }
+}
+
 /// A server on this database, started as `tally serve` starts one, on a free port.
 pub async fn start(database_url: &str, limits: Limits) -> Server {
+    start_with(database_url, limits, None).await
+}
+
+/// [`start`], emailing notices through `mail`, if any.
+pub async fn start_with(database_url: &str, limits: Limits, mail: Option<MailSettings>) -> Server {
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         limits,
+        mail,
         ..Settings::default()
     };
     settings.data.database_url = database_url.to_owned();

@@ -11,6 +11,7 @@ mod calls;
 mod channels;
 mod compare;
 mod crm;
+mod email;
 mod events;
 mod goals;
 mod input;

@@ -4,6 +4,7 @@
 
 use super::require_admin;
 use crate::AppState;
+use crate::web::notices::{KindOption, kind_name, kind_options};
 use crate::web::{
     Chrome, PageError, Pairs, Viewer, form_error, form_field, render, unprocessable_if,
 };
@@ -15,13 +16,6 @@ use tally_core::notice::NoticeKind;
 
 /// The deliveries listed under each webhook.
 const LOG: i64 = 10;
-
-/// A kind of notice, as a check box.
-pub struct KindOption {
-    pub key: &'static str,
-    pub name: &'static str,
-    pub checked: bool,
-}
 
 /// A delivery as its log lists it.
 pub struct DeliveryLine {
@@ -51,17 +45,6 @@ struct WebhooksPage {
     url: String,
     secret: String,
     error: String,
-}
-
-/// A kind's name on the pages.
-pub fn kind_name(kind: NoticeKind, t: &crate::web::Texts) -> &'static str {
-    match kind {
-        NoticeKind::Milestone => t.kind_milestone,
-        NoticeKind::PeriodResult => t.kind_period_result,
-        NoticeKind::Pace => t.kind_pace,
-        NoticeKind::Leader => t.kind_leader,
-        NoticeKind::TopThree => t.kind_top_three,
-    }
 }
 
 async fn webhooks_page(
@@ -115,14 +98,7 @@ async fn webhooks_page(
         })
         .collect();
     let (url, chosen) = typed;
-    let kinds = NoticeKind::ALL
-        .into_iter()
-        .map(|k| KindOption {
-            key: k.as_str(),
-            name: kind_name(k, t),
-            checked: chosen.contains(&k),
-        })
-        .collect();
+    let kinds = kind_options(&chosen, t);
     let invalid = !error.is_empty();
     let page = WebhooksPage {
         chrome: viewer.chrome("webhooks", "/admin/webhooks"),

@@ -1,0 +1,202 @@
+//! Notices by email: what each person chose, and the email outbox. A notice's emails
+//! are queued in the transaction that records it (`notices.rs`); a sender claims the
+//! due ones, sends them and records the outcome, as for webhooks.
+
+use crate::notices::{NOTICE_COLUMNS, NoticeRecord, NoticeRow, record_of};
+use crate::webhooks::stored_kinds;
+use crate::{Store, StoreError};
+use tally_core::notice::NoticeKind;
+
+/// What a person chose to receive by email.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmailChoice {
+    pub kinds: Vec<NoticeKind>,
+    /// `vi` or `en`.
+    pub lang: String,
+}
+
+/// An email claimed for sending: to whom, in which language, and the notice.
+#[derive(Clone, Debug)]
+pub struct DueEmail {
+    pub key: i64,
+    pub attempts: i64,
+    pub to_email: String,
+    pub to_name: String,
+    pub lang: String,
+    pub notice: NoticeRecord,
+}
+
+fn now_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Store {
+    /// What `user_id` chose to receive by email (nothing until they choose).
+    pub async fn email_choice(&self, user_id: &str) -> Result<EmailChoice, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "select c.kinds, c.lang from email_choices c join users u on u.key = c.user_key \
+             where u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map_or_else(EmailChoice::default, |(kinds, lang)| EmailChoice {
+                kinds: kinds.split(',').filter_map(|k| k.parse().ok()).collect(),
+                lang,
+            }),
+        )
+    }
+
+    /// Sets what `user_id` receives by email.
+    pub async fn set_email_choice(
+        &self,
+        user_id: &str,
+        choice: &EmailChoice,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "insert into email_choices (user_key, kinds, lang) select key, $1, $2 from users \
+             where id = $3 on conflict (user_key) do update set kinds = excluded.kinds, \
+             lang = excluded.lang",
+        )
+        .bind(stored_kinds(&choice.kinds))
+        .bind(&choice.lang)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "user '{user_id}' does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Claims up to `limit` emails due now, for `lease_ms`.
+    pub async fn claim_due_emails(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<DueEmail>, StoreError> {
+        let now = now_millis();
+        let mut w = self.begin_write().await?;
+        let keys: Vec<(i64,)> = sqlx::query_as(
+            "select key from email_deliveries where status = 'pending' and next_at <= $1 \
+             and (claimed_until is null or claimed_until < $1) order by next_at, key limit $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let mut due = Vec::new();
+        for (key,) in keys {
+            sqlx::query("update email_deliveries set claimed_until = $1 where key = $2")
+                .bind(now + lease_ms)
+                .bind(key)
+                .execute(&mut *w.tx)
+                .await?;
+            let sql = format!(
+                "select e.attempts, u.email, u.name, coalesce(c.lang, 'vi'), {NOTICE_COLUMNS} \
+                 from email_deliveries e join users u on u.key = e.user_key \
+                 left join email_choices c on c.user_key = e.user_key \
+                 join notices n on n.key = e.notice_key where e.key = $1"
+            );
+            type Row = (i64, Option<String>, String, String);
+            let row = sqlx::query(&sql).bind(key).fetch_one(&mut *w.tx).await?;
+            use sqlx::Row as _;
+            let (attempts, email, name, lang): Row = (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            );
+            let record: NoticeRow = (
+                row.try_get(4)?,
+                row.try_get(5)?,
+                row.try_get(6)?,
+                row.try_get(7)?,
+                row.try_get(8)?,
+                row.try_get(9)?,
+                row.try_get(10)?,
+                row.try_get(11)?,
+                row.try_get(12)?,
+                row.try_get(13)?,
+                row.try_get(14)?,
+                row.try_get(15)?,
+            );
+            due.push(DueEmail {
+                key,
+                attempts,
+                to_email: email.unwrap_or_default(),
+                to_name: name,
+                lang,
+                notice: record_of(record)?,
+            });
+        }
+        w.tx.commit().await?;
+        Ok(due)
+    }
+
+    /// An email was accepted by the SMTP server.
+    pub async fn email_sent(&self, key: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "update email_deliveries set status = 'sent', attempts = attempts + 1, sent_at = $1, \
+             claimed_until = null, last_error = null where key = $2",
+        )
+        .bind(now_millis())
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An email failed with `error`: tried again at `retry_at`, or given up if none.
+    pub async fn email_failed(
+        &self,
+        key: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let status = if retry_at.is_some() {
+            "pending"
+        } else {
+            "failed"
+        };
+        sqlx::query(
+            "update email_deliveries set status = $1, attempts = attempts + 1, last_error = $2, \
+             next_at = $3, claimed_until = null where key = $4",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(retry_at.unwrap_or_else(now_millis))
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Queues the email of a notice to `user_id`, if they chose its kind and have an
+    /// address.
+    pub(crate) async fn queue_email(
+        w: &mut crate::WriteTx<'_>,
+        notice_key: i64,
+        kind: NoticeKind,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_millis();
+        sqlx::query(
+            "insert into email_deliveries (notice_key, user_key, status, next_at, created_at) \
+             select $1, u.key, 'pending', $2, $2 from users u \
+             join email_choices c on c.user_key = u.key \
+             where u.id = $3 and u.email is not null and u.email <> '' and u.active = 1 \
+             and c.kinds like $4",
+        )
+        .bind(notice_key)
+        .bind(now)
+        .bind(user_id)
+        .bind(format!("%,{},%", kind.as_str()))
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+}
