@@ -79,6 +79,9 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Vec<DueEmail>, StoreError> {
         let now = now_millis();
+        if !self.any_due("email_deliveries", now).await? {
+            return Ok(Vec::new());
+        }
         let mut w = self.begin_write().await?;
         let keys: Vec<(i64,)> = sqlx::query_as(
             "select key from email_deliveries where status = 'pending' and next_at <= $1 \

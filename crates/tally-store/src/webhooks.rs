@@ -198,6 +198,9 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let now = now_millis();
+        if !self.any_due("deliveries", now).await? {
+            return Ok(Vec::new());
+        }
         let mut w = self.begin_write().await?;
         let keys: Vec<(i64,)> = sqlx::query_as(
             "select d.key from deliveries d join webhooks w on w.key = d.webhook_key \
@@ -226,6 +229,20 @@ impl Store {
         }
         w.tx.commit().await?;
         Ok(due)
+    }
+
+    /// Whether an outbox (`deliveries` or `email_deliveries`) holds a row due at `now`:
+    /// a read, so that an idle sender takes no write lock.
+    pub(crate) async fn any_due(&self, outbox: &str, now: i64) -> Result<bool, StoreError> {
+        let sql = format!(
+            "select key from {outbox} where status = 'pending' and next_at <= $1 \
+             and (claimed_until is null or claimed_until < $1) limit 1"
+        );
+        let row: Option<(i64,)> = sqlx::query_as(&sql)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// A delivery went through: the webhook's run of failures ends.
