@@ -2,7 +2,7 @@
 //! are queued in the transaction that records it (`notices.rs`); a sender claims the
 //! due ones, sends them and records the outcome, as for webhooks.
 
-use crate::notices::{NOTICE_COLUMNS, NoticeRecord, NoticeRow, record_of};
+use crate::notices::{NOTICE_COLUMNS, NoticeRecord, notice_at};
 use crate::webhooks::stored_kinds;
 use crate::{Store, StoreError};
 use tally_core::notice::NoticeKind;
@@ -113,27 +113,13 @@ impl Store {
                 row.try_get(2)?,
                 row.try_get(3)?,
             );
-            let record: NoticeRow = (
-                row.try_get(4)?,
-                row.try_get(5)?,
-                row.try_get(6)?,
-                row.try_get(7)?,
-                row.try_get(8)?,
-                row.try_get(9)?,
-                row.try_get(10)?,
-                row.try_get(11)?,
-                row.try_get(12)?,
-                row.try_get(13)?,
-                row.try_get(14)?,
-                row.try_get(15)?,
-            );
             due.push(DueEmail {
                 key,
                 attempts,
                 to_email: email.unwrap_or_default(),
                 to_name: name,
                 lang,
-                notice: record_of(record)?,
+                notice: notice_at(&row, 4)?,
             });
         }
         w.tx.commit().await?;

@@ -4,6 +4,8 @@
 
 use crate::{Store, StoreError};
 use rust_decimal::Decimal;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 use tally_core::notice::{Notice, NoticeKind};
 use tally_core::views::Subject;
 use tally_core::{Day, DayRange, Metric};
@@ -35,7 +37,7 @@ pub(crate) const NOTICE_COLUMNS: &str = "n.key, n.kind, n.goal_id, n.metric, n.p
      n.subject_kind, n.subject_id, n.mark, n.actual, n.target, n.created_at";
 
 /// key, kind, goal, metric, period from, to, subject kind, id, mark, actual, target, at.
-pub(crate) type NoticeRow = (
+type NoticeRow = (
     i64,
     String,
     String,
@@ -50,6 +52,25 @@ pub(crate) type NoticeRow = (
     i64,
 );
 
+/// The notice whose columns ([`NOTICE_COLUMNS`]) start at column `first` of `row`.
+pub(crate) fn notice_at(row: &AnyRow, first: usize) -> Result<NoticeRecord, StoreError> {
+    let notice: NoticeRow = (
+        row.try_get(first)?,
+        row.try_get(first + 1)?,
+        row.try_get(first + 2)?,
+        row.try_get(first + 3)?,
+        row.try_get(first + 4)?,
+        row.try_get(first + 5)?,
+        row.try_get(first + 6)?,
+        row.try_get(first + 7)?,
+        row.try_get(first + 8)?,
+        row.try_get(first + 9)?,
+        row.try_get(first + 10)?,
+        row.try_get(first + 11)?,
+    );
+    record_of(notice)
+}
+
 fn subject_parts(subject: &Subject) -> (&'static str, &str) {
     match subject {
         Subject::User(id) => ("user", id),
@@ -63,7 +84,7 @@ fn day_of(number: i64, column: &str) -> Result<Day, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("notices.{column}: {number}")))
 }
 
-pub(crate) fn record_of(row: NoticeRow) -> Result<NoticeRecord, StoreError> {
+fn record_of(row: NoticeRow) -> Result<NoticeRecord, StoreError> {
     let (key, kind, goal_id, metric, from, to, subject_kind, subject_id, mark, actual, target, at) =
         row;
     let corrupt = |what: &str, e: String| StoreError::Corrupt(format!("notices.{what}: {e}"));
@@ -196,30 +217,16 @@ impl Store {
              join notices n on n.key = i.notice_key join users u on u.key = i.user_key \
              where u.id = $1 order by n.key desc limit $2"
         );
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(&sql)
+        let rows = sqlx::query(&sql)
             .bind(user_id)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.into_iter()
-            .map(|(a, b, c, d, e, f, g, h, i, j, k, l, read_at)| {
+        rows.iter()
+            .map(|row| {
+                let read_at: Option<i64> = row.try_get(12)?;
                 Ok(InboxItem {
-                    record: record_of((a, b, c, d, e, f, g, h, i, j, k, l))?,
+                    record: notice_at(row, 0)?,
                     read: read_at.is_some(),
                 })
             })

@@ -3,7 +3,7 @@
 //! records the outcome: delivered, to be tried again at a later time, or given up. A
 //! webhook's run of failed attempts pauses it; resuming sends what waited.
 
-use crate::notices::{NOTICE_COLUMNS, NoticeRecord, NoticeRow, record_of};
+use crate::notices::{NOTICE_COLUMNS, NoticeRecord, notice_at};
 use crate::{Store, StoreError};
 use tally_core::notice::NoticeKind;
 
@@ -327,24 +327,10 @@ fn due_of(row: &sqlx::any::AnyRow) -> Result<DueDelivery, StoreError> {
         row.try_get(6)?,
         row.try_get(7)?,
     ));
-    let notice: NoticeRow = (
-        row.try_get(10)?,
-        row.try_get(11)?,
-        row.try_get(12)?,
-        row.try_get(13)?,
-        row.try_get(14)?,
-        row.try_get(15)?,
-        row.try_get(16)?,
-        row.try_get(17)?,
-        row.try_get(18)?,
-        row.try_get(19)?,
-        row.try_get(20)?,
-        row.try_get(21)?,
-    );
     Ok(DueDelivery {
         delivery,
         url: row.try_get(8)?,
         secret: row.try_get(9)?,
-        notice: record_of(notice)?,
+        notice: notice_at(row, 10)?,
     })
 }
