@@ -3,7 +3,7 @@
 //! due ones, sends them and records the outcome, as for webhooks.
 
 use crate::notices::{NOTICE_COLUMNS, NoticeRecord, notice_at};
-use crate::webhooks::stored_kinds;
+use crate::webhooks::{now_millis, record_failure, stored_kinds};
 use crate::{Store, StoreError};
 use tally_core::notice::NoticeKind;
 
@@ -24,10 +24,6 @@ pub struct DueEmail {
     pub to_name: String,
     pub lang: String,
     pub notice: NoticeRecord,
-}
-
-fn now_millis() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 impl Store {
@@ -146,22 +142,7 @@ impl Store {
         error: &str,
         retry_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        let status = if retry_at.is_some() {
-            "pending"
-        } else {
-            "failed"
-        };
-        sqlx::query(
-            "update email_deliveries set status = $1, attempts = attempts + 1, last_error = $2, \
-             next_at = $3, claimed_until = null where key = $4",
-        )
-        .bind(status)
-        .bind(error)
-        .bind(retry_at.unwrap_or_else(now_millis))
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        record_failure(&self.pool, "email_deliveries", key, error, retry_at).await
     }
 
     /// Queues the email of a notice to `user_id`, if they chose its kind and have an

@@ -89,7 +89,35 @@ pub(crate) fn stored_kinds(kinds: &[NoticeKind]) -> String {
     format!(",{},", names.join(","))
 }
 
-fn now_millis() -> i64 {
+/// Records a failed attempt of an outbox row (`deliveries` or `email_deliveries`): due
+/// again at `retry_at` (unix milliseconds), or given up if none.
+pub(crate) async fn record_failure<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    outbox: &str,
+    key: i64,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<(), StoreError> {
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
+    let sql = format!(
+        "update {outbox} set status = $1, attempts = attempts + 1, last_error = $2, \
+         next_at = $3, claimed_until = null where key = $4"
+    );
+    sqlx::query(&sql)
+        .bind(status)
+        .bind(error)
+        .bind(retry_at.unwrap_or_else(now_millis))
+        .bind(key)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn now_millis() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
@@ -277,21 +305,7 @@ impl Store {
         pause_after: i64,
     ) -> Result<bool, StoreError> {
         let mut w = self.begin_write().await?;
-        let status = if retry_at.is_some() {
-            "pending"
-        } else {
-            "failed"
-        };
-        sqlx::query(
-            "update deliveries set status = $1, attempts = attempts + 1, last_error = $2, \
-             next_at = $3, claimed_until = null where key = $4",
-        )
-        .bind(status)
-        .bind(error)
-        .bind(retry_at.unwrap_or_else(now_millis))
-        .bind(key)
-        .execute(&mut *w.tx)
-        .await?;
+        record_failure(&mut *w.tx, "deliveries", key, error, retry_at).await?;
         let (webhook, failures): (i64, i64) = sqlx::query_as(
             "update webhooks set failures = failures + 1 \
              where key = (select webhook_key from deliveries where key = $1) \
