@@ -17,6 +17,7 @@ pub mod channels;
 mod close;
 pub mod crm;
 pub mod data;
+pub mod digest;
 pub mod directory;
 pub mod error;
 pub mod events;

@@ -63,22 +63,31 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
-        let minute = json["pace_check_minute"]
-            .as_u64()
-            .and_then(|m| u32::try_from(m).ok())
-            .unwrap_or(u32::MAX);
-        NoticeSettings::new(milestones, minute)
-            .map_err(|e| Error::internal("reading the notice settings", e))
+        let minute = |name: &str, default: u32| {
+            json[name]
+                .as_u64()
+                .map_or(Some(default), |m| u32::try_from(m).ok())
+                .unwrap_or(u32::MAX)
+        };
+        let defaults = NoticeSettings::default();
+        NoticeSettings::new(
+            milestones,
+            minute("pace_check_minute", u32::MAX),
+            minute("digest_minute", defaults.digest_minute),
+        )
+        .map_err(|e| Error::internal("reading the notice settings", e))
     }
 
-    /// Changes the milestones (percents, such as `50, 90, 100`) and the pace check time
-    /// (`HH:MM`, local): owners and admins.
+    /// Changes the milestones (percents, such as `50, 90, 100`), the pace check time
+    /// and the digest time (`HH:MM`, local; an empty digest time keeps the one in
+    /// force): owners and admins.
     #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn change_notice_settings(
         &self,
         caller: &Caller,
         milestones: &str,
         pace_check: &str,
+        digest: &str,
     ) -> Result<NoticeSettings> {
         caller.require(&[Role::Owner, Role::Admin], "change the settings")?;
         let percents: Option<Vec<u32>> = milestones
@@ -88,17 +97,22 @@ impl App {
             .collect();
         let percents = percents
             .ok_or_else(|| Error::invalid("milestones", "must be percents such as 50, 90, 100"))?;
-        let minute = parse_time_of_day(pace_check)
-            .ok_or_else(|| Error::invalid("pace_check", "must be a time of day HH:MM"))?;
-        let settings = NoticeSettings::new(percents, minute).map_err(|e| {
-            let field = if e.contains("time") {
-                "pace_check"
-            } else {
-                "milestones"
-            };
-            Error::invalid(field, e)
-        })?;
-        let stored = json!({"milestones": settings.milestones, "pace_check_minute": settings.pace_check_minute});
+        let time = |field: &'static str, text: &str| {
+            parse_time_of_day(text)
+                .ok_or_else(|| Error::invalid(field, "must be a time of day HH:MM"))
+        };
+        let pace_minute = time("pace_check", pace_check)?;
+        let digest_minute = match digest.trim() {
+            "" => self.notice_settings().await?.digest_minute,
+            typed => time("digest_time", typed)?,
+        };
+        let settings = NoticeSettings::new(percents, pace_minute, digest_minute)
+            .map_err(|e| Error::invalid("milestones", e))?;
+        let stored = json!({
+            "milestones": settings.milestones,
+            "pace_check_minute": settings.pace_check_minute,
+            "digest_minute": settings.digest_minute,
+        });
         self.store()
             .set_setting(SETTINGS, &stored.to_string())
             .await?;
@@ -115,9 +129,12 @@ impl App {
         let at = jiff::Timestamp::now();
         let today = calendar.day_of(at);
         let time = at.to_zoned_datetime(calendar.time_zone().clone()).time();
-        let pace_due = u32::from(time.hour().unsigned_abs()) * 60
-            + u32::from(time.minute().unsigned_abs())
-            >= settings.pace_check_minute;
+        let minute =
+            u32::from(time.hour().unsigned_abs()) * 60 + u32::from(time.minute().unsigned_abs());
+        let pace_due = minute >= settings.pace_check_minute;
+        if minute >= settings.digest_minute {
+            self.store().queue_digests(today.plus(-1)).await?;
+        }
         let mut found = Vec::new();
         for goal in &now.directory.goals {
             let open = goal.record.archived_at.is_none()

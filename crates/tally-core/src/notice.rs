@@ -108,6 +108,9 @@ pub struct NoticeSettings {
     /// The local time of day from which a pace falling behind is told, as minutes after
     /// midnight (14:00 by default: by then a day's pace means something).
     pub pace_check_minute: u32,
+    /// The local time of day from which the daily digest of the day before is sent,
+    /// as minutes after midnight (07:30 by default: before the morning meeting).
+    pub digest_minute: u32,
 }
 
 impl Default for NoticeSettings {
@@ -115,13 +118,19 @@ impl Default for NoticeSettings {
         NoticeSettings {
             milestones: vec![50, 90, 100],
             pace_check_minute: 14 * 60,
+            digest_minute: 7 * 60 + 30,
         }
     }
 }
 
 impl NoticeSettings {
-    /// Settings from their parts: 1 to 5 milestones, each 1..=1000 %, and a time of day.
-    pub fn new(mut milestones: Vec<u32>, pace_check_minute: u32) -> Result<Self, String> {
+    /// Settings from their parts: 1 to 5 milestones, each 1..=1000 %, and two times of
+    /// day.
+    pub fn new(
+        mut milestones: Vec<u32>,
+        pace_check_minute: u32,
+        digest_minute: u32,
+    ) -> Result<Self, String> {
         milestones.sort_unstable();
         milestones.dedup();
         if milestones.is_empty() || milestones.len() > 5 {
@@ -130,12 +139,13 @@ impl NoticeSettings {
         if milestones.iter().any(|m| !(1..=1000).contains(m)) {
             return Err("each milestone is a percent from 1 to 1000".into());
         }
-        if pace_check_minute >= 24 * 60 {
+        if pace_check_minute.max(digest_minute) >= 24 * 60 {
             return Err("must be a time of day HH:MM".into());
         }
         Ok(NoticeSettings {
             milestones,
             pace_check_minute,
+            digest_minute,
         })
     }
 }
@@ -475,11 +485,12 @@ mod tests {
 
     #[test]
     fn settings_are_sorted_and_bounded() {
-        let s = NoticeSettings::new(vec![100, 50, 50], 9 * 60).unwrap();
+        let s = NoticeSettings::new(vec![100, 50, 50], 9 * 60, 8 * 60).unwrap();
         assert_eq!(s.milestones, [50, 100]);
-        assert!(NoticeSettings::new(vec![], 0).is_err());
-        assert!(NoticeSettings::new(vec![0], 0).is_err());
-        assert!(NoticeSettings::new(vec![50], 24 * 60).is_err());
+        assert!(NoticeSettings::new(vec![], 0, 0).is_err());
+        assert!(NoticeSettings::new(vec![0], 0, 0).is_err());
+        assert!(NoticeSettings::new(vec![50], 24 * 60, 0).is_err());
+        assert!(NoticeSettings::new(vec![50], 0, 24 * 60).is_err());
         for kind in NoticeKind::ALL {
             assert_eq!(kind.as_str().parse::<NoticeKind>(), Ok(kind));
         }

@@ -1,7 +1,8 @@
-//! Notices by email: the outbound side of the email outbox. When the settings name an
-//! SMTP server, a task claims the due emails every second and sends each in its
-//! reader's language, as HTML with a plain-text part, retried with the webhooks'
-//! backoff and given up after [`crate::deliver::MAX_ATTEMPTS`].
+//! Email: the outbound side of the email outboxes (a notice's emails, the daily
+//! digests). When the settings name an SMTP server, a task claims the due emails every
+//! second and sends each in its reader's language, as HTML with a plain-text part,
+//! retried with the webhooks' backoff and given up after
+//! [`crate::deliver::MAX_ATTEMPTS`].
 
 use crate::AppState;
 use crate::export::Lang;
@@ -11,7 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 use tally_app::directory::Directory;
-use tally_store::DueEmail;
+use tally_store::{DueDigest, DueEmail, Sent};
 
 /// Emails claimed at once.
 const BATCH: i64 = 20;
@@ -80,6 +81,16 @@ async fn send_due(
     sending: &Sending<'_>,
     backoff: Duration,
 ) -> Result<(), tally_app::Error> {
+    send_notices(state, sending, backoff).await?;
+    send_digests(state, sending, backoff).await
+}
+
+/// Sends the due emails of notices.
+async fn send_notices(
+    state: &AppState,
+    sending: &Sending<'_>,
+    backoff: Duration,
+) -> Result<(), tally_app::Error> {
     let store = state.app.store();
     let due = store.claim_due_emails(BATCH, LEASE_MS).await?;
     if due.is_empty() {
@@ -87,27 +98,107 @@ async fn send_due(
     }
     let now = state.app.now().await?;
     for email in due {
-        let outcome = match message(&email, &now.directory, state, sending) {
-            Ok(message) => sending
-                .mailer
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        match outcome {
+        let message = message(&email, &now.directory, state, sending);
+        match send(sending, message).await {
             Ok(()) => store.email_sent(email.key).await?,
             Err(error) => {
-                let attempts = email.attempts + 1;
-                let retry_at = (attempts < crate::deliver::MAX_ATTEMPTS)
-                    .then(|| crate::deliver::retry_at(backoff, attempts));
-                tracing::warn!(email = email.key, %error, attempts, "an email failed");
+                let retry_at = retry_at(backoff, email.attempts, &error);
                 store.email_failed(email.key, &error, retry_at).await?;
             }
         }
     }
     Ok(())
+}
+
+/// Sends the due daily digests, written now from the figures of their day; a digest
+/// with nothing in it is recorded as such and not sent.
+async fn send_digests(
+    state: &AppState,
+    sending: &Sending<'_>,
+    backoff: Duration,
+) -> Result<(), tally_app::Error> {
+    let store = state.app.store();
+    for due in store.claim_due_digests(BATCH, LEASE_MS).await? {
+        let digest = state.app.digest(&due.user_id, due.day).await?;
+        if digest.views.is_empty() {
+            store.digest_done(due.key, Sent::Empty).await?;
+            continue;
+        }
+        let message = digest_message(&due, &digest, state, sending);
+        match send(sending, message).await {
+            Ok(()) => store.digest_done(due.key, Sent::Sent).await?,
+            Err(error) => {
+                let retry_at = retry_at(backoff, due.attempts, &error);
+                store.digest_failed(due.key, &error, retry_at).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Hands a message to the SMTP server.
+async fn send(sending: &Sending<'_>, message: Result<Message, String>) -> Result<(), String> {
+    sending
+        .mailer
+        .send(message?)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// When an email that failed after `attempts` earlier attempts is tried again; none
+/// once it has had its last.
+fn retry_at(backoff: Duration, attempts: i64, error: &str) -> Option<i64> {
+    let attempts = attempts + 1;
+    tracing::warn!(%error, attempts, "an email failed");
+    (attempts < crate::deliver::MAX_ATTEMPTS).then(|| crate::deliver::retry_at(backoff, attempts))
+}
+
+/// `lang` of a stored choice.
+fn lang_of(code: &str) -> Lang {
+    match code {
+        "en" => Lang::En,
+        _ => Lang::Vi,
+    }
+}
+
+/// A message from the sender of the settings to one person.
+fn compose(
+    sending: &Sending<'_>,
+    (to_name, to_email): (&str, &str),
+    subject: String,
+    plain: String,
+    html: String,
+) -> Result<Message, String> {
+    let to: Mailbox = format!("{} <{to_email}>", to_name.replace(['<', '>', '"'], ""))
+        .parse()
+        .map_err(|e| format!("the address of {to_email}: {e}"))?;
+    Message::builder()
+        .from(sending.from.clone())
+        .to(to)
+        .subject(subject)
+        .multipart(MultiPart::alternative_plain_html(plain, html))
+        .map_err(|e| e.to_string())
+}
+
+/// The digest's email, in its reader's language.
+fn digest_message(
+    due: &DueDigest,
+    digest: &tally_app::digest::Digest,
+    state: &AppState,
+    sending: &Sending<'_>,
+) -> Result<Message, String> {
+    let lang = lang_of(&due.lang);
+    let email =
+        crate::web::digest_email(digest, &state.app.org().currency, lang, sending.link_base)
+            .map_err(|e| format!("writing the digest: {e}"))?;
+    compose(
+        sending,
+        (&due.to_name, &due.to_email),
+        email.subject,
+        email.plain,
+        email.html,
+    )
 }
 
 /// The email of a notice, in its reader's language: a subject, the sentence of the
@@ -118,20 +209,9 @@ fn message(
     state: &AppState,
     sending: &Sending<'_>,
 ) -> Result<Message, String> {
-    let lang = if email.lang == "en" {
-        Lang::En
-    } else {
-        Lang::Vi
-    };
+    let lang = lang_of(&email.lang);
     let notice = &email.notice.notice;
     let text = crate::web::wording(notice, directory, &state.app.org().currency, lang);
-    let to: Mailbox = format!(
-        "{} <{}>",
-        email.to_name.replace(['<', '>', '"'], ""),
-        email.to_email
-    )
-    .parse()
-    .map_err(|e| format!("the address of {}: {e}", email.to_email))?;
     let (subject, open, footer) = match lang {
         Lang::Vi => (
             "Tally: thông báo KPI",
@@ -156,12 +236,13 @@ fn message(
         None => format!("{text}\n\n-- \n{footer}\n"),
     };
     let html = html(&text, link.as_deref().map(|l| (open, l)), footer);
-    Message::builder()
-        .from(sending.from.clone())
-        .to(to)
-        .subject(format!("{subject} · {}", first_words(&text)))
-        .multipart(MultiPart::alternative_plain_html(plain, html))
-        .map_err(|e| e.to_string())
+    compose(
+        sending,
+        (&email.to_name, &email.to_email),
+        format!("{subject} · {}", first_words(&text)),
+        plain,
+        html,
+    )
 }
 
 /// The subject's tail: the sentence, cut at a word near 80 characters.

@@ -1,18 +1,46 @@
-//! Notices by email: what each person chose, and the email outbox. A notice's emails
-//! are queued in the transaction that records it (`notices.rs`); a sender claims the
-//! due ones, sends them and records the outcome, as for webhooks.
+//! Notices by email: what each person chose, and the email outboxes. A notice's emails
+//! are queued in the transaction that records it (`notices.rs`); a day's digests when
+//! the organisation's digest time passes. A sender claims the due ones, sends them and
+//! records the outcome, as for webhooks.
 
 use crate::notices::{NOTICE_COLUMNS, NoticeRecord, notice_at};
 use crate::webhooks::{now_millis, record_failure, stored_kinds};
 use crate::{Store, StoreError};
+use tally_core::Day;
 use tally_core::notice::NoticeKind;
+
+/// The daily digest, as kept among the kinds a person chose.
+const DIGEST: &str = "digest";
 
 /// What a person chose to receive by email.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EmailChoice {
     pub kinds: Vec<NoticeKind>,
+    /// The daily digest of the day before, for the people and teams they see.
+    pub digest: bool,
     /// `vi` or `en`.
     pub lang: String,
+}
+
+/// A daily digest claimed for sending: to whom, in which language, and its day.
+#[derive(Clone, Debug)]
+pub struct DueDigest {
+    pub key: i64,
+    pub attempts: i64,
+    pub user_id: String,
+    pub to_email: String,
+    pub to_name: String,
+    pub lang: String,
+    pub day: Day,
+}
+
+/// How a claimed email of either outbox ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Nothing to say (a digest with no figures): not sent, not tried again.
+    Empty,
 }
 
 /// An email claimed for sending: to whom, in which language, and the notice.
@@ -39,6 +67,7 @@ impl Store {
         Ok(
             row.map_or_else(EmailChoice::default, |(kinds, lang)| EmailChoice {
                 kinds: kinds.split(',').filter_map(|k| k.parse().ok()).collect(),
+                digest: kinds.split(',').any(|k| k == DIGEST),
                 lang,
             }),
         )
@@ -55,7 +84,10 @@ impl Store {
              where id = $3 on conflict (user_key) do update set kinds = excluded.kinds, \
              lang = excluded.lang",
         )
-        .bind(stored_kinds(&choice.kinds))
+        .bind(match choice.digest {
+            true => format!("{}{DIGEST},", stored_kinds(&choice.kinds)),
+            false => stored_kinds(&choice.kinds),
+        })
         .bind(&choice.lang)
         .bind(user_id)
         .execute(&self.pool)
@@ -79,21 +111,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut w = self.begin_write().await?;
-        let keys: Vec<(i64,)> = sqlx::query_as(
-            "select key from email_deliveries where status = 'pending' and next_at <= $1 \
-             and (claimed_until is null or claimed_until < $1) order by next_at, key limit $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *w.tx)
-        .await?;
+        let keys = claim(&mut w, "email_deliveries", now, limit, lease_ms).await?;
         let mut due = Vec::new();
-        for (key,) in keys {
-            sqlx::query("update email_deliveries set claimed_until = $1 where key = $2")
-                .bind(now + lease_ms)
-                .bind(key)
-                .execute(&mut *w.tx)
-                .await?;
+        for key in keys {
             let sql = format!(
                 "select e.attempts, u.email, u.name, coalesce(c.lang, 'vi'), {NOTICE_COLUMNS} \
                  from email_deliveries e join users u on u.key = e.user_key \
@@ -124,15 +144,7 @@ impl Store {
 
     /// An email was accepted by the SMTP server.
     pub async fn email_sent(&self, key: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "update email_deliveries set status = 'sent', attempts = attempts + 1, sent_at = $1, \
-             claimed_until = null, last_error = null where key = $2",
-        )
-        .bind(now_millis())
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        finish(&self.pool, "email_deliveries", key, Sent::Sent).await
     }
 
     /// An email failed with `error`: tried again at `retry_at`, or given up if none.
@@ -143,6 +155,90 @@ impl Store {
         retry_at: Option<i64>,
     ) -> Result<(), StoreError> {
         record_failure(&self.pool, "email_deliveries", key, error, retry_at).await
+    }
+
+    /// Queues the digest of `day` for each active person with an address who chose
+    /// it, unless already queued; returns how many were queued.
+    pub async fn queue_digests(&self, day: Day) -> Result<u64, StoreError> {
+        // Asked every round: a read finds whether anyone waits before a write is begun.
+        const WAITING: &str = "from users u join email_choices c on c.user_key = u.key \
+             where u.active = 1 and u.email is not null and u.email <> '' and c.kinds like $2 \
+             and not exists (select 1 from email_digests d where d.user_key = u.key \
+             and d.day = $1)";
+        let day = i64::from(day.number());
+        let digest = format!("%,{DIGEST},%");
+        let waiting: Option<(i64,)> = sqlx::query_as(&format!("select u.key {WAITING} limit 1"))
+            .bind(day)
+            .bind(&digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        if waiting.is_none() {
+            return Ok(0);
+        }
+        let mut w = self.begin_write().await?;
+        let done = sqlx::query(&format!(
+            "insert into email_digests (user_key, day, status, next_at, created_at) \
+             select u.key, $1, 'pending', $3, $3 {WAITING} on conflict (user_key, day) do nothing"
+        ))
+        .bind(day)
+        .bind(&digest)
+        .bind(now_millis())
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Claims up to `limit` digests due now, for `lease_ms`.
+    pub async fn claim_due_digests(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<DueDigest>, StoreError> {
+        let now = now_millis();
+        if !self.any_due("email_digests", now).await? {
+            return Ok(Vec::new());
+        }
+        let mut w = self.begin_write().await?;
+        let keys = claim(&mut w, "email_digests", now, limit, lease_ms).await?;
+        let mut due = Vec::new();
+        for key in keys {
+            type Row = (i64, i64, String, Option<String>, String, String);
+            let (attempts, day, user_id, email, name, lang): Row = sqlx::query_as(
+                "select d.attempts, d.day, u.id, u.email, u.name, coalesce(c.lang, 'vi') \
+                 from email_digests d join users u on u.key = d.user_key \
+                 left join email_choices c on c.user_key = d.user_key where d.key = $1",
+            )
+            .bind(key)
+            .fetch_one(&mut *w.tx)
+            .await?;
+            due.push(DueDigest {
+                key,
+                attempts,
+                user_id,
+                to_email: email.unwrap_or_default(),
+                to_name: name,
+                lang,
+                day: Day::from_number(i32::try_from(day).unwrap_or_default()),
+            });
+        }
+        w.tx.commit().await?;
+        Ok(due)
+    }
+
+    /// A digest was sent, or had nothing to say.
+    pub async fn digest_done(&self, key: i64, how: Sent) -> Result<(), StoreError> {
+        finish(&self.pool, "email_digests", key, how).await
+    }
+
+    /// A digest failed with `error`: tried again at `retry_at`, or given up if none.
+    pub async fn digest_failed(
+        &self,
+        key: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        record_failure(&self.pool, "email_digests", key, error, retry_at).await
     }
 
     /// Queues the email of a notice to `user_id`, if they chose its kind and have an
@@ -169,4 +265,52 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Claims the keys of up to `limit` rows of an email outbox due at `now`, for
+/// `lease_ms`.
+async fn claim(
+    w: &mut crate::WriteTx<'_>,
+    outbox: &str,
+    now: i64,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "select key from {outbox} where status = 'pending' and next_at <= $1 \
+         and (claimed_until is null or claimed_until < $1) order by next_at, key limit $2"
+    );
+    let keys: Vec<(i64,)> = sqlx::query_as(&sql)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *w.tx)
+        .await?;
+    let update = format!("update {outbox} set claimed_until = $1 where key = $2");
+    for (key,) in &keys {
+        sqlx::query(&update)
+            .bind(now + lease_ms)
+            .bind(key)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    Ok(keys.into_iter().map(|(key,)| key).collect())
+}
+
+/// Records the end of a claimed row of an email outbox.
+async fn finish(pool: &sqlx::AnyPool, outbox: &str, key: i64, how: Sent) -> Result<(), StoreError> {
+    let status = match how {
+        Sent::Sent => "sent",
+        Sent::Empty => "empty",
+    };
+    let sql = format!(
+        "update {outbox} set status = $1, attempts = attempts + 1, sent_at = $2, \
+         claimed_until = null, last_error = null where key = $3"
+    );
+    sqlx::query(&sql)
+        .bind(status)
+        .bind(now_millis())
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

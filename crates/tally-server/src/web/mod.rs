@@ -11,6 +11,7 @@ mod admin;
 pub(crate) mod assets;
 mod channels;
 mod crm;
+mod digest;
 mod format;
 mod goals;
 mod kpi;
@@ -22,6 +23,7 @@ mod texts;
 mod today;
 mod tv;
 
+pub(crate) use digest::digest_email;
 pub(crate) use notices::{goal_href, wording};
 pub use session::Viewer;
 pub use texts::Texts;

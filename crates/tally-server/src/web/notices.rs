@@ -73,14 +73,24 @@ struct NoticesPage {
     chrome: Chrome,
     lines: Vec<NoticeLine>,
     unread: usize,
-    /// The settings form, for owners and admins: milestones and pace check time.
-    settings: Option<(String, String)>,
-    /// The kinds the person receives by email, and in which language.
+    /// The settings form, for owners and admins: milestones, pace check time and
+    /// digest time.
+    settings: Option<NoticeSettingsForm>,
+    /// The kinds the person receives by email, whether the daily digest, and in which
+    /// language.
     email_kinds: Vec<KindOption>,
+    digest: bool,
     email_lang: String,
     /// Whether this server sends email at all.
     mail_on: bool,
     error: String,
+}
+
+/// The notice settings as typed in their form.
+struct NoticeSettingsForm {
+    milestones: String,
+    pace_check: String,
+    digest_time: String,
 }
 
 /// `GET /notifications/bell`: the bell with the unread count.
@@ -103,7 +113,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
 async fn notices_page(
     state: &AppState,
     viewer: &Viewer,
-    typed: Option<(String, String)>,
+    typed: Option<NoticeSettingsForm>,
     error: String,
 ) -> Result<Response, PageError> {
     let items = state.app.inbox(&viewer.caller).await?;
@@ -130,12 +140,12 @@ async fn notices_page(
         (true, None) => {
             let s = state.app.notice_settings().await?;
             let milestones: Vec<String> = s.milestones.iter().map(u32::to_string).collect();
-            let time = format!(
-                "{:02}:{:02}",
-                s.pace_check_minute / 60,
-                s.pace_check_minute % 60
-            );
-            Some((milestones.join(", "), time))
+            let time = |minute: u32| format!("{:02}:{:02}", minute / 60, minute % 60);
+            Some(NoticeSettingsForm {
+                milestones: milestones.join(", "),
+                pace_check: time(s.pace_check_minute),
+                digest_time: time(s.digest_minute),
+            })
         }
     };
     let choice = state.app.email_choice(&viewer.caller).await?;
@@ -150,6 +160,7 @@ async fn notices_page(
         lines,
         settings,
         email_kinds: kind_options(&choice.kinds, viewer.t()),
+        digest: choice.digest,
         email_lang,
         mail_on: state.mail_on,
         error,
@@ -163,31 +174,39 @@ pub async fn read(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     Ok(Redirect::to("/notifications").into_response())
 }
 
-/// `POST /notifications/settings`: the milestones and the pace check time (owners and
-/// admins).
+/// `POST /notifications/settings`: the milestones, the pace check time and the digest
+/// time (owners and admins).
 pub async fn settings(
     State(state): State<AppState>,
     viewer: Viewer,
     Pairs(pairs): Pairs,
 ) -> Result<Response, PageError> {
     super::require(&viewer, super::may_administer, "change the settings")?;
-    let milestones = form_field(&pairs, "milestones");
-    let pace_check = form_field(&pairs, "pace_check");
-    match state
+    let typed = NoticeSettingsForm {
+        milestones: form_field(&pairs, "milestones"),
+        pace_check: form_field(&pairs, "pace_check"),
+        digest_time: form_field(&pairs, "digest_time"),
+    };
+    let changed = state
         .app
-        .change_notice_settings(&viewer.caller, &milestones, &pace_check)
-        .await
-    {
+        .change_notice_settings(
+            &viewer.caller,
+            &typed.milestones,
+            &typed.pace_check,
+            &typed.digest_time,
+        )
+        .await;
+    match changed {
         Ok(_) => Ok(Redirect::to("/notifications?saved=1").into_response()),
         Err(e) => {
             let error = form_error(e, viewer.lang)?;
-            notices_page(&state, &viewer, Some((milestones, pace_check)), error).await
+            notices_page(&state, &viewer, Some(typed), error).await
         }
     }
 }
 
-/// `POST /notifications/email`: the kinds the person receives by email, and the
-/// language.
+/// `POST /notifications/email`: the kinds the person receives by email, whether the
+/// daily digest, and the language.
 pub async fn email(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -200,6 +219,7 @@ pub async fn email(
         .collect();
     let choice = EmailChoice {
         kinds,
+        digest: pairs.iter().any(|(k, v)| k == "digest" && v == "on"),
         lang: form_field(&pairs, "lang"),
     };
     match state.app.set_email_choice(&viewer.caller, &choice).await {
@@ -213,12 +233,16 @@ pub async fn email(
 
 /// The goal's view over the notice's period.
 pub fn goal_href(notice: &Notice) -> String {
-    let key = &notice.key;
+    goal_range_href(&notice.key.goal_id, notice.key.period)
+}
+
+/// A goal's view over `range`.
+pub fn goal_range_href(goal_id: &str, range: DayRange) -> String {
     format!(
         "/kpi?view=goal&goal_id={}&from={}&to={}",
-        super::session::encode(&key.goal_id),
-        key.period.from.date(),
-        key.period.to.date()
+        super::session::encode(goal_id),
+        range.from.date(),
+        range.to.date()
     )
 }
 
@@ -235,7 +259,7 @@ fn moment(micros: i64, org: &tally_core::Organization, lang: Lang) -> String {
 }
 
 /// A period as a day or a span of days.
-fn period_text(period: DayRange, lang: Lang) -> String {
+pub fn period_text(period: DayRange, lang: Lang) -> String {
     let from = format::date(period.from, lang);
     if period.from == period.to {
         return from;

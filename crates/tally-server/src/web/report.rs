@@ -215,7 +215,7 @@ fn format_view(
 
 /// One row of the view, for people (the figures as the API shows them: a fraction to
 /// four places, a quantity to its unit's).
-fn row_view(row: &Row, currency: &Currency, lang: Lang) -> RowView {
+pub fn row_view(row: &Row, currency: &Currency, lang: Lang) -> RowView {
     let metric = row.metric;
     let show = |value: Decimal| format::quantity(value, metric.unit(), currency, lang);
     let actual = in_unit(metric, row.actual, currency);

@@ -187,6 +187,12 @@ texts! {
     kind_pace: "Chậm tiến độ", "Falling behind";
     kind_leader: "Dẫn đầu", "New leader";
     kind_top_three: "Vào top 3", "Top three";
+    digest_choice: "Bản tổng hợp mỗi sáng: kết quả hôm qua của những người và nhóm tôi xem được", "A digest each morning: yesterday's results of the people and teams I see";
+    digest_time_label: "Giờ gửi bản tổng hợp", "Digest time";
+    digest_subject: "Tally: kết quả ngày", "Tally: results of";
+    digest_intro: "Kết quả KPI của những người và nhóm bạn xem được.", "The KPI results of the people and teams you see.";
+    digest_footer: "Bạn nhận email này vì đã chọn bản tổng hợp mỗi sáng trong Tally (Thông báo → Email).", "You receive this email because you chose the morning digest in Tally (Notifications → Email).";
+    open_in_tally: "Mở trong Tally", "Open in Tally";
     paused: "Tạm dừng", "Paused";
     running: "Đang chạy", "Active";
     when: "Thời điểm", "When";

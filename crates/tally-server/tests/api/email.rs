@@ -2,8 +2,10 @@
 //! `python3-aiosmtpd`, installed by `.ci/run`), saving each message to a maildir. A
 //! person who chose a kind gets its notices in the language they chose, as HTML with a
 //! plain-text part and a link to the goal; a person who chose nothing gets nothing.
+//! Those who chose the daily digest get the day before, as the goal view shows it to
+//! them, once, however many instances send.
 
-use crate::helpers::{Backend, TestApp, spawn_app_mailing};
+use crate::helpers::{Backend, TestApp, spawn_app_mailing, start_with};
 use crate::sessions::{person, post_form, sign_in};
 use base64::Engine;
 use reqwest::StatusCode;
@@ -162,9 +164,9 @@ fn calls(user: &str, n: usize) -> Value {
     json!(events)
 }
 
-async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
-    let smtp = SmtpServer::start();
-    let mail = MailSettings {
+/// The settings of a server sending through `smtp`.
+fn mail_through(smtp: &SmtpServer) -> MailSettings {
+    MailSettings {
         host: "127.0.0.1".into(),
         port: smtp.port,
         tls: MailTls::None,
@@ -172,8 +174,21 @@ async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
         password: None,
         from: "Tally <kpi@example.vn>".into(),
         public_url: Some("https://kpi.example.vn".into()),
-    };
-    let app: TestApp = spawn_app_mailing(backend, mail).await;
+    }
+}
+
+/// A message's part of this content type, decoded.
+fn part(message: &str, kind: &str) -> String {
+    decoded_parts(message)
+        .into_iter()
+        .find(|(k, _)| k == kind)
+        .unwrap_or_else(|| panic!("no {kind} part in {message}"))
+        .1
+}
+
+async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let app: TestApp = spawn_app_mailing(backend, mail_through(&smtp)).await;
     for (id, role) in [
         ("boss", "owner"),
         ("lan", "agent"),
@@ -258,6 +273,125 @@ async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
             .iter()
             .all(|m| !to_line(m).contains("binh@example.vn"))
     );
+}
+
+/// The floor of the notices' tests: supervisor ha of north (lan and nam), owner boss,
+/// and the goal "Chốt đơn" of 2 won deals and 4 calls a day, from yesterday, when lan
+/// made 5 calls. Ha and boss choose the digest, lan does not; two instances send.
+async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let app: TestApp = spawn_app_mailing(backend, mail_through(&smtp)).await;
+    crate::notices::floor(&app).await;
+    let _second = start_with(
+        &app.database_url(),
+        tally_server::Limits::default(),
+        Some(mail_through(&smtp)),
+    )
+    .await;
+    for (who, form) in [
+        ("ha", "digest=on&lang=en"),
+        ("boss", "digest=on&lang=vi"),
+        ("lan", "kind=pace&lang=en"),
+    ] {
+        let chosen = post_form(
+            &app,
+            &sign_in(&app, who).await,
+            "/notifications/email",
+            form,
+        )
+        .await;
+        assert_eq!(chosen.status(), StatusCode::SEE_OTHER, "{who}");
+    }
+    // Sent from midnight on: due at once.
+    let boss = sign_in(&app, "boss").await;
+    let form = "milestones=50&pace_check=23%3A59&digest_time=00%3A00";
+    let saved = post_form(&app, &boss, "/notifications/settings", form).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // The figures are the goal view's of yesterday.
+    let view = app
+        .get_ok("/api/v1/goals/chot/progress?period=yesterday")
+        .await;
+    let yesterday = view["from"].as_str().unwrap().to_owned();
+    let lan_calls = view["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_id"] == "lan" && r["metric"] == "calls")
+        .unwrap();
+    assert_eq!(
+        (lan_calls["actual"].as_i64(), lan_calls["target"].as_f64()),
+        (Some(5), Some(4.0))
+    );
+
+    let ha = smtp.until_mail_to("ha@example.vn").await;
+    assert!(
+        ha.contains(&format!("Subject: Tally: results of {yesterday}")),
+        "{ha}"
+    );
+    let plain = part(&ha, "text/plain");
+    assert!(
+        plain.contains(&format!("Chốt đơn · {yesterday}")),
+        "{plain}"
+    );
+    // Lan's score: half of 0 % and half of 125 % capped at 120 %.
+    let lan_score = view["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["user_id"] == "lan")
+        .unwrap();
+    assert_eq!(
+        (lan_score["score"].as_str(), lan_score["grade"].as_str()),
+        (Some("0.6"), Some("C"))
+    );
+    assert!(
+        plain.contains(
+            "lan: Won sales opportunities 0 / 2 (0%) · Calls 5 / 4 (125%) · Score 60% · C"
+        ),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("nam: Won sales opportunities 0 / 2 (0%) · Calls 0 / 4 (0%) · Score 0% · D"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains(&format!(
+            "Open in Tally: https://kpi.example.vn/kpi?view=goal&goal_id=chot&from={yesterday}&to={yesterday}"
+        )),
+        "{plain}"
+    );
+    let html = part(&ha, "text/html");
+    assert!(html.contains("<td align=\"right\" style=\"border-bottom:1px solid #eeeeee;white-space:nowrap\">5 / 4 (125%)</td>"), "{html}");
+
+    let boss_mail = smtp.until_mail_to("boss@example.vn").await;
+    let plain = part(&boss_mail, "text/plain");
+    assert!(plain.contains("Tally: kết quả ngày"), "{plain}");
+    assert!(
+        plain.contains("lan: Cơ hội bán hàng thành công 0 / 2 (0 %) · Số cuộc gọi 5 / 4 (125 %)"),
+        "{plain}"
+    );
+
+    // Once each, from either instance; nothing to lan.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 2, "one digest each to ha and boss");
+    assert!(
+        messages
+            .iter()
+            .all(|m| !to_line(m).contains("lan@example.vn"))
+    );
+}
+
+mod managers_get_the_digest_of_yesterday_once {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::managers_get_the_digest_of_yesterday_once(crate::helpers::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::managers_get_the_digest_of_yesterday_once(crate::helpers::Backend::Postgres).await
+    }
 }
 
 mod people_get_the_notices_they_chose_by_email {

@@ -108,6 +108,11 @@ pub async fn start_with(database_url: &str, limits: Limits, mail: Option<MailSet
 }
 
 impl TestApp {
+    /// The URL of the test's database.
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
+    }
+
     /// Another server on the same database, as a second instance would be: its address.
     pub async fn another_instance(&self) -> String {
         let server = start(&self._db.url, Limits::default()).await;

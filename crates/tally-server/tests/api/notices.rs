@@ -64,7 +64,7 @@ fn event(id: &str, kind: &str, user: &str, at: &str, fields: Value) -> Value {
 
 /// Owner boss, supervisor ha of team north with agents lan and nam, and a goal of 2
 /// won opportunities and 4 calls a day each, from yesterday, when lan made 5 calls.
-async fn floor(app: &TestApp) {
+pub(crate) async fn floor(app: &TestApp) {
     for (id, role) in [
         ("boss", "owner"),
         ("ha", "supervisor"),

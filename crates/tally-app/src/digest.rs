@@ -1,0 +1,69 @@
+//! The daily digest: each morning, for those who chose it, the day before as the goal
+//! view shows it — every goal they see, the people and teams they see in it, each
+//! criterion's actual against its target for that day — and, on the day after a week
+//! or a month ends, that whole period too. Queued once per person and day when the
+//! organisation's digest time passes (the store's unique key); written when sent, from
+//! the figures of then, so that late events of the day are in it.
+
+use crate::app::App;
+use crate::caller::Caller;
+use crate::error::Result;
+use crate::views::ProgressView;
+use std::collections::BTreeSet;
+use tally_core::goal::periods_covering;
+use tally_core::views::Compare;
+use tally_core::{Day, DayRange, PeriodKind};
+
+/// What a person's digest of a day holds: each goal's view over the day, then over
+/// the weeks and months that ended that day; only views with rows.
+#[derive(Clone, Debug)]
+pub struct Digest {
+    pub day: Day,
+    pub views: Vec<ProgressView>,
+}
+
+impl App {
+    /// `user_id`'s digest of `day`: what they see of each goal active that day. Empty
+    /// for a person no longer active.
+    #[tracing::instrument(skip_all, fields(user = user_id, %day))]
+    pub async fn digest(&self, user_id: &str, day: Day) -> Result<Digest> {
+        let now = self.now().await?;
+        let mut digest = Digest {
+            day,
+            views: Vec::new(),
+        };
+        let Some(user) = now.directory.roster.user(user_id).filter(|u| u.active) else {
+            return Ok(digest);
+        };
+        let caller = Caller::of_user(user);
+        let scope = self.read_scope(&caller, &now.directory);
+        let calendar = &self.org().calendar;
+        for goal in &now.directory.goals {
+            let seen = goal.record.archived_at.is_none()
+                && goal.spec.active_within(DayRange::single(day)).is_some()
+                && scope.sees_goal(&goal.spec);
+            if !seen {
+                continue;
+            }
+            let kinds: BTreeSet<PeriodKind> = goal.spec.criteria.iter().map(|c| c.period).collect();
+            let ended = kinds
+                .into_iter()
+                .filter(|kind| *kind != PeriodKind::Day)
+                .filter_map(|kind| {
+                    periods_covering(kind, DayRange::single(day), |d| calendar.week_of(d))
+                        .first()
+                        .copied()
+                })
+                .filter(|period| period.to == day);
+            for range in std::iter::once(DayRange::single(day)).chain(ended) {
+                let view = self
+                    .goal_view(&caller, &goal.record.id, range, Compare::Previous, None)
+                    .await?;
+                if !view.rows.is_empty() {
+                    digest.views.push(view);
+                }
+            }
+        }
+        Ok(digest)
+    }
+}
