@@ -12,7 +12,11 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 use tally_app::directory::Directory;
-use tally_store::{DueDigest, DueEmail, Sent};
+use tally_store::{DueDigest, DueEmail, MailOutcome};
+
+/// A digest is news for this many days after its day; older ones (queued while no
+/// SMTP server was set) are not sent.
+const DIGEST_DAYS: i32 = 2;
 
 /// Emails claimed at once.
 const BATCH: i64 = 20;
@@ -111,7 +115,7 @@ async fn send_notices(
 }
 
 /// Sends the due daily digests, written now from the figures of their day; a digest
-/// with nothing in it is recorded as such and not sent.
+/// with nothing in it, or of a day long past, is recorded as such and not sent.
 async fn send_digests(
     state: &AppState,
     sending: &Sending<'_>,
@@ -119,14 +123,18 @@ async fn send_digests(
 ) -> Result<(), tally_app::Error> {
     let store = state.app.store();
     for due in store.claim_due_digests(BATCH, LEASE_MS).await? {
+        if due.day < state.app.today().plus(-DIGEST_DAYS) {
+            store.digest_done(due.key, MailOutcome::Stale).await?;
+            continue;
+        }
         let digest = state.app.digest(&due.user_id, due.day).await?;
         if digest.views.is_empty() {
-            store.digest_done(due.key, Sent::Empty).await?;
+            store.digest_done(due.key, MailOutcome::Empty).await?;
             continue;
         }
         let message = digest_message(&due, &digest, state, sending);
         match send(sending, message).await {
-            Ok(()) => store.digest_done(due.key, Sent::Sent).await?,
+            Ok(()) => store.digest_done(due.key, MailOutcome::Sent).await?,
             Err(error) => {
                 let retry_at = retry_at(backoff, due.attempts, &error);
                 store.digest_failed(due.key, &error, retry_at).await?;

@@ -13,7 +13,7 @@ pub struct Settings {
     /// How long connections and bodies may take (not a command-line setting: the
     /// defaults suit every deployment; tests shorten them).
     pub limits: Limits,
-    /// The SMTP server notices are emailed through; none: no email is sent.
+    /// The SMTP server notices and digests are emailed through; none: no email is sent.
     pub mail: Option<MailSettings>,
 }
 

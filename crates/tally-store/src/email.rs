@@ -34,13 +34,16 @@ pub struct DueDigest {
     pub day: Day,
 }
 
-/// How a claimed email of either outbox ended.
+/// How a claimed email of either outbox ended, other than by failing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sent {
+pub enum MailOutcome {
     /// Accepted by the SMTP server.
     Sent,
-    /// Nothing to say (a digest with no figures): not sent, not tried again.
+    /// Nothing to say (a digest with no figures): not sent.
     Empty,
+    /// No longer news (a digest of a day long past, queued while no SMTP server was
+    /// set): not sent.
+    Stale,
 }
 
 /// An email claimed for sending: to whom, in which language, and the notice.
@@ -144,7 +147,7 @@ impl Store {
 
     /// An email was accepted by the SMTP server.
     pub async fn email_sent(&self, key: i64) -> Result<(), StoreError> {
-        finish(&self.pool, "email_deliveries", key, Sent::Sent).await
+        finish(&self.pool, "email_deliveries", key, MailOutcome::Sent).await
     }
 
     /// An email failed with `error`: tried again at `retry_at`, or given up if none.
@@ -226,8 +229,8 @@ impl Store {
         Ok(due)
     }
 
-    /// A digest was sent, or had nothing to say.
-    pub async fn digest_done(&self, key: i64, how: Sent) -> Result<(), StoreError> {
+    /// A digest was sent, or not (empty, or stale).
+    pub async fn digest_done(&self, key: i64, how: MailOutcome) -> Result<(), StoreError> {
         finish(&self.pool, "email_digests", key, how).await
     }
 
@@ -297,10 +300,16 @@ async fn claim(
 }
 
 /// Records the end of a claimed row of an email outbox.
-async fn finish(pool: &sqlx::AnyPool, outbox: &str, key: i64, how: Sent) -> Result<(), StoreError> {
+async fn finish(
+    pool: &sqlx::AnyPool,
+    outbox: &str,
+    key: i64,
+    how: MailOutcome,
+) -> Result<(), StoreError> {
     let status = match how {
-        Sent::Sent => "sent",
-        Sent::Empty => "empty",
+        MailOutcome::Sent => "sent",
+        MailOutcome::Empty => "empty",
+        MailOutcome::Stale => "stale",
     };
     let sql = format!(
         "update {outbox} set status = $1, attempts = attempts + 1, sent_at = $2, \

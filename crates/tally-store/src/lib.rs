@@ -34,7 +34,7 @@ pub use accounts::TokenListing;
 pub use call_log::{CallQuery, LoggedCall};
 pub use calls::CallRow;
 pub use crm::{CrmQuery, CrmRecord, CrmWrite};
-pub use email::{DueDigest, DueEmail, EmailChoice, Sent};
+pub use email::{DueDigest, DueEmail, EmailChoice, MailOutcome};
 pub use error::StoreError;
 pub use goals::{GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
 pub use ingest::{IngestOutcome, MayCredit, Submission};

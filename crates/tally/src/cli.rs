@@ -80,7 +80,8 @@ pub struct SettingsArgs {
         global = true
     )]
     pub connections_per_client: usize,
-    /// The SMTP server notices are emailed through (none: no email is sent).
+    /// The SMTP server notices and morning digests are emailed through (none: no email
+    /// is sent; people choose what they get on /notifications).
     #[arg(long, env = "TALLY_SMTP_HOST", global = true)]
     pub smtp_host: Option<String>,
     /// The SMTP server's port.
