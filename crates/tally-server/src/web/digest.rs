@@ -36,8 +36,14 @@ struct Table {
 /// One person's or team's figures in a table.
 struct Line {
     name: String,
-    cells: Vec<String>,
+    cells: Vec<Cell>,
     score: String,
+}
+
+/// One criterion's figures: `5 / 4` and `125%`.
+struct Cell {
+    figures: String,
+    completion: String,
 }
 
 #[derive(Template)]
@@ -85,7 +91,10 @@ fn table(view: &ProgressView, currency: &Currency, lang: Lang, link_base: Option
         if !metrics.contains(&shown.metric_name) {
             metrics.push(shown.metric_name.clone());
         }
-        let cell = format!("{} / {} ({})", shown.actual, shown.target, shown.completion);
+        let cell = Cell {
+            figures: format!("{} / {}", shown.actual, shown.target),
+            completion: shown.completion,
+        };
         match lines.iter_mut().find(|(s, _)| *s == row.subject) {
             Some((_, line)) => line.cells.push(cell),
             None => lines.push((
@@ -129,7 +138,7 @@ fn plain(t: &Texts, heading: &str, tables: &[Table]) -> String {
                 .metrics
                 .iter()
                 .zip(&line.cells)
-                .map(|(metric, cell)| format!("{metric} {cell}"))
+                .map(|(metric, cell)| format!("{metric} {} ({})", cell.figures, cell.completion))
                 .collect();
             text.push_str(&format!("  {}: {}", line.name, cells.join(" · ")));
             if !line.score.is_empty() {

@@ -177,6 +177,13 @@ fn mail_through(smtp: &SmtpServer) -> MailSettings {
     }
 }
 
+/// `YYYY-MM-DD` as the Vietnamese pages write it.
+fn day_vi(iso: &str) -> String {
+    let (year, rest) = iso.split_once('-').unwrap();
+    let (month, day) = rest.split_once('-').unwrap();
+    format!("{day}/{month}/{year}")
+}
+
 /// A message's part of this content type, decoded.
 fn part(message: &str, kind: &str) -> String {
     decoded_parts(message)
@@ -282,6 +289,17 @@ async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
     let smtp = SmtpServer::start();
     let app: TestApp = spawn_app_mailing(backend, mail_through(&smtp)).await;
     crate::notices::floor(&app).await;
+    // Binh, in no team of ha's, has a goal of his own: ha does not see it, boss does.
+    person(&app, "binh", "agent").await;
+    let view = app
+        .get_ok("/api/v1/goals/chot/progress?period=yesterday")
+        .await;
+    let yesterday = view["from"].as_str().unwrap().to_owned();
+    let solo = json!({"id": "le", "name": "Gọi lẻ", "starts_on": yesterday,
+        "criteria": [{"metric": "calls", "period": "day", "target": 2}],
+        "assignees": [{"user_id": "binh"}]});
+    app.post_ok("/api/v1/goals", &solo, StatusCode::CREATED)
+        .await;
     let _second = start_with(
         &app.database_url(),
         tally_server::Limits::default(),
@@ -309,10 +327,6 @@ async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
 
     // The figures are the goal view's of yesterday.
-    let view = app
-        .get_ok("/api/v1/goals/chot/progress?period=yesterday")
-        .await;
-    let yesterday = view["from"].as_str().unwrap().to_owned();
     let lan_calls = view["rows"]
         .as_array()
         .unwrap()
@@ -361,8 +375,15 @@ async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
         )),
         "{plain}"
     );
+    assert!(
+        !plain.contains("binh") && !plain.contains("Gọi lẻ"),
+        "{plain}"
+    );
     let html = part(&ha, "text/html");
-    assert!(html.contains("<td align=\"right\" style=\"border-bottom:1px solid #eeeeee;white-space:nowrap\">5 / 4 (125%)</td>"), "{html}");
+    assert!(
+        html.contains("5 / 4<br><span style=\"color:#555555\">125%</span></td>"),
+        "{html}"
+    );
 
     let boss_mail = smtp.until_mail_to("boss@example.vn").await;
     let plain = part(&boss_mail, "text/plain");
@@ -371,6 +392,11 @@ async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
         plain.contains("lan: Cơ hội bán hàng thành công 0 / 2 (0 %) · Số cuộc gọi 5 / 4 (125 %)"),
         "{plain}"
     );
+    assert!(
+        plain.contains(&format!("Gọi lẻ · {}", day_vi(&yesterday))),
+        "{plain}"
+    );
+    assert!(plain.contains("binh: Số cuộc gọi 0 / 2 (0 %)"), "{plain}");
 
     // Once each, from either instance; nothing to lan.
     tokio::time::sleep(Duration::from_secs(3)).await;
