@@ -103,12 +103,12 @@ impl Caller {
         )))
     }
 
-    /// The person acting: CRM actions are credited to one, so the caller must act for
-    /// a user.
+    /// The person acting: CRM actions are credited to one and notifications are one's
+    /// own, so the caller must act for a user.
     pub fn person(&self) -> Result<&str> {
         self.user_id.as_deref().ok_or_else(|| {
             Error::Forbidden(
-                "CRM actions are credited to a person: use a token bound to a user (tally token create --user …)"
+                "this is done as a person (CRM actions are credited to one, notifications are one's own): use a token bound to a user (tally token create --user …)"
                     .into(),
             )
         })

@@ -150,6 +150,11 @@ impl NoticeSettings {
     }
 }
 
+/// A time of day given in minutes after midnight, as `HH:MM`.
+pub fn clock(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
 /// The milestones reached by the rows of criteria of `kind`, over their current
 /// `period`: one notice per row and milestone at or under its completion.
 pub fn milestones(
@@ -481,6 +486,12 @@ mod tests {
             ["boss", "ha", "lan", "nam"]
         );
         assert!(told(NoticeKind::Milestone, Subject::User("gone".into())).is_empty());
+    }
+
+    #[test]
+    fn a_time_of_day_reads_as_a_clock() {
+        assert_eq!(clock(7 * 60 + 5), "07:05");
+        assert_eq!(clock(14 * 60), "14:00");
     }
 
     #[test]

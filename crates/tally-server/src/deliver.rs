@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use std::time::Duration;
 use tally_app::directory::Directory;
+use tally_core::Currency;
 use tally_core::views::Subject;
-use tally_store::DueDelivery;
+use tally_store::{DueDelivery, NoticeRecord};
 
 /// Attempts of one delivery before it is given up.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -136,11 +137,21 @@ async fn send(client: &reqwest::Client, delivery: &DueDelivery, body: &str) -> R
     Err(format!("answered {}", status.as_u16()))
 }
 
-/// The JSON of a delivery (`docs/api.md`, "Webhooks").
+/// The JSON of a delivery (`docs/api.md`, "Webhooks"): the notice, and which delivery.
 fn body(delivery: &DueDelivery, directory: &Directory, state: &AppState) -> Value {
-    let record = &delivery.notice;
+    let mut body = notice_json(&delivery.notice, directory, &state.app.org().currency);
+    body["delivery_id"] = json!(delivery.delivery.key);
+    body
+}
+
+/// A notice as JSON, as webhooks receive it and `GET /api/v1/notifications` lists it:
+/// what happened, to whom, with the figures and the sentence in both languages.
+pub(crate) fn notice_json(
+    record: &NoticeRecord,
+    directory: &Directory,
+    currency: &Currency,
+) -> Value {
     let key = &record.notice.key;
-    let currency = &state.app.org().currency;
     let (subject_kind, subject_id, name) = match &key.subject {
         Subject::User(id) => ("user", id, directory.roster.user_name(id)),
         Subject::Team(id) => ("team", id, directory.roster.team_name(id)),
@@ -155,7 +166,6 @@ fn body(delivery: &DueDelivery, directory: &Directory, state: &AppState) -> Valu
         .map(|t| t.to_string())
         .unwrap_or_default();
     json!({
-        "delivery_id": delivery.delivery.key,
         "notice_id": record.key,
         "kind": key.kind.as_str(),
         "mark": key.mark,

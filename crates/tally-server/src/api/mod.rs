@@ -7,12 +7,14 @@ mod events;
 pub(crate) mod goals;
 pub(crate) mod json;
 mod metrics;
+mod notices;
 pub(crate) mod openapi;
 pub(crate) mod org;
 pub(crate) mod people;
 pub(crate) mod progress;
 pub(crate) mod query;
 mod reports;
+mod webhooks;
 
 use crate::AppState;
 use crate::auth::{Admits, Gate, gate};
@@ -129,4 +131,21 @@ fn documented(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(reports::users))
         .routes(routes!(reports::teams))
         .routes(routes!(metrics::list))
+        .routes(routes!(notices::list))
+        .routes(person(routes!(notices::read)))
+        .routes(routes!(notices::email))
+        .routes(person(routes!(notices::choose_email)))
+        .routes(routes!(notices::settings))
+        .routes(only(
+            managers("change the settings"),
+            routes!(notices::change_settings),
+        ))
+        .routes(only(
+            managers("manage webhooks"),
+            routes!(webhooks::list, webhooks::create),
+        ))
+        .routes(only(
+            managers("manage webhooks"),
+            routes!(webhooks::pause, webhooks::remove),
+        ))
 }

@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         (name = "calls", description = "Call records from Asterisk and FreeSWITCH."),
         (name = "crm", description = "Customers, notes, opportunities, to-dos, meetings, messages."),
         (name = "settings", description = "The organization's scoring settings and the catalog."),
+        (name = "notifications", description = "A person's notifications and emails, the notice settings, and webhooks."),
     )
 )]
 pub struct ApiDoc;

@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::prelude::ToPrimitive;
 use tally_app::directory::Directory;
-use tally_core::notice::{Notice, NoticeKind};
+use tally_core::notice::{self, Notice, NoticeKind};
 use tally_core::views::{Subject, in_unit};
 use tally_core::{Currency, DayRange};
 use tally_store::EmailChoice;
@@ -140,11 +140,10 @@ async fn notices_page(
         (true, None) => {
             let s = state.app.notice_settings().await?;
             let milestones: Vec<String> = s.milestones.iter().map(u32::to_string).collect();
-            let time = |minute: u32| format!("{:02}:{:02}", minute / 60, minute % 60);
             Some(NoticeSettingsForm {
                 milestones: milestones.join(", "),
-                pace_check: time(s.pace_check_minute),
-                digest_time: time(s.digest_minute),
+                pace_check: notice::clock(s.pace_check_minute),
+                digest_time: notice::clock(s.digest_minute),
             })
         }
     };

@@ -322,5 +322,281 @@ async fn only_managers_set_the_milestones(app: &TestApp) {
 
 both!(
     each_notice_is_told_once_to_its_people,
-    only_managers_set_the_milestones
+    only_managers_set_the_milestones,
+    the_api_reads_a_persons_notifications_and_their_choices,
+    only_managers_change_settings_and_webhooks_through_the_api
 );
+
+/// A request with a JSON body (or none) as `token`: the status and the answer.
+async fn send(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_api_reads_a_persons_notifications_and_their_choices(app: &TestApp) {
+    use reqwest::Method;
+    floor(app).await;
+    let lan = app.token(tally_core::Role::Agent, Some("lan")).await;
+    let now = jiff::Timestamp::now().to_string();
+    let mut deal = vec![event(
+        "c1",
+        "customer.created",
+        "lan",
+        &now,
+        json!({"customer_id": "c1"}),
+    )];
+    deal.extend(won_deal("o1", &now));
+    assert_eq!(app.events(json!(deal)).await["accepted"], 3);
+    until_told(
+        app,
+        "lan",
+        (NoticeKind::Milestone, "lan", "opportunities_won", "50"),
+    )
+    .await;
+
+    let (status, listed) = send(app, &lan, Method::GET, "/api/v1/notifications", None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let notices = listed["notifications"].as_array().unwrap();
+    let milestone = notices
+        .iter()
+        .find(|n| n["kind"] == "milestone" && n["metric"] == "opportunities_won")
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(milestone["mark"], "50");
+    assert_eq!(
+        (milestone["actual"].as_str(), milestone["target"].as_str()),
+        (Some("1"), Some("2"))
+    );
+    assert_eq!(
+        milestone["subject"],
+        json!({"kind": "user", "id": "lan", "name": "lan"})
+    );
+    assert_eq!(milestone["goal"], json!({"id": "chot", "name": "Chốt đơn"}));
+    assert_eq!(milestone["read"], false);
+    assert!(
+        milestone["text"]["en"]
+            .as_str()
+            .unwrap()
+            .starts_with("Chốt đơn: lan reached 50 % of the Won sales opportunities target"),
+        "{milestone}"
+    );
+    assert!(listed["unread"].as_i64().unwrap() >= 1, "{listed}");
+    let (status, read) = send(app, &lan, Method::POST, "/api/v1/notifications/read", None).await;
+    assert_eq!((status, read), (StatusCode::OK, json!({"unread": 0})));
+    let (_, listed) = send(app, &lan, Method::GET, "/api/v1/notifications", None).await;
+    assert!(
+        listed["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["read"] == true)
+    );
+    // Nobody's notifications: a token that acts for no one.
+    for path in ["/api/v1/notifications", "/api/v1/notifications/email"] {
+        let (status, _) = send(app, &app.owner, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, _) = send(
+        app,
+        &app.owner,
+        Method::POST,
+        "/api/v1/notifications/read",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Email: what lan chooses is what the page shows, and bad choices name the field.
+    let email = "/api/v1/notifications/email";
+    let (_, chosen) = send(app, &lan, Method::GET, email, None).await;
+    assert_eq!(chosen, json!({"kinds": [], "digest": false, "lang": "vi"}));
+    let choice = json!({"kinds": ["milestone", "pace"], "digest": true, "lang": "en"});
+    let (status, chosen) = send(app, &lan, Method::PUT, email, Some(choice.clone())).await;
+    assert_eq!((status, chosen), (StatusCode::OK, choice));
+    let page = get(app, &sign_in(app, "lan").await, "/notifications")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"name="digest" value="on" id="email-digest" checked"#),
+        "{page}"
+    );
+    for (body, field) in [
+        (
+            json!({"kinds": ["gossip"], "digest": false, "lang": "en"}),
+            "kinds",
+        ),
+        (
+            json!({"kinds": "milestone", "digest": false, "lang": "en"}),
+            "kinds",
+        ),
+        (
+            json!({"kinds": [], "digest": "yes", "lang": "en"}),
+            "digest",
+        ),
+        (json!({"kinds": [], "digest": false, "lang": "fr"}), "lang"),
+        (
+            json!({"kinds": [], "digest": false, "lang": "en", "sms": true}),
+            "sms",
+        ),
+    ] {
+        let (status, answer) = send(app, &lan, Method::PUT, email, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+}
+
+async fn only_managers_change_settings_and_webhooks_through_the_api(app: &TestApp) {
+    use reqwest::Method;
+    use tally_core::Role;
+    floor(app).await;
+    let lan = app.token(Role::Agent, Some("lan")).await;
+    let ha = app.token(Role::Supervisor, Some("ha")).await;
+    let admin = app.token(Role::Admin, None).await;
+    let settings = "/api/v1/notifications/settings";
+    let (status, read) = send(app, &lan, Method::GET, settings, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        read,
+        json!({"milestones": [50, 90, 100], "pace_check": "14:00", "digest_time": "07:30"})
+    );
+    let wanted = json!({"milestones": [100, 50], "pace_check": "15:30", "digest_time": "06:45"});
+    for token in [&lan, &ha] {
+        let (status, _) = send(app, token, Method::PUT, settings, Some(wanted.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, changed) = send(app, &admin, Method::PUT, settings, Some(wanted)).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        changed,
+        json!({"milestones": [50, 100], "pace_check": "15:30", "digest_time": "06:45"})
+    );
+    let (_, read) = send(app, &lan, Method::GET, settings, None).await;
+    assert_eq!(read, changed);
+    for (body, field) in [
+        (
+            json!({"milestones": "50", "pace_check": "15:30", "digest_time": "06:45"}),
+            "milestones",
+        ),
+        (
+            json!({"milestones": [0], "pace_check": "15:30", "digest_time": "06:45"}),
+            "milestones",
+        ),
+        (
+            json!({"milestones": [50], "pace_check": "25:00", "digest_time": "06:45"}),
+            "pace_check",
+        ),
+        (
+            json!({"milestones": [50], "pace_check": "15:30"}),
+            "digest_time",
+        ),
+    ] {
+        let (status, answer) = send(app, &admin, Method::PUT, settings, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+
+    // Webhooks: owners and admins only, reading and writing.
+    let hook = json!({"url": "https://chat.example.vn/hook", "kinds": ["leader", "milestone"]});
+    for token in [&lan, &ha] {
+        let (status, _) = send(app, token, Method::GET, "/api/v1/webhooks", None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = send(
+            app,
+            token,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(hook.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, made) = send(app, &admin, Method::POST, "/api/v1/webhooks", Some(hook)).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert!(
+        made["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{made}"
+    );
+    assert_eq!(made["kinds"], json!(["leader", "milestone"]));
+    let one = format!("/api/v1/webhooks/{}", made["id"]);
+    for token in [&lan, &ha] {
+        let (status, _) = send(
+            app,
+            token,
+            Method::PATCH,
+            &one,
+            Some(json!({"paused": true})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = send(app, token, Method::DELETE, &one, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (_, listed) = send(app, &app.owner, Method::GET, "/api/v1/webhooks", None).await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        listed[0].get("secret").is_none(),
+        "the secret is shown once: {listed:?}"
+    );
+    assert_eq!(listed[0]["deliveries"], json!([]));
+    let (status, paused) = send(
+        app,
+        &app.owner,
+        Method::PATCH,
+        &one,
+        Some(json!({"paused": true})),
+    )
+    .await;
+    assert_eq!(
+        (status, &paused["paused"]),
+        (StatusCode::OK, &json!(true)),
+        "{paused}"
+    );
+    let (status, _) = send(app, &app.owner, Method::DELETE, &one, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(app, &app.owner, Method::DELETE, &one, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(
+        app,
+        &app.owner,
+        Method::PATCH,
+        "/api/v1/webhooks/abc",
+        Some(json!({"paused": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for (body, field) in [
+        (json!({"url": "ftp://x", "kinds": ["leader"]}), "url"),
+        (json!({"url": "https://x.vn", "kinds": []}), "kinds"),
+        (
+            json!({"url": "https://x.vn", "kinds": ["leader"], "secret": "mine"}),
+            "secret",
+        ),
+    ] {
+        let (status, answer) = send(
+            app,
+            &app.owner,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+}

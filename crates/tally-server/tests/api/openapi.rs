@@ -787,6 +787,27 @@ async fn every_operation_answers_as_described(app: &TestApp) {
     let sales = "/api/v1/reports/channels?period=this_month&compare=year";
     call(app, c, &owner, "get", sales, None, ok).await;
 
+    // Notifications, email, notice settings and webhooks.
+    call(app, c, &agent, "get", "/api/v1/notifications", None, ok).await;
+    let read = "/api/v1/notifications/read";
+    call(app, c, &agent, "post", read, None, ok).await;
+    let email = "/api/v1/notifications/email";
+    let choice = json_body(json!({"kinds": ["milestone"], "digest": true, "lang": "en"}));
+    call(app, c, &agent, "put", email, choice, ok).await;
+    call(app, c, &agent, "get", email, None, ok).await;
+    let settings = "/api/v1/notifications/settings";
+    call(app, c, &agent, "get", settings, None, ok).await;
+    let changed =
+        json_body(json!({"milestones": [50, 100], "pace_check": "15:00", "digest_time": "08:00"}));
+    call(app, c, &owner, "put", settings, changed, ok).await;
+    let hook = json_body(json!({"url": "https://example.vn/hook", "kinds": ["leader"]}));
+    let made = call(app, c, &owner, "post", "/api/v1/webhooks", hook, created).await;
+    call(app, c, &owner, "get", "/api/v1/webhooks", None, ok).await;
+    let one = format!("/api/v1/webhooks/{}", made["id"]);
+    let pause = json_body(json!({"paused": true}));
+    call(app, c, &owner, "patch", &one, pause, ok).await;
+    call(app, c, &owner, "delete", &one, None, ok).await;
+
     let unchecked: Vec<_> = described.difference(&c.checked).collect();
     assert!(
         unchecked.is_empty(),

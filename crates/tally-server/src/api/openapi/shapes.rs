@@ -606,3 +606,135 @@ pub struct ListParams {
     order: Option<String>,
     q: Option<String>,
 }
+
+/// A person's notifications, newest first (the latest 100), and how many are unread.
+#[derive(ToSchema)]
+pub struct Notifications {
+    unread: i64,
+    notifications: Vec<NoticeJson>,
+}
+
+/// A notice: what happened, to whom, with the figures and the sentence in both
+/// languages. Webhooks receive the same, with `delivery_id` instead of `read`.
+#[derive(ToSchema)]
+pub struct NoticeJson {
+    notice_id: i64,
+    /// `milestone`, `period_result`, `pace`, `leader` or `top_three`.
+    kind: String,
+    /// The milestone's percent, `achieved` / `missed`, `at_risk` / `behind`, `leader`
+    /// or the place in the top three.
+    mark: String,
+    goal: IdName,
+    /// The criterion's metric; none for the leaderboard's notices.
+    metric: Option<String>,
+    period: DaySpan,
+    subject: NoticeSubject,
+    /// Decimal strings, in the metric's unit.
+    actual: String,
+    target: String,
+    text: Texts,
+    /// When it was recorded (RFC 3339).
+    at: String,
+    read: bool,
+}
+
+/// An id and a name.
+#[derive(ToSchema)]
+pub struct IdName {
+    id: String,
+    name: String,
+}
+
+/// A span of days, `YYYY-MM-DD`.
+#[derive(ToSchema)]
+pub struct DaySpan {
+    from: String,
+    to: String,
+}
+
+/// Whom a notice is about: `user` or `team`.
+#[derive(ToSchema)]
+pub struct NoticeSubject {
+    kind: String,
+    id: String,
+    name: String,
+}
+
+/// A sentence in Vietnamese and in English.
+#[derive(ToSchema)]
+pub struct Texts {
+    vi: String,
+    en: String,
+}
+
+/// How many notifications are unread.
+#[derive(ToSchema)]
+pub struct Unread {
+    unread: i64,
+}
+
+/// What a person receives by email: notices of `kinds`, the morning `digest`, in
+/// `lang` (`vi` or `en`).
+#[derive(ToSchema)]
+pub struct EmailChoiceJson {
+    kinds: Vec<String>,
+    digest: bool,
+    lang: String,
+}
+
+/// The organisation's notice settings: the milestones (1 to 5 percents), the local
+/// time from which pace is told and the time the morning digest goes out (`HH:MM`).
+#[derive(ToSchema)]
+pub struct NoticeSettingsJson {
+    milestones: Vec<u32>,
+    pace_check: String,
+    digest_time: String,
+}
+
+/// A webhook; `secret` only in the answer that registered it, `deliveries` (newest
+/// first) only when listed.
+#[derive(ToSchema)]
+pub struct WebhookJson {
+    id: i64,
+    url: String,
+    kinds: Vec<String>,
+    paused: bool,
+    failures_in_a_row: i64,
+    created_by: String,
+    created_at: String,
+    secret: Option<String>,
+    deliveries: Option<Vec<DeliveryJson>>,
+}
+
+/// One delivery of a notice to a webhook: `pending`, `delivered`, `failed` (given up)
+/// or `dropped` (its webhook removed).
+#[derive(ToSchema)]
+pub struct DeliveryJson {
+    id: i64,
+    notice_id: i64,
+    status: String,
+    attempts: i64,
+    next_at: String,
+    last_error: Option<String>,
+    delivered_at: Option<String>,
+}
+
+/// `POST /api/v1/webhooks`: the address and the kinds of notices it wants.
+#[derive(ToSchema)]
+pub struct WebhookInput {
+    url: String,
+    kinds: Vec<String>,
+}
+
+/// `PATCH /api/v1/webhooks/{id}`.
+#[derive(ToSchema)]
+pub struct WebhookPause {
+    paused: bool,
+}
+
+/// What was removed.
+#[derive(ToSchema)]
+pub struct Removed {
+    id: i64,
+    removed: bool,
+}
