@@ -7,7 +7,9 @@
 //! minute in any case (a pace check time passes, a period closes). A round computes
 //! each active goal's current periods like the goal view does and keeps the notices it
 //! has not seen yet; the store's unique key makes each told once, even when two
-//! instances find it at once or a restart forgets what was seen.
+//! instances find it at once. A finder that starts reads the keys already recorded, so
+//! that a restart or a new instance does not write them all again under the write lock
+//! (which would hold up every instance's ingest meanwhile).
 
 use crate::app::App;
 use crate::caller::Caller;
@@ -38,11 +40,16 @@ const RESULT_DAYS: i32 = 2;
 /// The most notices a person's inbox lists.
 pub const INBOX_SIZE: i64 = 100;
 
-/// What one instance's rounds remember: the notices already recorded (or found
-/// recorded), and the last period result looked at.
+/// How long a finder remembers a notice after its period ends: past it, a period's
+/// notices are never found again.
+const REMEMBERED_DAYS: i32 = 40;
+
+/// What one instance's rounds remember: the notices already recorded (read from the
+/// store on the first round, then each round's), and the last period result looked at.
 #[derive(Default)]
 pub struct Finder {
     seen: HashSet<NoticeKey>,
+    read_recorded: bool,
     results_after: Option<i64>,
 }
 
@@ -135,6 +142,13 @@ impl App {
         if minute >= settings.digest_minute {
             self.store().queue_digests(today.plus(-1)).await?;
         }
+        if !finder.read_recorded {
+            let oldest = today.plus(-REMEMBERED_DAYS);
+            finder
+                .seen
+                .extend(self.store().notice_keys_since(oldest).await?);
+            finder.read_recorded = true;
+        }
         let mut found = Vec::new();
         for goal in &now.directory.goals {
             let open = goal.record.archived_at.is_none()
@@ -189,30 +203,30 @@ impl App {
             .collect();
         let recorded = self.store().record_notices(&told).await?;
         finder.seen.extend(told.into_iter().map(|(n, _)| n.key));
-        let oldest = today.plus(-40);
+        let oldest = today.plus(-REMEMBERED_DAYS);
         finder.seen.retain(|k| k.period.to >= oldest);
         Ok(recorded)
     }
 
     /// The period results frozen since the last round, for periods that ended lately.
     async fn closed_results(&self, finder: &mut Finder, today: Day) -> Result<Vec<Notice>> {
-        let two_days = 2 * 24 * 3_600 * 1_000_000;
-        let after = finder
-            .results_after
-            .unwrap_or_else(|| jiff::Timestamp::now().as_microsecond() - two_days);
-        let closed = self.store().results_closed_after(after).await?;
-        finder.results_after = Some(
-            closed
-                .iter()
-                .map(|c| c.result.closed_at)
-                .fold(after, i64::max),
-        );
+        const DAY: i64 = 24 * 3_600 * 1_000_000;
+        // A close that commits just after a round may have frozen its results a moment
+        // before: look a little behind the newest seen (the keys tell what was told).
+        const MARGIN: i64 = 5_000_000;
+        let after = finder.results_after.unwrap_or_else(|| {
+            jiff::Timestamp::now().as_microsecond() - i64::from(RESULT_DAYS) * DAY
+        });
+        let Some(newest) = self.store().newest_result_closed_at().await? else {
+            return Ok(Vec::new());
+        };
+        if newest <= after {
+            return Ok(Vec::new());
+        }
         let recent = today.plus(-RESULT_DAYS);
-        Ok(closed
-            .into_iter()
-            .filter(|c| c.result.period.to >= recent)
-            .filter_map(result_notice)
-            .collect())
+        let closed = self.store().results_closed_after(after, recent).await?;
+        finder.results_after = Some((newest - MARGIN).max(after));
+        Ok(closed.into_iter().filter_map(result_notice).collect())
     }
 
     /// Finds notices after changes until the server stops: a round at most every
@@ -233,12 +247,15 @@ impl App {
                 continue;
             }
             last_round = tokio::time::Instant::now();
+            let started = std::time::Instant::now();
             match self.find_notices(&mut finder).await {
                 Ok(recorded) => {
                     seen_versions = versions;
+                    let took_ms = started.elapsed().as_millis();
                     if !recorded.is_empty() {
-                        tracing::info!(notices = recorded.len(), "notices recorded");
+                        tracing::info!(notices = recorded.len(), took_ms, "notices recorded");
                     }
+                    tracing::debug!(took_ms, "a round of finding notices");
                 }
                 Err(e) => tracing::warn!(error = %e, "finding notices failed; will retry"),
             }

@@ -6,7 +6,7 @@ use crate::{Store, StoreError};
 use rust_decimal::Decimal;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tally_core::notice::{Notice, NoticeKind};
+use tally_core::notice::{Notice, NoticeKey, NoticeKind};
 use tally_core::views::Subject;
 use tally_core::{Day, DayRange, Metric};
 
@@ -123,12 +123,29 @@ fn record_of(row: NoticeRow) -> Result<NoticeRecord, StoreError> {
     })
 }
 
+/// Notices recorded in one transaction: each costs a few statements a recipient, and
+/// the write lock they hold keeps ingest waiting (every instance's, on PostgreSQL), so
+/// a round that records hundreds lets events in between every few.
+const NOTICES_A_TRANSACTION: usize = 8;
+
 impl Store {
     /// Records the notices not recorded yet, each with an unread copy for its
-    /// recipients (user ids; unknown ones are skipped), in one transaction; a notice
-    /// with no recipient is recorded quiet. Returns the notices recorded now (not those
-    /// another instance or an earlier round had).
+    /// recipients (user ids; unknown ones are skipped) and its outbox rows, a few
+    /// notices a transaction; a notice with no recipient is recorded quiet. Returns the
+    /// notices recorded now (not those another instance or an earlier round had).
     pub async fn record_notices(
+        &self,
+        notices: &[(Notice, Vec<String>)],
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
+        let mut recorded = Vec::new();
+        for some in notices.chunks(NOTICES_A_TRANSACTION) {
+            recorded.extend(self.record_some_notices(some).await?);
+        }
+        Ok(recorded)
+    }
+
+    /// [`Store::record_notices`] of a few, in one transaction.
+    async fn record_some_notices(
         &self,
         notices: &[(Notice, Vec<String>)],
     ) -> Result<Vec<NoticeRecord>, StoreError> {
@@ -210,6 +227,21 @@ impl Store {
         Ok(())
     }
 
+    /// The keys of the notices about periods that end on `oldest` or later: what a
+    /// finder that starts (a restart, another instance) knows is told already, so that
+    /// its first round writes only what is new instead of every key again under the
+    /// write lock.
+    pub async fn notice_keys_since(&self, oldest: Day) -> Result<Vec<NoticeKey>, StoreError> {
+        let sql = format!("select {NOTICE_COLUMNS} from notices n where n.period_to >= $1");
+        let rows = sqlx::query(&sql)
+            .bind(i64::from(oldest.number()))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| notice_at(row, 0).map(|record| record.notice.key))
+            .collect()
+    }
+
     /// A person's latest notices, newest first, at most `limit`.
     pub async fn inbox(&self, user_id: &str, limit: i64) -> Result<Vec<InboxItem>, StoreError> {
         let sql = format!(
@@ -276,11 +308,20 @@ impl Store {
         rows.into_iter().map(record_of).collect()
     }
 
-    /// The period results frozen after `closed_after` (unix microseconds), with their
-    /// goals' ids, oldest first.
+    /// When the latest period result was frozen (unix microseconds), if any.
+    pub async fn newest_result_closed_at(&self) -> Result<Option<i64>, StoreError> {
+        let row: (Option<i64>,) = sqlx::query_as("select max(closed_at) from goal_results")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.0)
+    }
+
+    /// The period results frozen after `closed_after` (unix microseconds) of periods
+    /// that ended on `ended_since` or later, with their goals' ids, oldest first.
     pub async fn results_closed_after(
         &self,
         closed_after: i64,
+        ended_since: Day,
     ) -> Result<Vec<ClosedResult>, StoreError> {
         type Row = (
             String,
@@ -299,9 +340,10 @@ impl Store {
             "select g.id, r.metric, r.period_from, r.period_to, r.subject_kind, r.subject_id, \
              r.revision, r.target, cast(r.actual as text), r.achieved, r.closed_at \
              from goal_results r join goals g on g.key = r.goal_key \
-             where r.closed_at > $1 order by r.closed_at",
+             where r.closed_at > $1 and r.period_to >= $2 order by r.closed_at",
         )
         .bind(closed_after)
+        .bind(i64::from(ended_since.number()))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()

@@ -429,6 +429,7 @@ fn field_label(field: &str) -> &str {
         "lang" => "Ngôn ngữ",
         "milestones" => "Mốc thông báo",
         "pace_check" => "Giờ kiểm tra tiến độ",
+        "digest_time" => "Giờ gửi bản tổng hợp",
         "url" => "Địa chỉ URL",
         "kinds" => "Loại thông báo",
         _ => field,
