@@ -83,6 +83,15 @@ impl SmtpServer {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    /// A few seconds on, exactly `count` messages were received (nothing was sent
+    /// twice), none of them to `nobody`.
+    async fn settles_at(&self, count: usize, nobody: &str) {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let messages = self.messages();
+        assert_eq!(messages.len(), count, "{messages:#?}");
+        assert!(messages.iter().all(|m| !to_line(m).contains(nobody)));
+    }
 }
 
 impl Drop for SmtpServer {
@@ -260,11 +269,7 @@ async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
     );
 
     let nam = smtp.until_mail_to("nam@example.vn").await;
-    let plain = decoded_parts(&nam)
-        .into_iter()
-        .find(|(k, _)| k == "text/plain")
-        .unwrap()
-        .1;
+    let plain = part(&nam, "text/plain");
     assert!(
         plain.contains("Gọi điện: nam đạt 50 % mục tiêu Số cuộc gọi ("),
         "{plain}"
@@ -272,14 +277,7 @@ async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
     assert!(plain.contains("Mở trong Tally"), "{plain}");
 
     // Nobody else, and nothing twice.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let messages = smtp.messages();
-    assert_eq!(messages.len(), 2, "one each to lan and nam");
-    assert!(
-        messages
-            .iter()
-            .all(|m| !to_line(m).contains("binh@example.vn"))
-    );
+    smtp.settles_at(2, "binh@example.vn").await;
 }
 
 /// The floor of the notices' tests: supervisor ha of north (lan and nam), owner boss,
@@ -399,14 +397,7 @@ async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
     assert!(plain.contains("binh: Số cuộc gọi 0 / 2 (0 %)"), "{plain}");
 
     // Once each, from either instance; nothing to lan.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let messages = smtp.messages();
-    assert_eq!(messages.len(), 2, "one digest each to ha and boss");
-    assert!(
-        messages
-            .iter()
-            .all(|m| !to_line(m).contains("lan@example.vn"))
-    );
+    smtp.settles_at(2, "lan@example.vn").await;
 }
 
 mod managers_get_the_digest_of_yesterday_once {
