@@ -193,6 +193,15 @@ fn day_vi(iso: &str) -> String {
     format!("{day}/{month}/{year}")
 }
 
+/// Each person signs in and sends the email form: what they get by email.
+async fn choose(app: &TestApp, choices: &[(&str, &str)]) {
+    for (who, form) in choices {
+        let session = sign_in(app, who).await;
+        let chosen = post_form(app, &session, "/notifications/email", form).await;
+        assert_eq!(chosen.status(), StatusCode::SEE_OTHER, "{who}");
+    }
+}
+
 /// A message's part of this content type, decoded.
 fn part(message: &str, kind: &str) -> String {
     decoded_parts(message)
@@ -219,19 +228,14 @@ async fn people_get_the_notices_they_chose_by_email(backend: Backend) {
     app.post_ok("/api/v1/goals", &goal, StatusCode::CREATED)
         .await;
     // Lan in English, Nam in Vietnamese; Binh chose nothing.
-    for (who, form) in [
-        ("lan", "kind=milestone&kind=pace&lang=en"),
-        ("nam", "kind=milestone&lang=vi"),
-    ] {
-        let chosen = post_form(
-            &app,
-            &sign_in(&app, who).await,
-            "/notifications/email",
-            form,
-        )
-        .await;
-        assert_eq!(chosen.status(), StatusCode::SEE_OTHER, "{who}");
-    }
+    choose(
+        &app,
+        &[
+            ("lan", "kind=milestone&kind=pace&lang=en"),
+            ("nam", "kind=milestone&lang=vi"),
+        ],
+    )
+    .await;
     for who in ["lan", "nam", "binh"] {
         assert_eq!(app.events(calls(who, 2)).await["accepted"], 2);
     }
@@ -304,20 +308,15 @@ async fn managers_get_the_digest_of_yesterday_once(backend: Backend) {
         Some(mail_through(&smtp)),
     )
     .await;
-    for (who, form) in [
-        ("ha", "digest=on&lang=en"),
-        ("boss", "digest=on&lang=vi"),
-        ("lan", "kind=pace&lang=en"),
-    ] {
-        let chosen = post_form(
-            &app,
-            &sign_in(&app, who).await,
-            "/notifications/email",
-            form,
-        )
-        .await;
-        assert_eq!(chosen.status(), StatusCode::SEE_OTHER, "{who}");
-    }
+    choose(
+        &app,
+        &[
+            ("ha", "digest=on&lang=en"),
+            ("boss", "digest=on&lang=vi"),
+            ("lan", "kind=pace&lang=en"),
+        ],
+    )
+    .await;
     // Sent from midnight on: due at once.
     let boss = sign_in(&app, "boss").await;
     let form = "milestones=50&pace_check=23%3A59&digest_time=00%3A00";
