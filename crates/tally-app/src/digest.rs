@@ -8,10 +8,10 @@
 use crate::app::App;
 use crate::caller::Caller;
 use crate::error::Result;
-use crate::views::ProgressView;
+use crate::views::{ProgressView, visible};
 use std::collections::BTreeSet;
-use tally_core::goal::periods_covering;
-use tally_core::views::Compare;
+use tally_core::goal::period_holding;
+use tally_core::views::{Compare, Subject};
 use tally_core::{Day, DayRange, PeriodKind};
 
 /// What a person's digest of a day holds: each goal's view over the day, then over
@@ -35,29 +35,20 @@ impl App {
         let Some(user) = now.directory.roster.user(user_id).filter(|u| u.active) else {
             return Ok(digest);
         };
-        let caller = Caller::of_user(user);
-        let scope = self.read_scope(&caller, &now.directory);
+        let scope = self.read_scope(&Caller::of_user(user), &now.directory);
         let calendar = &self.org().calendar;
-        for goal in &now.directory.goals {
-            let seen = goal.record.archived_at.is_none()
-                && goal.spec.active_within(DayRange::single(day)).is_some()
-                && scope.sees_goal(&goal.spec);
-            if !seen {
-                continue;
-            }
+        let seen = now.directory.goals_open_on(day);
+        for goal in seen.filter(|g| scope.sees_goal(&g.spec)) {
             let kinds: BTreeSet<PeriodKind> = goal.spec.criteria.iter().map(|c| c.period).collect();
             let ended = kinds
                 .into_iter()
                 .filter(|kind| *kind != PeriodKind::Day)
-                .filter_map(|kind| {
-                    periods_covering(kind, DayRange::single(day), |d| calendar.week_of(d))
-                        .first()
-                        .copied()
-                })
+                .map(|kind| period_holding(kind, day, |d| calendar.week_of(d)))
                 .filter(|period| period.to == day);
             for range in std::iter::once(DayRange::single(day)).chain(ended) {
+                let keep = |s: &Subject| visible(&scope, s);
                 let view = self
-                    .goal_view(&caller, &goal.record.id, range, Compare::Previous, None)
+                    .one_goal_view(&now, goal, range, Compare::Previous, keep)
                     .await?;
                 if !view.rows.is_empty() {
                     digest.views.push(view);

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::str::FromStr;
 use tally_core::progress::Scoring;
-use tally_core::{Currency, Day, GoalSpec, Roster};
+use tally_core::{Currency, Day, DayRange, GoalSpec, Roster};
 use tally_store::{GoalRecord, OrgSnapshot};
 
 /// A stored goal with its definition parsed.
@@ -71,6 +71,12 @@ impl Directory {
     /// The goals that are not archived.
     pub fn current_goals(&self) -> impl Iterator<Item = &Goal> {
         self.goals.iter().filter(|g| g.record.archived_at.is_none())
+    }
+
+    /// The goals that are not archived and apply on `day`.
+    pub fn goals_open_on(&self, day: Day) -> impl Iterator<Item = &Goal> {
+        self.current_goals()
+            .filter(move |g| g.spec.active_within(DayRange::single(day)).is_some())
     }
 }
 

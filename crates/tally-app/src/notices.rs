@@ -18,10 +18,10 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
-use tally_core::goal::periods_covering;
+use tally_core::goal::period_holding;
 use tally_core::notice::{self, Notice, NoticeKey, NoticeKind, NoticeSettings};
 use tally_core::views::{Compare, Subject, plan_goal};
-use tally_core::{Day, DayRange, Role};
+use tally_core::{Day, Role};
 use tally_store::{ClosedResult, EmailChoice, InboxItem, NoticeRecord};
 
 /// The shortest time between two rounds while the data keeps changing.
@@ -150,20 +150,11 @@ impl App {
             finder.read_recorded = true;
         }
         let mut found = Vec::new();
-        for goal in &now.directory.goals {
-            let open = goal.record.archived_at.is_none()
-                && goal.spec.active_within(DayRange::single(today)).is_some();
-            if !open {
-                continue;
-            }
+        for goal in now.directory.goals_open_on(today) {
             let kinds: BTreeSet<_> = goal.spec.criteria.iter().map(|c| c.period).collect();
             let shortest = kinds.first().copied();
             for kind in kinds {
-                let covering =
-                    periods_covering(kind, DayRange::single(today), |d| calendar.week_of(d));
-                let Some(period) = covering.first().copied() else {
-                    continue;
-                };
+                let period = period_holding(kind, today, |d| calendar.week_of(d));
                 let ctx = self.context(&now.directory, period, Compare::Previous);
                 let plan = plan_goal(&ctx, &goal.record.id, &goal.spec);
                 let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;

@@ -90,7 +90,19 @@ impl App {
         let keep = |s: &Subject| {
             visible(&scope, s) && user.as_ref().is_none_or(|u| *s == Subject::User(u.clone()))
         };
-        let mut view = self.goals_view(&now, range, compare, &[goal], keep).await?;
+        self.one_goal_view(&now, goal, range, compare, keep).await
+    }
+
+    /// One goal's rows and scores on `now`, for the subjects `keep` admits.
+    pub(crate) async fn one_goal_view(
+        &self,
+        now: &Now,
+        goal: &Goal,
+        range: DayRange,
+        compare: Compare,
+        keep: impl Fn(&Subject) -> bool,
+    ) -> Result<ProgressView> {
+        let mut view = self.goals_view(now, range, compare, &[goal], keep).await?;
         view.kind = ViewKind::Goal;
         view.goal = Some((goal.record.id.clone(), goal.spec.name.clone()));
         Ok(view)
@@ -374,7 +386,7 @@ fn groups_of(roster: &Roster, subjects: &[Subject], range: DayRange) -> Vec<Grou
         .collect()
 }
 
-fn visible(scope: &Scope, subject: &Subject) -> bool {
+pub(crate) fn visible(scope: &Scope, subject: &Subject) -> bool {
     match subject {
         Subject::User(u) => scope.sees_user(u),
         Subject::Team(t) => scope.sees_team(t),

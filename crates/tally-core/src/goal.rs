@@ -447,13 +447,18 @@ pub fn periods_covering(
     let mut periods = Vec::new();
     let mut day = range.from;
     while day <= range.to {
-        let whole = match period {
-            PeriodKind::Day => DayRange::single(day),
-            PeriodKind::Week => week_of(day),
-            PeriodKind::Month => month_of(day),
-        };
+        let whole = period_holding(period, day, &week_of);
         periods.push(whole);
         day = whole.to.plus(1);
     }
     periods
+}
+
+/// The period of a kind that holds `day`, whole.
+pub fn period_holding(period: PeriodKind, day: Day, week_of: impl Fn(Day) -> DayRange) -> DayRange {
+    match period {
+        PeriodKind::Day => DayRange::single(day),
+        PeriodKind::Week => week_of(day),
+        PeriodKind::Month => month_of(day),
+    }
 }
