@@ -80,7 +80,7 @@ impl Store {
     /// The database sums the rows and hands them over as one JSON array of
     /// `[channel, user, [figures…]]`: a month of a thousand people in seven channels
     /// is some 7,000 rows, and taking each through the driver as a row of its own cost
-    /// four fifths of the report's time in a profile (`docs/benchmarks.md`).
+    /// a third of the report's time in a profile (`docs/benchmarks.md`).
     pub async fn sales_figures(&self, range: DayRange) -> Result<Vec<SalesRow>, StoreError> {
         let keys = SaleMeasure::ALL.iter().map(|m| m.key());
         let sums: Vec<String> = keys
