@@ -16,6 +16,7 @@ pub mod calls;
 pub mod channels;
 mod close;
 pub mod crm;
+pub mod custom_metrics;
 pub mod data;
 pub mod digest;
 pub mod directory;

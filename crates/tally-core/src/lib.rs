@@ -10,6 +10,7 @@ pub mod access;
 pub mod apply;
 pub mod batch;
 pub mod calendar;
+pub mod custom;
 pub mod dayset;
 pub mod event;
 pub mod goal;

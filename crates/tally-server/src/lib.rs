@@ -145,6 +145,7 @@ impl Server {
         tokio::spawn(state.app.clone().keep_call_log_current());
         tokio::spawn(state.app.clone().keep_model_snapshot());
         tokio::spawn(state.app.clone().keep_finding_notices());
+        tokio::spawn(state.app.clone().keep_counting_custom_histories());
         tokio::spawn(deliver::keep_delivering(
             state.clone(),
             settings.limits.webhook_backoff,

@@ -235,6 +235,7 @@ impl Store {
         write_sums(w, &plan.sums, user_keys).await?;
         write_marks(w, &plan.marks, user_keys).await?;
         write_sales(w, &plan.sales, user_keys).await?;
+        crate::custom::count_new_events(w, org, &plan.events, &loaded.state).await?;
         let change = record_change(w, plan, user_keys).await?;
         if let Some(records) = records {
             crate::crm::write(w, records).await?;
@@ -531,7 +532,7 @@ fn named_users<'e>(events: impl IntoIterator<Item = &'e (usize, Event)>) -> BTre
 }
 
 /// Loads the state of every entity the batch refers to.
-async fn load_entities<'e>(
+pub(crate) async fn load_entities<'e>(
     w: &mut WriteTx<'_>,
     events: impl IntoIterator<Item = &'e (usize, Event)>,
     state: &mut State,
@@ -621,7 +622,7 @@ fn entities_of(event: &Event) -> Vec<EntityRef> {
 }
 
 /// Runs `{prefix} ($1, $2, …)` over `keys` in chunks, collecting two-column rows.
-async fn select_in<V>(
+pub(crate) async fn select_in<V>(
     w: &mut WriteTx<'_>,
     prefix: &str,
     keys: &BTreeSet<&str>,
@@ -745,7 +746,7 @@ pub(crate) async fn write_sums(
 }
 
 /// A batch that would take a user's day of revenue past 64 bits: refused whole.
-fn too_large() -> StoreError {
+pub(crate) fn too_large() -> StoreError {
     StoreError::invalid(
         "amount",
         format!(
@@ -758,9 +759,9 @@ fn too_large() -> StoreError {
 
 /// The database refused a total out of 64 bits: PostgreSQL's `bigint out of range`
 /// (SQLSTATE 22003), or the SQLite triggers of migration 0007.
-fn out_of_range(error: &sqlx::Error) -> bool {
+pub(crate) fn out_of_range(error: &sqlx::Error) -> bool {
     error.as_database_error().is_some_and(|e| {
-        e.code().as_deref() == Some("22003") || e.message().contains("rollups.revenue out of range")
+        e.code().as_deref() == Some("22003") || e.message().ends_with(" out of range")
     })
 }
 
@@ -827,7 +828,7 @@ pub(crate) async fn write_marks(
     Ok(())
 }
 
-fn key_of(user_keys: &HashMap<String, i64>, user: &str) -> Result<i64, StoreError> {
+pub(crate) fn key_of(user_keys: &HashMap<String, i64>, user: &str) -> Result<i64, StoreError> {
     user_keys
         .get(user)
         .copied()

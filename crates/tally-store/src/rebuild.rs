@@ -105,6 +105,8 @@ impl Store {
         write_entities(&mut w, &state).await?;
         // The call log's days follow the time zone too: it is followed again.
         crate::call_log::restart(&mut w).await?;
+        // So do the custom metrics' days: they are counted again, in steps.
+        crate::custom::count_all_again(&mut w).await?;
         next_version(&mut w, "*").await?;
         // The rollups are now those of this calendar and currency: record it with them.
         let settings = [

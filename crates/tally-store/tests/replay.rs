@@ -15,7 +15,10 @@
 //! - (b) every user's values over several ranges, read for all users and for chosen
 //!   ones, are the oracle's (a user absent from the store's answer has only zeros);
 //! - (c) every team's values are the oracle's;
-//! - (d) a rebuild afterwards finds nothing to repair and changes no report.
+//! - (d) a rebuild afterwards finds nothing to repair and changes no report;
+//! - (e) random custom metrics, saved and saved again between the groups while the
+//!   history count takes random steps, hold the values the log gives them, before
+//!   and after the rebuild.
 
 // In tests a panic is a failure that says where: unwrapping is how they assert.
 #![allow(clippy::unwrap_used)]
@@ -25,6 +28,7 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use tally_core::custom::{Credit, CustomMetric, Rule};
 use tally_core::oracle::streams::{DAYS, PEOPLE, case, day_range, first_day, ndjson, team};
 use tally_core::oracle::{self, Outcome, Replay, streams};
 use tally_core::{Contribution, Day, DayRange, Event, Membership, Metric, Role, Roster, Values};
@@ -69,6 +73,11 @@ struct StoreCase {
     group: usize,
     teams: Vec<Vec<Membership>>,
     ranges: Vec<DayRange>,
+    /// Custom metrics saved (and maybe saved again) between groups.
+    customs: Vec<CustomCase>,
+    /// Events a step of the history count reads, and the steps taken before each group.
+    window: i64,
+    history_steps: usize,
 }
 
 /// Most of u1–u3, sometimes ghost, maybe the idle ones, in a random order.
@@ -104,17 +113,42 @@ fn store_case() -> impl Strategy<Value = StoreCase> {
     let garbled = prop::collection::vec((any::<Index>(), garble(), any::<Index>()), 0..3);
     let teams = prop::collection::vec(team(), 1..4);
     let ranges = prop::collection::vec(day_range(), 1..4);
-    (case(), roster(), garbled, split(), 1..4usize, teams, ranges).prop_map(
-        |(case, roster, garbled, split, group, teams, ranges)| StoreCase {
-            case,
-            roster,
-            garbled,
-            split,
-            group,
-            teams,
-            ranges,
-        },
+    let history = (custom_cases(), 1..8i64, 0..3usize);
+    (
+        case(),
+        roster(),
+        garbled,
+        split(),
+        1..4usize,
+        teams,
+        ranges,
+        history,
     )
+        .prop_map(
+            |(
+                case,
+                roster,
+                garbled,
+                split,
+                group,
+                teams,
+                ranges,
+                (customs, window, history_steps),
+            )| {
+                StoreCase {
+                    case,
+                    roster,
+                    garbled,
+                    split,
+                    group,
+                    teams,
+                    ranges,
+                    customs,
+                    window,
+                    history_steps,
+                }
+            },
+        )
 }
 
 /// Every local day an event of a stream can fall on, and more.
@@ -179,6 +213,8 @@ struct Outcomes {
 struct Expected {
     replay: Replay,
     outcomes: Outcomes,
+    /// The events accepted, in the log's order.
+    accepted: Vec<Event>,
 }
 
 fn expected(stream: &streams::Stream, sent: &[Value]) -> Expected {
@@ -209,7 +245,372 @@ fn expected(stream: &streams::Stream, sent: &[Value]) -> Expected {
         duplicates: positions(Outcome::Duplicate).len(),
         accepted: positions(Outcome::Accepted).len(),
     };
-    Expected { replay, outcomes }
+    let accepted = parsed
+        .into_iter()
+        .zip(&replay.outcomes)
+        .filter(|(_, outcome)| **outcome == Outcome::Accepted)
+        .map(|((_, event), _)| event)
+        .collect();
+    Expected {
+        replay,
+        outcomes,
+        accepted,
+    }
+}
+
+/// A custom metric of a case: its first definition, before which group of batches it
+/// is saved (past the last: after them all), and maybe a second definition saved
+/// later under the same key.
+#[derive(Clone, Debug)]
+struct CustomCase {
+    first: Value,
+    saved_at: Index,
+    redefined: Option<(Value, Index)>,
+}
+
+impl CustomCase {
+    /// The group before which it is saved, and the one before which it is redefined.
+    fn moments(&self, groups: usize) -> (usize, Option<usize>) {
+        let saved = self.saved_at.index(groups + 1);
+        let redefined = self
+            .redefined
+            .as_ref()
+            .map(|(_, at)| saved + at.index(groups + 1 - saved));
+        (saved, redefined)
+    }
+
+    /// The definition in force at the end.
+    fn last(&self) -> &Value {
+        self.redefined.as_ref().map_or(&self.first, |(d, _)| d)
+    }
+}
+
+fn custom_case(key: usize) -> impl Strategy<Value = CustomCase> {
+    let definition = move || {
+        (
+            0..7usize,
+            prop::collection::vec(any::<bool>(), 14),
+            any::<[Index; 6]>(),
+        )
+            .prop_map(move |(shape, picks, values)| definition(key, shape, &picks, &values))
+    };
+    (
+        definition(),
+        any::<Index>(),
+        prop::option::of((definition(), any::<Index>())),
+    )
+        .prop_map(|(first, saved_at, redefined)| CustomCase {
+            first,
+            saved_at,
+            redefined,
+        })
+}
+
+fn custom_cases() -> impl Strategy<Value = Vec<CustomCase>> {
+    prop_oneof![
+        1 => Just(Vec::new()),
+        4 => (custom_case(0), custom_case(1)).prop_map(|(a, b)| vec![a, b]),
+    ]
+}
+
+/// A random, valid custom metric `custom{key}` of one of seven shapes: a count of
+/// events of random types, a sum of talk time, a sum of amounts, distinct customers,
+/// distinct opportunities, customers, opportunities; each with the filters that its
+/// types allow, set at random.
+fn definition(key: usize, shape: usize, picks: &[bool], values: &[Index; 6]) -> Value {
+    let pool: &[&str] = match shape {
+        0 => &tally_core::event::EVENT_TYPES,
+        1 => &["call"],
+        2 => &["opportunity.created"],
+        3 => &tally_core::event::EVENT_TYPES[..12],
+        4 => &[
+            "opportunity.created",
+            "opportunity.updated",
+            "opportunity.status_changed",
+        ],
+        _ => &[],
+    };
+    let mut types: Vec<&str> = pool
+        .iter()
+        .zip(picks)
+        .filter_map(|(t, picked)| picked.then_some(*t))
+        .collect();
+    // Often a single type, so that its own filters apply.
+    if types.is_empty() || values[0].index(3) == 0 {
+        types = pool
+            .get(values[1].index(pool.len().max(1)))
+            .into_iter()
+            .copied()
+            .collect();
+    }
+    // Records have no types: only events take the events' filters.
+    let only = |allowed: &[&str]| shape < 5 && types.iter().all(|t| allowed.contains(t));
+    let mut filters = serde_json::Map::new();
+    let mut maybe = |name: &str, value: Value, index: &Index| {
+        if index.index(2) == 0 {
+            filters.insert(name.to_owned(), value);
+        }
+    };
+    if only(&["call"]) {
+        let direction = ["inbound", "outbound"][values[2].index(2)];
+        maybe("direction", json!(direction), &values[2]);
+        maybe("answered", json!(values[3].index(2) == 0), &values[3]);
+        maybe(
+            "talk_seconds_at_least",
+            json!(values[4].index(400)),
+            &values[4],
+        );
+    }
+    if only(&["sms.sent", "email.sent"]) {
+        maybe("delivered", json!(values[2].index(2) == 0), &values[3]);
+    }
+    if only(&["opportunity.status_changed"]) {
+        let status = ["open", "won", "lost", "cancelled"][values[2].index(4)];
+        maybe("status", json!(status), &values[4]);
+    }
+    let channels = &streams::CHANNELS[..streams::KNOWN_CHANNELS];
+    let chosen = json!(channels[..=values[5].index(channels.len())]);
+    if only(&[
+        "customer.created",
+        "customer.updated",
+        "opportunity.created",
+        "opportunity.updated",
+    ]) {
+        maybe("channel", chosen.clone(), &values[1]);
+    }
+    let mut definition =
+        json!({"key": format!("custom{key}"), "name_vi": "Tiêu chí", "name_en": "Criterion"});
+    let mut record_status = None;
+    let (of, aggregate, field) = match shape {
+        0 => ("events", "count", None),
+        1 => ("events", "sum", Some("talk_seconds")),
+        2 => ("events", "sum", Some("amount")),
+        3 => ("events", "distinct", Some("customer_id")),
+        4 => ("events", "distinct", Some("opportunity_id")),
+        5 => ("customers", "count", None),
+        _ => {
+            let (aggregate, field, status) = match values[2].index(4) {
+                0 => ("count", None, None),
+                1 => ("count", None, Some("won")),
+                2 => ("count", None, Some("lost")),
+                _ => ("sum", Some("amount"), Some("won")),
+            };
+            record_status = status;
+            ("opportunities", aggregate, field)
+        }
+    };
+    if shape >= 5 {
+        maybe("channel", chosen, &values[1]);
+    } else {
+        definition["events"] = json!(types);
+    }
+    if let Some(status) = record_status {
+        filters.insert("status".into(), json!(status));
+    }
+    definition["of"] = json!(of);
+    definition["aggregate"] = json!(aggregate);
+    if let Some(field) = field {
+        definition["field"] = json!(field);
+    }
+    definition["filters"] = Value::Object(filters);
+    definition
+}
+
+/// Saves the custom metrics due before group `group`, then takes `steps` steps of
+/// the history count.
+async fn save_customs(
+    store: &Store,
+    case: &StoreCase,
+    org: &tally_core::Organization,
+    group: usize,
+    groups: usize,
+) -> Result<(), TestCaseError> {
+    let channels = stored(store.channels().await, "channels")?;
+    let channels: HashSet<String> = channels.into_iter().map(|c| c.id).collect();
+    let parse = |d: &Value| {
+        CustomMetric::parse(d, Some(&channels))
+            .map_err(|e| TestCaseError::fail(format!("the generated {d} is refused: {e}")))
+    };
+    for custom in &case.customs {
+        let (saved, redefined) = custom.moments(groups);
+        if saved == group {
+            stored(
+                store.define_custom_metric(&parse(&custom.first)?).await,
+                "define",
+            )?;
+        }
+        if let (Some(at), Some((second, _))) = (redefined, &custom.redefined)
+            && at == group
+        {
+            stored(
+                store.redefine_custom_metric(&parse(second)?).await,
+                "redefine",
+            )?;
+        }
+    }
+    for _ in 0..case.history_steps {
+        stored(
+            store.count_custom_history(org, case.window).await,
+            "count history",
+        )?;
+    }
+    Ok(())
+}
+
+/// Counts every history to its end, as the server's loop does.
+async fn count_histories(
+    store: &Store,
+    case: &StoreCase,
+    org: &tally_core::Organization,
+) -> Result<(), TestCaseError> {
+    while stored(
+        store.count_custom_history(org, case.window).await,
+        "count history",
+    )?
+    .is_some()
+    {}
+    Ok(())
+}
+
+/// (e) every custom metric's value for every person and every team over every range,
+/// against the accepted events of the log (metrics of events; the rule of one event is
+/// `EventRule::credit`, unit-tested in the core: here the counting around it is
+/// checked, as events arrive, in history steps, across redefinitions and rebuilds) or
+/// the oracle's sales figures (metrics of records).
+async fn check_customs(
+    store: &Store,
+    case: &StoreCase,
+    stream: &streams::Stream,
+    want: &Expected,
+    people: (&HashMap<&'static str, i64>, &[StoredTeam]),
+    ranges: &[DayRange],
+    log: &str,
+) -> Result<(), TestCaseError> {
+    let (keys, teams) = people;
+    for custom in &case.customs {
+        let metric = CustomMetric::parse(custom.last(), None)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let saved = stored(store.custom_metric(&metric.key).await, "custom_metric")?;
+        prop_assert!(!saved.counting(), "{} still counting", metric.key);
+        prop_assert_eq!(&saved.metric, &metric);
+        let credits = match &metric.rule {
+            Rule::Events(rule) => credits_of(rule, &stream.org, &want.accepted),
+            Rule::Records(rule) => records_of(rule, &want.replay),
+        };
+        for range in ranges.iter().copied() {
+            let days = stored(store.custom_days(&saved, range).await, "custom_days")?;
+            let context = format!(
+                "custom metric {}, {range:?}; left: store, right: oracle; log:\n{log}",
+                custom.last()
+            );
+            for (user, key) in keys {
+                let member = |u: &str, d: Day| u == *user && range.contains(d);
+                prop_assert_eq!(
+                    days.value_of(&[(*key, range)]),
+                    value(&credits, member),
+                    "{} {}",
+                    user,
+                    context
+                );
+            }
+            for team in teams {
+                let spans: Vec<(i64, DayRange)> = team
+                    .members
+                    .iter()
+                    .filter_map(|m| Some((*keys.get(m.user_id.as_str())?, m.days_within(range)?)))
+                    .collect();
+                let member = |u: &str, d: Day| {
+                    team.members.iter().any(|m| {
+                        m.user_id == u && m.days_within(range).is_some_and(|r| r.contains(d))
+                    })
+                };
+                prop_assert_eq!(
+                    days.value_of(&spans),
+                    value(&credits, member),
+                    "team {:?} {}",
+                    team.members,
+                    context
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What one metric credits: `(user, day, amount, entity)`, an entity for a distinct count.
+type CustomCredits = Vec<(String, Day, i64, Option<String>)>;
+
+/// The value of the credits of users on days that `member` takes: sums added, entities
+/// counted once.
+fn value(credits: &CustomCredits, member: impl Fn(&str, Day) -> bool) -> i128 {
+    let mut total = 0i128;
+    let mut entities = BTreeSet::new();
+    for (user, day, amount, entity) in credits {
+        if member(user, *day) {
+            match entity {
+                Some(entity) => drop(entities.insert(entity)),
+                None => total += i128::from(*amount),
+            }
+        }
+    }
+    total + entities.len() as i128
+}
+
+fn credits_of(
+    rule: &tally_core::custom::EventRule,
+    org: &tally_core::Organization,
+    accepted: &[Event],
+) -> CustomCredits {
+    let mut state = tally_core::State::default();
+    let mut credits = Vec::new();
+    for event in accepted {
+        if let tally_core::EventKind::OpportunityCreated {
+            opportunity_id,
+            customer_id,
+            ..
+        } = &event.kind
+        {
+            let opportunity = tally_core::state::Opportunity {
+                customer_id: customer_id.clone(),
+                created_day: org.calendar.day_of(event.at),
+                owner: tally_core::state::Stamped::new(event.user_id.clone(), event.at),
+                amount_minor: tally_core::state::Stamped::new(0, event.at),
+                statuses: Vec::new(),
+                channel: None,
+            };
+            state
+                .opportunities
+                .insert(opportunity_id.clone(), opportunity);
+        }
+        match rule
+            .credit(event, &org.calendar, &org.currency, &state)
+            .unwrap()
+        {
+            Some(Credit::Add { user, day, amount }) => credits.push((user, day, amount, None)),
+            Some(Credit::Mark { user, day, entity }) => credits.push((user, day, 0, Some(entity))),
+            None => {}
+        }
+    }
+    credits
+}
+
+fn records_of(rule: &tally_core::custom::RecordRule, replay: &Replay) -> CustomCredits {
+    let mut credits = Vec::new();
+    for contribution in &replay.contributions {
+        if let Contribution::Sale {
+            channel,
+            user,
+            day,
+            measure,
+            delta,
+        } = contribution
+            && *measure == rule.measure
+            && (rule.channels.is_empty() || rule.channels.contains(channel))
+        {
+            credits.push((user.clone(), *day, *delta, None));
+        }
+    }
+    credits
 }
 
 /// A store error fails the case, saying what was being done.
@@ -285,7 +686,9 @@ async fn ingest(
         }
         parsed.push((start, events));
     }
-    for group in parsed.chunks(case.group) {
+    let groups = parsed.chunks(case.group).len();
+    for (number, group) in parsed.chunks(case.group).enumerate() {
+        save_customs(store, case, &stream.org, number, groups).await?;
         let submissions: Vec<Submission<'_>> = group
             .iter()
             .map(|(_, events)| Submission {
@@ -306,6 +709,7 @@ async fn ingest(
             }
         }
     }
+    save_customs(store, case, &stream.org, groups, groups).await?;
     got.rejected.sort_unstable();
     got.conflicts.sort_unstable();
     Ok(got)
@@ -518,6 +922,17 @@ async fn store_agrees_with_the_oracle(
     let replay = &want.replay;
     check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
     check_sales(&store, replay, &ranges, &log).await?;
+    count_histories(&store, &case, &stream.org).await?;
+    check_customs(
+        &store,
+        &case,
+        &stream,
+        &want,
+        (&keys, &teams),
+        &ranges,
+        &log,
+    )
+    .await?;
 
     // (d) nothing to repair, and the same reports after.
     let report = stored(store.rebuild(&stream.org, |_| {}).await, "rebuild")?;
@@ -525,6 +940,17 @@ async fn store_agrees_with_the_oracle(
     prop_assert_eq!(report.events, want.outcomes.accepted as u64);
     check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
     check_sales(&store, replay, &ranges, &log).await?;
+    count_histories(&store, &case, &stream.org).await?;
+    check_customs(
+        &store,
+        &case,
+        &stream,
+        &want,
+        (&keys, &teams),
+        &ranges,
+        &log,
+    )
+    .await?;
     store.close().await;
     Ok(())
 }

@@ -131,6 +131,12 @@ fn documented(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(reports::users))
         .routes(routes!(reports::teams))
         .routes(routes!(metrics::list))
+        .routes(only(managers("define metrics"), routes!(metrics::define)))
+        .routes(routes!(metrics::get))
+        .routes(only(
+            managers("change metrics"),
+            routes!(metrics::redefine, metrics::remove),
+        ))
         .routes(routes!(notices::list))
         .routes(person(routes!(notices::read)))
         .routes(routes!(notices::email))

@@ -787,6 +787,57 @@ async fn every_operation_answers_as_described(app: &TestApp) {
     let sales = "/api/v1/reports/channels?period=this_month&compare=year";
     call(app, c, &owner, "get", sales, None, ok).await;
 
+    // Custom metrics: defined, read, asked for in a report, changed, removed.
+    let long_calls = json!({"key": "long_calls", "name_vi": "Cuộc gọi dài", "name_en": "Long calls",
+        "of": "events", "events": ["call"], "aggregate": "count",
+        "filters": {"answered": true, "talk_seconds_at_least": 120}});
+    let metrics = "/api/v1/metrics";
+    call(
+        app,
+        c,
+        &owner,
+        "post",
+        metrics,
+        json_body(long_calls.clone()),
+        created,
+    )
+    .await;
+    call(
+        app,
+        c,
+        &agent,
+        "get",
+        "/api/v1/metrics/long_calls",
+        None,
+        ok,
+    )
+    .await;
+    let custom_report = "/api/v1/reports/users?metrics=calls,long_calls";
+    call(app, c, &owner, "get", custom_report, None, ok).await;
+    let mut longer = long_calls;
+    longer["filters"]["talk_seconds_at_least"] = json!(300);
+    call(
+        app,
+        c,
+        &owner,
+        "put",
+        "/api/v1/metrics/long_calls",
+        json_body(longer),
+        ok,
+    )
+    .await;
+    let no_content = StatusCode::NO_CONTENT;
+    call(
+        app,
+        c,
+        &owner,
+        "delete",
+        "/api/v1/metrics/long_calls",
+        None,
+        no_content,
+    )
+    .await;
+
     // Notifications, email, notice settings and webhooks.
     call(app, c, &agent, "get", "/api/v1/notifications", None, ok).await;
     let read = "/api/v1/notifications/read";

@@ -315,7 +315,8 @@ pub struct Settings {
     scoring: Scoring,
 }
 
-/// A metric of the catalog.
+/// A metric of the catalog: one of the 18 built in, or one the organisation defined
+/// (`custom: true`, with its definition and how much of its history is counted).
 #[derive(ToSchema)]
 pub struct MetricEntry {
     key: String,
@@ -323,6 +324,36 @@ pub struct MetricEntry {
     /// `count`, `seconds` or `money`.
     unit: String,
     kind: String,
+    /// `true` for a custom metric (absent for the 18 built in).
+    custom: Option<bool>,
+    /// `actor` or `owner` (a custom metric of records: the record's current owner).
+    credited_to: Option<String>,
+    /// The definition, as `POST /api/v1/metrics` takes it.
+    definition: Option<CustomMetricInput>,
+    /// How many times the definition was saved.
+    revision: Option<i64>,
+    /// The share of the history counted so far, in percent; below 100 its values
+    /// are still partial.
+    history_counted: Option<u8>,
+}
+
+/// A custom metric's definition (`docs/metrics.md`, "Custom metrics"): `of` `events`
+/// (credited to the actor) with `events` types, or `customers` / `opportunities` (as
+/// they stand now, credited to their current owner); `aggregate` `count`, `sum` with
+/// `field` `talk_seconds` or `amount`, or `distinct` with `field` `customer_id` or
+/// `opportunity_id`; `filters` on the events' fields: `direction`, `answered`,
+/// `talk_seconds_at_least`, `delivered`, `status`, `channel` (a list).
+#[derive(ToSchema)]
+pub struct CustomMetricInput {
+    key: String,
+    name_vi: String,
+    name_en: String,
+    of: String,
+    events: Option<Vec<String>>,
+    aggregate: String,
+    field: Option<String>,
+    #[schema(value_type = Object)]
+    filters: Option<serde_json::Value>,
 }
 
 /// A metric's name in Vietnamese and in English.

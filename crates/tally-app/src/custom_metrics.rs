@@ -1,0 +1,129 @@
+//! The organisation's own metrics (custom criteria, [`tally_core::custom`]): everyone
+//! reads them; owners and admins define, redefine and remove them. A metric of events
+//! counts the history logged before its definition in steps beside the server
+//! ([`App::keep_counting_custom_histories`]) while it keeps serving; the reports read
+//! each metric's values per person and per team.
+
+use crate::app::App;
+use crate::caller::Caller;
+use crate::error::{Error, Result};
+use crate::input::Fields;
+use crate::reports::ReportRow;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::time::Duration;
+use tally_core::custom::CustomMetric;
+use tally_core::views::Subject;
+use tally_core::{DayRange, Role};
+use tally_store::HISTORY_WINDOW;
+pub use tally_store::StoredMetric;
+
+/// How often the history count looks for a metric to count, when none was.
+const IDLE_LOOK: Duration = Duration::from_secs(1);
+
+impl App {
+    /// Every custom metric, by key.
+    pub async fn custom_metrics(&self) -> Result<Vec<StoredMetric>> {
+        Ok(self.store().custom_metrics().await?)
+    }
+
+    /// The custom metric with this key.
+    pub async fn custom_metric(&self, key: &str) -> Result<StoredMetric> {
+        Ok(self.store().custom_metric(key).await?)
+    }
+
+    /// Defines a custom metric from its JSON definition; its history is counted next.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
+    pub async fn define_custom_metric(
+        &self,
+        caller: &Caller,
+        body: &Fields,
+    ) -> Result<StoredMetric> {
+        caller.require(&[Role::Owner, Role::Admin], "define metrics")?;
+        let metric = self.read_definition(body).await?;
+        Ok(self.store().define_custom_metric(&metric).await?)
+    }
+
+    /// Replaces the definition of the metric `key` (the body may repeat the key, not
+    /// change it): its values are counted again from the whole history.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), metric = key))]
+    pub async fn redefine_custom_metric(
+        &self,
+        caller: &Caller,
+        key: &str,
+        body: &Fields,
+    ) -> Result<StoredMetric> {
+        caller.require(&[Role::Owner, Role::Admin], "change metrics")?;
+        let mut body = body.0.clone();
+        match body.get("key") {
+            None => drop(body.insert("key".into(), key.into())),
+            Some(given) if given.as_str() == Some(key) => {}
+            Some(_) => return Err(Error::invalid("key", "a metric's key cannot change")),
+        }
+        let metric = self.read_definition(&Fields(body)).await?;
+        Ok(self.store().redefine_custom_metric(&metric).await?)
+    }
+
+    /// Removes the metric `key` and its values.
+    #[tracing::instrument(skip_all, fields(caller = %caller.actor(), metric = key))]
+    pub async fn remove_custom_metric(&self, caller: &Caller, key: &str) -> Result<()> {
+        caller.require(&[Role::Owner, Role::Admin], "remove metrics")?;
+        Ok(self.store().remove_custom_metric(key).await?)
+    }
+
+    /// The values of `metric` over `range` for each row of a report: a person over the
+    /// range, a team over its members' member-days (an entity of a distinct count
+    /// once per team).
+    pub async fn custom_values(
+        &self,
+        metric: &StoredMetric,
+        range: DayRange,
+        rows: &[ReportRow],
+    ) -> Result<Vec<i128>> {
+        let now = self.now().await?;
+        let roster = &now.directory.roster;
+        let days = self.store().custom_days(metric, range).await?;
+        Ok(rows
+            .iter()
+            .map(|row| match &row.subject {
+                Subject::User(id) => roster
+                    .user(id)
+                    .map_or(0, |u| days.value_of(&[(u.key, range)])),
+                Subject::Team(id) => days.value_of(&roster.team_days(id, range)),
+            })
+            .collect())
+    }
+
+    /// Counts the custom metrics' histories, a window of the log at a time, until the
+    /// server stops; a failed step is logged and tried again.
+    pub async fn keep_counting_custom_histories(self) {
+        loop {
+            let step = self
+                .store()
+                .count_custom_history(self.org(), HISTORY_WINDOW);
+            let pause = match step.await {
+                Ok(Some(metric)) if metric.counting() => Duration::ZERO,
+                Ok(Some(metric)) => {
+                    tracing::info!(metric = %metric.metric.key, "custom metric: its history is counted");
+                    Duration::ZERO
+                }
+                Ok(None) => IDLE_LOOK,
+                Err(e) => {
+                    tracing::warn!(error = %e, "counting a custom metric's history failed; will retry");
+                    IDLE_LOOK
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.shutdown().clone().wait() => return,
+            }
+        }
+    }
+
+    /// A definition, checked against the organisation's channels.
+    async fn read_definition(&self, body: &Fields) -> Result<CustomMetric> {
+        let channels: HashSet<String> = self.channels().await?.into_iter().map(|c| c.id).collect();
+        CustomMetric::parse(&Value::Object(body.0.clone()), Some(&channels))
+            .map_err(|e| Error::invalid(&e.field, e.message))
+    }
+}

@@ -1,0 +1,474 @@
+//! The organisation's own metrics ([`tally_core::custom`]): their definitions, what
+//! new events add to them in the ingest's own transaction, the count of the history
+//! logged before a definition was saved, and their values per person and day.
+//!
+//! A metric of events keeps sums (`custom_sums`) or distinct marks (`custom_marks`)
+//! per local day and credited user. What an event adds depends on the event alone, so
+//! the events logged after a save are counted as they arrive and the ones logged
+//! before by [`Store::count_custom_history`], window by window, in any interleaving:
+//! the two never meet, as the save's `counted_from` (the last `seq` of the log under
+//! the write lock) parts them. A metric of records reads `sales_rollups`, which
+//! ingest already keeps current.
+
+use crate::ingest::{key_of, select_in};
+use crate::sql::{now_seconds, rows_per_statement, value_rows};
+use crate::{Store, StoreError, WriteTx};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use tally_core::custom::{Credit, CustomDays, CustomMetric, EventRule, Rule};
+use tally_core::{Day, DayRange, Event, Organization, State};
+
+/// A custom metric as stored, with how far its history is counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMetric {
+    pub id: i64,
+    pub metric: CustomMetric,
+    /// How many times its definition was saved.
+    pub revision: i64,
+    /// The last event logged when it was saved: the end of its history.
+    pub counted_from: i64,
+    /// The history is counted up to this event.
+    pub counted_to: i64,
+}
+
+impl StoredMetric {
+    /// Whether part of the history is still to be counted (its values are partial).
+    pub fn counting(&self) -> bool {
+        self.counted_to < self.counted_from
+    }
+
+    /// The share of its history counted, in whole percent (100 when done).
+    pub fn percent_counted(&self) -> u8 {
+        if !self.counting() {
+            return 100;
+        }
+        let share = self.counted_to.max(0) * 100 / self.counted_from.max(1);
+        u8::try_from(share.min(99)).unwrap_or(99)
+    }
+}
+
+/// How many logged events a step of the history count reads: a step holds the write
+/// lock, so new events wait for it (some 50 ms at this size).
+pub const HISTORY_WINDOW: i64 = 5_000;
+
+const COLUMNS: &str = "id, definition, revision, counted_from, counted_to";
+
+type MetricRow = (i64, String, i64, i64, i64);
+
+impl Store {
+    /// Every custom metric, by key.
+    pub async fn custom_metrics(&self) -> Result<Vec<StoredMetric>, StoreError> {
+        let sql = format!("select {COLUMNS} from custom_metrics order by key");
+        let rows: Vec<MetricRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        rows.into_iter().map(stored).collect()
+    }
+
+    /// The custom metric with this key.
+    pub async fn custom_metric(&self, key: &str) -> Result<StoredMetric, StoreError> {
+        let sql = format!("select {COLUMNS} from custom_metrics where key = $1");
+        let row: Option<MetricRow> = sqlx::query_as(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(stored).unwrap_or_else(|| Err(not_found(key)))
+    }
+
+    /// Saves a new custom metric; its history is counted from now on, in steps.
+    pub async fn define_custom_metric(
+        &self,
+        metric: &CustomMetric,
+    ) -> Result<StoredMetric, StoreError> {
+        let mut w = self.begin_write().await?;
+        let last = last_logged(&mut w).await?;
+        let history_done = history_done(metric, last);
+        let inserted = sqlx::query(
+            "insert into custom_metrics \
+             (key, definition, revision, counted_from, counted_to, updated_at) \
+             values ($1, $2, 1, $3, $4, $5)",
+        )
+        .bind(metric.key.clone())
+        .bind(metric.to_json().to_string())
+        .bind(last)
+        .bind(history_done)
+        .bind(now_seconds())
+        .execute(&mut *w.tx)
+        .await;
+        inserted.map_err(|e| {
+            StoreError::conflict_on_unique(e, format!("a metric '{}' exists already", metric.key))
+        })?;
+        w.tx.commit().await?;
+        self.custom_metric(&metric.key).await
+    }
+
+    /// Replaces a custom metric's definition: its values are dropped and counted
+    /// again from the whole history (goal results already frozen keep theirs).
+    pub async fn redefine_custom_metric(
+        &self,
+        metric: &CustomMetric,
+    ) -> Result<StoredMetric, StoreError> {
+        let mut w = self.begin_write().await?;
+        let id = metric_id(&mut w, &metric.key).await?;
+        drop_values(&mut w, id).await?;
+        let last = last_logged(&mut w).await?;
+        sqlx::query(
+            "update custom_metrics set definition = $1, revision = revision + 1, \
+             counted_from = $2, counted_to = $3, updated_at = $4 where id = $5",
+        )
+        .bind(metric.to_json().to_string())
+        .bind(last)
+        .bind(history_done(metric, last))
+        .bind(now_seconds())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        self.custom_metric(&metric.key).await
+    }
+
+    /// Removes a custom metric and its values.
+    pub async fn remove_custom_metric(&self, key: &str) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        let id = metric_id(&mut w, key).await?;
+        drop_values(&mut w, id).await?;
+        sqlx::query("delete from custom_metrics where id = $1")
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts the next `window` logged events (the server's: [`HISTORY_WINDOW`]) of
+    /// one metric whose history is not counted yet, in one transaction; returns that
+    /// metric as it now stands, or `None` when every history is counted.
+    pub async fn count_custom_history(
+        &self,
+        org: &Organization,
+        window: i64,
+    ) -> Result<Option<StoredMetric>, StoreError> {
+        let pending: Option<(i64,)> =
+            sqlx::query_as("select id from custom_metrics where counted_to < counted_from limit 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        if pending.is_none() {
+            return Ok(None);
+        }
+        let mut w = self.begin_write().await?;
+        let sql = format!(
+            "select {COLUMNS} from custom_metrics where counted_to < counted_from \
+             order by id limit 1"
+        );
+        let row: Option<MetricRow> = sqlx::query_as(&sql).fetch_optional(&mut *w.tx).await?;
+        let Some(before) = row.map(stored).transpose()? else {
+            return Ok(None);
+        };
+        let to = before.counted_from.min(before.counted_to + window.max(1));
+        if let Rule::Events(rule) = &before.metric.rule {
+            let events = logged_events(&mut w, org, rule, before.counted_to, to).await?;
+            let mut state = State::default();
+            crate::ingest::load_entities(&mut w, &events, &mut state).await?;
+            let logged: Vec<&Event> = events.iter().map(|(_, e)| e).collect();
+            count_events(&mut w, org, &[(before.id, rule)], &logged, &state).await?;
+        }
+        sqlx::query("update custom_metrics set counted_to = $1 where id = $2")
+            .bind(to)
+            .bind(before.id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        Ok(Some(StoredMetric {
+            counted_to: to,
+            ..before
+        }))
+    }
+
+    /// A custom metric's values over `range`, per credited person (user key) and day.
+    pub async fn custom_days(
+        &self,
+        metric: &StoredMetric,
+        range: DayRange,
+    ) -> Result<CustomDays, StoreError> {
+        let (from, to) = (i64::from(range.from.number()), i64::from(range.to.number()));
+        let in_range = "metric_id = $1 and day between $2 and $3";
+        let days = match &metric.metric.rule {
+            Rule::Events(rule) if rule.aggregate.is_distinct() => {
+                let sql =
+                    format!("select user_key, day, entity from custom_marks where {in_range}");
+                let rows: Vec<(i64, i64, String)> = self.rows_of(&sql, metric.id, from, to).await?;
+                CustomDays::of_marks(rows.into_iter().map(|(u, d, e)| (u, day(d), e)))
+            }
+            Rule::Events(_) => {
+                let sql = format!("select user_key, day, value from custom_sums where {in_range}");
+                let rows: Vec<(i64, i64, i64)> = self.rows_of(&sql, metric.id, from, to).await?;
+                CustomDays::of_sums(rows.into_iter().map(|(u, d, v)| (u, day(d), v)))
+            }
+            Rule::Records(rule) => {
+                let sql = format!(
+                    "select user_key, day, channel, {measure} from sales_rollups \
+                     where day between $1 and $2 and {measure} <> 0",
+                    measure = rule.measure.key()
+                );
+                let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(&sql)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let counted =
+                    |channel: &str| rule.channels.is_empty() || rule.channels.contains(channel);
+                CustomDays::of_sums(
+                    rows.into_iter()
+                        .filter(|(_, _, channel, _)| counted(channel))
+                        .map(|(u, d, _, v)| (u, day(d), v)),
+                )
+            }
+        };
+        Ok(days)
+    }
+
+    /// The rows of one metric's table over a range of day numbers.
+    async fn rows_of<R>(&self, sql: &str, id: i64, from: i64, to: i64) -> Result<Vec<R>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let rows = sqlx::query_as(sql)
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows)
+    }
+}
+
+/// Drops every custom metric's values and starts counting each history again (after
+/// `tally rebuild`, whose time zone may have moved the days).
+pub(crate) async fn count_all_again(w: &mut WriteTx<'_>) -> Result<(), StoreError> {
+    let last = last_logged(w).await?;
+    for table in ["custom_sums", "custom_marks"] {
+        sqlx::query(&format!("delete from {table}"))
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    // A metric of records has no history to count.
+    let stored: Vec<(i64, String)> = sqlx::query_as("select id, definition from custom_metrics")
+        .fetch_all(&mut *w.tx)
+        .await?;
+    for (id, definition) in stored {
+        let metric = parse(&definition)?;
+        sqlx::query("update custom_metrics set counted_from = $1, counted_to = $2 where id = $3")
+            .bind(last)
+            .bind(history_done(&metric, last))
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Counts newly accepted events for every metric of events, in the ingest's
+/// transaction (`state`: the batch's entities, after it).
+pub(crate) async fn count_new_events(
+    w: &mut WriteTx<'_>,
+    org: &Organization,
+    events: &[(Event, String)],
+    state: &State,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(i64, String)> = sqlx::query_as("select id, definition from custom_metrics")
+        .fetch_all(&mut *w.tx)
+        .await?;
+    let mut rules = Vec::with_capacity(rows.len());
+    for (id, definition) in rows {
+        if let Rule::Events(rule) = parse(&definition)?.rule {
+            rules.push((id, rule));
+        }
+    }
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let rules: Vec<(i64, &EventRule)> = rules.iter().map(|(id, rule)| (*id, rule)).collect();
+    let accepted: Vec<&Event> = events.iter().map(|(e, _)| e).collect();
+    count_events(w, org, &rules, &accepted, state).await
+}
+
+/// Adds what `events` credit to each metric of events.
+async fn count_events(
+    w: &mut WriteTx<'_>,
+    org: &Organization,
+    rules: &[(i64, &EventRule)],
+    events: &[&Event],
+    state: &State,
+) -> Result<(), StoreError> {
+    let mut sums: HashMap<(i64, Day, String), i64> = HashMap::new();
+    let mut marks: BTreeSet<(i64, Day, String, String)> = BTreeSet::new();
+    for event in events {
+        for (id, rule) in rules {
+            let credit = rule
+                .credit(event, &org.calendar, &org.currency, state)
+                .map_err(|e| StoreError::Corrupt(format!("event '{}': {e}", event.id)))?;
+            match credit {
+                Some(Credit::Add { user, day, amount }) => {
+                    let sum = sums.entry((*id, day, user)).or_default();
+                    *sum = sum
+                        .checked_add(amount)
+                        .ok_or_else(crate::ingest::too_large)?;
+                }
+                Some(Credit::Mark { user, day, entity }) => {
+                    marks.insert((*id, day, user, entity));
+                }
+                None => {}
+            }
+        }
+    }
+    let users: BTreeSet<&str> = events.iter().map(|e| e.user_id.as_str()).collect();
+    let user_keys: HashMap<String, i64> =
+        select_in(w, "select id, key from users where id in", &users).await?;
+    write_sums(w, &sums, &user_keys).await?;
+    write_marks(w, &marks, &user_keys).await
+}
+
+async fn write_sums(
+    w: &mut WriteTx<'_>,
+    sums: &HashMap<(i64, Day, String), i64>,
+    user_keys: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = sums.iter().filter(|(_, v)| **v != 0).collect();
+    for chunk in rows.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "insert into custom_sums (metric_id, day, user_key, value) values {} \
+             on conflict (metric_id, day, user_key) \
+             do update set value = custom_sums.value + excluded.value",
+            value_rows(w.backend, chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for ((id, day, user), value) in chunk {
+            query = query
+                .bind(*id)
+                .bind(i64::from(day.number()))
+                .bind(key_of(user_keys, user)?)
+                .bind(**value);
+        }
+        query.execute(&mut *w.tx).await.map_err(|e| match e {
+            e if crate::ingest::out_of_range(&e) => crate::ingest::too_large(),
+            e => e.into(),
+        })?;
+    }
+    Ok(())
+}
+
+async fn write_marks(
+    w: &mut WriteTx<'_>,
+    marks: &BTreeSet<(i64, Day, String, String)>,
+    user_keys: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = marks.iter().collect();
+    for chunk in rows.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "insert into custom_marks (metric_id, day, user_key, entity) values {} \
+             on conflict do nothing",
+            value_rows(w.backend, chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, day, user, entity) in chunk {
+            query = query
+                .bind(*id)
+                .bind(i64::from(day.number()))
+                .bind(key_of(user_keys, user)?)
+                .bind(entity.clone());
+        }
+        query.execute(&mut *w.tx).await?;
+    }
+    Ok(())
+}
+
+/// The events of the rule's types logged after `after`, up to `to`, in log order.
+/// The types are chosen here rather than in SQL: a window is a few thousand rows, and
+/// SQLite's `?` and `$n` do not mix in one statement.
+async fn logged_events(
+    w: &mut WriteTx<'_>,
+    org: &Organization,
+    rule: &EventRule,
+    after: i64,
+    to: i64,
+) -> Result<Vec<(usize, Event)>, StoreError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("select type, body from events where seq > $1 and seq <= $2 order by seq")
+            .bind(after)
+            .bind(to)
+            .fetch_all(&mut *w.tx)
+            .await?;
+    rows.into_iter()
+        .filter(|(kind, _)| rule.types.contains(kind.as_str()))
+        .enumerate()
+        .map(|(position, (_, body))| {
+            let value: Value = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("a logged event: {e}")))?;
+            let event = Event::parse(&value, &org.currency)
+                .map_err(|e| StoreError::Corrupt(format!("a logged event: {e}")))?;
+            Ok((position, event))
+        })
+        .collect()
+}
+
+/// The last `seq` of the event log (0 when empty).
+async fn last_logged(w: &mut WriteTx<'_>) -> Result<i64, StoreError> {
+    let (last,): (i64,) = sqlx::query_as("select coalesce(max(seq), 0) from events")
+        .fetch_one(&mut *w.tx)
+        .await?;
+    Ok(last)
+}
+
+/// Where a newly saved metric's history count starts: a metric of records has none.
+fn history_done(metric: &CustomMetric, last: i64) -> i64 {
+    match metric.rule {
+        Rule::Events(_) => 0,
+        Rule::Records(_) => last,
+    }
+}
+
+async fn metric_id(w: &mut WriteTx<'_>, key: &str) -> Result<i64, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as("select id from custom_metrics where key = $1")
+        .bind(key)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    row.map(|(id,)| id).ok_or_else(|| not_found(key))
+}
+
+async fn drop_values(w: &mut WriteTx<'_>, id: i64) -> Result<(), StoreError> {
+    for table in ["custom_sums", "custom_marks"] {
+        sqlx::query(&format!("delete from {table} where metric_id = $1"))
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn stored(
+    (id, definition, revision, counted_from, counted_to): MetricRow,
+) -> Result<StoredMetric, StoreError> {
+    Ok(StoredMetric {
+        id,
+        metric: parse(&definition)?,
+        revision,
+        counted_from,
+        counted_to,
+    })
+}
+
+fn parse(definition: &str) -> Result<CustomMetric, StoreError> {
+    let value: Value = serde_json::from_str(definition)
+        .map_err(|e| StoreError::Corrupt(format!("a custom metric: {e}")))?;
+    CustomMetric::parse(&value, None)
+        .map_err(|e| StoreError::Corrupt(format!("a custom metric: {e}")))
+}
+
+fn not_found(key: &str) -> StoreError {
+    StoreError::NotFound(format!("no custom metric '{key}'"))
+}
+
+fn day(number: i64) -> Day {
+    Day::from_number(i32::try_from(number).unwrap_or_default())
+}
