@@ -21,6 +21,18 @@ use crate::state::{SaleMeasure, State};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// The fields of a definition.
+const FIELDS: [&str; 8] = [
+    "key",
+    "name_vi",
+    "name_en",
+    "of",
+    "events",
+    "aggregate",
+    "field",
+    "filters",
+];
+
 /// The longest key and name of a custom metric.
 const MAX_KEY: usize = 40;
 const MAX_NAME: usize = 80;
@@ -176,6 +188,9 @@ impl CustomMetric {
         let Some(fields) = value.as_object() else {
             return Err(FieldError::new("metric", "must be a JSON object"));
         };
+        if let Some(unknown) = fields.keys().find(|f| !FIELDS.contains(&f.as_str())) {
+            return Err(FieldError::new(unknown, "is not a field of a metric"));
+        }
         let key = key(fields)?;
         let name_vi = name(fields, "name_vi")?;
         let name_en = name(fields, "name_en")?;
@@ -939,6 +954,7 @@ mod tests {
     fn a_wrong_definition_names_its_field() {
         let cases = [
             (json!({"key": "calls"}), "key"),
+            (json!({"key": "k", "colour": "red"}), "colour"),
             (json!({"key": "Bad Key"}), "key"),
             (
                 json!({"key": "k", "name_vi": "", "name_en": "x"}),

@@ -11,12 +11,12 @@
 //! ingest already keeps current.
 
 use crate::ingest::{key_of, select_in};
-use crate::sql::{now_seconds, rows_per_statement, value_rows};
+use crate::sql::{in_numbered_json_array, now_seconds, rows_per_statement, value_rows};
 use crate::{Store, StoreError, WriteTx};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use tally_core::custom::{Credit, CustomDays, CustomMetric, EventRule, Rule};
-use tally_core::{Day, DayRange, Event, Organization, State};
+use tally_core::{Day, DayRange, Event, EventKind, Organization, State};
 
 /// A custom metric as stored, with how far its history is counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,8 +47,8 @@ impl StoredMetric {
     }
 }
 
-/// How many logged events a step of the history count reads: a step holds the write
-/// lock, so new events wait for it (some 50 ms at this size).
+/// How many logged events a step of the history count reads (the write lock is held
+/// only to add what they credit; see `docs/benchmarks.md` for the time a step takes).
 pub const HISTORY_WINDOW: i64 = 5_000;
 
 const COLUMNS: &str = "id, definition, revision, counted_from, counted_to";
@@ -139,37 +139,46 @@ impl Store {
     }
 
     /// Counts the next `window` logged events (the server's: [`HISTORY_WINDOW`]) of
-    /// one metric whose history is not counted yet, in one transaction; returns that
-    /// metric as it now stands, or `None` when every history is counted.
+    /// one metric whose history is not counted yet; returns that metric as it now
+    /// stands, or `None` when every history is counted. The window's events never
+    /// change (the log only grows past `counted_from`), so they are read and credited
+    /// before the write lock is taken; the lock is held only to add the credits, and
+    /// a metric redefined, recounted or counted by another instance meanwhile is left
+    /// for the next step.
     pub async fn count_custom_history(
         &self,
         org: &Organization,
         window: i64,
     ) -> Result<Option<StoredMetric>, StoreError> {
-        let pending: Option<(i64,)> =
-            sqlx::query_as("select id from custom_metrics where counted_to < counted_from limit 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        if pending.is_none() {
-            return Ok(None);
-        }
-        let mut w = self.begin_write().await?;
         let sql = format!(
             "select {COLUMNS} from custom_metrics where counted_to < counted_from \
              order by id limit 1"
         );
-        let row: Option<MetricRow> = sqlx::query_as(&sql).fetch_optional(&mut *w.tx).await?;
+        let row: Option<MetricRow> = sqlx::query_as(&sql).fetch_optional(&self.pool).await?;
         let Some(before) = row.map(stored).transpose()? else {
             return Ok(None);
         };
         let to = before.counted_from.min(before.counted_to + window.max(1));
-        if let Rule::Events(rule) = &before.metric.rule {
-            let events = logged_events(&mut w, org, rule, before.counted_to, to).await?;
-            let mut state = State::default();
-            crate::ingest::load_entities(&mut w, &events, &mut state).await?;
-            let logged: Vec<&Event> = events.iter().map(|(_, e)| e).collect();
-            count_events(&mut w, org, &[(before.id, rule)], &logged, &state).await?;
+        let credits = match &before.metric.rule {
+            Rule::Events(rule) => {
+                let events = self.logged_events(org, rule, before.counted_to, to).await?;
+                let state = self.opportunities_of(&events).await?;
+                let events: Vec<&Event> = events.iter().collect();
+                Credits::of(org, &[(before.id, rule)], &events, &state)?
+            }
+            Rule::Records(_) => Credits::default(),
+        };
+        let mut w = self.begin_write().await?;
+        let now: Option<(i64, i64, i64)> = sqlx::query_as(
+            "select revision, counted_from, counted_to from custom_metrics where id = $1",
+        )
+        .bind(before.id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if now != Some((before.revision, before.counted_from, before.counted_to)) {
+            return Ok(Some(before));
         }
+        credits.write(&mut w).await?;
         sqlx::query("update custom_metrics set counted_to = $1 where id = $2")
             .bind(to)
             .bind(before.id)
@@ -180,6 +189,66 @@ impl Store {
             counted_to: to,
             ..before
         }))
+    }
+
+    /// The events of the rule's types logged after `after`, up to `to`, in log order.
+    /// The types are chosen here rather than in SQL: a window is a few thousand rows,
+    /// and SQLite's `?` and `$n` do not mix in one statement.
+    async fn logged_events(
+        &self,
+        org: &Organization,
+        rule: &EventRule,
+        after: i64,
+        to: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select type, body from events where seq > $1 and seq <= $2 order by seq",
+        )
+        .bind(after)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .filter(|(kind, _)| rule.types.contains(kind.as_str()))
+            .map(|(_, body)| {
+                let value: Value = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("a logged event: {e}")))?;
+                Event::parse(&value, &org.currency)
+                    .map_err(|e| StoreError::Corrupt(format!("a logged event: {e}")))
+            })
+            .collect()
+    }
+
+    /// The opportunities that these events name without their customer (an update or
+    /// a change of status): what a distinct count of customers reads of the state.
+    async fn opportunities_of(&self, events: &[Event]) -> Result<State, StoreError> {
+        let ids: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::OpportunityUpdated { opportunity_id, .. }
+                | EventKind::OpportunityStatusChanged { opportunity_id, .. } => {
+                    Some(opportunity_id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let mut state = State::default();
+        if ids.is_empty() {
+            return Ok(state);
+        }
+        let sql = format!(
+            "select id, state from entities where kind = 'opportunity' and {}",
+            in_numbered_json_array(self.backend, "id", 1)
+        );
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as(&sql).bind(ids).fetch_all(&self.pool).await?;
+        for (id, json) in rows {
+            let opportunity = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("state of entity '{id}': {e}")))?;
+            state.opportunities.insert(id, opportunity);
+        }
+        Ok(state)
     }
 
     /// A custom metric's values over `range`, per credited person (user key) and day.
@@ -290,43 +359,56 @@ pub(crate) async fn count_new_events(
     }
     let rules: Vec<(i64, &EventRule)> = rules.iter().map(|(id, rule)| (*id, rule)).collect();
     let accepted: Vec<&Event> = events.iter().map(|(e, _)| e).collect();
-    count_events(w, org, &rules, &accepted, state).await
+    Credits::of(org, &rules, &accepted, state)?.write(w).await
 }
 
-/// Adds what `events` credit to each metric of events.
-async fn count_events(
-    w: &mut WriteTx<'_>,
-    org: &Organization,
-    rules: &[(i64, &EventRule)],
-    events: &[&Event],
-    state: &State,
-) -> Result<(), StoreError> {
-    let mut sums: HashMap<(i64, Day, String), i64> = HashMap::new();
-    let mut marks: BTreeSet<(i64, Day, String, String)> = BTreeSet::new();
-    for event in events {
-        for (id, rule) in rules {
-            let credit = rule
-                .credit(event, &org.calendar, &org.currency, state)
-                .map_err(|e| StoreError::Corrupt(format!("event '{}': {e}", event.id)))?;
-            match credit {
-                Some(Credit::Add { user, day, amount }) => {
-                    let sum = sums.entry((*id, day, user)).or_default();
-                    *sum = sum
-                        .checked_add(amount)
-                        .ok_or_else(crate::ingest::too_large)?;
+/// What some events credit to metrics of events, summed: by (metric id, day, user).
+#[derive(Default)]
+struct Credits {
+    sums: HashMap<(i64, Day, String), i64>,
+    marks: BTreeSet<(i64, Day, String, String)>,
+}
+
+impl Credits {
+    fn of(
+        org: &Organization,
+        rules: &[(i64, &EventRule)],
+        events: &[&Event],
+        state: &State,
+    ) -> Result<Credits, StoreError> {
+        let mut credits = Credits::default();
+        for event in events {
+            for (id, rule) in rules {
+                let credit = rule
+                    .credit(event, &org.calendar, &org.currency, state)
+                    .map_err(|e| StoreError::Corrupt(format!("event '{}': {e}", event.id)))?;
+                match credit {
+                    Some(Credit::Add { user, day, amount }) => {
+                        let sum = credits.sums.entry((*id, day, user)).or_default();
+                        *sum = sum
+                            .checked_add(amount)
+                            .ok_or_else(crate::ingest::too_large)?;
+                    }
+                    Some(Credit::Mark { user, day, entity }) => {
+                        credits.marks.insert((*id, day, user, entity));
+                    }
+                    None => {}
                 }
-                Some(Credit::Mark { user, day, entity }) => {
-                    marks.insert((*id, day, user, entity));
-                }
-                None => {}
             }
         }
+        Ok(credits)
     }
-    let users: BTreeSet<&str> = events.iter().map(|e| e.user_id.as_str()).collect();
-    let user_keys: HashMap<String, i64> =
-        select_in(w, "select id, key from users where id in", &users).await?;
-    write_sums(w, &sums, &user_keys).await?;
-    write_marks(w, &marks, &user_keys).await
+
+    /// Adds them to the stored values.
+    async fn write(&self, w: &mut WriteTx<'_>) -> Result<(), StoreError> {
+        let sum_users = self.sums.keys().map(|(_, _, user)| user.as_str());
+        let mark_users = self.marks.iter().map(|(_, _, user, _)| user.as_str());
+        let users: BTreeSet<&str> = sum_users.chain(mark_users).collect();
+        let user_keys: HashMap<String, i64> =
+            select_in(w, "select id, key from users where id in", &users).await?;
+        write_sums(w, &self.sums, &user_keys).await?;
+        write_marks(w, &self.marks, &user_keys).await
+    }
 }
 
 async fn write_sums(
@@ -381,35 +463,6 @@ async fn write_marks(
         query.execute(&mut *w.tx).await?;
     }
     Ok(())
-}
-
-/// The events of the rule's types logged after `after`, up to `to`, in log order.
-/// The types are chosen here rather than in SQL: a window is a few thousand rows, and
-/// SQLite's `?` and `$n` do not mix in one statement.
-async fn logged_events(
-    w: &mut WriteTx<'_>,
-    org: &Organization,
-    rule: &EventRule,
-    after: i64,
-    to: i64,
-) -> Result<Vec<(usize, Event)>, StoreError> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("select type, body from events where seq > $1 and seq <= $2 order by seq")
-            .bind(after)
-            .bind(to)
-            .fetch_all(&mut *w.tx)
-            .await?;
-    rows.into_iter()
-        .filter(|(kind, _)| rule.types.contains(kind.as_str()))
-        .enumerate()
-        .map(|(position, (_, body))| {
-            let value: Value = serde_json::from_str(&body)
-                .map_err(|e| StoreError::Corrupt(format!("a logged event: {e}")))?;
-            let event = Event::parse(&value, &org.currency)
-                .map_err(|e| StoreError::Corrupt(format!("a logged event: {e}")))?;
-            Ok((position, event))
-        })
-        .collect()
 }
 
 /// The last `seq` of the event log (0 when empty).

@@ -532,7 +532,7 @@ fn named_users<'e>(events: impl IntoIterator<Item = &'e (usize, Event)>) -> BTre
 }
 
 /// Loads the state of every entity the batch refers to.
-pub(crate) async fn load_entities<'e>(
+async fn load_entities<'e>(
     w: &mut WriteTx<'_>,
     events: impl IntoIterator<Item = &'e (usize, Event)>,
     state: &mut State,
