@@ -211,6 +211,7 @@ struct Outcomes {
 
 /// What the oracle makes of the events as sent.
 struct Expected {
+    org: tally_core::Organization,
     replay: Replay,
     outcomes: Outcomes,
     /// The events accepted, in the log's order.
@@ -252,6 +253,7 @@ fn expected(stream: &streams::Stream, sent: &[Value]) -> Expected {
         .map(|((_, event), _)| event)
         .collect();
     Expected {
+        org: stream.org.clone(),
         replay,
         outcomes,
         accepted,
@@ -480,7 +482,6 @@ async fn count_histories(
 async fn check_customs(
     store: &Store,
     case: &StoreCase,
-    stream: &streams::Stream,
     want: &Expected,
     people: (&HashMap<&'static str, i64>, &[StoredTeam]),
     ranges: &[DayRange],
@@ -494,7 +495,7 @@ async fn check_customs(
         prop_assert!(!saved.counting(), "{} still counting", metric.key);
         prop_assert_eq!(&saved.metric, &metric);
         let credits = match &metric.rule {
-            Rule::Events(rule) => credits_of(rule, &stream.org, &want.accepted),
+            Rule::Events(rule) => credits_of(rule, &want.org, &want.accepted),
             Rule::Records(rule) => records_of(rule, &want.replay),
         };
         for range in ranges.iter().copied() {
@@ -923,16 +924,7 @@ async fn store_agrees_with_the_oracle(
     check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
     check_sales(&store, replay, &ranges, &log).await?;
     count_histories(&store, &case, &stream.org).await?;
-    check_customs(
-        &store,
-        &case,
-        &stream,
-        &want,
-        (&keys, &teams),
-        &ranges,
-        &log,
-    )
-    .await?;
+    check_customs(&store, &case, &want, (&keys, &teams), &ranges, &log).await?;
 
     // (d) nothing to repair, and the same reports after.
     let report = stored(store.rebuild(&stream.org, |_| {}).await, "rebuild")?;
@@ -941,16 +933,7 @@ async fn store_agrees_with_the_oracle(
     check_reports(&store, replay, &keys, &teams, &ranges, &log).await?;
     check_sales(&store, replay, &ranges, &log).await?;
     count_histories(&store, &case, &stream.org).await?;
-    check_customs(
-        &store,
-        &case,
-        &stream,
-        &want,
-        (&keys, &teams),
-        &ranges,
-        &log,
-    )
-    .await?;
+    check_customs(&store, &case, &want, (&keys, &teams), &ranges, &log).await?;
     store.close().await;
     Ok(())
 }
