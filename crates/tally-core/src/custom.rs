@@ -374,8 +374,9 @@ const WITH_CHANNEL: &[&str] = &[
     "opportunity.created",
     "opportunity.updated",
 ];
-/// The event types that touch a customer and an opportunity.
+/// The event types that touch no customer.
 const WITHOUT_CUSTOMER: &[&str] = &["todo.created", "todo.completed"];
+/// The event types that touch an opportunity.
 const OPPORTUNITIES: &[&str] = &[
     "opportunity.created",
     "opportunity.updated",

@@ -101,7 +101,7 @@ impl Store {
     }
 
     /// Replaces a custom metric's definition: its values are dropped and counted
-    /// again from the whole history (goal results already frozen keep theirs).
+    /// again from the whole history.
     pub async fn redefine_custom_metric(
         &self,
         metric: &CustomMetric,
@@ -175,6 +175,7 @@ impl Store {
         .bind(before.id)
         .fetch_optional(&mut *w.tx)
         .await?;
+        // Ids are never reused, and a redefinition bumps the revision.
         if now != Some((before.revision, before.counted_from, before.counted_to)) {
             return Ok(Some(before));
         }
@@ -264,12 +265,20 @@ impl Store {
                 let sql =
                     format!("select user_key, day, entity from custom_marks where {in_range}");
                 let rows: Vec<(i64, i64, String)> = self.rows_of(&sql, metric.id, from, to).await?;
-                CustomDays::of_marks(rows.into_iter().map(|(u, d, e)| (u, day(d), e)))
+                CustomDays::of_marks(
+                    rows.into_iter()
+                        .map(|(u, d, e)| Ok((u, day(d)?, e)))
+                        .collect::<Result<Vec<_>, StoreError>>()?,
+                )
             }
             Rule::Events(_) => {
                 let sql = format!("select user_key, day, value from custom_sums where {in_range}");
                 let rows: Vec<(i64, i64, i64)> = self.rows_of(&sql, metric.id, from, to).await?;
-                CustomDays::of_sums(rows.into_iter().map(|(u, d, v)| (u, day(d), v)))
+                CustomDays::of_sums(
+                    rows.into_iter()
+                        .map(|(u, d, v)| Ok((u, day(d)?, v)))
+                        .collect::<Result<Vec<_>, StoreError>>()?,
+                )
             }
             Rule::Records(rule) => {
                 let sql = format!(
@@ -284,11 +293,11 @@ impl Store {
                     .await?;
                 let counted =
                     |channel: &str| rule.channels.is_empty() || rule.channels.contains(channel);
-                CustomDays::of_sums(
-                    rows.into_iter()
-                        .filter(|(_, _, channel, _)| counted(channel))
-                        .map(|(u, d, _, v)| (u, day(d), v)),
-                )
+                let rows = rows
+                    .into_iter()
+                    .filter(|(_, _, channel, _)| counted(channel))
+                    .map(|(u, d, _, v)| Ok((u, day(d)?, v)));
+                CustomDays::of_sums(rows.collect::<Result<Vec<_>, StoreError>>()?)
             }
         };
         Ok(days)
@@ -385,9 +394,7 @@ impl Credits {
                 match credit {
                     Some(Credit::Add { user, day, amount }) => {
                         let sum = credits.sums.entry((*id, day, user)).or_default();
-                        *sum = sum
-                            .checked_add(amount)
-                            .ok_or_else(crate::ingest::too_large)?;
+                        *sum = sum.checked_add(amount).ok_or_else(too_large)?;
                     }
                     Some(Credit::Mark { user, day, entity }) => {
                         credits.marks.insert((*id, day, user, entity));
@@ -433,7 +440,7 @@ async fn write_sums(
                 .bind(**value);
         }
         query.execute(&mut *w.tx).await.map_err(|e| match e {
-            e if crate::ingest::out_of_range(&e) => crate::ingest::too_large(),
+            e if crate::ingest::out_of_range(&e) => too_large(),
             e => e.into(),
         })?;
     }
@@ -522,6 +529,22 @@ fn not_found(key: &str) -> StoreError {
     StoreError::NotFound(format!("no custom metric '{key}'"))
 }
 
-fn day(number: i64) -> Day {
-    Day::from_number(i32::try_from(number).unwrap_or_default())
+/// A custom metric's sum that would pass what a person's day keeps (64 bits): the
+/// batch is refused whole, as for the revenue.
+fn too_large() -> StoreError {
+    StoreError::invalid(
+        "amount",
+        format!(
+            "this batch would make a custom metric's sum for one person and day larger \
+             than Tally counts exactly ({} in minor units); nothing in it was stored",
+            i64::MAX
+        ),
+    )
+}
+
+/// A stored day number.
+fn day(number: i64) -> Result<Day, StoreError> {
+    i32::try_from(number)
+        .map(Day::from_number)
+        .map_err(|_| StoreError::Corrupt(format!("day number {number}")))
 }

@@ -761,7 +761,9 @@ pub(crate) fn too_large() -> StoreError {
 /// (SQLSTATE 22003), or the SQLite triggers of migration 0007.
 pub(crate) fn out_of_range(error: &sqlx::Error) -> bool {
     error.as_database_error().is_some_and(|e| {
-        e.code().as_deref() == Some("22003") || e.message().ends_with(" out of range")
+        e.code().as_deref() == Some("22003")
+            || e.message().contains("rollups.revenue out of range")
+            || e.message().contains("custom_sums.value out of range")
     })
 }
 

@@ -2,7 +2,8 @@
 //! event log through the same pure rules, and say whether anything differed.
 //!
 //! The production twin of the replay property test: if the incremental path ever
-//! drifted, this finds it and repairs it.
+//! drifted, this finds it and repairs it. The custom metrics are not compared: their
+//! values are dropped and counted again from the log, in steps beside the server.
 
 use crate::ingest::{next_version, write_entities, write_marks, write_sales, write_sums};
 use crate::sql::{SUMMED, summed_metrics};

@@ -58,7 +58,7 @@ pub async fn define(
 }
 
 /// Replaces a custom metric's definition (owners and admins): its values are counted
-/// again from the whole history; goal results already frozen keep theirs.
+/// again from the whole history.
 #[utoipa::path(put, path = "/api/v1/metrics/{key}", operation_id = "redefine_metric", tag = "settings",
     params(("key" = String, Path)),
     request_body = openapi::CustomMetricInput,

@@ -68,6 +68,11 @@ pub fn routes() -> Router<AppState> {
             "/admin/channels",
             get(admin::channels).post(admin::save_channel),
         )
+        .route(
+            "/admin/metrics",
+            get(admin::metrics).post(admin::define_metric),
+        )
+        .route("/admin/metrics/{key}/remove", post(admin::remove_metric))
         .route("/admin/teams/{id}/members", post(admin::add_member))
         .route("/admin/teams/{id}/supervisors", post(admin::add_supervisor))
         .route(

@@ -85,6 +85,32 @@ texts! {
     channel_in_use: "Đang dùng", "In use";
     channel_retired_hint: "Kênh ngừng dùng không còn trong các biểu mẫu; số liệu cũ vẫn giữ nguyên.", "A retired channel leaves the forms; its figures stay.";
     new_channel: "Thêm kênh", "Add channel";
+    nav_metrics_admin: "Tiêu chí KPI", "KPI criteria";
+    metrics_admin_title: "Tiêu chí KPI riêng", "Your own KPI criteria";
+    metrics_admin_hint: "Tiêu chí riêng được tính từ các sự kiện Tally đã nhận, kể cả lịch sử trước khi tạo; đọc trong báo cáo API bằng mã của nó (metrics=mã).", "A criterion of your own is counted from the events Tally receives, its history included; read it in the API's reports by its key (metrics=key).";
+    metric_names: "Tên (Việt, Anh)", "Names (Vietnamese, English)";
+    metric_counts: "Cách tính", "What it counts";
+    metric_credited: "Ghi cho", "Credited to";
+    credited_actor: "Người thực hiện", "The actor";
+    credited_owner: "Người phụ trách hiện tại", "The current owner";
+    metric_history: "Lịch sử đã tính", "History counted";
+    new_metric: "Thêm tiêu chí", "Add criterion";
+    metric_name_vi: "Tên tiếng Việt", "Vietnamese name";
+    metric_name_en: "Tên tiếng Anh", "English name";
+    metric_of: "Tính trên", "Counted over";
+    of_events: "Sự kiện (ghi cho người thực hiện)", "Events (credited to the actor)";
+    of_customers: "Khách hàng hiện có (ghi cho người phụ trách)", "Customers as they are now (credited to the owner)";
+    of_opportunities: "Cơ hội hiện có (ghi cho người phụ trách)", "Opportunities as they are now (credited to the owner)";
+    metric_events: "Loại sự kiện", "Event types";
+    metric_aggregate: "Phép tính", "Aggregate";
+    agg_count: "Đếm", "Count";
+    agg_sum_talk: "Tổng thời gian đàm thoại", "Sum of talk time";
+    agg_sum_amount: "Tổng giá trị", "Sum of amounts";
+    agg_distinct_customers: "Số khách hàng khác nhau", "Distinct customers";
+    agg_distinct_opportunities: "Số cơ hội khác nhau", "Distinct opportunities";
+    metric_filters: "Điều kiện", "Filters";
+    talk_at_least: "Đàm thoại ít nhất (giây)", "Talk time at least (seconds)";
+    delivered: "Gửi thành công", "Delivered";
     channel_name: "Tên kênh", "Channel name";
     position: "Thứ tự", "Order";
     compare_with: "So sánh với", "Compare with";
@@ -395,8 +421,25 @@ pub fn field_error(lang: Lang, field: &str, message: &str) -> String {
 
 /// A field's label on the Vietnamese pages (`phones[1]` is a phone number's).
 fn field_label(field: &str) -> &str {
+    // A custom metric's filters, each by its own name.
+    match field {
+        "filters.direction" => return "Chiều gọi",
+        "filters.answered" => return "Nghe máy",
+        "filters.talk_seconds_at_least" => return "Đàm thoại ít nhất",
+        "filters.delivered" => return "Gửi thành công",
+        "filters.status" => return "Trạng thái",
+        "filters.channel" => return "Kênh",
+        _ => {}
+    }
     let base = field.split(['[', '.']).next().unwrap_or(field);
     match base {
+        "key" => "Mã",
+        "name_vi" => "Tên tiếng Việt",
+        "name_en" => "Tên tiếng Anh",
+        "of" => "Tính trên",
+        "events" => "Loại sự kiện",
+        "aggregate" | "field" => "Phép tính",
+        "filters" => "Điều kiện",
         "name" => "Tên",
         "email" => "Email",
         "phones" => "Số điện thoại",
@@ -475,6 +518,12 @@ pub fn sentence(lang: Lang, message: &str) -> String {
     };
     if let Some(vi) = exact {
         return vi.to_owned();
+    }
+    if let Some((types, other)) = message
+        .strip_prefix("applies to ")
+        .and_then(|m| m.split_once(" only, and 'events' has "))
+    {
+        return format!("chỉ áp dụng cho {types}, mà loại sự kiện có {other}");
     }
     if message.starts_with("must be an email address") {
         return "phải là một địa chỉ email, ví dụ lan@example.vn".into();

@@ -403,7 +403,13 @@ async fn agents_are_refused_the_setup_pages(app: &TestApp) {
     browser.find("table.kpi, p.empty").await;
     assert!(!browser.has("header a[href='/goals']").await);
     assert!(!browser.has("header a[href='/admin/users']").await);
-    for page in ["/goals", "/goals/new", "/admin/users", "/admin/tokens"] {
+    for page in [
+        "/goals",
+        "/goals/new",
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/metrics",
+    ] {
         browser.goto(&format!("{}{page}", app.base)).await;
         let heading = browser.text("h1").await;
         assert!(heading.contains("không có quyền"), "{page}: {heading}");
@@ -484,6 +490,7 @@ async fn english_is_a_remembered_switch_and_phones_fit(app: &TestApp) {
         "/today",
         "/channels?period=this_month&compare=year",
         "/admin/channels",
+        "/admin/metrics",
         "/admin/screens",
         "/notifications",
         "/admin/webhooks",
@@ -679,6 +686,64 @@ async fn the_bell_rings_without_a_reload(app: &TestApp) {
     browser.quit().await;
 }
 
+/// A criterion of the organisation's own, defined from its page: a wrong definition
+/// answered next to the form, then calls over 2 minutes, whose history (calls made
+/// before it) is counted and which the users report then counts.
+async fn a_manager_defines_a_criterion_and_the_report_counts_it(app: &TestApp) {
+    seed(app).await;
+    calls(app, "lan", 0, 3).await;
+    let long = json!([{"id": "lan-long", "type": "call", "at": jiff::Timestamp::now().to_string(),
+        "user_id": "lan", "direction": "outbound", "answered": true, "talk_seconds": 150}]);
+    app.events(long).await;
+    let boss = Browser::start().await;
+    boss.sign_in(&app.base, "boss@example.vn", PASSWORD).await;
+    boss.goto(&format!("{}/admin/metrics", app.base)).await;
+    let define = async |types: &[&str]| {
+        boss.fill("#metric-name-vi", "Cuộc gọi trên 2 phút").await;
+        boss.fill("#metric-name-en", "Calls over 2 minutes").await;
+        boss.fill("#metric-key", "long_calls").await;
+        for kind in types {
+            boss.click(&format!("input[name='events'][value='{kind}']"))
+                .await;
+        }
+        boss.select("#metric-answered", "yes").await;
+        boss.fill("#metric-talk", "120").await;
+        boss.click("#create-metric").await;
+    };
+    // Answered is a call's field: with meetings among the types it is refused.
+    define(&["call", "meeting.held"]).await;
+    let error = boss.text("#metric-error").await;
+    assert!(
+        error.starts_with("Nghe máy: chỉ áp dụng cho call"),
+        "{error}"
+    );
+    assert!(!boss.has("tr[data-metric='long_calls']").await);
+    boss.goto(&format!("{}/admin/metrics", app.base)).await;
+    define(&["call"]).await;
+    boss.find("tr[data-metric='long_calls']").await;
+    let counted = "tr[data-metric='long_calls'] td.history";
+    let started = Instant::now();
+    while boss.text(counted).await != "100 %" {
+        assert!(
+            started.elapsed() < browser::PATIENCE,
+            "the history was never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        boss.goto(&format!("{}/admin/metrics", app.base)).await;
+    }
+    let report = app
+        .get_ok("/api/v1/reports/users?period=today&user_id=lan&metrics=calls,long_calls")
+        .await;
+    assert_eq!(
+        report["rows"][0]["values"],
+        json!({"calls": 4, "long_calls": 1})
+    );
+    boss.click("tr[data-metric='long_calls'] button").await;
+    boss.find("#create-metric").await;
+    assert!(!boss.has("tr[data-metric='long_calls']").await);
+    boss.quit().await;
+}
+
 use crm::{
     a_range_is_typed_day_first_on_the_kpi_page, a_supervisor_maps_an_extension_kept_aside,
     an_agent_is_refused_another_agents_customer, an_agents_day_moves_the_managers_kpi_page,
@@ -697,6 +762,7 @@ both!(
     the_bell_rings_without_a_reload,
     last_year_and_thirteen_months_on_the_kpi_page,
     sales_by_channel_from_the_list_to_the_chart,
+    a_manager_defines_a_criterion_and_the_report_counts_it,
     goal_errors_stand_next_to_their_field,
     agents_are_refused_the_setup_pages,
     english_is_a_remembered_switch_and_phones_fit,

@@ -7,7 +7,8 @@
 -- credited user, as `rollups` and `marks` do for the built-in ones; the metrics of
 -- records read `sales_rollups`. Keep in step with the other backend's 0018.
 create table custom_metrics (
-    id integer primary key,
+    -- Never reused: a step of the history count checks it still counts the same metric.
+    id integer primary key autoincrement,
     key text not null unique,
     definition text not null,
     revision bigint not null,

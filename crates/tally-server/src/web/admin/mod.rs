@@ -5,6 +5,7 @@
 //! so an admin is refused what the API refuses them (anything about an owner).
 
 mod channels;
+mod metrics;
 mod screens;
 mod teams;
 mod tokens;
@@ -12,6 +13,7 @@ mod users;
 mod webhooks;
 
 pub use channels::{channels, save_channel};
+pub use metrics::{define_metric, metrics, remove_metric};
 pub use screens::{create_screen, revoke_screen, screens};
 pub use teams::{add_member, add_supervisor, create_team, remove_supervisor, teams};
 pub use tokens::{create_token, revoke_token, tokens};
@@ -34,7 +36,7 @@ fn require_admin(viewer: &Viewer) -> Result<(), PageError> {
     require(
         viewer,
         may_administer,
-        "manage users, teams, channels, tokens, TV links or webhooks",
+        "manage users, teams, channels, KPI criteria, tokens, TV links or webhooks",
     )
 }
 
