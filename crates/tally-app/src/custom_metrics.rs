@@ -18,6 +18,10 @@ use tally_core::{DayRange, Role};
 use tally_store::HISTORY_WINDOW;
 pub use tally_store::StoredMetric;
 
+/// The most custom metrics an organisation keeps: each one is credited by every
+/// event ingested, so their number bounds the work an event costs.
+pub const MAX_CUSTOM_METRICS: usize = 50;
+
 /// How often the history count looks for a metric to count, when none was.
 const IDLE_LOOK: Duration = Duration::from_secs(1);
 
@@ -41,6 +45,12 @@ impl App {
     ) -> Result<StoredMetric> {
         caller.require(&[Role::Owner, Role::Admin], "define metrics")?;
         let metric = self.read_definition(body).await?;
+        if self.store().custom_metrics().await?.len() >= MAX_CUSTOM_METRICS {
+            return Err(Error::Conflict(format!(
+                "the organisation has {MAX_CUSTOM_METRICS} metrics of its own already; \
+                 remove one before defining another"
+            )));
+        }
         Ok(self.store().define_custom_metric(&metric).await?)
     }
 

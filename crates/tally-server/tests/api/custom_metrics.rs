@@ -134,6 +134,17 @@ async fn custom_metrics_are_read_by_all_and_changed_by_managers(app: &TestApp) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {error}");
         assert_eq!(error["error"]["field"], field, "{error}");
     }
+    // At most 50 of them.
+    for n in 1..50 {
+        let mut another = long_calls(60);
+        another["key"] = json!(format!("calls_{n}"));
+        app.post_ok("/api/v1/metrics", &another, StatusCode::CREATED)
+            .await;
+    }
+    let mut one_more = long_calls(60);
+    one_more["key"] = json!("calls_50");
+    let (status, error) = send(app, &admin, Method::POST, "/api/v1/metrics", one_more).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
     let gone = [
         (&admin, Method::DELETE, StatusCode::NO_CONTENT),
         (&agent, Method::GET, StatusCode::NOT_FOUND),
