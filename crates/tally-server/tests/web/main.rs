@@ -633,6 +633,17 @@ async fn a_tv_link_shows_the_board_live_until_revoked(app: &TestApp) {
 /// reload; the list tells it in her words and "mark all read" empties the count.
 async fn the_bell_rings_without_a_reload(app: &TestApp) {
     seed(app).await;
+    // Pace is checked late, so that whenever the test runs only the milestone rings.
+    let settings = json!({"milestones": [50, 100], "pace_check": "23:59", "digest_time": "08:00"});
+    let changed = app
+        .client
+        .put(format!("{}/api/v1/notifications/settings", app.base))
+        .bearer_auth(&app.owner)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
     let goal = json!({"name": "Gọi điện", "starts_on": "2020-01-01",
         "criteria": [{"metric": "calls", "period": "day", "target": 4}],
         "assignees": [{"user_id": "lan"}]});
