@@ -150,10 +150,7 @@ impl App {
     /// (a record naming no extension is not listed: no mapping would count it).
     pub async fn kept_aside_extensions(&self, caller: &Caller) -> Result<Vec<(String, usize)>> {
         let rows = self.kept_aside_calls(caller).await?;
-        let directory = Directory {
-            extensions: self.store().extension_directory().await?,
-            customers: HashMap::new(),
-        };
+        let directory = Directory::new(self.store().extension_directory().await?, HashMap::new());
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for row in rows {
             let record = serde_json::from_str(&row.record)

@@ -92,10 +92,11 @@ pub async fn import(
 ) -> Result<(), StoreError> {
     summary.read += records.len();
     let records = new_records(store, records, summary).await?;
-    let directory = Directory {
-        extensions: store.extension_directory().await?,
-        customers: store.customers_by_phone(&phones_of(&records)).await?,
-    };
+    let directory = Directory::new(
+        store.extension_directory().await?,
+        store.customers_by_phone(&phones_of(&records)).await?,
+    )
+    .with_lines(store.channel_lines().await?);
     let now = jiff::Timestamp::now();
     let received_at = now.as_microsecond();
     let mut rows = Vec::with_capacity(records.len());

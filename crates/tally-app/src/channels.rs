@@ -18,6 +18,10 @@ use tally_store::SalesRow;
 /// The longest channel id.
 pub const MAX_CHANNEL_ID: usize = 50;
 
+/// The most phone lines a channel has, and the longest line.
+const MAX_LINES: usize = 100;
+const MAX_LINE: usize = 80;
+
 /// What one channel (or one person in it) did over a range. Revenue is in minor units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SalesFigures {
@@ -109,19 +113,51 @@ pub struct SalesByChannel {
     pub data_version: i64,
 }
 
+/// A channel's phone lines from `["1900 1234", "zalo-queue"]`, each as the call
+/// import matches it (a number by its digits: `19001234`), none empty or twice.
+fn lines(value: &serde_json::Value) -> Result<Vec<String>> {
+    let wrong = || {
+        Error::invalid(
+            "lines",
+            format!(
+                "must be a list of at most {MAX_LINES} phone numbers or queue names, \
+                 each 1 to {MAX_LINE} characters"
+            ),
+        )
+    };
+    let items = value
+        .as_array()
+        .filter(|a| a.len() <= MAX_LINES)
+        .ok_or_else(wrong)?;
+    let mut lines = Vec::with_capacity(items.len());
+    for item in items {
+        let line = item.as_str().map(str::trim).ok_or_else(wrong)?;
+        if line.is_empty() || line.chars().count() > MAX_LINE || line.contains('\0') {
+            return Err(wrong());
+        }
+        let line = tally_sources::line_key(line);
+        if lines.contains(&line) {
+            return Err(Error::invalid("lines", format!("{line} is listed twice")));
+        }
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
 impl App {
     /// Every channel, in list order (retired ones too: their history stays).
     pub async fn channels(&self) -> Result<Vec<Channel>> {
         Ok(self.store().channels().await?)
     }
 
-    /// Adds or changes a channel: `{"name", "active?", "position?"}` under `id`
-    /// (lowercase letters, digits, `_` and `-`). A channel is never deleted: retire it
-    /// (`active: false`) and forms stop offering it.
+    /// Adds or changes a channel: `{"name", "active?", "position?", "lines?"}` under
+    /// `id` (lowercase letters, digits, `_` and `-`). A channel is never deleted:
+    /// retire it (`active: false`) and forms stop offering it. `lines` are the numbers
+    /// called and the queues whose inbound calls the call import credits to it.
     #[tracing::instrument(skip_all, fields(caller = %caller.actor(), channel = id))]
     pub async fn save_channel(&self, caller: &Caller, id: &str, body: &Fields) -> Result<Channel> {
         caller.require(&[Role::Owner, Role::Admin], "change the channels")?;
-        body.only(&["name", "active", "position"])?;
+        body.only(&["name", "active", "position", "lines"])?;
         let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-".contains(c);
         if id.is_empty() || id.len() > MAX_CHANNEL_ID || !id.chars().all(valid) {
             return Err(Error::invalid(
@@ -154,6 +190,10 @@ impl App {
                 .optional_bool("active")?
                 .unwrap_or(existing.is_none_or(|c| c.active)),
             position,
+            lines: match body.get("lines") {
+                None => existing.map(|c| c.lines.clone()).unwrap_or_default(),
+                Some(value) => lines(value)?,
+            },
         };
         self.store().save_channel(&channel).await?;
         Ok(channel)

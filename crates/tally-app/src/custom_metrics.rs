@@ -104,28 +104,50 @@ impl App {
             .collect())
     }
 
-    /// Counts the custom metrics' histories, a window of the log at a time, until the
-    /// server stops; a failed step is logged and tried again.
+    /// Counts the custom metrics' histories, a window of the log at a time and each
+    /// metric in turn, until the server stops; a failed step is logged, and that
+    /// metric is tried again on its next turn.
     pub async fn keep_counting_custom_histories(self) {
+        let mut after_id = 0;
         loop {
-            let step = self
-                .store()
-                .count_custom_history(self.org(), HISTORY_WINDOW);
-            let pause = match step.await {
-                Ok(Some(metric)) if metric.counting() => Duration::ZERO,
+            let pause = match self.store().custom_history_after(after_id).await {
                 Ok(Some(metric)) => {
-                    tracing::info!(metric = %metric.metric.key, "custom metric: its history is counted");
+                    after_id = metric.id;
+                    self.count_one_step(metric).await
+                }
+                Ok(None) if after_id > 0 => {
+                    after_id = 0;
                     Duration::ZERO
                 }
                 Ok(None) => IDLE_LOOK,
                 Err(e) => {
-                    tracing::warn!(error = %e, "counting a custom metric's history failed; will retry");
+                    tracing::warn!(error = %e, "finding a custom metric to count failed; will retry");
                     IDLE_LOOK
                 }
             };
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 () = self.shutdown().clone().wait() => return,
+            }
+        }
+    }
+
+    /// One step of `metric`'s history; how long to pause before the next.
+    async fn count_one_step(&self, metric: StoredMetric) -> Duration {
+        let key = metric.metric.key.clone();
+        match self
+            .store()
+            .count_custom_history(self.org(), metric, HISTORY_WINDOW)
+            .await
+        {
+            Ok(metric) if metric.counting() => Duration::ZERO,
+            Ok(_) => {
+                tracing::info!(metric = %key, "custom metric: its history is counted");
+                Duration::ZERO
+            }
+            Err(e) => {
+                tracing::warn!(metric = %key, error = %e, "counting a custom metric's history failed; will retry");
+                IDLE_LOOK
             }
         }
     }

@@ -369,6 +369,7 @@ const CALLS: &[&str] = &["call"];
 const MESSAGES: &[&str] = &["sms.sent", "email.sent"];
 const STATUS_CHANGES: &[&str] = &["opportunity.status_changed"];
 const WITH_CHANNEL: &[&str] = &[
+    "call",
     "customer.created",
     "customer.updated",
     "opportunity.created",
@@ -481,6 +482,13 @@ impl Filters {
 
     /// Whether an event's fields pass every set filter.
     fn pass(&self, kind: &EventKind) -> bool {
+        let channel =
+            self.channels.is_empty() || kind.channel().is_some_and(|c| self.channels.contains(c));
+        channel && self.fields_pass(kind)
+    }
+
+    /// Whether an event passes the filters on the fields of its type.
+    fn fields_pass(&self, kind: &EventKind) -> bool {
         match kind {
             EventKind::Call {
                 direction,
@@ -499,13 +507,6 @@ impl Filters {
             }
             EventKind::OpportunityStatusChanged { status, .. } => {
                 self.status.is_none_or(|s| s == *status)
-            }
-            EventKind::CustomerCreated { channel, .. }
-            | EventKind::CustomerUpdated { channel, .. }
-            | EventKind::OpportunityCreated { channel, .. }
-            | EventKind::OpportunityUpdated { channel, .. } => {
-                self.channels.is_empty()
-                    || channel.as_ref().is_some_and(|c| self.channels.contains(c))
             }
             _ => true,
         }
@@ -853,6 +854,27 @@ mod tests {
         }
         assert_eq!(credit(&pipeline, &from_hotline, &State::default()), None);
         assert_eq!(metric(pipeline_json()).unit(), Unit::Money);
+    }
+
+    #[test]
+    fn a_channel_filter_counts_the_calls_that_came_in_on_that_channels_line() {
+        let zalo_calls = events_rule(json!({"key": "zalo_calls", "name_vi": "a", "name_en": "a",
+            "of": "events", "events": ["call"], "aggregate": "count",
+            "filters": {"direction": "inbound", "channel": ["zalo"]}}));
+        let on = |channel: Option<&str>| {
+            let mut inbound = event(json!({"type": "call", "direction": "inbound",
+                "answered": true, "talk_seconds": 40}));
+            if let EventKind::Call { channel: line, .. } = &mut inbound.kind {
+                *line = channel.map(str::to_owned);
+            }
+            credit(&zalo_calls, &inbound, &State::default())
+        };
+        assert!(matches!(
+            on(Some("zalo")),
+            Some(Credit::Add { amount: 1, .. })
+        ));
+        assert_eq!(on(Some("hotline")), None);
+        assert_eq!(on(None), None);
     }
 
     fn pipeline_json() -> Value {

@@ -69,6 +69,10 @@ pub enum EventKind {
         customer_id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         phone: Option<String>,
+        /// The line it came in on, as one of the organisation's channels (the call
+        /// import sets it from an inbound call's number or queue).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
     },
     #[serde(rename = "customer.created")]
     CustomerCreated {
@@ -264,7 +268,8 @@ impl EventKind {
     /// The channel the event names, if any.
     pub fn channel(&self) -> Option<&str> {
         match self {
-            EventKind::CustomerCreated { channel, .. }
+            EventKind::Call { channel, .. }
+            | EventKind::CustomerCreated { channel, .. }
             | EventKind::CustomerUpdated { channel, .. }
             | EventKind::OpportunityCreated { channel, .. }
             | EventKind::OpportunityUpdated { channel, .. } => channel.as_deref(),
@@ -550,6 +555,7 @@ impl Fields<'_> {
             talk_seconds,
             customer_id: self.opt_id("customer_id")?,
             phone: self.opt_string("phone")?,
+            channel: self.opt_id("channel")?,
         })
     }
 
@@ -662,7 +668,8 @@ mod tests {
                 answered: true,
                 talk_seconds: 30,
                 customer_id: Some("c1".into()),
-                phone: None
+                phone: None,
+                channel: None
             }
         );
     }

@@ -280,9 +280,13 @@ impl<'a> Ledger<'a> {
         };
         let on_customer = |id: &str| self.is_customer(id).then(|| about(id));
         match &event.kind {
-            EventKind::Call { customer_id, .. } => {
+            EventKind::Call {
+                customer_id,
+                channel,
+                ..
+            } => {
                 let known = customer_id.as_deref().filter(|id| self.is_customer(id));
-                Some(Admission {
+                self.is_channel(channel.as_ref()).then(|| Admission {
                     customer: known.map(str::to_owned),
                 })
             }

@@ -11,6 +11,8 @@ const SRC: usize = 1;
 const DST: usize = 2;
 const CHANNEL: usize = 5;
 const DSTCHANNEL: usize = 6;
+const LASTAPP: usize = 7;
+const LASTDATA: usize = 8;
 const START: usize = 9;
 const BILLSEC: usize = 13;
 const DISPOSITION: usize = 14;
@@ -82,11 +84,22 @@ pub fn parse(row: &csv::StringRecord, zone: &TimeZone) -> Result<CallRecord, Cdr
         caller_channel: channel_extension(field(CHANNEL)),
         callee: field(DST).to_owned(),
         callee_channel: channel_extension(field(DSTCHANNEL)),
+        queue: queue_of(field(LASTAPP), field(LASTDATA)),
         answered,
         talk_seconds: if answered { billsec } else { 0 },
         other_leg: false,
     }
     .without_nul()
+}
+
+/// The queue of a call whose last application was `Queue(name,options…)`.
+fn queue_of(last_app: &str, last_data: &str) -> Option<String> {
+    let name = last_data
+        .split([',', '|'])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    (last_app.eq_ignore_ascii_case("queue") && !name.is_empty()).then(|| name.to_owned())
 }
 
 /// The record's key. The optional columns follow the core 16 in this order:

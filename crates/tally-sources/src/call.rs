@@ -57,6 +57,9 @@ pub struct CallRecord {
     pub callee: String,
     /// The extension of the answering channel, when the PBX names it.
     pub callee_channel: Option<String>,
+    /// The queue the call went through, when the PBX names one (Asterisk's `Queue`
+    /// application, FreeSWITCH's `cc_queue`).
+    pub queue: Option<String>,
     pub answered: bool,
     /// Seconds of conversation (0 when not answered).
     pub talk_seconds: i64,
@@ -75,6 +78,7 @@ impl CallRecord {
             ("caller_channel", self.caller_channel.as_ref()),
             ("callee", Some(&self.callee)),
             ("callee_channel", self.callee_channel.as_ref()),
+            ("queue", self.queue.as_ref()),
         ];
         match texts
             .iter()
@@ -95,6 +99,7 @@ impl CallRecord {
             "caller_channel": self.caller_channel,
             "callee": self.callee,
             "callee_channel": self.callee_channel,
+            "queue": self.queue,
             "answered": self.answered,
             "talk_seconds": self.talk_seconds,
             "other_leg": self.other_leg,
@@ -112,6 +117,7 @@ impl CallRecord {
             caller_channel: text("caller_channel"),
             callee: text("callee")?,
             callee_channel: text("callee_channel"),
+            queue: text("queue"),
             answered: value.get("answered")?.as_bool()?,
             talk_seconds: value.get("talk_seconds")?.as_i64()?,
             other_leg: value
@@ -122,13 +128,23 @@ impl CallRecord {
     }
 }
 
-/// Who has which extension, and which customer has which phone.
+/// Who has which extension, which customer has which phone, and which line is which
+/// sales channel.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
     /// Extension → user id.
     pub extensions: HashMap<String, String>,
     /// Normalised phone → customer id.
     pub customers: HashMap<String, String>,
+    /// A line (a number called, or a queue) → the channel its inbound calls come
+    /// from, by [`line_key`]: set with [`Directory::with_lines`].
+    lines: HashMap<String, String>,
+}
+
+/// How a line is matched: a number in any notation (`1900 1234`, `+84 28 7300 0000`)
+/// by its normalised digits, a queue's name as written (trimmed).
+pub fn line_key(line: &str) -> String {
+    normalize(line).unwrap_or_else(|| line.trim().to_owned())
 }
 
 /// What a record is.
@@ -149,6 +165,37 @@ pub enum Classified {
 }
 
 impl Directory {
+    /// Extensions → user ids, normalised phones → customer ids, and no lines.
+    pub fn new(
+        extensions: HashMap<String, String>,
+        customers: HashMap<String, String>,
+    ) -> Directory {
+        Directory {
+            extensions,
+            customers,
+            lines: HashMap::new(),
+        }
+    }
+
+    /// The directory with the sales channels' phone lines: (line, channel id) pairs.
+    pub fn with_lines(mut self, lines: impl IntoIterator<Item = (String, String)>) -> Directory {
+        self.lines = lines
+            .into_iter()
+            .map(|(line, channel)| (line_key(&line), channel))
+            .collect();
+        self
+    }
+
+    /// The channel of an inbound call: its queue's, else the number it called.
+    fn channel_of(&self, record: &CallRecord) -> Option<&String> {
+        let line = |text: &str| self.lines.get(&line_key(text));
+        record
+            .queue
+            .as_deref()
+            .and_then(line)
+            .or_else(|| line(&record.callee))
+    }
+
     fn user_of(&self, number: Option<&str>) -> Option<&String> {
         number.and_then(|n| self.extensions.get(n))
     }
@@ -238,6 +285,11 @@ fn event(
             event["customer_id"] = json!(customer);
         }
         event["phone"] = json!(phone);
+    }
+    if direction == "inbound"
+        && let Some(channel) = directory.channel_of(record)
+    {
+        event["channel"] = json!(channel);
     }
     event
 }

@@ -53,6 +53,7 @@ pub fn parse(body: &[u8]) -> Result<CallRecord, CdrError> {
             .filter(|u| Some(u) != text("caller_id_number").as_ref()),
         callee: text("destination_number").unwrap_or_default(),
         callee_channel,
+        queue: text("cc_queue"),
         answered,
         talk_seconds: if answered { talk_seconds } else { 0 },
         other_leg,

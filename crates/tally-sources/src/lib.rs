@@ -14,7 +14,7 @@ pub mod freeswitch;
 /// by it too).
 pub use tally_core::phone;
 
-pub use call::{CallRecord, Classified, Directory, Source, classify};
+pub use call::{CallRecord, Classified, Directory, Source, classify, line_key};
 
 /// Why a call record cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -297,3 +297,59 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[test]
+fn an_inbound_calls_queue_or_number_called_names_its_channel() {
+    let lines = [
+        ("1900 1234", "hotline"),
+        ("zalo-q", "zalo"),
+        (" support", "website"),
+    ];
+    let dir = directory().with_lines(lines.map(|(l, c)| (l.to_owned(), c.to_owned())));
+    let rows = concat!(
+        // To the hotline's number, answered by 201.
+        r#""","0901234567","19001234","from-trunk","""A"" <0901234567>","PJSIP/trunk-00000090","PJSIP/201-00000091","Dial","PJSIP/201,30","2026-05-11 08:30:05","2026-05-11 08:30:12","2026-05-11 08:34:52",287,280,"ANSWERED","DOCUMENTATION","1778463005.90","""#,
+        "\n",
+        // Through the Zalo queue (its number is not a line), answered by 202.
+        r#""","0933333333","500","from-trunk","""B"" <0933333333>","PJSIP/trunk-00000092","Local/202@from-queue-00000093;1","Queue","zalo-q,t,,,300","2026-05-11 09:00:00","2026-05-11 09:00:20","2026-05-11 09:05:20",320,300,"ANSWERED","DOCUMENTATION","1778464800.92","""#,
+        "\n",
+        // 201 calls the hotline's number out: an outbound call comes from no channel.
+        r#""","201","19001234","from-internal","""Agent 201"" <201>","PJSIP/201-00000094","PJSIP/trunk-00000095","Dial","PJSIP/19001234@trunk,60","2026-05-11 10:00:00","2026-05-11 10:00:05","2026-05-11 10:01:05",65,60,"ANSWERED","DOCUMENTATION","1778468400.94","""#,
+        "\n",
+        // To a number that is no line: no channel.
+        r#""","0944444444","201","from-trunk","""C"" <0944444444>","PJSIP/trunk-00000096","PJSIP/201-00000097","Dial","PJSIP/201,30","2026-05-11 11:00:00","2026-05-11 11:00:05","2026-05-11 11:01:05",65,60,"ANSWERED","DOCUMENTATION","1778472000.96","""#,
+        "\n",
+    );
+    let zone = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let channels: Vec<(Option<String>, Option<String>)> = asterisk::read(rows.as_bytes(), zone)
+        .map(|(_, record)| {
+            let classified = classify(&record.unwrap(), &dir);
+            let event = call(&classified);
+            (
+                event["user_id"].as_str().map(str::to_owned),
+                event["channel"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let some = |user: &str, channel: Option<&str>| (Some(user.into()), channel.map(Into::into));
+    assert_eq!(
+        channels,
+        [
+            some("lan", Some("hotline")),
+            some("minh", Some("zalo")),
+            some("lan", None),
+            some("lan", None),
+        ]
+    );
+    // FreeSWITCH names the queue in `cc_queue` (mod_callcenter).
+    let doc = json!({"variables": {"uuid": "q1", "caller_id_number": "0933333333",
+        "destination_number": "1002", "cc_queue": "support", "start_epoch": "1778472000",
+        "answer_epoch": "1778472001", "end_epoch": "1778472100", "billsec": "99"}});
+    let record = freeswitch::parse(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    assert_eq!(record.queue.as_deref(), Some("support"));
+    assert_eq!(call(&classify(&record, &dir))["channel"], "website");
+    // A record kept from before queues were read has none.
+    let mut old = record.to_json();
+    old.as_object_mut().unwrap().remove("queue");
+    assert_eq!(CallRecord::from_json(&old).unwrap().queue, None);
+}

@@ -58,6 +58,7 @@ fn row_of(event: &Event) -> Option<LoggedCall> {
         talk_seconds,
         customer_id,
         phone,
+        ..
     } = &event.kind
     else {
         return None;

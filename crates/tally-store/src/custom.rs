@@ -138,26 +138,37 @@ impl Store {
         Ok(())
     }
 
-    /// Counts the next `window` logged events (the server's: [`HISTORY_WINDOW`]) of
-    /// one metric whose history is not counted yet; returns that metric as it now
-    /// stands, or `None` when every history is counted. The window's events never
-    /// change (the log only grows past `counted_from`), so they are read and credited
-    /// before the write lock is taken; the lock is held only to add the credits, and
-    /// a metric redefined, recounted or counted by another instance meanwhile is left
-    /// for the next step.
-    pub async fn count_custom_history(
+    /// The first metric after `after_id` (in the order of ids) whose history is not
+    /// counted yet; the history loop takes them in turn, so that none waits on
+    /// another (one whose step keeps failing included).
+    pub async fn custom_history_after(
         &self,
-        org: &Organization,
-        window: i64,
+        after_id: i64,
     ) -> Result<Option<StoredMetric>, StoreError> {
         let sql = format!(
             "select {COLUMNS} from custom_metrics where counted_to < counted_from \
-             order by id limit 1"
+             and id > $1 order by id limit 1"
         );
-        let row: Option<MetricRow> = sqlx::query_as(&sql).fetch_optional(&self.pool).await?;
-        let Some(before) = row.map(stored).transpose()? else {
-            return Ok(None);
-        };
+        let row: Option<MetricRow> = sqlx::query_as(&sql)
+            .bind(after_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(stored).transpose()
+    }
+
+    /// Counts the next `window` logged events (the server's: [`HISTORY_WINDOW`]) of
+    /// the history of `before` (as [`Store::custom_history_after`] read it); returns
+    /// the metric as it now stands. The window's events never change (the log only
+    /// grows past `counted_from`), so they are read and credited before the write
+    /// lock is taken; the lock is held only to add the credits, and a metric
+    /// redefined, recounted or counted by another instance meanwhile is left as it is
+    /// (the loop finds it again).
+    pub async fn count_custom_history(
+        &self,
+        org: &Organization,
+        before: StoredMetric,
+        window: i64,
+    ) -> Result<StoredMetric, StoreError> {
         let to = before.counted_from.min(before.counted_to + window.max(1));
         let credits = match &before.metric.rule {
             Rule::Events(rule) => {
@@ -177,7 +188,7 @@ impl Store {
         .await?;
         // Ids are never reused, and a redefinition bumps the revision.
         if now != Some((before.revision, before.counted_from, before.counted_to)) {
-            return Ok(Some(before));
+            return Ok(before);
         }
         credits.write(&mut w).await?;
         sqlx::query("update custom_metrics set counted_to = $1 where id = $2")
@@ -186,10 +197,10 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         w.tx.commit().await?;
-        Ok(Some(StoredMetric {
+        Ok(StoredMetric {
             counted_to: to,
             ..before
-        }))
+        })
     }
 
     /// The events of the rule's types logged after `after`, up to `to`, in log order.

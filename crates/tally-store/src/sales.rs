@@ -22,6 +22,8 @@ pub struct Channel {
     pub active: bool,
     /// Its place in lists, smallest first.
     pub position: i64,
+    /// The phone lines (numbers called, or queues) whose inbound calls come from it.
+    pub lines: Vec<String>,
 }
 
 /// One person's sales figures in one channel over a range, in the order of
@@ -43,20 +45,39 @@ impl Store {
             sqlx::query("select id, name, active, position from channels order by position, id")
                 .fetch_all(&self.pool)
                 .await?;
+        let lines: Vec<(String, String)> =
+            sqlx::query_as("select channel, line from channel_lines order by line")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
+                let id: String = row.try_get(0)?;
                 Ok(Channel {
-                    id: row.try_get(0)?,
                     name: row.try_get(1)?,
                     active: row.try_get::<i64, _>(2)? != 0,
                     position: row.try_get(3)?,
+                    lines: lines
+                        .iter()
+                        .filter(|(channel, _)| *channel == id)
+                        .map(|(_, line)| line.clone())
+                        .collect(),
+                    id,
                 })
             })
             .collect()
     }
 
-    /// Adds a channel or changes one (its name, whether forms offer it, its place). A
-    /// channel is never deleted: events name it for good.
+    /// Each phone line, with the channel it belongs to.
+    pub async fn channel_lines(&self) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("select line, channel from channel_lines")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Adds a channel or changes one (its name, whether forms offer it, its place, its
+    /// lines). A channel is never deleted: events name it for good. A line another
+    /// channel has is refused, naming the field `lines`.
     pub async fn save_channel(&self, channel: &Channel) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         sqlx::query(
@@ -70,6 +91,28 @@ impl Store {
         .bind(channel.position)
         .execute(&mut *w.tx)
         .await?;
+        sqlx::query("delete from channel_lines where channel = $1")
+            .bind(channel.id.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        for line in &channel.lines {
+            let taken: Option<(String,)> =
+                sqlx::query_as("select channel from channel_lines where line = $1")
+                    .bind(line.clone())
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+            if let Some((other,)) = taken {
+                return Err(StoreError::invalid(
+                    "lines",
+                    format!("{line} is a line of the channel '{other}' already"),
+                ));
+            }
+            sqlx::query("insert into channel_lines (line, channel) values ($1, $2)")
+                .bind(line.clone())
+                .bind(channel.id.clone())
+                .execute(&mut *w.tx)
+                .await?;
+        }
         w.tx.commit().await?;
         Ok(())
     }

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use tally_core::{Calendar, Currency, DayRange, Event, Organization, Role};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, Channel, NewUser, SalesRow, Store};
+use tally_store::{Backend, Channel, NewUser, SalesRow, Store, StoreError};
 
 fn org() -> Organization {
     Organization {
@@ -67,16 +67,34 @@ async fn channels_and_the_sales_by_channel(backend: Backend) {
         name: "TikTok".into(),
         active: true,
         position: 0,
+        lines: vec!["19001234".into(), "tiktok-queue".into()],
     };
     store.save_channel(&tiktok).await.unwrap();
     let retired = Channel {
         active: false,
+        lines: vec!["19001234".into()],
         ..tiktok.clone()
     };
     store.save_channel(&retired).await.unwrap();
     let listed = store.channels().await.unwrap();
     assert_eq!(listed[0], retired, "first by position, kept when retired");
     assert_eq!(listed.len(), 7);
+    // A line is one channel's: another may not take it, and nothing of that save stays.
+    let mut zalo = listed.iter().find(|c| c.id == "zalo").unwrap().clone();
+    zalo.name = "Zalo OA".into();
+    zalo.lines = vec!["zalo-queue".into(), "19001234".into()];
+    match store.save_channel(&zalo).await {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "lines"),
+        other => panic!("a line of tiktok's taken by zalo: {other:?}"),
+    }
+    let lines = store.channel_lines().await.unwrap();
+    assert_eq!(
+        lines,
+        [("19001234".to_owned(), "tiktok".to_owned())]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(store.channels().await.unwrap(), listed);
 
     let at = |day: &str| format!("2026-11-{day}T09:00:00+07:00");
     let outcome = store

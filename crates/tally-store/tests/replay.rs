@@ -373,6 +373,7 @@ fn definition(key: usize, shape: usize, picks: &[bool], values: &[Index; 6]) -> 
     let channels = &streams::CHANNELS[..streams::KNOWN_CHANNELS];
     let chosen = json!(channels[..=values[5].index(channels.len())]);
     if only(&[
+        "call",
         "customer.created",
         "customer.updated",
         "opportunity.created",
@@ -450,13 +451,31 @@ async fn save_customs(
             )?;
         }
     }
+    let mut after_id = 0;
     for _ in 0..case.history_steps {
-        stored(
-            store.count_custom_history(org, case.window).await,
-            "count history",
-        )?;
+        after_id = count_a_step(store, case, org, after_id).await?.unwrap_or(0);
     }
     Ok(())
+}
+
+/// One step of the history of the next metric after `after_id` whose history is not
+/// counted (the metrics in turn, as the server's loop takes them); that metric's id,
+/// or `None` when there was none after `after_id`.
+async fn count_a_step(
+    store: &Store,
+    case: &StoreCase,
+    org: &tally_core::Organization,
+    after_id: i64,
+) -> Result<Option<i64>, TestCaseError> {
+    let Some(metric) = stored(store.custom_history_after(after_id).await, "next history")? else {
+        return Ok(None);
+    };
+    let id = metric.id;
+    stored(
+        store.count_custom_history(org, metric, case.window).await,
+        "count history",
+    )?;
+    Ok(Some(id))
 }
 
 /// Counts every history to its end, as the server's loop does.
@@ -465,12 +484,7 @@ async fn count_histories(
     case: &StoreCase,
     org: &tally_core::Organization,
 ) -> Result<(), TestCaseError> {
-    while stored(
-        store.count_custom_history(org, case.window).await,
-        "count history",
-    )?
-    .is_some()
-    {}
+    while count_a_step(store, case, org, 0).await?.is_some() {}
     Ok(())
 }
 
@@ -730,6 +744,7 @@ async fn create_channels(store: &Store) -> Result<HashSet<String>, TestCaseError
                 name: id.to_uppercase(),
                 active: true,
                 position: 100 + position as i64,
+                lines: Vec::new(),
             };
             stored(store.save_channel(&channel).await, "save_channel")?;
         }

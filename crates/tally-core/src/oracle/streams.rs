@@ -123,13 +123,21 @@ pub fn when() -> impl Strategy<Value = When> {
     })
 }
 
-/// A call: `talk_seconds` is 0 when not answered.
+/// A call: `talk_seconds` is 0 when not answered; some came in on a channel's line.
 pub fn call() -> impl Strategy<Value = Value> {
     let customer = prop::option::weighted(0.8, id("c", CUSTOMERS));
-    (any::<bool>(), any::<bool>(), 0_u32..600, customer).prop_map(|(out, answered, talk, customer)| {
+    let fields = (
+        any::<bool>(),
+        any::<bool>(),
+        0_u32..600,
+        customer,
+        maybe_channel(),
+    );
+    fields.prop_map(|(out, answered, talk, customer, channel)| {
         let direction = if out { "outbound" } else { "inbound" };
         let talk_seconds = if answered { talk } else { 0 };
-        json!({"direction": direction, "answered": answered, "talk_seconds": talk_seconds, "customer_id": customer})
+        json!({"direction": direction, "answered": answered, "talk_seconds": talk_seconds,
+               "customer_id": customer, "channel": channel})
     })
 }
 

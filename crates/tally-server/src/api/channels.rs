@@ -26,6 +26,8 @@ pub struct ChannelJson {
     name: String,
     active: bool,
     position: i64,
+    /// The numbers called and queues whose inbound calls come from it.
+    lines: Vec<String>,
 }
 
 impl ChannelJson {
@@ -35,6 +37,7 @@ impl ChannelJson {
             name: channel.name,
             active: channel.active,
             position: channel.position,
+            lines: channel.lines,
         }
     }
 }
@@ -50,8 +53,9 @@ pub async fn list(
     Ok(Json(channels.into_iter().map(ChannelJson::of).collect()))
 }
 
-/// `PUT /api/v1/channels/{id}` `{"name", "active?", "position?"}`: adds or changes a
-/// channel (owners and admins). A channel is never deleted; `active: false` retires it.
+/// `PUT /api/v1/channels/{id}` `{"name", "active?", "position?", "lines?"}`: adds or
+/// changes a channel (owners and admins). A channel is never deleted; `active: false`
+/// retires it.
 #[utoipa::path(put, path = "/api/v1/channels/{id}", tag = "channels",
     params(("id" = String, Path, description = "Lowercase letters, digits, _ and -")),
     request_body = openapi::ChannelInput,

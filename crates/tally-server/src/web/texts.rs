@@ -84,6 +84,8 @@ texts! {
     channels_admin_title: "Kênh bán hàng", "Sales channels";
     channel_in_use: "Đang dùng", "In use";
     channel_retired_hint: "Kênh ngừng dùng không còn trong các biểu mẫu; số liệu cũ vẫn giữ nguyên.", "A retired channel leaves the forms; its figures stay.";
+    channel_lines: "Đầu số / hàng đợi", "Phone lines / queues";
+    channel_lines_hint: "Số khách gọi đến (đầu số) hoặc tên hàng đợi của tổng đài, cách nhau bằng dấu phẩy: cuộc gọi đến qua đó được ghi nhận cho kênh khi nhập lịch sử cuộc gọi.", "Numbers customers call or the PBX's queue names, separated by commas: inbound calls that come through them are credited to the channel when calls are imported.";
     new_channel: "Thêm kênh", "Add channel";
     nav_metrics_admin: "Tiêu chí KPI", "KPI criteria";
     metrics_admin_title: "Tiêu chí KPI riêng", "Your own KPI criteria";
@@ -465,6 +467,7 @@ fn field_label(field: &str) -> &str {
         "starts_on" => "Bắt đầu",
         "ends_on" => "Kết thúc",
         "extension" | "extensions" => "Số máy lẻ",
+        "lines" => "Đầu số / hàng đợi",
         "criteria" => "Tiêu chí",
         "assignees" => "Áp dụng cho",
         "target" => "Mục tiêu",
@@ -524,6 +527,15 @@ pub fn sentence(lang: Lang, message: &str) -> String {
         .and_then(|m| m.split_once(" only, and 'events' has "))
     {
         return format!("chỉ áp dụng cho {types}, mà loại sự kiện có {other}");
+    }
+    if let Some((line, channel)) = message
+        .strip_suffix("' already")
+        .and_then(|m| m.split_once(" is a line of the channel '"))
+    {
+        return format!("{line} đã thuộc kênh '{channel}'");
+    }
+    if let Some(line) = message.strip_suffix(" is listed twice") {
+        return format!("{line} bị nhập hai lần");
     }
     if message.starts_with("must be an email address") {
         return "phải là một địa chỉ email, ví dụ lan@example.vn".into();

@@ -207,6 +207,12 @@ async fn a_demoted_persons_token_loses_the_old_role(app: &TestApp) {
         .await,
         StatusCode::FORBIDDEN
     );
+    let metric = json!({"key": "late_admin", "name_vi": "a", "name_en": "a",
+        "of": "events", "events": ["call"], "aggregate": "count"});
+    assert_eq!(
+        status_of(app, &boss, Method::POST, "/api/v1/metrics", metric).await,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn a_supervisor_writes_events_only_for_their_teams(app: &TestApp) {

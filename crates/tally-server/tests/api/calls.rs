@@ -9,7 +9,8 @@ use tally_core::Role;
 
 both!(
     asterisk_records_count_once_and_unmapped_ones_wait_for_their_extension,
-    freeswitch_posts_its_cdrs
+    freeswitch_posts_its_cdrs,
+    inbound_calls_through_a_channels_line_name_the_channel
 );
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -231,4 +232,116 @@ async fn freeswitch_posts_its_cdrs(app: &TestApp) {
         (status, error["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("variables.uuid"))
     );
+}
+
+/// Admins list a channel's phone lines (a number called, a queue); the inbound calls
+/// imported through them name the channel, and a custom metric counts them by it.
+async fn inbound_calls_through_a_channels_line_name_the_channel(app: &TestApp) {
+    agents_with_extensions(app).await;
+    let put = |id: &str, body: Value| {
+        app.client
+            .put(format!("{}/api/v1/channels/{id}", app.base))
+            .bearer_auth(&app.owner)
+            .json(&body)
+            .send()
+    };
+    let hotline = put("hotline", json!({"lines": ["1900 1234", "hotline-q"]}))
+        .await
+        .unwrap();
+    assert_eq!(hotline.status(), StatusCode::OK);
+    let hotline: Value = hotline.json().await.unwrap();
+    assert_eq!(
+        (&hotline["name"], &hotline["lines"]),
+        (&json!("Hotline"), &json!(["19001234", "hotline-q"]))
+    );
+    for (body, message) in [
+        (
+            json!({"lines": ["hotline-q"]}),
+            "hotline-q is a line of the channel 'hotline' already",
+        ),
+        (json!({"lines": "19001234"}), "must be a list"),
+        (json!({"lines": ["a", " a "]}), "a is listed twice"),
+        (
+            json!({"lines": ["1900.1234"]}),
+            "19001234 is a line of the channel 'hotline'",
+        ),
+        (json!({"lines": [""]}), "must be a list"),
+    ] {
+        let refused = put("zalo", body).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let error: Value = refused.json().await.unwrap();
+        assert_eq!(error["error"]["field"], "lines", "{error}");
+        let text = error["error"]["message"].as_str().unwrap();
+        assert!(text.contains(message), "{text}");
+    }
+    put("zalo", json!({"lines": ["0287300 0000"]}))
+        .await
+        .unwrap();
+    let inbound = json!({"key": "hotline_calls", "name_vi": "Cuộc gọi đến qua hotline",
+        "name_en": "Inbound hotline calls", "of": "events", "events": ["call"],
+        "aggregate": "count", "filters": {"direction": "inbound", "channel": ["hotline"]}});
+    app.post_ok("/api/v1/metrics", &inbound, StatusCode::CREATED)
+        .await;
+    let row = |number: &str, app_data: (&str, &str), answering: &str, id: &str| {
+        format!(
+            "\"\",\"0901234567\",\"{number}\",\"from-trunk\",\"\",\"PJSIP/trunk-0001\",\"{answering}\",\"{}\",\"{}\",\
+             \"2026-05-11 08:30:05\",\"2026-05-11 08:30:12\",\"2026-05-11 08:34:52\",287,280,\"ANSWERED\",\"DOCUMENTATION\",\"{id}\",\"\"\n",
+            app_data.0, app_data.1
+        )
+    };
+    let csv = [
+        // The hotline's number as the PBX writes it, answered by lan.
+        row(
+            "19001234",
+            ("Dial", "PJSIP/201,30"),
+            "PJSIP/201-0002",
+            "1.1",
+        ),
+        // Through the hotline's queue, answered by minh.
+        row(
+            "500",
+            ("Queue", "hotline-q,t"),
+            "Local/202@from-queue-0003;1",
+            "1.2",
+        ),
+        // Zalo's line, answered by lan.
+        row(
+            "02873000000",
+            ("Dial", "PJSIP/201,30"),
+            "PJSIP/201-0004",
+            "1.3",
+        ),
+        // No line: straight to lan's extension.
+        row("201", ("Dial", "PJSIP/201,30"), "PJSIP/201-0005", "1.4"),
+    ]
+    .concat();
+    let (status, summary) =
+        upload(app, &app.owner, "/api/v1/calls/asterisk", csv.into_bytes()).await;
+    assert_eq!(
+        (status, counts(&summary)),
+        (StatusCode::OK, (4, 4, 0, 0, 0, 0))
+    );
+    let report = app
+        .get_ok("/api/v1/reports/users?from=2026-05-11&to=2026-05-11&metrics=calls,hotline_calls")
+        .await;
+    let values: Vec<(&str, &Value)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["user_id"].as_str().unwrap(), &r["values"]))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("lan", &json!({"calls": 3, "hotline_calls": 1})),
+            ("minh", &json!({"calls": 1, "hotline_calls": 1})),
+        ]
+    );
+    // An event that names a channel the organisation does not have is refused by name.
+    let stray = json!([{"id": "x1", "type": "call", "user_id": "lan", "at": "2026-05-11T09:00:00+07:00",
+        "direction": "inbound", "answered": false, "talk_seconds": 0, "channel": "tiktok"}]);
+    let received = app.events(stray).await;
+    assert_eq!(received["accepted"], 0);
+    let error = received["rejected"][0]["error"].as_str().unwrap();
+    assert!(error.starts_with("channel:"), "{error}");
 }

@@ -68,7 +68,7 @@ async fn the_channel_list_is_read_by_all_and_changed_by_managers(app: &TestApp) 
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(
         saved,
-        json!({"id": "tiktok", "name": "TikTok", "active": true, "position": 7})
+        json!({"id": "tiktok", "name": "TikTok", "active": true, "position": 7, "lines": []})
     );
     // Renamed and retired: still listed, its history stays.
     let (status, retired) = send(
@@ -524,10 +524,28 @@ async fn the_pages_show_the_same_numbers_and_manage_the_list(app: &TestApp) {
         app,
         &session,
         "/admin/channels",
-        "id=zalo&name=Zalo+OA&position=4&listed=1",
+        "id=zalo&name=Zalo+OA&position=4&lines=0287+300+0000%2C+zalo-q&listed=1",
     )
     .await;
     assert_eq!(retired.status(), StatusCode::SEE_OTHER);
+    let admin_page = get(app, &session, "/admin/channels")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        admin_page.contains(r#"name="lines" value="02873000000, zalo-q""#),
+        "{admin_page}"
+    );
+    // Zalo's queue is not the hotline's too: refused next to the form, in Vietnamese.
+    let form = "id=hotline&name=Hotline&lines=zalo-q&listed=1";
+    let taken = post_form(app, &session, "/admin/channels", form).await;
+    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = taken.text().await.unwrap();
+    assert!(
+        text.contains("Đầu số / hàng đợi: zalo-q đã thuộc kênh &#39;zalo&#39;"),
+        "{text}"
+    );
     let list = app.get_ok("/api/v1/channels").await;
     let zalo = list
         .as_array()

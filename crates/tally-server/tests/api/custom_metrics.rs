@@ -118,8 +118,8 @@ async fn custom_metrics_are_read_by_all_and_changed_by_managers(app: &TestApp) {
         (
             Method::POST,
             "/api/v1/metrics",
-            json!({"key": "zalo_calls", "name_vi": "a", "name_en": "b", "of": "events",
-                   "events": ["call"], "aggregate": "count", "filters": {"channel": ["zalo"]}}),
+            json!({"key": "zalo_meetings", "name_vi": "a", "name_en": "b", "of": "events",
+                   "events": ["meeting.held"], "aggregate": "count", "filters": {"channel": ["zalo"]}}),
             "filters.channel",
         ),
         (

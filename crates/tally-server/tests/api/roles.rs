@@ -319,6 +319,12 @@ async fn the_role_matrix_of_tokens_bound_to_people(app: &TestApp) {
                 json!({"name": "New"}),
                 [true, true, false, false],
             ),
+            (
+                "/api/v1/metrics",
+                json!({"key": format!("calls_of_{who}"), "name_vi": "Gọi", "name_en": "Calls",
+                    "of": "events", "events": ["call"], "aggregate": "count"}),
+                [true, true, false, false],
+            ),
         ];
         for (path, body, allowed) in writes {
             let code = app.post_as(&token, path, &body).await.status();
@@ -379,6 +385,7 @@ async fn the_role_matrix_of_tokens_bound_to_people(app: &TestApp) {
         assert_eq!(off.status(), StatusCode::OK);
         for code in [
             app.get_as(&token, "/api/v1/reports/users").await.status(),
+            app.get_as(&token, "/api/v1/metrics").await.status(),
             app.post_as(&token, "/api/v1/customers", &json!({"name": "Late"}))
                 .await
                 .status(),

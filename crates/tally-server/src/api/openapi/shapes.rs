@@ -600,12 +600,15 @@ pub struct RangeParams {
 }
 
 /// `PUT /api/v1/channels/{id}`: `name` is required for a new channel; `active: false`
-/// retires it (forms stop offering it; its history stays); `position` orders lists.
+/// retires it (forms stop offering it; its history stays); `position` orders lists;
+/// `lines` replaces its phone lines (numbers called or queues: the call import names
+/// the channel in the inbound calls that came through them).
 #[derive(ToSchema)]
 pub struct ChannelInput {
     name: Option<String>,
     active: Option<bool>,
     position: Option<i64>,
+    lines: Option<Vec<String>>,
 }
 
 /// What a view compares its range with: `previous` (default: the range of the same

@@ -45,7 +45,8 @@ pub async fn channels(
 }
 
 /// `POST /admin/channels`: a new channel, or a listed one changed (`id`, `name`,
-/// `position`, and `active` when ticked; the list's rows send `listed`).
+/// `position`, `lines` separated by commas, and `active` when ticked; the list's rows
+/// send `listed`).
 pub async fn save_channel(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -62,6 +63,15 @@ pub async fn save_channel(
     if !position.is_empty() {
         let number = position.parse::<i64>().map(|p| json!(p));
         body.insert("position".into(), number.unwrap_or(json!(position)));
+    }
+    let lines = form_field(&pairs, "lines");
+    if listed || !lines.trim().is_empty() {
+        let lines: Vec<&str> = lines
+            .split(',')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        body.insert("lines".into(), json!(lines));
     }
     let id = form_field(&pairs, "id");
     let outcome = (state.app)
