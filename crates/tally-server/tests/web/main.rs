@@ -282,8 +282,14 @@ async fn sales_by_channel_from_the_list_to_the_chart(app: &TestApp) {
     boss.goto(&format!("{}/admin/channels", app.base)).await;
     boss.fill("#channel-name", "TikTok").await;
     boss.fill("#channel-id", "tiktok").await;
+    boss.fill("#channel-lines", "1900 1234, tiktok-q").await;
     boss.click("#create-channel").await;
     boss.find("tr[data-channel='tiktok']").await;
+    // Its phone lines, a number by its digits, ready to change in its row.
+    let lines = boss
+        .script("return document.querySelector(\"tr[data-channel='tiktok'] input[name=lines]\").value")
+        .await;
+    assert_eq!(lines, "19001234, tiktok-q");
 
     // An agent's customer from TikTok; the deal comes from the customer's channel.
     let agent = Browser::start().await;
