@@ -8,13 +8,11 @@ use crate::app::App;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::input::Fields;
-use crate::reports::ReportRow;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::time::Duration;
+use tally_core::Role;
 use tally_core::custom::CustomMetric;
-use tally_core::views::Subject;
-use tally_core::{DayRange, Role};
 use tally_store::HISTORY_WINDOW;
 pub use tally_store::StoredMetric;
 
@@ -79,29 +77,6 @@ impl App {
     pub async fn remove_custom_metric(&self, caller: &Caller, key: &str) -> Result<()> {
         caller.require(&[Role::Owner, Role::Admin], "remove metrics")?;
         Ok(self.store().remove_custom_metric(key).await?)
-    }
-
-    /// The values of `metric` over `range` for each row of a report: a person over the
-    /// range, a team over its members' member-days (an entity of a distinct count
-    /// once per team).
-    pub async fn custom_values(
-        &self,
-        metric: &StoredMetric,
-        range: DayRange,
-        rows: &[ReportRow],
-    ) -> Result<Vec<i128>> {
-        let now = self.now().await?;
-        let roster = &now.directory.roster;
-        let days = self.store().custom_days(metric, range).await?;
-        Ok(rows
-            .iter()
-            .map(|row| match &row.subject {
-                Subject::User(id) => roster
-                    .user(id)
-                    .map_or(0, |u| days.value_of(&[(u.key, range)])),
-                Subject::Team(id) => days.value_of(&roster.team_days(id, range)),
-            })
-            .collect())
     }
 
     /// Counts the custom metrics' histories, a window of the log at a time and each

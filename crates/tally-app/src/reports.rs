@@ -1,5 +1,7 @@
-//! The users and teams reports: every metric for each person or team over a range of
-//! local days, from the organisation in memory and the read model.
+//! The users and teams reports: the metrics asked for (the 18 built in by default, or
+//! any of them and of the organisation's custom metrics, by key) for each person or
+//! team over a range of local days, from the organisation in memory and the read
+//! model (custom metrics from their own tables).
 //!
 //! Who sees which rows: owners, admins and unbound tokens every row; a supervisor
 //! bound to a person the teams they supervise and those teams' members; an agent bound
@@ -9,32 +11,109 @@
 
 use crate::app::App;
 use crate::caller::Caller;
+use crate::custom_metrics::StoredMetric;
 use crate::directory::Directory;
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use tally_core::access::Scope;
+use tally_core::metric::Unit;
+use tally_core::org::Roster;
 use tally_core::views::Subject;
 use tally_core::{DayRange, Metric, Role, Values};
 
-/// One row of a report: a person or a team, its name and its values.
+/// A metric a report shows: one of the 18 built in, or one of the organisation's own.
+#[derive(Clone, Debug)]
+pub enum ReportMetric {
+    BuiltIn(Metric),
+    Custom(StoredMetric),
+}
+
+impl ReportMetric {
+    pub fn key(&self) -> &str {
+        match self {
+            ReportMetric::BuiltIn(metric) => metric.key(),
+            ReportMetric::Custom(custom) => &custom.metric.key,
+        }
+    }
+
+    pub fn unit(&self) -> Unit {
+        match self {
+            ReportMetric::BuiltIn(metric) => metric.unit(),
+            ReportMetric::Custom(custom) => custom.metric.unit(),
+        }
+    }
+
+    /// Whether its values are partial: a custom metric whose history is still counted.
+    pub fn counting(&self) -> bool {
+        matches!(self, ReportMetric::Custom(custom) if custom.counting())
+    }
+}
+
+/// A report: its metrics, and a row per person or team.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub metrics: Vec<ReportMetric>,
+    pub rows: Vec<ReportRow>,
+}
+
+/// One row of a report: a person or a team, its name and its value of each of the
+/// report's metrics, in their order (in the metric's stored unit: minor units for
+/// money).
 #[derive(Clone, Debug)]
 pub struct ReportRow {
     pub subject: Subject,
     pub name: String,
-    pub values: Values,
+    pub values: Vec<i128>,
 }
 
 impl App {
-    /// Every active person (or `user`, or the members of `team` during the range) the
-    /// caller sees, ordered by id.
+    /// The metrics of `keys` (`calls,long_calls`: built in or custom, each once, in
+    /// the order named); the 18 built in when there are none. An unknown key is an
+    /// error of the field `metrics`.
+    pub async fn report_metrics(&self, keys: Option<&str>) -> Result<Vec<ReportMetric>> {
+        let keys: Vec<&str> = keys
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .collect();
+        if keys.is_empty() {
+            return Ok(Metric::ALL.into_iter().map(ReportMetric::BuiltIn).collect());
+        }
+        let mut defined: Option<Vec<StoredMetric>> = None;
+        let mut metrics: Vec<ReportMetric> = Vec::with_capacity(keys.len());
+        for key in keys {
+            let metric = match key.parse::<Metric>() {
+                Ok(metric) => ReportMetric::BuiltIn(metric),
+                Err(unknown) => {
+                    let defined = match &mut defined {
+                        Some(defined) => defined,
+                        None => defined.insert(self.custom_metrics().await?),
+                    };
+                    let custom = defined
+                        .iter()
+                        .find(|m| m.metric.key == key)
+                        .ok_or_else(|| Error::invalid("metrics", unknown.to_string()))?;
+                    ReportMetric::Custom(custom.clone())
+                }
+            };
+            if metrics.iter().all(|m| m.key() != metric.key()) {
+                metrics.push(metric);
+            }
+        }
+        Ok(metrics)
+    }
+
+    /// `metrics` for every active person (or `user`, or the members of `team` during
+    /// the range) the caller sees, ordered by id.
     #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn users_report(
         &self,
         caller: &Caller,
         range: DayRange,
-        user: Option<&str>,
-        team: Option<&str>,
-    ) -> Result<Vec<ReportRow>> {
+        (user, team): (Option<&str>, Option<&str>),
+        metrics: Vec<ReportMetric>,
+    ) -> Result<Report> {
         let now = self.now().await?;
         let roster = &now.directory.roster;
         // Decided before anything is looked up, so that 404s cannot reveal ids.
@@ -66,25 +145,27 @@ impl App {
         let filtered = user.is_some() || team.is_some() || visible.is_some();
         let figures = self.store().figures(now.data_version).await?;
         let values = figures.user_values(range, filtered.then_some(keys.as_slice()));
-        Ok(users
+        let rows = users
             .iter()
-            .map(|u| ReportRow {
-                subject: Subject::User(u.id.clone()),
-                name: u.name.clone(),
-                values: values.get(&u.key).copied().unwrap_or_default(),
+            .map(|u| {
+                let built_in = values.get(&u.key).copied().unwrap_or_default();
+                (Subject::User(u.id.clone()), u.name.clone(), built_in)
             })
-            .collect())
+            .collect();
+        self.report(roster, range, metrics, rows).await
     }
 
-    /// Every team the caller sees (or only `team`), ordered by id, counting each member
-    /// on their member days; a distinct metric counts an entity once per team.
+    /// `metrics` for every team the caller sees (or only `team`), ordered by id,
+    /// counting each member on their member days; a distinct metric counts an entity
+    /// once per team.
     #[tracing::instrument(skip_all, fields(caller = %caller.actor()))]
     pub async fn teams_report(
         &self,
         caller: &Caller,
         range: DayRange,
         team: Option<&str>,
-    ) -> Result<Vec<ReportRow>> {
+        metrics: Vec<ReportMetric>,
+    ) -> Result<Report> {
         let now = self.now().await?;
         let roster = &now.directory.roster;
         let visible = self.visible(caller, range, &now.directory);
@@ -107,13 +188,69 @@ impl App {
             .collect();
         let figures = self.store().figures(now.data_version).await?;
         let values = figures.group_values(&groups, &Metric::ALL);
-        Ok(teams
+        let rows = teams
             .iter()
             .zip(values)
-            .map(|(t, values)| ReportRow {
-                subject: Subject::Team(t.id.clone()),
-                name: t.name.clone(),
-                values,
+            .map(|(t, values)| (Subject::Team(t.id.clone()), t.name.clone(), values))
+            .collect();
+        self.report(roster, range, metrics, rows).await
+    }
+
+    /// The report of `metrics` for (subject, name, built-in values) rows: the built-in
+    /// values picked, each custom metric's read for every row.
+    async fn report(
+        &self,
+        roster: &Roster,
+        range: DayRange,
+        metrics: Vec<ReportMetric>,
+        rows: Vec<(Subject, String, Values)>,
+    ) -> Result<Report> {
+        let mut custom = Vec::new();
+        for metric in &metrics {
+            if let ReportMetric::Custom(stored) = metric {
+                custom.push(self.custom_values(roster, stored, range, &rows).await?);
+            }
+        }
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (subject, name, built_in))| {
+                let mut customs = custom.iter().map(|column| column[i]);
+                let values = metrics
+                    .iter()
+                    .map(|metric| match metric {
+                        ReportMetric::BuiltIn(m) => built_in.get(*m),
+                        ReportMetric::Custom(_) => customs.next().unwrap_or_default(),
+                    })
+                    .collect();
+                ReportRow {
+                    subject,
+                    name,
+                    values,
+                }
+            })
+            .collect();
+        Ok(Report { metrics, rows })
+    }
+
+    /// The values of `metric` over `range` for each row: a person over the range, a
+    /// team over its members' member-days (an entity of a distinct count once per
+    /// team).
+    async fn custom_values(
+        &self,
+        roster: &Roster,
+        metric: &StoredMetric,
+        range: DayRange,
+        rows: &[(Subject, String, Values)],
+    ) -> Result<Vec<i128>> {
+        let days = self.store().custom_days(metric, range).await?;
+        Ok(rows
+            .iter()
+            .map(|(subject, _, _)| match subject {
+                Subject::User(id) => roster
+                    .user(id)
+                    .map_or(0, |u| days.value_of(&[(u.key, range)])),
+                Subject::Team(id) => days.value_of(&roster.team_days(id, range)),
             })
             .collect())
     }

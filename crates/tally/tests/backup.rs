@@ -179,9 +179,13 @@ async fn users_report(store: &Store, range: DayRange) -> Vec<(i64, tally_core::V
 async fn teams_report(store: Arc<Store>, range: DayRange) -> String {
     let app = tally_app::App::new(store, org());
     let owner = tally_app::Caller::command_line();
-    let rows = app.teams_report(&owner, range, None).await.unwrap();
-    assert!(!rows.is_empty());
-    format!("{rows:?}")
+    let every_metric = app.report_metrics(None).await.unwrap();
+    let report = app
+        .teams_report(&owner, range, None, every_metric)
+        .await
+        .unwrap();
+    assert!(!report.rows.is_empty());
+    format!("{:?}", report.rows)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

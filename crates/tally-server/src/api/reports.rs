@@ -13,11 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::collections::HashMap;
-use tally_app::custom_metrics::StoredMetric;
-use tally_app::reports::ReportRow;
+use tally_app::reports::{Report as AppReport, ReportMetric};
+use tally_core::DayRange;
 use tally_core::metric::Unit;
 use tally_core::views::Subject;
-use tally_core::{DayRange, Metric, Values};
 use utoipa::ToSchema;
 
 /// The users report: every active user (or those filtered by `user_id` / `team_id`).
@@ -36,12 +35,13 @@ pub async fn users(
         &["period", "from", "to", "user_id", "team_id", "metrics"],
     )?;
     let range = report_range(&params, state.app.org())?;
-    let metrics = requested_metrics(&params, &state).await?;
-    let user = params.get("user_id").map(String::as_str);
-    let team = params.get("team_id").map(String::as_str);
-    let rows = state.app.users_report(&caller, range, user, team).await?;
-    let custom = custom_values(&metrics, range, &rows, &state).await?;
-    json_response(&report(range, &rows, (&metrics, &custom), &state))
+    let metrics = state.app.report_metrics(param(&params, "metrics")).await?;
+    let only = (param(&params, "user_id"), param(&params, "team_id"));
+    let report = state
+        .app
+        .users_report(&caller, range, only, metrics)
+        .await?;
+    json_response(&serialised(range, &report, &state))
 }
 
 /// The teams report: every team (or `team_id`), counting members on membership days.
@@ -57,11 +57,17 @@ pub async fn teams(
 ) -> Result<Response, ApiError> {
     only_known(&params, &["period", "from", "to", "team_id", "metrics"])?;
     let range = report_range(&params, state.app.org())?;
-    let metrics = requested_metrics(&params, &state).await?;
-    let team = params.get("team_id").map(String::as_str);
-    let rows = state.app.teams_report(&caller, range, team).await?;
-    let custom = custom_values(&metrics, range, &rows, &state).await?;
-    json_response(&report(range, &rows, (&metrics, &custom), &state))
+    let metrics = state.app.report_metrics(param(&params, "metrics")).await?;
+    let team = param(&params, "team_id");
+    let report = state
+        .app
+        .teams_report(&caller, range, team, metrics)
+        .await?;
+    json_response(&serialised(range, &report, &state))
+}
+
+fn param<'p>(params: &'p HashMap<String, String>, name: &str) -> Option<&'p str> {
+    params.get(name).map(String::as_str)
 }
 
 /// A report, serialized straight from these structs (no intermediate JSON tree: a
@@ -98,22 +104,17 @@ fn json_response(report: &Report<'_>) -> Result<Response, ApiError> {
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-fn report<'a>(
-    range: DayRange,
-    rows: &'a [ReportRow],
-    (metrics, custom): (&'a Requested, &'a [Vec<i128>]),
-    state: &'a AppState,
-) -> Report<'a> {
+fn serialised<'a>(range: DayRange, report: &'a AppReport, state: &'a AppState) -> Report<'a> {
     let currency = &state.app.org().currency;
     Report {
         from: range.from.to_string(),
         to: range.to.to_string(),
         timezone: state.app.org().calendar.time_zone_name(),
         currency: &currency.code,
-        rows: rows
+        rows: report
+            .rows
             .iter()
-            .zip(custom)
-            .map(|(row, custom)| {
+            .map(|row| {
                 let (user_id, team_id) = match &row.subject {
                     Subject::User(id) => (Some(id.as_str()), None),
                     Subject::Team(id) => (None, Some(id.as_str())),
@@ -123,121 +124,40 @@ fn report<'a>(
                     team_id,
                     name: &row.name,
                     values: MetricValues {
-                        values: row.values,
-                        custom,
-                        metrics,
+                        metrics: &report.metrics,
+                        values: &row.values,
                         currency,
                     },
                 }
             })
             .collect(),
-        counting: metrics
-            .custom
+        counting: report
+            .metrics
             .iter()
             .filter(|m| m.counting())
-            .map(|m| m.metric.key.as_str())
+            .map(ReportMetric::key)
             .collect(),
     }
-}
-
-/// The metrics a report asks for, in the order asked: built in, or custom (an index
-/// into `custom`).
-struct Requested {
-    columns: Vec<Column>,
-    custom: Vec<StoredMetric>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Column {
-    BuiltIn(Metric),
-    Custom(usize),
-}
-
-/// The requested metrics: every metric of `metrics=a,b` (built in or custom), else
-/// the 18 built in.
-async fn requested_metrics(
-    params: &HashMap<String, String>,
-    state: &AppState,
-) -> Result<Requested, ApiError> {
-    let mut requested = Requested {
-        columns: Vec::new(),
-        custom: Vec::new(),
-    };
-    let Some(list) = params.get("metrics").filter(|l| !l.trim().is_empty()) else {
-        requested.columns = Metric::ALL.into_iter().map(Column::BuiltIn).collect();
-        return Ok(requested);
-    };
-    let mut defined: Option<Vec<StoredMetric>> = None;
-    for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-        let column = match key.parse::<Metric>() {
-            Ok(metric) => Column::BuiltIn(metric),
-            Err(unknown) => {
-                let defined = match &mut defined {
-                    Some(defined) => defined,
-                    None => defined.insert(state.app.custom_metrics().await?),
-                };
-                let metric = defined
-                    .iter()
-                    .find(|m| m.metric.key == key)
-                    .ok_or_else(|| ApiError::invalid("metrics", unknown.to_string()))?;
-                let index = requested.custom.iter().position(|m| m.id == metric.id);
-                Column::Custom(index.unwrap_or_else(|| {
-                    requested.custom.push(metric.clone());
-                    requested.custom.len() - 1
-                }))
-            }
-        };
-        if !requested.columns.contains(&column) {
-            requested.columns.push(column);
-        }
-    }
-    Ok(requested)
-}
-
-/// Each row's values of the requested custom metrics, in their order.
-async fn custom_values(
-    metrics: &Requested,
-    range: DayRange,
-    rows: &[ReportRow],
-    state: &AppState,
-) -> Result<Vec<Vec<i128>>, ApiError> {
-    let mut values = vec![Vec::with_capacity(metrics.custom.len()); rows.len()];
-    for metric in &metrics.custom {
-        let column = state.app.custom_values(metric, range, rows).await?;
-        for (row, value) in values.iter_mut().zip(column) {
-            row.push(value);
-        }
-    }
-    Ok(values)
 }
 
 /// The requested metrics of a row, every one present (zero included): integers,
 /// except money, a decimal string in the organization's currency.
 struct MetricValues<'a> {
-    values: Values,
-    /// The row's values of `metrics.custom`, in its order.
-    custom: &'a [i128],
-    metrics: &'a Requested,
+    metrics: &'a [ReportMetric],
+    /// The row's value of each of `metrics`, in their order.
+    values: &'a [i128],
     currency: &'a tally_core::Currency,
 }
 
 impl Serialize for MetricValues<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.metrics.columns.len()))?;
-        for column in &self.metrics.columns {
-            let (key, unit, value) = match *column {
-                Column::BuiltIn(metric) => (metric.key(), metric.unit(), self.values.get(metric)),
-                Column::Custom(index) => {
-                    let metric = &self.metrics.custom[index].metric;
-                    let value = self.custom.get(index).copied().unwrap_or_default();
-                    (metric.key.as_str(), metric.unit(), value)
-                }
-            };
-            match unit {
+        let mut map = serializer.serialize_map(Some(self.metrics.len()))?;
+        for (metric, &value) in self.metrics.iter().zip(self.values) {
+            match metric.unit() {
                 Unit::Money => {
-                    map.serialize_entry(key, &self.currency.from_minor(value).to_string())?
+                    map.serialize_entry(metric.key(), &self.currency.from_minor(value).to_string())?
                 }
-                _ => map.serialize_entry(key, &value)?,
+                _ => map.serialize_entry(metric.key(), &value)?,
             }
         }
         map.end()

@@ -287,7 +287,9 @@ async fn sales_by_channel_from_the_list_to_the_chart(app: &TestApp) {
     boss.find("tr[data-channel='tiktok']").await;
     // Its phone lines, a number by its digits, ready to change in its row.
     let lines = boss
-        .script("return document.querySelector(\"tr[data-channel='tiktok'] input[name=lines]\").value")
+        .script(
+            "return document.querySelector(\"tr[data-channel='tiktok'] input[name=lines]\").value",
+        )
         .await;
     assert_eq!(lines, "19001234, tiktok-q");
 
