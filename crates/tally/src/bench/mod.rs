@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Custom metrics of events defined before the ingest (each event is offered to
+    /// every one): what they cost the write path.
+    #[arg(long, default_value_t = 0)]
+    custom_metrics: usize,
 }
 
 const CONCURRENT_CLIENTS: usize = 32;
@@ -61,6 +65,7 @@ pub async fn run(settings: &DataSettings, args: BenchArgs) -> anyhow::Result<()>
     let start = midnight(&org, first_day)?;
     eprintln!("setting up {} users in teams of {TEAM_SIZE}…", args.users);
     setup_people(&api, args.users, &first_day.to_string()).await?;
+    define_custom_metrics(&api, args.custom_metrics).await?;
     let mut floor = Floor::new(args.users, args.seed);
     let ingest = ingest_batches(&api, &mut floor, &args, start).await?;
     let single =
@@ -216,6 +221,27 @@ impl Api {
         }
         Ok(Latencies::of(samples))
     }
+}
+
+/// The five shapes of custom metric of events, in turn: counts with filters, sums and
+/// distinct counts, over the generator's calls, meetings and opportunities.
+const CUSTOM_SHAPES: [&str; 5] = [
+    r#""events": ["call"], "aggregate": "count", "filters": {"answered": true, "talk_seconds_at_least": 120}"#,
+    r#""events": ["call"], "aggregate": "sum", "field": "talk_seconds", "filters": {"direction": "inbound"}"#,
+    r#""events": ["call", "meeting.held"], "aggregate": "distinct", "field": "customer_id""#,
+    r#""events": ["opportunity.created"], "aggregate": "sum", "field": "amount""#,
+    r#""events": ["opportunity.status_changed"], "aggregate": "count", "filters": {"status": "won"}"#,
+];
+
+async fn define_custom_metrics(api: &Api, count: usize) -> anyhow::Result<()> {
+    for n in 0..count {
+        let shape = CUSTOM_SHAPES[n % CUSTOM_SHAPES.len()];
+        let body = format!(
+            r#"{{"key": "bench_{n}", "name_vi": "Đo {n}", "name_en": "Bench {n}", "of": "events", {shape}}}"#
+        );
+        api.post("/api/v1/metrics", body.into_bytes()).await?;
+    }
+    Ok(())
 }
 
 async fn setup_people(api: &Api, users: u32, from: &str) -> anyhow::Result<()> {
@@ -440,8 +466,8 @@ fn print_results(
     };
     let rate = ingest.events as f64 / ingest.elapsed.as_secs_f64();
     println!(
-        "### {backend}: {} users, {} days, {} events stored\n",
-        args.users, args.days, ingest.events
+        "### {backend}: {} users, {} days, {} events stored, {} custom metrics\n",
+        args.users, args.days, ingest.events, args.custom_metrics
     );
     println!("| measure | result |\n|---|---|");
     println!(
