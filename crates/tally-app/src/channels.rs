@@ -114,7 +114,8 @@ pub struct SalesByChannel {
 }
 
 /// A channel's phone lines from `["1900 1234", "zalo-queue"]`, each as the call
-/// import matches it (a number by its digits: `19001234`), none empty or twice.
+/// import matches it (a number by its digits: `19001234`), none empty or twice, in
+/// the order they are listed in.
 fn lines(value: &serde_json::Value) -> Result<Vec<String>> {
     let wrong = || {
         Error::invalid(
@@ -141,6 +142,7 @@ fn lines(value: &serde_json::Value) -> Result<Vec<String>> {
         }
         lines.push(line);
     }
+    lines.sort();
     Ok(lines)
 }
 

@@ -86,9 +86,9 @@ impl App {
         let mut after_id = 0;
         loop {
             let pause = match self.store().custom_history_after(after_id).await {
-                Ok(Some(metric)) => {
-                    after_id = metric.id;
-                    self.count_one_step(metric).await
+                Ok(Some(id)) => {
+                    after_id = id;
+                    self.count_one_step(id).await
                 }
                 Ok(None) if after_id > 0 => {
                     after_id = 0;
@@ -107,21 +107,19 @@ impl App {
         }
     }
 
-    /// One step of `metric`'s history; how long to pause before the next.
-    async fn count_one_step(&self, metric: StoredMetric) -> Duration {
-        let key = metric.metric.key.clone();
-        match self
+    /// One step of the history of the metric `id`; how long to pause before the next.
+    async fn count_one_step(&self, id: i64) -> Duration {
+        let step = self
             .store()
-            .count_custom_history(self.org(), metric, HISTORY_WINDOW)
-            .await
-        {
-            Ok(metric) if metric.counting() => Duration::ZERO,
-            Ok(_) => {
-                tracing::info!(metric = %key, "custom metric: its history is counted");
+            .count_custom_history(self.org(), id, HISTORY_WINDOW);
+        match step.await {
+            Ok(Some(metric)) if !metric.counting() => {
+                tracing::info!(metric = %metric.metric.key, "custom metric: its history is counted");
                 Duration::ZERO
             }
+            Ok(_) => Duration::ZERO,
             Err(e) => {
-                tracing::warn!(metric = %key, error = %e, "counting a custom metric's history failed; will retry");
+                tracing::warn!(metric_id = id, error = %e, "counting a custom metric's history failed; will retry");
                 IDLE_LOOK
             }
         }

@@ -109,8 +109,8 @@ async fn a_report_says_which_custom_metric_is_still_counting(backend: Backend) {
         [("lan".into(), vec![0, 2]), ("minh".into(), vec![0, 1])]
     );
 
-    while let Some(metric) = store.custom_history_after(0).await.unwrap() {
-        store.count_custom_history(&org(), metric, 2).await.unwrap();
+    while let Some(id) = store.custom_history_after(0).await.unwrap() {
+        store.count_custom_history(&org(), id, 2).await.unwrap();
     }
     let counted = report(false).await;
     assert!(counted.metrics.iter().all(|m| !m.counting()));

@@ -103,10 +103,8 @@ pub fn apply(
             answered,
             talk_seconds,
             customer_id,
-            channel,
             ..
         } => {
-            require_channel(state, channel.as_deref())?;
             let customer = customer_id
                 .as_deref()
                 .filter(|c| state.customers.contains_key(*c));

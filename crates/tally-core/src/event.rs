@@ -69,8 +69,9 @@ pub enum EventKind {
         customer_id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         phone: Option<String>,
-        /// The line it came in on, as one of the organisation's channels (the call
-        /// import sets it from an inbound call's number or queue).
+        /// The line it came in on: one of the organisation's channels when the call
+        /// import sets it from an inbound call's number or queue. Any other text is
+        /// kept and matches no channel: the call still counts.
         #[serde(skip_serializing_if = "Option::is_none")]
         channel: Option<String>,
     },
@@ -485,6 +486,16 @@ impl Fields<'_> {
         }
     }
 
+    /// A field the spec's type does not have, read only when it is text of 1 to
+    /// [`MAX_ID_CHARS`] characters and else ignored, as any unknown field is (a phone
+    /// system may send a `channel` of its own, such as `PJSIP/201-0000001a`).
+    fn lenient_text(&self, name: &str) -> Option<String> {
+        let text = self.get(name)?.as_str()?;
+        (1..=MAX_ID_CHARS)
+            .contains(&text.chars().count())
+            .then(|| text.to_owned())
+    }
+
     fn bool(&self, name: &str) -> Result<bool, FieldError> {
         self.required(name)?
             .as_bool()
@@ -555,7 +566,7 @@ impl Fields<'_> {
             talk_seconds,
             customer_id: self.opt_id("customer_id")?,
             phone: self.opt_string("phone")?,
-            channel: self.opt_id("channel")?,
+            channel: self.lenient_text("channel"),
         })
     }
 
@@ -672,6 +683,21 @@ mod tests {
                 channel: None
             }
         );
+    }
+
+    #[test]
+    fn a_calls_channel_is_kept_when_text_and_ignored_otherwise() {
+        let channel = |value: Value| match parse(call(json!({"channel": value}))).unwrap().kind {
+            EventKind::Call { channel, .. } => channel,
+            other => panic!("not a call: {other:?}"),
+        };
+        assert_eq!(channel(json!("zalo")).as_deref(), Some("zalo"));
+        assert_eq!(
+            channel(json!("PJSIP/201-0000001a")).as_deref(),
+            Some("PJSIP/201-0000001a")
+        );
+        assert_eq!(channel(json!(7)), None);
+        assert_eq!(channel(json!("")), None);
     }
 
     #[test]

@@ -280,13 +280,9 @@ impl<'a> Ledger<'a> {
         };
         let on_customer = |id: &str| self.is_customer(id).then(|| about(id));
         match &event.kind {
-            EventKind::Call {
-                customer_id,
-                channel,
-                ..
-            } => {
+            EventKind::Call { customer_id, .. } => {
                 let known = customer_id.as_deref().filter(|id| self.is_customer(id));
-                self.is_channel(channel.as_ref()).then(|| Admission {
+                Some(Admission {
                     customer: known.map(str::to_owned),
                 })
             }

@@ -142,9 +142,10 @@ pub struct Directory {
 }
 
 /// How a line is matched: a number in any notation (`1900 1234`, `+84 28 7300 0000`)
-/// by its normalised digits, a queue's name as written (trimmed).
+/// by its normalised digits, a queue's name trimmed and in lowercase (PBXs find
+/// queues whatever their case).
 pub fn line_key(line: &str) -> String {
-    normalize(line).unwrap_or_else(|| line.trim().to_owned())
+    normalize(line).unwrap_or_else(|| line.trim().to_lowercase())
 }
 
 /// What a record is.

@@ -302,8 +302,8 @@ fn base64_of(bytes: &[u8]) -> String {
 fn an_inbound_calls_queue_or_number_called_names_its_channel() {
     let lines = [
         ("1900 1234", "hotline"),
-        ("zalo-q", "zalo"),
-        (" support", "website"),
+        ("Zalo-Q", "zalo"),
+        (" support@default", "website"),
     ];
     let dir = directory().with_lines(lines.map(|(l, c)| (l.to_owned(), c.to_owned())));
     let rows = concat!(
@@ -343,10 +343,10 @@ fn an_inbound_calls_queue_or_number_called_names_its_channel() {
     );
     // FreeSWITCH names the queue in `cc_queue` (mod_callcenter).
     let doc = json!({"variables": {"uuid": "q1", "caller_id_number": "0933333333",
-        "destination_number": "1002", "cc_queue": "support", "start_epoch": "1778472000",
+        "destination_number": "1002", "cc_queue": "support@default", "start_epoch": "1778472000",
         "answer_epoch": "1778472001", "end_epoch": "1778472100", "billsec": "99"}});
     let record = freeswitch::parse(&serde_json::to_vec(&doc).unwrap()).unwrap();
-    assert_eq!(record.queue.as_deref(), Some("support"));
+    assert_eq!(record.queue.as_deref(), Some("support@default"));
     assert_eq!(call(&classify(&record, &dir))["channel"], "website");
     // A record kept from before queues were read has none.
     let mut old = record.to_json();

@@ -138,37 +138,41 @@ impl Store {
         Ok(())
     }
 
-    /// The first metric after `after_id` (in the order of ids) whose history is not
-    /// counted yet; the history loop takes them in turn, so that none waits on
+    /// The id of the first metric after `after_id` (in the order of ids) whose history
+    /// is not counted yet; the history loop takes them in turn, so that none waits on
     /// another (one whose step keeps failing included).
-    pub async fn custom_history_after(
-        &self,
-        after_id: i64,
-    ) -> Result<Option<StoredMetric>, StoreError> {
-        let sql = format!(
-            "select {COLUMNS} from custom_metrics where counted_to < counted_from \
-             and id > $1 order by id limit 1"
-        );
-        let row: Option<MetricRow> = sqlx::query_as(&sql)
-            .bind(after_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(stored).transpose()
+    pub async fn custom_history_after(&self, after_id: i64) -> Result<Option<i64>, StoreError> {
+        let next: Option<(i64,)> = sqlx::query_as(
+            "select id from custom_metrics where counted_to < counted_from and id > $1 \
+             order by id limit 1",
+        )
+        .bind(after_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(next.map(|(id,)| id))
     }
 
     /// Counts the next `window` logged events (the server's: [`HISTORY_WINDOW`]) of
-    /// the history of `before` (as [`Store::custom_history_after`] read it); returns
-    /// the metric as it now stands. The window's events never change (the log only
-    /// grows past `counted_from`), so they are read and credited before the write
-    /// lock is taken; the lock is held only to add the credits, and a metric
-    /// redefined, recounted or counted by another instance meanwhile is left as it is
-    /// (the loop finds it again).
+    /// the history of the metric `id`; returns the metric as it now stands (`None` if
+    /// it was removed). The window's events never change (the log only grows past
+    /// `counted_from`), so they are read and credited before the write lock is taken;
+    /// the lock is held only to add the credits, and a metric redefined, recounted or
+    /// counted by another instance meanwhile is left as it is (the loop finds it
+    /// again).
     pub async fn count_custom_history(
         &self,
         org: &Organization,
-        before: StoredMetric,
+        id: i64,
         window: i64,
-    ) -> Result<StoredMetric, StoreError> {
+    ) -> Result<Option<StoredMetric>, StoreError> {
+        let sql = format!("select {COLUMNS} from custom_metrics where id = $1");
+        let row: Option<MetricRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(before) = row.map(stored).transpose()? else {
+            return Ok(None);
+        };
         let to = before.counted_from.min(before.counted_to + window.max(1));
         let credits = match &before.metric.rule {
             Rule::Events(rule) => {
@@ -188,7 +192,7 @@ impl Store {
         .await?;
         // Ids are never reused, and a redefinition bumps the revision.
         if now != Some((before.revision, before.counted_from, before.counted_to)) {
-            return Ok(before);
+            return Ok(Some(before));
         }
         credits.write(&mut w).await?;
         sqlx::query("update custom_metrics set counted_to = $1 where id = $2")
@@ -197,10 +201,10 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         w.tx.commit().await?;
-        Ok(StoredMetric {
+        Ok(Some(StoredMetric {
             counted_to: to,
             ..before
-        })
+        }))
     }
 
     /// The events of the rule's types logged after `after`, up to `to`, in log order.

@@ -467,12 +467,11 @@ async fn count_a_step(
     org: &tally_core::Organization,
     after_id: i64,
 ) -> Result<Option<i64>, TestCaseError> {
-    let Some(metric) = stored(store.custom_history_after(after_id).await, "next history")? else {
+    let Some(id) = stored(store.custom_history_after(after_id).await, "next history")? else {
         return Ok(None);
     };
-    let id = metric.id;
     stored(
-        store.count_custom_history(org, metric, case.window).await,
+        store.count_custom_history(org, id, case.window).await,
         "count history",
     )?;
     Ok(Some(id))

@@ -85,7 +85,7 @@ texts! {
     channel_in_use: "Đang dùng", "In use";
     channel_retired_hint: "Kênh ngừng dùng không còn trong các biểu mẫu; số liệu cũ vẫn giữ nguyên.", "A retired channel leaves the forms; its figures stay.";
     channel_lines: "Đầu số / hàng đợi", "Phone lines / queues";
-    channel_lines_hint: "Số khách gọi đến (đầu số) hoặc tên hàng đợi của tổng đài, cách nhau bằng dấu phẩy: cuộc gọi đến qua đó được ghi nhận cho kênh khi nhập lịch sử cuộc gọi.", "Numbers customers call or the PBX's queue names, separated by commas: inbound calls that come through them are credited to the channel when calls are imported.";
+    channel_lines_hint: "Số khách gọi đến (đầu số) hoặc tên hàng đợi của tổng đài, cách nhau bằng dấu phẩy: cuộc gọi đến qua đó được ghi là đến từ kênh này khi nhập lịch sử cuộc gọi.", "Numbers customers call or the PBX's queue names, separated by commas: inbound calls that come through them are marked as coming from the channel when calls are imported.";
     new_channel: "Thêm kênh", "Add channel";
     nav_metrics_admin: "Tiêu chí KPI", "KPI criteria";
     metrics_admin_title: "Tiêu chí KPI riêng", "Your own KPI criteria";

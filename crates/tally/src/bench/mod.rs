@@ -43,9 +43,9 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Custom metrics of events defined before the ingest (each event is offered to
-    /// every one): what they cost the write path.
-    #[arg(long, default_value_t = 0)]
-    custom_metrics: usize,
+    /// every one): what they cost the write path. At most 50, as an organisation.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=50))]
+    custom_metrics: u8,
 }
 
 const CONCURRENT_CLIENTS: usize = 32;
@@ -233,9 +233,9 @@ const CUSTOM_SHAPES: [&str; 5] = [
     r#""events": ["opportunity.status_changed"], "aggregate": "count", "filters": {"status": "won"}"#,
 ];
 
-async fn define_custom_metrics(api: &Api, count: usize) -> anyhow::Result<()> {
+async fn define_custom_metrics(api: &Api, count: u8) -> anyhow::Result<()> {
     for n in 0..count {
-        let shape = CUSTOM_SHAPES[n % CUSTOM_SHAPES.len()];
+        let shape = CUSTOM_SHAPES[usize::from(n) % CUSTOM_SHAPES.len()];
         let body = format!(
             r#"{{"key": "bench_{n}", "name_vi": "Đo {n}", "name_en": "Bench {n}", "of": "events", {shape}}}"#
         );
