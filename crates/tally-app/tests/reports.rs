@@ -12,9 +12,9 @@ use std::sync::Arc;
 use tally_app::reports::{Report, ReportMetric};
 use tally_app::{App, Caller, input::Fields};
 use tally_core::views::Subject;
-use tally_core::{Calendar, Currency, DayRange, Event, Organization, Role};
+use tally_core::{Calendar, Currency, DayRange, Event, Organization};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, NewUser, Store};
+use tally_store::{Backend, Store};
 
 fn org() -> Organization {
     Organization {
@@ -44,16 +44,7 @@ fn rows(report: &Report) -> Vec<(String, Vec<i128>)> {
 async fn a_report_says_which_custom_metric_is_still_counting(backend: Backend) {
     let db = TestDb::create(backend).await;
     let store = Arc::new(Store::open(&db.url).await.unwrap());
-    for id in ["lan", "minh"] {
-        let user = NewUser {
-            id: id.into(),
-            name: id.into(),
-            email: None,
-            role: Role::Agent,
-            extension: None,
-        };
-        store.create_user(&user).await.unwrap();
-    }
+    tally_store::testing::agents(&store, &["lan", "minh"]).await;
     store.create_team("north", "North").await.unwrap();
     let from = "2026-11-01".parse().unwrap();
     store

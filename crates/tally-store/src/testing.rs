@@ -4,8 +4,9 @@
 //! the server at `TALLY_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
 //! A PostgreSQL that cannot be reached fails the test: it is never skipped.
 
-use crate::Backend;
+use crate::{Backend, NewUser, Store};
 use std::sync::atomic::{AtomicU32, Ordering};
+use tally_core::Role;
 
 /// A database made for one test and removed after it.
 pub struct TestDb {
@@ -53,6 +54,20 @@ impl TestDb {
                 }
             }
         }
+    }
+}
+
+/// Agents with these ids (each named as their id, no email, no extension).
+pub async fn agents(store: &Store, ids: &[&str]) {
+    for id in ids {
+        let user = NewUser {
+            id: (*id).into(),
+            name: (*id).into(),
+            email: None,
+            role: Role::Agent,
+            extension: None,
+        };
+        store.create_user(&user).await.expect("a new agent");
     }
 }
 

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 use serde_json::json;
-use tally_core::{Calendar, Currency, Event, Organization, Role};
+use tally_core::{Calendar, Currency, Event, Organization};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, CallQuery, NewUser, Store};
+use tally_store::{Backend, CallQuery, Store};
 
 fn org() -> Organization {
     Organization {
@@ -27,16 +27,7 @@ fn all() -> CallQuery {
 async fn logged_and_filled(backend: Backend) {
     let db = TestDb::create(backend).await;
     let store = Store::open(&db.url).await.unwrap();
-    for id in ["lan", "minh"] {
-        let user = NewUser {
-            id: id.into(),
-            name: id.into(),
-            email: None,
-            role: Role::Agent,
-            extension: None,
-        };
-        store.create_user(&user).await.unwrap();
-    }
+    tally_store::testing::agents(&store, &["lan", "minh"]).await;
     let events = [
         json!({"id": "k1", "type": "call", "at": "2026-11-02T09:00:00+07:00", "user_id": "lan",
                "direction": "outbound", "answered": true, "talk_seconds": 185, "phone": "+84 90 123 4567"}),

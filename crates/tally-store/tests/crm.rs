@@ -7,9 +7,9 @@
 #![allow(clippy::unwrap_used)]
 
 use serde_json::{Value, json};
-use tally_core::{Calendar, Currency, Event, Organization, Role};
+use tally_core::{Calendar, Currency, Event, Organization};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, CrmRecord, CrmWrite, NewUser, Store, StoreError};
+use tally_store::{Backend, CrmRecord, CrmWrite, Store, StoreError};
 
 fn org() -> Organization {
     Organization {
@@ -38,16 +38,7 @@ fn record(kind: &str, id: &str, body: Value, updated_at: i64) -> CrmRecord {
 
 async fn store_with_people(db: &TestDb) -> Store {
     let store = Store::open(&db.url).await.unwrap();
-    for id in ["lan", "minh"] {
-        let user = NewUser {
-            id: id.into(),
-            name: id.into(),
-            email: None,
-            role: Role::Agent,
-            extension: None,
-        };
-        store.create_user(&user).await.unwrap();
-    }
+    tally_store::testing::agents(&store, &["lan", "minh"]).await;
     store
 }
 

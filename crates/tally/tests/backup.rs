@@ -9,9 +9,9 @@
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tally_core::{Calendar, Currency, DayRange, Event, Organization, Role};
+use tally_core::{Calendar, Currency, DayRange, Event, Organization};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, NewUser, Store};
+use tally_store::{Backend, Store};
 
 fn org() -> Organization {
     Organization {
@@ -46,16 +46,7 @@ fn events(first: usize, n: usize) -> Vec<(usize, Event)> {
 
 async fn seeded(db: &TestDb) -> Store {
     let store = Store::open(&db.url).await.unwrap();
-    for id in ["lan", "minh", "nam"] {
-        let user = NewUser {
-            id: id.into(),
-            name: id.into(),
-            email: None,
-            role: Role::Agent,
-            extension: None,
-        };
-        store.create_user(&user).await.unwrap();
-    }
+    tally_store::testing::agents(&store, &["lan", "minh", "nam"]).await;
     store.create_team("north", "North").await.unwrap();
     let from = "2026-11-05".parse().unwrap();
     store
