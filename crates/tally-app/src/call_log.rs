@@ -30,13 +30,15 @@ pub struct CallFilter {
     pub offset: i64,
 }
 
-/// A page of the log, and the customers its calls belong to (id, name) that the
-/// caller may read, by event id.
+/// A page of the log, the customers its calls belong to (id, name) that the caller
+/// may read, by event id, and the names of the organisation's channels, by id (a call
+/// naming any other text came in on no channel of the organisation).
 #[derive(Clone, Debug, Default)]
 pub struct CallPage {
     pub total: i64,
     pub calls: Vec<LoggedCall>,
     pub customers: HashMap<String, (String, String)>,
+    pub channels: HashMap<String, String>,
 }
 
 impl App {
@@ -70,10 +72,12 @@ impl App {
         }
         let (calls, total) = self.store().call_log(&query).await?;
         let customers = self.customers_of(&calls, scope.as_ref()).await?;
+        let channels = self.channels().await?;
         Ok(CallPage {
             total,
             calls,
             customers,
+            channels: channels.into_iter().map(|c| (c.id, c.name)).collect(),
         })
     }
 

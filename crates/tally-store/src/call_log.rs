@@ -1,5 +1,5 @@
 //! The call log: one row per `call` event (who, when, direction, answered, talk time,
-//! the customer and the other side's number), so the pages list calls by person, day,
+//! the customer, the other side's number and the channel), so the pages list calls by person, day,
 //! customer or number without reading the event log. The other side's number is kept
 //! normalised (`tally_core::phone`), so a customer's calls are found in any notation.
 //!
@@ -29,6 +29,8 @@ pub struct LoggedCall {
     pub inbound: bool,
     pub answered: bool,
     pub talk_seconds: i64,
+    /// The channel the call names (the line it came in on), as the event gave it.
+    pub channel: Option<String>,
 }
 
 /// Which calls: every condition given must hold; newest first.
@@ -48,7 +50,7 @@ pub struct CallQuery {
     pub offset: i64,
 }
 
-const WIDTH: usize = 9;
+const WIDTH: usize = 10;
 
 /// The log's row of an event, if it is a call.
 fn row_of(event: &Event) -> Option<LoggedCall> {
@@ -58,7 +60,7 @@ fn row_of(event: &Event) -> Option<LoggedCall> {
         talk_seconds,
         customer_id,
         phone,
-        ..
+        channel,
     } = &event.kind
     else {
         return None;
@@ -72,6 +74,7 @@ fn row_of(event: &Event) -> Option<LoggedCall> {
         inbound: *direction == Direction::Inbound,
         answered: *answered,
         talk_seconds: i64::from(*talk_seconds),
+        channel: channel.clone(),
     })
 }
 
@@ -84,7 +87,7 @@ async fn write(
     for chunk in calls.chunks(rows_per_statement(WIDTH)) {
         let sql = format!(
             "insert into call_log (event_id, user_id, customer_id, phone, at_micros, day, \
-             direction, answered, talk_seconds) values {}",
+             direction, answered, talk_seconds, channel) values {}",
             value_rows(w.backend, chunk.len(), WIDTH)
         );
         let mut query = sqlx::query(&sql);
@@ -99,7 +102,8 @@ async fn write(
                 .bind(i64::from(org.calendar.day_of(at).number()))
                 .bind(if call.inbound { "inbound" } else { "outbound" })
                 .bind(i64::from(call.answered))
-                .bind(call.talk_seconds);
+                .bind(call.talk_seconds)
+                .bind(call.channel.clone());
         }
         query.execute(&mut *w.tx).await?;
     }
@@ -156,7 +160,8 @@ impl Store {
         let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
         let sql = format!(
             "select event_id, user_id, customer_id, phone, at_micros, direction, answered, \
-             talk_seconds from call_log where {filter} order by at_micros desc, event_id \
+             talk_seconds, channel from call_log where {filter} \
+             order by at_micros desc, event_id \
              limit {} offset {}",
             query.limit.max(0),
             query.offset.max(0)
@@ -178,6 +183,7 @@ impl Store {
                     inbound: row.try_get::<String, _>("direction")? == "inbound",
                     answered: row.try_get::<i64, _>("answered")? != 0,
                     talk_seconds: row.try_get("talk_seconds")?,
+                    channel: row.try_get("channel")?,
                 })
             })
             .collect::<Result<_, _>>()?;

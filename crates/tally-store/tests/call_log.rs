@@ -32,7 +32,7 @@ async fn logged_and_filled(backend: Backend) {
         json!({"id": "k1", "type": "call", "at": "2026-11-02T09:00:00+07:00", "user_id": "lan",
                "direction": "outbound", "answered": true, "talk_seconds": 185, "phone": "+84 90 123 4567"}),
         json!({"id": "k2", "type": "call", "at": "2026-11-03T23:30:00+07:00", "user_id": "minh",
-               "direction": "inbound", "answered": false, "talk_seconds": 0}),
+               "direction": "inbound", "answered": false, "talk_seconds": 0, "channel": "zalo"}),
         json!({"id": "c1", "type": "customer.created", "at": "2026-11-02T08:00:00+07:00",
                "user_id": "lan", "customer_id": "c1"}),
     ];
@@ -56,6 +56,10 @@ async fn logged_and_filled(backend: Backend) {
     let (calls, total) = store.call_log(&all()).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(calls[0].event_id, "k2", "newest first");
+    assert_eq!(
+        (calls[0].channel.as_deref(), calls[1].channel.as_deref()),
+        (Some("zalo"), None)
+    );
     assert_eq!(
         (calls[1].phone.as_str(), calls[1].talk_seconds),
         ("0901234567", 185)

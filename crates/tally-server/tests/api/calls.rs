@@ -353,16 +353,43 @@ async fn inbound_calls_through_a_channels_line_name_the_channel(app: &TestApp) {
             ),
         ]
     );
+    // The call log says where each inbound call came in.
+    crate::sessions::person(app, "boss", "owner").await;
+    let session = crate::sessions::sign_in(app, "boss").await;
+    let page = crate::sessions::get(app, &session, "/calls?from=2026-05-11&to=2026-05-11")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let directions: Vec<String> = crate::helpers::table_rows(&page, r#"<table class="calls">"#)
+        .iter()
+        .map(|row| row[2].clone())
+        .collect();
+    let mut sorted = directions.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "Gọi vào",
+            "Gọi vào · Hotline",
+            "Gọi vào · Hotline",
+            "Gọi vào · Zalo"
+        ],
+        "{page}"
+    );
     // A phone system's own `channel` (not one of the organisation's) does not refuse
     // the call: it counts, for no channel.
     let own = json!([{"id": "x1", "type": "call", "user_id": "lan", "at": "2026-05-11T09:00:00+07:00",
         "direction": "inbound", "answered": false, "talk_seconds": 0, "channel": "PJSIP/201-0000001a"}]);
     assert_eq!(app.events(own).await["accepted"], 1);
+    let lan = values(app.get_ok(path).await)
+        .into_iter()
+        .find(|(id, _)| id == "lan");
     assert_eq!(
-        values(app.get_ok(path).await)[0],
-        (
+        lan,
+        Some((
             "lan".into(),
             json!({"calls": 4, "hotline_calls": 1, "zalo_calls": 1})
-        )
+        ))
     );
 }

@@ -16,7 +16,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use tally_app::call_log::{CallFilter, CallPage};
+use tally_app::call_log::{CallFilter, CallPage, LoggedCall};
 use tally_app::calls::ImportSummary;
 use tally_core::Role;
 
@@ -27,7 +27,8 @@ const PAGE_SIZE: i64 = 50;
 pub struct CallLine {
     pub when: String,
     pub who: String,
-    pub direction: &'static str,
+    /// `Inbound`, or `Inbound · Zalo` for a call that came in on a channel's line.
+    pub direction: String,
     pub answered: bool,
     pub talk: String,
     pub number: String,
@@ -142,7 +143,7 @@ pub fn call_lines(
             CallLine {
                 when: local_time(state, call.at_micros, viewer.lang),
                 who: roster.user_name(&call.user_id).to_owned(),
-                direction: if call.inbound { t.inbound } else { t.outbound },
+                direction: direction_of(call, &page.channels, t),
                 answered: call.answered,
                 talk: format::duration(Decimal::from(call.talk_seconds)),
                 number: call.phone.clone(),
@@ -153,6 +154,16 @@ pub fn call_lines(
             }
         })
         .collect()
+}
+
+/// A call's direction, and the channel it came in on when that is one of the
+/// organisation's.
+fn direction_of(call: &LoggedCall, channels: &HashMap<String, String>, t: &Texts) -> String {
+    let direction = if call.inbound { t.inbound } else { t.outbound };
+    match call.channel.as_ref().and_then(|c| channels.get(c)) {
+        Some(channel) => format!("{direction} · {channel}"),
+        None => direction.to_owned(),
+    }
 }
 
 /// `GET /calls`
