@@ -8,9 +8,9 @@
 
 use serde_json::{Value, json};
 use tally_core::access::Scope;
-use tally_core::{Calendar, Currency, DayRange, Event, Metric, Organization, Role};
+use tally_core::{Calendar, Currency, DayRange, Event, Metric, Organization};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, IngestOutcome, NewUser, Store, StoreError, Submission};
+use tally_store::{Backend, IngestOutcome, Store, StoreError, Submission};
 
 fn org() -> Organization {
     Organization {
@@ -31,16 +31,7 @@ fn call(id: &str, user: &str, talk: u32) -> Value {
 
 async fn store_with(db: &TestDb, people: &[&str]) -> Store {
     let store = Store::open(&db.url).await.unwrap();
-    for id in people {
-        let user = NewUser {
-            id: (*id).into(),
-            name: (*id).into(),
-            email: None,
-            role: Role::Agent,
-            extension: None,
-        };
-        store.create_user(&user).await.unwrap();
-    }
+    tally_store::testing::agents(&store, people).await;
     store
 }
 
