@@ -1,6 +1,6 @@
 //! The call log: one row per `call` event (who, when, direction, answered, talk time,
-//! the customer, the other side's number and the channel), so the pages list calls by person, day,
-//! customer or number without reading the event log. The other side's number is kept
+//! the customer, the other side's number and the channel), so the pages list calls by
+//! person, day, customer or number without reading the event log. The other side's number is kept
 //! normalised (`tally_core::phone`), so a customer's calls are found in any notation.
 //!
 //! The log follows the event log rather than being written with each event: ingest

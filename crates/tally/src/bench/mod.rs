@@ -16,6 +16,7 @@ use reqwest::Client;
 use serde_json::Value;
 use server::Server;
 use std::time::{Duration, Instant};
+use tally_app::custom_metrics::MAX_CUSTOM_METRICS;
 use tally_app::data::DataSettings;
 
 /// What to generate and how long to measure.
@@ -43,8 +44,9 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Custom metrics of events defined before the ingest (each event is offered to
-    /// every one): what they cost the write path. At most 50, as an organisation.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=50))]
+    /// every one): what they cost the write path. At most as many as an organisation
+    /// keeps (50).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=MAX_CUSTOM_METRICS as i64))]
     custom_metrics: u8,
 }
 
