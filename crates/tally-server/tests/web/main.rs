@@ -292,6 +292,32 @@ async fn sales_by_channel_from_the_list_to_the_chart(app: &TestApp) {
         )
         .await;
     assert_eq!(lines, "19001234, tiktok-q");
+    // A call that came in on TikTok's line says so in the log; back on the list (from
+    // the back/forward cache or not), the lines are still there; neither page scrolls
+    // sideways at 390 px.
+    let inbound = json!([{"id": "tk1", "type": "call", "user_id": "lan",
+        "at": "2026-01-05T09:00:00+07:00", "direction": "inbound", "answered": true,
+        "talk_seconds": 60, "channel": "tiktok"}]);
+    assert_eq!(app.events(inbound).await["accepted"], 1);
+    boss.client.set_window_size(390, 844).await.unwrap();
+    boss.goto(&format!("{}/calls?from=2026-01-05&to=2026-01-05", app.base))
+        .await;
+    boss.wait_for_text("table.calls tbody tr td:nth-child(3)", "Gọi vào · TikTok")
+        .await;
+    let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
+    assert!(boss.script(overflow).await.as_i64().unwrap() <= 0, "/calls");
+    boss.client.back().await.unwrap();
+    let lines = boss
+        .script(
+            "return document.querySelector(\"tr[data-channel='tiktok'] input[name=lines]\").value",
+        )
+        .await;
+    assert_eq!(lines, "19001234, tiktok-q");
+    assert!(
+        boss.script(overflow).await.as_i64().unwrap() <= 0,
+        "/admin/channels"
+    );
+    boss.client.set_window_size(1280, 900).await.unwrap();
 
     // An agent's customer from TikTok; the deal comes from the customer's channel.
     let agent = Browser::start().await;
