@@ -8,7 +8,7 @@
 //! results, each its own short transaction, so ingest never waits long behind it.
 
 use crate::app::App;
-use crate::directory::{Directory, Goal, definition_spec};
+use crate::directory::{Directory, Goal};
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use tally_core::goal::periods_covering;
@@ -35,8 +35,14 @@ impl App {
             return Ok(());
         }
         let now = self.now().await?;
-        let spec = definition_spec(&goal.definition, &self.org().currency)
+        let spec = (now.directory)
+            .spec_of(&goal.definition, &self.org().currency)
             .map_err(|e| Error::internal(format!("reading goal '{}'", goal.id), e))?;
+        if self.counting_any(&spec).await? {
+            // A result is frozen once: not from a custom metric's partial values.
+            tracing::debug!(goal = %goal.id, "a custom metric of the goal is still counting its history; closing waits");
+            return Ok(());
+        }
         let current = &Goal {
             record: goal.clone(),
             spec,
@@ -73,13 +79,18 @@ impl App {
     ) -> Result<Vec<GoalResult>> {
         let closed_at = jiff::Timestamp::now().as_microsecond();
         let data_version = self.store().versions().await?.data;
+        // A custom metric's result keeps the definition it was counted with.
+        let definition_of = |key: &str| {
+            let custom = directory.custom_metric(key)?;
+            Some(custom.metric.to_json().to_string())
+        };
         let mut results = Vec::new();
         for (kind, period) in ended_periods(&goal.spec, &self.org().calendar, window) {
             let ctx = self.context(directory, period, Compare::Previous);
             let plan = plan_goal(&ctx, &goal.record.id, &goal.spec);
-            let figures = self.store().figures(data_version).await?;
-            let values = figures.group_values(&plan.groups(), &plan.metrics());
-            drop(figures);
+            let values = self
+                .measure_values(directory, data_version, &plan.groups(), &plan.metrics())
+                .await?;
             let progress = plan.finish(&ctx, &values);
             for row in progress.rows.iter().filter(|r| r.period == Some(kind)) {
                 let (subject_kind, subject_id) = match &row.subject {
@@ -98,6 +109,7 @@ impl App {
                         .completion
                         .is_some_and(|c| c >= rust_decimal::Decimal::ONE),
                     closed_at,
+                    metric_definition: definition_of(row.metric.key()),
                 });
             }
         }
@@ -193,7 +205,7 @@ mod tests {
             "criteria": [{"metric": "calls", "period": period, "target": 1}],
             "assignees": [{"user_id": "lan"}]});
         let today: Day = "2026-11-27".parse().unwrap();
-        GoalSpec::parse(body.as_object().unwrap(), &Currency::default(), today).unwrap()
+        GoalSpec::parse(body.as_object().unwrap(), &Currency::default(), &[], today).unwrap()
     }
 
     fn window(period: &str, from: &str, per_end: Option<usize>) -> DayRange {

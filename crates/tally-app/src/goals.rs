@@ -6,7 +6,7 @@
 use crate::access::{people_within, scoped_goal, teams_within};
 use crate::app::App;
 use crate::caller::Caller;
-use crate::directory::{Directory, definition_spec};
+use crate::directory::Directory;
 use crate::error::{Error, Result};
 use crate::input::Fields;
 use crate::people::new_id;
@@ -100,9 +100,12 @@ impl App {
         revisions
             .into_iter()
             .map(|r| {
-                let spec = definition_spec(&r.definition, &self.org().currency).map_err(|e| {
-                    Error::internal(format!("reading goal '{id}' revision {}", r.revision), e)
-                })?;
+                let spec = now
+                    .directory
+                    .spec_of(&r.definition, &self.org().currency)
+                    .map_err(|e| {
+                        Error::internal(format!("reading goal '{id}' revision {}", r.revision), e)
+                    })?;
                 Ok(Revision {
                     revision: r.revision,
                     action: r.action,
@@ -214,8 +217,13 @@ impl App {
     /// assignee exists.
     fn checked_spec(&self, directory: &Directory, body: &Map<String, Value>) -> Result<GoalSpec> {
         let today = self.today();
-        let spec = GoalSpec::parse(body, &self.org().currency, today)
-            .map_err(|e| Error::invalid(&e.field, e.message))?;
+        let spec = GoalSpec::parse(
+            body,
+            &self.org().currency,
+            &directory.custom_definitions,
+            today,
+        )
+        .map_err(|e| Error::invalid(&e.field, e.message))?;
         let earliest = today.plus(-i32::try_from(MAX_RANGE_DAYS).unwrap_or(i32::MAX));
         if spec.starts_on < earliest {
             return Err(Error::invalid(

@@ -317,7 +317,7 @@ fn result_notice(closed: ClosedResult) -> Option<Notice> {
         key: NoticeKey {
             kind: NoticeKind::PeriodResult,
             goal_id: closed.goal_id,
-            metric: Some(r.metric.parse().ok()?),
+            metric: Some(r.metric),
             period: r.period,
             subject,
             mark: notice::result_mark(r.achieved).to_owned(),

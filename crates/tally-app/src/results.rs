@@ -6,14 +6,15 @@
 use crate::access::{scoped_goal, seen_user};
 use crate::app::App;
 use crate::caller::Caller;
-use crate::directory::definition_spec;
 use crate::error::{Error, Result};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 use tally_core::access::Scope;
+use tally_core::custom::CustomMetric;
 use tally_core::views::{Compare, Subject, plan_goal};
-use tally_core::{DayRange, Metric};
+use tally_core::{DayRange, Measure};
 use tally_store::{Page, ResultSubjects};
 
 /// A page of a goal's frozen results.
@@ -32,7 +33,8 @@ pub struct FrozenResult {
     pub subject: Subject,
     pub name: String,
     pub period: DayRange,
-    pub metric: Metric,
+    /// The criterion's metric; a custom one as it was defined when the period closed.
+    pub metric: Measure,
     /// The goal's revision the period closed under.
     pub revision: i64,
     /// The pro-rated target, in the metric's unit.
@@ -84,7 +86,7 @@ impl App {
             .into_iter()
             .map(|r| (r.revision, r.definition))
             .collect();
-        let mut actuals: HashMap<(i64, DayRange), HashMap<(Subject, Metric), i128>> =
+        let mut actuals: HashMap<(i64, DayRange), HashMap<(Subject, String), i128>> =
             HashMap::new();
         let mut results = Vec::with_capacity(stored.len());
         for result in stored {
@@ -92,16 +94,13 @@ impl App {
                 "team" => Subject::Team(result.subject_id.clone()),
                 _ => Subject::User(result.subject_id.clone()),
             };
-            let metric: Metric = result
-                .metric
-                .parse()
-                .map_err(|e| Error::internal("reading a stored result", e))?;
+            let metric = frozen_measure(&result, &directory.custom_definitions)?;
             let key = (result.revision, result.period);
             if let Entry::Vacant(slot) = actuals.entry(key) {
                 let definition = definitions.get(&result.revision).ok_or_else(|| {
                     Error::internal("reading a goal's history", "a revision is missing")
                 })?;
-                let spec = definition_spec(definition, &self.org().currency)
+                let spec = (directory.spec_of(definition, &self.org().currency))
                     .map_err(|e| Error::internal("reading a goal's revision", e))?;
                 let ctx = self.context(directory, result.period, Compare::Previous);
                 let plan = plan_goal(&ctx, &goal.record.id, &spec);
@@ -111,13 +110,13 @@ impl App {
                     progress
                         .rows
                         .into_iter()
-                        .map(|r| ((r.subject, r.metric), r.actual))
+                        .map(|r| ((r.subject, r.metric.key().to_owned()), r.actual))
                         .collect(),
                 );
             }
             let current_actual = actuals
                 .get(&key)
-                .and_then(|m| m.get(&(subject.clone(), metric)))
+                .and_then(|m| m.get(&(subject.clone(), result.metric.clone())))
                 .copied()
                 .unwrap_or(0);
             let target: Decimal = result
@@ -147,4 +146,20 @@ impl App {
             results,
         })
     }
+}
+
+/// A stored result's metric: a custom one as the definition kept with the result says
+/// (as it was when the period closed), else as defined now; a built-in one by key.
+fn frozen_measure(
+    result: &tally_store::GoalResult,
+    custom: &[Arc<CustomMetric>],
+) -> Result<Measure> {
+    if let Some(definition) = &result.metric_definition {
+        let value: serde_json::Value = serde_json::from_str(definition)
+            .map_err(|e| Error::internal("reading a result's metric", e))?;
+        let metric = CustomMetric::parse(&value, None)
+            .map_err(|e| Error::internal("reading a result's metric", e))?;
+        return Ok(Measure::Custom(Arc::new(metric)));
+    }
+    Measure::find(&result.metric, custom).map_err(|e| Error::internal("reading a stored result", e))
 }

@@ -7,12 +7,15 @@ use crate::access::{people_within, scoped_goal, seen_team, seen_user, teams_with
 use crate::app::{App, Now};
 use crate::caller::Caller;
 use crate::directory::{Directory, Goal};
-use crate::error::Result;
-use std::collections::BTreeMap;
+use crate::error::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
 use tally_core::access::Scope;
 use tally_core::org::Roster;
-use tally_core::views::{Compare, Context, Group, Row, Score, Subject, plan_goal, plan_teams};
-use tally_core::{Day, DayRange, Metric, Values};
+use tally_core::views::{
+    Compare, Context, Group, GroupValues, Row, Score, Subject, plan_goal, plan_teams,
+};
+use tally_core::{Day, DayRange, GoalSpec, Measure, Metric};
+use tally_store::StoredMetric;
 
 /// Which of the three views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +52,7 @@ pub struct DailyGroup {
     pub subject: Subject,
     pub name: String,
     pub goal: Option<String>,
-    pub metrics: Vec<Metric>,
+    pub metrics: Vec<Measure>,
     pub group: Group,
 }
 
@@ -68,7 +71,7 @@ pub struct DayValues {
     /// The index of its [`DailyGroup`].
     pub group: usize,
     pub day: Day,
-    pub values: Values,
+    pub values: GroupValues,
 }
 
 impl App {
@@ -178,10 +181,10 @@ impl App {
         let plan = plan_teams(&ctx, &specs, &teams);
         let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;
         let rows = plan.finish(&ctx, &values);
-        let mut metrics: BTreeMap<&str, Vec<Metric>> = BTreeMap::new();
+        let mut metrics: BTreeMap<&str, Vec<Measure>> = BTreeMap::new();
         for row in &rows {
             if let Subject::Team(t) = &row.subject {
-                metrics.entry(t).or_default().push(row.metric);
+                metrics.entry(t).or_default().push(row.metric.clone());
             }
         }
         let daily = metrics
@@ -243,8 +246,8 @@ impl App {
         data_version: i64,
         subjects: &[Subject],
         ranges: &[DayRange],
-        metrics: &[Metric],
-    ) -> Result<Vec<Values>> {
+        metrics: &[Measure],
+    ) -> Result<Vec<GroupValues>> {
         let now = self.now().await?;
         let groups: Vec<Group> = ranges
             .iter()
@@ -253,8 +256,8 @@ impl App {
                 parts.into_iter().flatten().collect()
             })
             .collect();
-        let figures = self.store().figures(data_version).await?;
-        Ok(figures.group_values(&groups, metrics))
+        self.measure_values(&now.directory, data_version, &groups, metrics)
+            .await
     }
 
     /// The values of each daily group on each day of `range` where one of the
@@ -264,13 +267,31 @@ impl App {
         data_version: i64,
         range: DayRange,
         groups: &[Group],
-        metrics: &[Metric],
+        metrics: &[Measure],
     ) -> Result<Vec<DayValues>> {
+        let built_in: Vec<Metric> = metrics.iter().filter_map(Measure::built_in).collect();
         let figures = self.store().figures(data_version).await?;
-        Ok(figures
-            .daily_values(groups, range, metrics)
+        let mut by_day: BTreeMap<(usize, Day), GroupValues> = figures
+            .daily_values(groups, range, &built_in)
             .into_iter()
-            .map(|(group, day, values)| DayValues { group, day, values })
+            .map(|(group, day, values)| ((group, day), values.into()))
+            .collect();
+        drop(figures);
+        for (custom, stored) in self.custom_of(metrics).await? {
+            let days = self.store().custom_days(&stored, range).await?;
+            for (index, group) in groups.iter().enumerate() {
+                for day in range.days() {
+                    let value = days.value_of(&on_day(group, day));
+                    if value != 0 {
+                        let values = by_day.entry((index, day)).or_default();
+                        values.custom.insert(custom.clone(), value);
+                    }
+                }
+            }
+        }
+        Ok(by_day
+            .into_iter()
+            .map(|((group, day), values)| DayValues { group, day, values })
             .collect())
     }
 
@@ -281,10 +302,38 @@ impl App {
         data_version: i64,
         range: DayRange,
         groups: &[Group],
-        metrics: &[Metric],
-    ) -> Result<Vec<(Day, Values)>> {
+        metrics: &[Measure],
+    ) -> Result<Vec<(Day, GroupValues)>> {
+        let built_in: Vec<Metric> = metrics.iter().filter_map(Measure::built_in).collect();
         let figures = self.store().figures(data_version).await?;
-        Ok(figures.daily_totals(groups, range, metrics))
+        let mut totals: Vec<(Day, GroupValues)> = figures
+            .daily_totals(groups, range, &built_in)
+            .into_iter()
+            .map(|(day, values)| (day, values.into()))
+            .collect();
+        drop(figures);
+        for (custom, stored) in self.custom_of(metrics).await? {
+            let days = self.store().custom_days(&stored, range).await?;
+            for (day, values) in &mut totals {
+                let total = groups.iter().map(|g| days.value_of(&on_day(g, *day))).sum();
+                values.custom.insert(custom.clone(), total);
+            }
+        }
+        Ok(totals)
+    }
+
+    /// The custom metrics among `metrics`, by key, as stored.
+    async fn custom_of(&self, metrics: &[Measure]) -> Result<Vec<(String, StoredMetric)>> {
+        let now = self.now().await?;
+        let mut custom = Vec::new();
+        for measure in metrics {
+            if let Measure::Custom(definition) = measure
+                && let Some(stored) = now.directory.custom_metric(&definition.key)
+            {
+                custom.push((definition.key.clone(), stored.clone()));
+            }
+        }
+        Ok(custom)
     }
 
     /// The rows and scores of some goals, those of the subjects `keep` admits.
@@ -302,7 +351,8 @@ impl App {
             .map(|g| plan_goal(&ctx, &g.record.id, &g.spec))
             .collect();
         let groups: Vec<Group> = plans.iter().flat_map(|p| p.groups()).collect();
-        let metrics: Vec<Metric> = plans.iter().flat_map(|p| p.metrics()).collect();
+        let metrics: BTreeSet<Measure> = plans.iter().flat_map(|p| p.metrics()).collect();
+        let metrics: Vec<Measure> = metrics.into_iter().collect();
         let values = self.values(now, &groups, &metrics).await?;
         let mut view = ProgressView {
             kind: ViewKind::Employees,
@@ -324,7 +374,12 @@ impl App {
                 .extend(progress.rows.into_iter().filter(|r| keep(&r.subject)));
             view.scores
                 .extend(progress.scores.into_iter().filter(|s| keep(&s.subject)));
-            let metrics: Vec<Metric> = goal.spec.criteria.iter().map(|c| c.metric).collect();
+            let metrics: Vec<Measure> = goal
+                .spec
+                .criteria
+                .iter()
+                .map(|c| c.metric.clone())
+                .collect();
             view.daily
                 .extend(progress.groups.into_iter().filter(|(s, _)| keep(s)).map(
                     |(subject, group)| DailyGroup {
@@ -364,11 +419,82 @@ impl App {
         &self,
         now: &Now,
         groups: &[Group],
-        metrics: &[Metric],
-    ) -> Result<Vec<Values>> {
-        let figures = self.store().figures(now.data_version).await?;
-        Ok(figures.group_values(groups, metrics))
+        metrics: &[Measure],
+    ) -> Result<Vec<GroupValues>> {
+        self.measure_values(&now.directory, now.data_version, groups, metrics)
+            .await
     }
+
+    /// The values of groups of member-days for `metrics`: the built-in ones from the
+    /// read model at `data_version`, each custom one from its own table (an entity of
+    /// a distinct count once per group).
+    pub(crate) async fn measure_values(
+        &self,
+        directory: &Directory,
+        data_version: i64,
+        groups: &[Group],
+        metrics: &[Measure],
+    ) -> Result<Vec<GroupValues>> {
+        let built_in: Vec<Metric> = metrics.iter().filter_map(Measure::built_in).collect();
+        let figures = self.store().figures(data_version).await?;
+        let mut values: Vec<GroupValues> = figures
+            .group_values(groups, &built_in)
+            .into_iter()
+            .map(GroupValues::from)
+            .collect();
+        drop(figures);
+        let Some(span) = span_of(groups) else {
+            return Ok(values);
+        };
+        for measure in metrics {
+            let Measure::Custom(custom) = measure else {
+                continue;
+            };
+            let stored = directory.custom_metric(&custom.key).ok_or_else(|| {
+                Error::internal(
+                    format!("reading custom metric '{}'", custom.key),
+                    "it is not in the organisation",
+                )
+            })?;
+            let days = self.store().custom_days(stored, span).await?;
+            for (group, value) in groups.iter().zip(values.iter_mut()) {
+                value
+                    .custom
+                    .insert(custom.key.clone(), days.value_of(group));
+            }
+        }
+        Ok(values)
+    }
+
+    /// Whether a custom metric of `spec` is still counting its history (its values
+    /// are partial), as the store says now.
+    pub(crate) async fn counting_any(&self, spec: &GoalSpec) -> Result<bool> {
+        for criterion in &spec.criteria {
+            if let Measure::Custom(custom) = &criterion.metric
+                && self.store().custom_metric(&custom.key).await?.counting()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// A group's member-days on one day.
+fn on_day(group: &Group, day: Day) -> Group {
+    group
+        .iter()
+        .filter(|(_, days)| days.contains(day))
+        .map(|(user, _)| (*user, DayRange::single(day)))
+        .collect()
+}
+
+/// The days every group's member-days lie within; none when there are no days.
+fn span_of(groups: &[Group]) -> Option<DayRange> {
+    let days = groups.iter().flatten().map(|(_, range)| range);
+    let from = days.clone().map(|r| r.from).min()?;
+    let to = days.map(|r| r.to).max()?;
+    DayRange::new(from, to)
 }
 
 /// The member-days of each subject over `range`: a person's own days, a team's

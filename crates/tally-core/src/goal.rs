@@ -5,15 +5,18 @@
 //! same rules hold for the API, the pages and the tests.
 
 use crate::calendar::{Day, DayRange, month_of};
+use crate::custom::CustomMetric;
 use crate::dayset::DaySet;
 use crate::event::FieldError;
-use crate::metric::{Metric, Unit};
+use crate::measure::Measure;
+use crate::metric::Unit;
 use crate::money::Currency;
 use crate::quantity::{Number, Quantity};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The period a criterion's target is set for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,10 +55,11 @@ impl FromStr for PeriodKind {
     }
 }
 
-/// One criterion of a goal: a metric, its target per period, its weight in percent.
+/// One criterion of a goal: a metric (built in or custom), its target per period, its
+/// weight in percent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Criterion {
-    pub metric: Metric,
+    pub metric: Measure,
     pub period: PeriodKind,
     /// In the metric's unit: a count, seconds, or an amount of the currency.
     pub target: Decimal,
@@ -100,10 +104,13 @@ pub const MAX_CRITERIA: usize = 18;
 pub const MAX_ASSIGNEES: usize = 1_000;
 
 impl GoalSpec {
-    /// Parses and checks a goal definition. `today` is the default `starts_on`.
+    /// Parses and checks a goal definition. `custom` are the organisation's custom
+    /// metrics a criterion may name besides the built-in ones; `today` is the default
+    /// `starts_on`.
     pub fn parse(
         body: &Map<String, Value>,
         currency: &Currency,
+        custom: &[Arc<CustomMetric>],
         today: Day,
     ) -> Result<GoalSpec, FieldError> {
         let name = match body.get("name") {
@@ -116,7 +123,7 @@ impl GoalSpec {
             }
             None => return Err(FieldError::new("name", "is required")),
         };
-        let criteria = parse_criteria(body.get("criteria"), currency)?;
+        let criteria = parse_criteria(body.get("criteria"), currency, custom)?;
         let assignees = parse_assignees(body.get("assignees"))?;
         let starts_on = match body.get("starts_on") {
             None | Some(Value::Null) => today,
@@ -147,7 +154,7 @@ impl GoalSpec {
                 json!({
                     "metric": c.metric.key(),
                     "period": c.period.as_str(),
-                    "target": Quantity::of(c.metric, c.target, currency),
+                    "target": Quantity::of(c.metric.unit(), c.target, currency),
                     "weight": Number(c.weight),
                 })
             })
@@ -202,6 +209,7 @@ fn parse_day(field: &str, value: &Value) -> Result<Day, FieldError> {
 fn parse_criteria(
     value: Option<&Value>,
     currency: &Currency,
+    custom: &[Arc<CustomMetric>],
 ) -> Result<Vec<Criterion>, FieldError> {
     let list = match value {
         Some(Value::Array(list)) if !list.is_empty() && list.len() <= MAX_CRITERIA => list,
@@ -220,12 +228,9 @@ fn parse_criteria(
         let item = item
             .as_object()
             .ok_or_else(|| FieldError::new(&format!("criteria[{i}]"), "must be an object"))?;
-        let metric: Metric = match item.get("metric") {
-            Some(Value::String(key)) => {
-                key.parse().map_err(|e: crate::metric::UnknownMetric| {
-                    FieldError::new(&at("metric"), e.to_string())
-                })?
-            }
+        let metric = match item.get("metric") {
+            Some(Value::String(key)) => Measure::find(key, custom)
+                .map_err(|e| FieldError::new(&at("metric"), e.to_string()))?,
             _ => return Err(FieldError::new(&at("metric"), "is required: a metric key")),
         };
         if criteria.iter().any(|c| c.metric == metric) {
@@ -245,7 +250,7 @@ fn parse_criteria(
                 ));
             }
         };
-        let target = parse_target(item.get("target"), metric, currency)
+        let target = parse_target(item.get("target"), metric.unit(), currency)
             .map_err(|m| FieldError::new(&at("target"), m))?;
         let weight = match item.get("weight") {
             None | Some(Value::Null) => Decimal::ZERO,
@@ -303,24 +308,17 @@ fn settle_weights(criteria: &mut [Criterion], given: usize) -> Result<(), FieldE
 
 /// A target above zero in the metric's unit: whole counts and seconds, money with no
 /// more decimals than the currency has.
-fn parse_target(
-    value: Option<&Value>,
-    metric: Metric,
-    currency: &Currency,
-) -> Result<Decimal, String> {
+fn parse_target(value: Option<&Value>, unit: Unit, currency: &Currency) -> Result<Decimal, String> {
     let target = value
         .and_then(positive_decimal)
         .ok_or("is required: a number above 0")?;
-    match metric.unit() {
+    match unit {
         Unit::Money => {
             currency.to_minor(target).map_err(|e| e.to_string())?;
         }
         Unit::Count | Unit::Seconds => {
             if !target.fract().is_zero() {
-                return Err(format!(
-                    "must be a whole number of {}",
-                    unit_name(metric.unit())
-                ));
+                return Err(format!("must be a whole number of {}", unit_name(unit)));
             }
             if target > Decimal::from(crate::money::MAX_MINOR_UNITS) {
                 return Err("is too large".into());

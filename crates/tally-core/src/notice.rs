@@ -16,7 +16,6 @@
 use crate::Day;
 use crate::calendar::DayRange;
 use crate::goal::PeriodKind;
-use crate::metric::Metric;
 use crate::org::Roster;
 use crate::progress::PaceStatus;
 use crate::views::{Row, Score, Subject};
@@ -80,8 +79,9 @@ impl FromStr for NoticeKind {
 pub struct NoticeKey {
     pub kind: NoticeKind,
     pub goal_id: String,
-    /// The criterion's metric; none for the leaderboard, which is the goal's score.
-    pub metric: Option<Metric>,
+    /// The criterion's metric key (built in or custom); none for the leaderboard,
+    /// which is the goal's score.
+    pub metric: Option<String>,
     pub period: DayRange,
     pub subject: Subject,
     /// The milestone's percent (`50`), `achieved` or `missed`, `at_risk` or `behind`,
@@ -209,7 +209,7 @@ fn of_row(kind: NoticeKind, goal_id: &str, row: &Row, period: DayRange, mark: St
         key: NoticeKey {
             kind,
             goal_id: goal_id.to_owned(),
-            metric: Some(row.metric),
+            metric: Some(row.metric.key().to_owned()),
             period,
             subject: row.subject.clone(),
             mark,
@@ -302,7 +302,7 @@ mod tests {
     use super::*;
     use crate::org::{MembershipRecord, Team, User};
     use crate::progress::Pace;
-    use crate::{Grade, Role};
+    use crate::{Grade, Metric, Role};
 
     fn day(n: i32) -> Day {
         Day::from_number(n)
@@ -313,7 +313,7 @@ mod tests {
             subject: Subject::User(subject.into()),
             name: subject.into(),
             goal: Some(("g".into(), "Goal".into())),
-            metric: Metric::Calls,
+            metric: Metric::Calls.into(),
             period: Some(PeriodKind::Day),
             weight: None,
             days: 1,
@@ -465,7 +465,7 @@ mod tests {
         let key = |kind, subject| NoticeKey {
             kind,
             goal_id: "g".into(),
-            metric: Some(Metric::Calls),
+            metric: Some("calls".into()),
             period: DayRange::single(day(10)),
             subject,
             mark: "x".into(),

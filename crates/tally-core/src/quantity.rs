@@ -6,7 +6,7 @@
 //! intermediate JSON value or string, and display as the same text in an export's
 //! cell. A view of 3,000 rows writes 12 of them a row.
 
-use crate::metric::{Metric, Unit};
+use crate::metric::Unit;
 use crate::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
@@ -27,9 +27,9 @@ pub enum Quantity {
 }
 
 impl Quantity {
-    /// `value` of `metric`, rounded as it is written.
-    pub fn of(metric: Metric, value: Decimal, currency: &Currency) -> Quantity {
-        match metric.unit() {
+    /// `value` in `unit`, rounded as it is written.
+    pub fn of(unit: Unit, value: Decimal, currency: &Currency) -> Quantity {
+        match unit {
             Unit::Money => Quantity::Money(round(value, currency.exponent).normalize()),
             Unit::Count | Unit::Seconds => Quantity::Number(Number(round(value, 2))),
         }
@@ -164,12 +164,12 @@ mod tests {
     fn quantities_round_as_people_do_and_money_is_a_string() {
         let vnd = Currency::from_code("VND");
         let number = |metric, text| json(Quantity::of(metric, decimal(text), &vnd));
-        assert_eq!(number(Metric::Calls, "1774.025"), "1774.03");
-        assert_eq!(number(Metric::TalkSeconds, "5400.004"), "5400");
-        assert_eq!(number(Metric::Revenue, "197113194.4"), "\"197113194\"");
-        assert_eq!(number(Metric::Revenue, "197113194.5"), "\"197113195\"");
+        assert_eq!(number(Unit::Count, "1774.025"), "1774.03");
+        assert_eq!(number(Unit::Seconds, "5400.004"), "5400");
+        assert_eq!(number(Unit::Money, "197113194.4"), "\"197113194\"");
+        assert_eq!(number(Unit::Money, "197113194.5"), "\"197113195\"");
         assert_eq!(
-            Quantity::of(Metric::Revenue, decimal("200000000"), &vnd).to_string(),
+            Quantity::of(Unit::Money, decimal("200000000"), &vnd).to_string(),
             "200000000"
         );
     }

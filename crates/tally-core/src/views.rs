@@ -13,7 +13,8 @@
 use crate::calendar::{Day, DayRange};
 use crate::dayset::DaySet;
 use crate::goal::{Assignee, GoalSpec, PeriodKind, TeamMode, prorated_target};
-use crate::metric::Metric;
+use crate::measure::Measure;
+use crate::metric::Unit;
 use crate::money::Currency;
 use crate::org::{MembershipRecord, Roster};
 use crate::progress::{Grade, Pace, Scoring, completion, pace, ranks};
@@ -24,6 +25,33 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Member-days whose values count together: (user key, days) pairs.
 pub type Group = Vec<(i64, DayRange)>;
+
+/// The values of one [`Group`]: the built-in metrics' and the custom metrics' a view
+/// reads, by key (in their stored unit: minor units for money).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupValues {
+    pub built_in: Values,
+    pub custom: BTreeMap<String, i128>,
+}
+
+impl GroupValues {
+    /// The value of a measure (0 when it was not read).
+    pub fn get(&self, measure: &Measure) -> i128 {
+        match measure {
+            Measure::BuiltIn(metric) => self.built_in.get(*metric),
+            Measure::Custom(custom) => self.custom.get(&custom.key).copied().unwrap_or(0),
+        }
+    }
+}
+
+impl From<Values> for GroupValues {
+    fn from(built_in: Values) -> GroupValues {
+        GroupValues {
+            built_in,
+            custom: BTreeMap::new(),
+        }
+    }
+}
 
 /// Everything a view reads besides the actual values.
 pub struct Context<'a> {
@@ -52,7 +80,7 @@ pub struct Row {
     pub name: String,
     /// The goal (id, name), in goal-based views.
     pub goal: Option<(String, String)>,
-    pub metric: Metric,
+    pub metric: Measure,
     pub period: Option<PeriodKind>,
     pub weight: Option<Decimal>,
     /// The number of days the target applies within the range.
@@ -118,9 +146,9 @@ fn target_of(parts: &[TargetPart], within: Option<&DaySet>) -> Decimal {
 }
 
 /// A stored value in its unit: money from minor units, counts and seconds as they are.
-pub fn in_unit(metric: Metric, raw: i128, currency: &Currency) -> Decimal {
-    match metric {
-        Metric::Revenue => currency.from_minor(raw),
+pub fn in_unit(unit: Unit, raw: i128, currency: &Currency) -> Decimal {
+    match unit {
+        Unit::Money => currency.from_minor(raw),
         // Totals of stored days stay far below the 96 bits a decimal holds.
         _ => Decimal::try_from_i128_with_scale(raw, 0).unwrap_or(Decimal::MAX),
     }
@@ -138,8 +166,8 @@ fn union(parts: &[TargetPart]) -> DaySet {
 
 impl Context<'_> {
     /// A stored value in its unit: money from minor units, counts and seconds as they are.
-    pub fn actual_decimal(&self, metric: Metric, raw: i128) -> Decimal {
-        in_unit(metric, raw, self.currency)
+    pub fn actual_decimal(&self, metric: &Measure, raw: i128) -> Decimal {
+        in_unit(metric.unit(), raw, self.currency)
     }
 
     /// The name of a person or team (its id if it has none).
@@ -199,21 +227,21 @@ impl Context<'_> {
     fn row(
         &self,
         subject: Subject,
-        metric: Metric,
+        metric: Measure,
         parts: &[TargetPart],
-        now: &Values,
-        before: &Values,
+        now: &GroupValues,
+        before: &GroupValues,
     ) -> Row {
-        let actual = now.get(metric);
+        let actual = now.get(&metric);
         let target = target_of(parts, None);
-        let actual_decimal = self.actual_decimal(metric, actual);
+        let actual_decimal = self.actual_decimal(&metric, actual);
         let completion = completion(actual_decimal, target);
         let days = union(parts);
         Row {
             name: self.name_of(&subject),
             subject,
             goal: None,
-            metric,
+            metric: metric.clone(),
             period: None,
             weight: None,
             days: days.len(),
@@ -222,7 +250,7 @@ impl Context<'_> {
             completion,
             grade: completion.map(|c| self.scoring.grade(c)),
             rank: None,
-            previous: before.get(metric),
+            previous: before.get(&metric),
             pace: self.pace_of(actual_decimal, parts, &days),
             team_targets: None,
         }
@@ -361,8 +389,12 @@ pub fn plan_goal<'g>(ctx: &Context<'_>, goal_id: &str, spec: &'g GoalSpec) -> Go
 
 impl GoalPlan<'_> {
     /// The metrics its values are read for: the goal's criteria.
-    pub fn metrics(&self) -> Vec<Metric> {
-        self.spec.criteria.iter().map(|c| c.metric).collect()
+    pub fn metrics(&self) -> Vec<Measure> {
+        self.spec
+            .criteria
+            .iter()
+            .map(|c| c.metric.clone())
+            .collect()
     }
 
     /// How many groups [`GoalPlan::groups`] gives.
@@ -379,14 +411,14 @@ impl GoalPlan<'_> {
     }
 
     /// The goal's rows, ranks and scores, from the values of [`GoalPlan::groups`].
-    pub fn finish(self, ctx: &Context<'_>, values: &[Values]) -> GoalProgress {
+    pub fn finish(self, ctx: &Context<'_>, values: &[GroupValues]) -> GoalProgress {
         let spec = self.spec;
         let mut rows = Vec::new();
         for (i, assigned) in self.assigned.iter().enumerate() {
             let (now, before) = (&values[2 * i], &values[2 * i + 1]);
             for (criterion, parts) in spec.criteria.iter().zip(&assigned.parts) {
                 let subject = assigned.subject.clone();
-                let mut row = ctx.row(subject, criterion.metric, parts, now, before);
+                let mut row = ctx.row(subject, criterion.metric.clone(), parts, now, before);
                 row.goal = Some(self.goal.clone());
                 row.period = Some(criterion.period);
                 row.weight = Some(criterion.weight);
@@ -394,7 +426,7 @@ impl GoalPlan<'_> {
             }
         }
         rank_rows(&mut rows, |r| {
-            (matches!(r.subject, Subject::Team(_)), r.metric)
+            (matches!(r.subject, Subject::Team(_)), r.metric.clone())
         });
         let scores = score_rows(ctx, spec, &self.goal, &rows);
         let groups = self
@@ -483,7 +515,7 @@ fn score_rows(
 }
 
 /// A team's target parts by metric.
-type PartsByMetric = BTreeMap<Metric, Vec<TargetPart>>;
+type PartsByMetric = BTreeMap<Measure, Vec<TargetPart>>;
 
 /// What the teams view reads: per team and metric, the team's actual (members on
 /// their member days) against the team's own target (team totals), or else the sum of
@@ -494,7 +526,7 @@ pub struct TeamsPlan {
 
 struct TeamRowPlan {
     team: String,
-    metric: Metric,
+    metric: Measure,
     own: Option<Vec<TargetPart>>,
     members: Option<Vec<TargetPart>>,
     now: Group,
@@ -510,7 +542,7 @@ pub fn plan_teams(ctx: &Context<'_>, goals: &[&GoalSpec], teams: &[String]) -> T
     let mut pending = Vec::new();
     for team in teams {
         let (own, members) = team_parts(ctx, goals, &per_goal, team);
-        let metrics: BTreeSet<Metric> = own.keys().chain(members.keys()).copied().collect();
+        let metrics: BTreeSet<Measure> = own.keys().chain(members.keys()).cloned().collect();
         for metric in metrics {
             let (own, members) = (own.get(&metric).cloned(), members.get(&metric).cloned());
             let (now, before) = match (&own, &members) {
@@ -536,8 +568,8 @@ pub fn plan_teams(ctx: &Context<'_>, goals: &[&GoalSpec], teams: &[String]) -> T
 
 impl TeamsPlan {
     /// The metrics its values are read for: those of its rows.
-    pub fn metrics(&self) -> Vec<Metric> {
-        let metrics: BTreeSet<Metric> = self.pending.iter().map(|p| p.metric).collect();
+    pub fn metrics(&self) -> Vec<Measure> {
+        let metrics: BTreeSet<Measure> = self.pending.iter().map(|p| p.metric.clone()).collect();
         metrics.into_iter().collect()
     }
 
@@ -550,7 +582,7 @@ impl TeamsPlan {
     }
 
     /// The teams' rows, ranked per metric, from the values of [`TeamsPlan::groups`].
-    pub fn finish(self, ctx: &Context<'_>, values: &[Values]) -> Vec<Row> {
+    pub fn finish(self, ctx: &Context<'_>, values: &[GroupValues]) -> Vec<Row> {
         let mut rows = Vec::new();
         for (i, plan) in self.pending.into_iter().enumerate() {
             let (now, before) = (&values[2 * i], &values[2 * i + 1]);
@@ -574,7 +606,7 @@ impl TeamsPlan {
             });
             rows.push(row);
         }
-        rank_rows(&mut rows, |r| r.metric);
+        rank_rows(&mut rows, |r| r.metric.clone());
         rows
     }
 }
@@ -614,7 +646,7 @@ fn team_parts(
             .any(|a| matches!(a, Assignee::Team(t, TeamMode::TeamTotal) if t == team));
         if let (true, Some(active)) = (carries_total, spec.active_within(ctx.range)) {
             for c in &spec.criteria {
-                own.entry(c.metric).or_default().push(TargetPart {
+                own.entry(c.metric.clone()).or_default().push(TargetPart {
                     target: c.target,
                     period: c.period,
                     days: DaySet::of(active),
@@ -633,12 +665,15 @@ fn team_parts(
                 continue;
             }
             for c in &spec.criteria {
-                members.entry(c.metric).or_default().push(TargetPart {
-                    target: c.target,
-                    period: c.period,
-                    days: days.clone(),
-                    member: Some(m.user_key),
-                });
+                members
+                    .entry(c.metric.clone())
+                    .or_default()
+                    .push(TargetPart {
+                        target: c.target,
+                        period: c.period,
+                        days: days.clone(),
+                        member: Some(m.user_key),
+                    });
             }
         }
     }
@@ -648,6 +683,8 @@ fn team_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::custom::CustomMetric;
+    use crate::metric::Metric;
     use crate::org::tests::{day, range, user};
     use crate::org::{MembershipRecord, Team};
     use serde_json::json;
@@ -687,7 +724,24 @@ mod tests {
 
     fn goal(body: serde_json::Value) -> GoalSpec {
         let body = body.as_object().unwrap().clone();
-        GoalSpec::parse(&body, &Currency::from_code("VND"), day("2026-11-01")).unwrap()
+        let custom = [long_calls()];
+        GoalSpec::parse(
+            &body,
+            &Currency::from_code("VND"),
+            &custom,
+            day("2026-11-01"),
+        )
+        .unwrap()
+    }
+
+    /// A custom metric a goal may name.
+    fn long_calls() -> std::sync::Arc<CustomMetric> {
+        let definition = json!({
+            "key": "long_calls", "name_vi": "Cuộc gọi dài", "name_en": "Long calls",
+            "of": "events", "events": ["call"], "aggregate": "count",
+            "filters": {"talk_seconds_at_least": 120}
+        });
+        std::sync::Arc::new(CustomMetric::parse(&definition, None).unwrap())
     }
 
     fn context<'a>(
@@ -708,10 +762,10 @@ mod tests {
         }
     }
 
-    fn with(pairs: &[(Metric, i64)]) -> Values {
+    fn with(pairs: &[(Metric, i64)]) -> GroupValues {
         let mut values = Values::default();
         pairs.iter().for_each(|(m, v)| values.set(*m, *v));
-        values
+        values.into()
     }
 
     #[test]
@@ -767,7 +821,10 @@ mod tests {
                 (2, range("2026-11-11", "2026-11-30"))
             ]
         );
-        let progress = plan.finish(&ctx, &[with(&[(Metric::Calls, 330)]), Values::default()]);
+        let progress = plan.finish(
+            &ctx,
+            &[with(&[(Metric::Calls, 330)]), GroupValues::default()],
+        );
         let [row] = progress.rows.as_slice() else {
             panic!("one team row: {:?}", progress.rows);
         };
@@ -792,7 +849,7 @@ mod tests {
         }));
         let plan = plan_goal(&ctx, "g", &spec);
         let now = with(&[(Metric::Calls, 1_000), (Metric::Revenue, 500_000)]);
-        let progress = plan.finish(&ctx, &[now, Values::default()]);
+        let progress = plan.finish(&ctx, &[now, GroupValues::default()]);
         let [score] = progress.scores.as_slice() else {
             panic!("one score: {:?}", progress.scores);
         };
@@ -800,6 +857,41 @@ mod tests {
         let expected = d("0.75") * scoring.score_cap + d("0.25") * d("0.5");
         assert_eq!(score.score, expected);
         assert_eq!(score.rank, Some(1));
+    }
+
+    #[test]
+    fn a_custom_criterion_counts_its_own_values_and_weighs_in_the_score() {
+        let (roster, currency, scoring) =
+            (roster(), Currency::from_code("VND"), Scoring::default());
+        let ctx = context(&roster, &currency, &scoring);
+        let spec = goal(json!({
+            "name": "Long calls", "starts_on": "2026-11-01",
+            "criteria": [
+                {"metric": "calls", "period": "month", "target": 100, "weight": 50},
+                {"metric": "long_calls", "period": "week", "target": 7, "weight": 50},
+            ],
+            "assignees": [{"user_id": "lan"}],
+        }));
+        assert_eq!(spec.criteria[1].metric.key(), "long_calls");
+        let plan = plan_goal(&ctx, "g", &spec);
+        assert_eq!(plan.metrics()[1].key(), "long_calls");
+        let mut now = with(&[(Metric::Calls, 100)]);
+        now.custom.insert("long_calls".into(), 15);
+        let mut before = GroupValues::default();
+        before.custom.insert("long_calls".into(), 4);
+        let progress = plan.finish(&ctx, &[now, before]);
+        let long = progress
+            .rows
+            .iter()
+            .find(|r| r.metric.key() == "long_calls")
+            .unwrap();
+        // 7 a week over November's 30 days: 30.
+        assert_eq!((long.actual, long.previous, long.target), (15, 4, d("30")));
+        assert_eq!(long.completion, Some(d("0.5")));
+        let [score] = progress.scores.as_slice() else {
+            panic!("one score: {:?}", progress.scores);
+        };
+        assert_eq!(score.score, d("0.5") * d("1") + d("0.5") * d("0.5"));
     }
 
     #[test]

@@ -240,6 +240,7 @@ fn even_weights_when_none_are_given_and_a_sum_of_100_otherwise() {
     let again = GoalSpec::parse(
         json.as_object().unwrap(),
         &Currency::default(),
+        &[],
         day("2026-11-27"),
     );
     assert_eq!(again.unwrap(), spec);
@@ -329,6 +330,7 @@ fn parse(extra: Value) -> Result<GoalSpec, tally_core::FieldError> {
     GoalSpec::parse(
         body.as_object().unwrap(),
         &Currency::default(),
+        &[],
         day("2026-11-27"),
     )
 }
@@ -353,6 +355,7 @@ fn a_goal_definition_reads_back_the_same() {
     let again = GoalSpec::parse(
         json.as_object().unwrap(),
         &Currency::default(),
+        &[],
         day("2030-01-01"),
     )
     .unwrap();

@@ -170,7 +170,7 @@ pub(crate) fn notice_json(
         "kind": key.kind.as_str(),
         "mark": key.mark,
         "goal": {"id": key.goal_id, "name": goal_name},
-        "metric": key.metric.map(|m| m.key()),
+        "metric": key.metric,
         "period": {"from": key.period.from.date().to_string(), "to": key.period.to.date().to_string()},
         "subject": {"kind": subject_kind, "id": subject_id, "name": name},
         "actual": record.notice.actual.normalize().to_string(),

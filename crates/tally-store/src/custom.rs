@@ -12,7 +12,7 @@
 
 use crate::ingest::{key_of, select_in};
 use crate::sql::{in_numbered_json_array, now_seconds, rows_per_statement, value_rows};
-use crate::{Store, StoreError, WriteTx};
+use crate::{Store, StoreError, WriteTx, bump_org_version};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use tally_core::custom::{Credit, CustomDays, CustomMetric, EventRule, Rule};
@@ -58,9 +58,8 @@ type MetricRow = (i64, String, i64, i64, i64);
 impl Store {
     /// Every custom metric, by key.
     pub async fn custom_metrics(&self) -> Result<Vec<StoredMetric>, StoreError> {
-        let sql = format!("select {COLUMNS} from custom_metrics order by key");
-        let rows: Vec<MetricRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-        rows.into_iter().map(stored).collect()
+        let mut conn = self.pool.acquire().await?;
+        custom_metrics_in(&mut conn).await
     }
 
     /// The custom metric with this key.
@@ -73,7 +72,9 @@ impl Store {
         row.map(stored).unwrap_or_else(|| Err(not_found(key)))
     }
 
-    /// Saves a new custom metric; its history is counted from now on, in steps.
+    /// Saves a new custom metric; its history is counted from now on, in steps. Like
+    /// every change of definition, it moves the organisation's version: goals name
+    /// custom metrics.
     pub async fn define_custom_metric(
         &self,
         metric: &CustomMetric,
@@ -96,6 +97,7 @@ impl Store {
         inserted.map_err(|e| {
             StoreError::conflict_on_unique(e, format!("a metric '{}' exists already", metric.key))
         })?;
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         self.custom_metric(&metric.key).await
     }
@@ -121,6 +123,7 @@ impl Store {
         .bind(id)
         .execute(&mut *w.tx)
         .await?;
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         self.custom_metric(&metric.key).await
     }
@@ -134,6 +137,7 @@ impl Store {
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
+        bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -531,6 +535,15 @@ fn stored(
         counted_from,
         counted_to,
     })
+}
+
+/// Every custom metric, by key, read on `conn`.
+pub(crate) async fn custom_metrics_in(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<StoredMetric>, StoreError> {
+    let sql = format!("select {COLUMNS} from custom_metrics order by key");
+    let rows: Vec<MetricRow> = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
+    rows.into_iter().map(stored).collect()
 }
 
 fn parse(definition: &str) -> Result<CustomMetric, StoreError> {

@@ -55,6 +55,9 @@ pub struct GoalResult {
     pub actual: i128,
     pub achieved: bool,
     pub closed_at: i64,
+    /// A custom metric's definition when the period closed (JSON, as
+    /// `CustomMetric::to_json` writes it); none for a built-in metric.
+    pub metric_definition: Option<String>,
 }
 
 /// The query of a goal's results with its parameters bound.
@@ -305,13 +308,14 @@ impl Store {
         through: Day,
     ) -> Result<bool, StoreError> {
         let mut w = self.begin_write().await?;
-        for chunk in results.chunks(crate::sql::rows_per_statement(11)) {
+        for chunk in results.chunks(crate::sql::rows_per_statement(12)) {
             let sql = format!(
                 "insert into goal_results (goal_key, metric, period_from, period_to, subject_kind, \
-                 subject_id, revision, target, actual, achieved, closed_at) values {} \
+                 subject_id, revision, target, actual, achieved, closed_at, metric_definition) \
+                 values {} \
                  on conflict (goal_key, metric, period_from, period_to, subject_kind, subject_id) \
                  do nothing",
-                crate::sql::value_rows(self.backend, chunk.len(), 11)
+                crate::sql::value_rows(self.backend, chunk.len(), 12)
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {
@@ -326,7 +330,8 @@ impl Store {
                     .bind(&r.target)
                     .bind(r.actual.to_string())
                     .bind(i64::from(r.achieved))
-                    .bind(r.closed_at);
+                    .bind(r.closed_at)
+                    .bind(r.metric_definition.clone());
             }
             query.execute(&mut *w.tx).await?;
         }
@@ -380,7 +385,7 @@ impl Store {
         let total: i64 = bind(&count_sql).fetch_one(&self.pool).await?.try_get("n")?;
         let sql = format!(
             "select metric, period_from, period_to, subject_kind, subject_id, revision, target, \
-             actual, achieved, closed_at from goal_results where {filter} \
+             actual, achieved, closed_at, metric_definition from goal_results where {filter} \
              order by period_from, metric, subject_kind, subject_id limit {} offset {}",
             page.limit.max(0),
             page.offset.max(0)
@@ -402,6 +407,7 @@ impl Store {
                     actual: total_of(row.try_get("actual")?)?,
                     achieved: row.try_get::<i64, _>("achieved")? != 0,
                     closed_at: row.try_get("closed_at")?,
+                    metric_definition: row.try_get("metric_definition")?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use tally_core::notice::{Notice, NoticeKey, NoticeKind};
 use tally_core::views::Subject;
-use tally_core::{Day, DayRange, Metric};
+use tally_core::{Day, DayRange};
 
 /// A recorded notice, as read back.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,13 +98,7 @@ fn record_of(row: NoticeRow) -> Result<NoticeRecord, StoreError> {
         "team" => Subject::Team(subject_id),
         _ => Subject::User(subject_id),
     };
-    let metric = match metric.as_str() {
-        "" => None,
-        key => Some(
-            key.parse::<Metric>()
-                .map_err(|e| corrupt("metric", e.to_string()))?,
-        ),
-    };
+    let metric = (!metric.is_empty()).then_some(metric);
     Ok(NoticeRecord {
         key,
         notice: Notice {
@@ -167,7 +161,7 @@ impl Store {
             )
             .bind(key.kind.as_str())
             .bind(&key.goal_id)
-            .bind(key.metric.map_or("", Metric::key))
+            .bind(key.metric.as_deref().unwrap_or_default())
             .bind(i64::from(key.period.from.number()))
             .bind(i64::from(key.period.to.number()))
             .bind(subject_kind)
@@ -369,6 +363,7 @@ impl Store {
                             actual,
                             achieved: achieved != 0,
                             closed_at: at,
+                            metric_definition: None,
                         },
                     })
                 },

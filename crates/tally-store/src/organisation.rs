@@ -34,6 +34,9 @@ pub struct OrgSnapshot {
     pub goals: Vec<GoalRecord>,
     /// The scoring settings as stored (a JSON object), if ever set.
     pub scoring: Option<String>,
+    /// The custom metrics, by key (how far each history is counted is as of the
+    /// snapshot; it moves without moving the organisation's version).
+    pub custom_metrics: Vec<crate::StoredMetric>,
 }
 
 /// Where the scoring settings are kept (one JSON object in `meta`).
@@ -75,6 +78,7 @@ impl Store {
             supervisors: supervisors_in(&mut tx).await?,
             goals: goals_in(&mut tx).await?,
             scoring: scoring.map(|(json,)| json),
+            custom_metrics: crate::custom::custom_metrics_in(&mut tx).await?,
         };
         tx.commit().await?;
         Ok(snapshot)

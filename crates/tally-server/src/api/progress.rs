@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::response::Response;
 use tally_app::views::ProgressView;
 use tally_core::views::{Subject, in_unit};
-use tally_core::{Day, DayRange, Metric, Quantity};
+use tally_core::{Day, DayRange, Measure, Quantity};
 
 mod json;
 
@@ -218,7 +218,7 @@ async fn daily_rows(
     view: &ProgressView,
 ) -> Result<Vec<DailyCells>, ApiError> {
     let groups: Vec<_> = view.daily.iter().map(|d| d.group.clone()).collect();
-    let mut metrics: Vec<Metric> = view.daily.iter().flat_map(|d| d.metrics.clone()).collect();
+    let mut metrics: Vec<Measure> = view.daily.iter().flat_map(|d| d.metrics.clone()).collect();
     metrics.sort();
     metrics.dedup();
     let values = state
@@ -241,9 +241,10 @@ async fn daily_rows(
                 Lang::Vi => metric.name_vi(),
                 Lang::En => metric.name_en(),
             };
-            for (day, values) in days.iter().filter(|(_, v)| v.get(*metric) != 0) {
-                let raw = values.get(*metric);
-                let actual = Quantity::of(*metric, in_unit(*metric, raw, currency), currency);
+            for (day, values) in days.iter().filter(|(_, v)| v.get(metric) != 0) {
+                let raw = values.get(metric);
+                let unit = metric.unit();
+                let actual = Quantity::of(unit, in_unit(unit, raw, currency), currency);
                 rows.push([
                     user.clone(),
                     team.clone(),

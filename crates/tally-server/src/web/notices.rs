@@ -16,9 +16,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::prelude::ToPrimitive;
 use tally_app::directory::Directory;
+use tally_core::metric::Unit;
 use tally_core::notice::{self, Notice, NoticeKind};
 use tally_core::views::{Subject, in_unit};
-use tally_core::{Currency, DayRange};
+use tally_core::{Currency, DayRange, Measure, Metric};
 use tally_store::EmailChoice;
 
 #[derive(Template)]
@@ -279,7 +280,7 @@ pub fn wording(notice: &Notice, directory: &Directory, currency: &Currency, lang
         .find(|g| g.record.id == key.goal_id)
         .map_or(key.goal_id.as_str(), |g| g.record.name.as_str());
     let period = period_text(key.period, lang);
-    let Some(metric) = key.metric else {
+    let Some(metric) = key.metric.as_deref() else {
         return match (key.kind, lang) {
             (NoticeKind::Leader, Lang::Vi) => {
                 format!("{name} dẫn đầu bảng xếp hạng {goal} ({period})")
@@ -291,16 +292,13 @@ pub fn wording(notice: &Notice, directory: &Directory, currency: &Currency, lang
             (_, Lang::En) => format!("{name} is in the top 3 of {goal} ({period})"),
         };
     };
+    let measure = criterion_of(directory, &key.goal_id, metric);
+    let unit = measure.as_ref().map_or(Unit::Count, Measure::unit);
     let actual = notice.actual.to_i128().unwrap_or_default();
-    let actual = format::quantity(
-        in_unit(metric, actual, currency),
-        metric.unit(),
-        currency,
-        lang,
-    );
-    let target = format::quantity(notice.target, metric.unit(), currency, lang);
+    let actual = format::quantity(in_unit(unit, actual, currency), unit, currency, lang);
+    let target = format::quantity(notice.target, unit, currency, lang);
     let figures = format!("{actual} / {target}");
-    let what = metric_name(metric, lang);
+    let what = measure.as_ref().map_or(metric, |m| metric_name(m, lang));
     let mark = key.mark.as_str();
     match (key.kind, mark, lang) {
         (NoticeKind::Milestone, _, Lang::Vi) => {
@@ -332,4 +330,16 @@ pub fn wording(notice: &Notice, directory: &Directory, currency: &Currency, lang
         }
         (_, _, Lang::En) => format!("{goal}: {name} is at risk on {what} ({period}): {figures}"),
     }
+}
+
+/// The metric `key` of a goal's criteria (built in or custom), as the goal names it now;
+/// a built-in metric even if the goal no longer has it.
+fn criterion_of(directory: &Directory, goal_id: &str, key: &str) -> Option<Measure> {
+    let criteria = directory.goal(goal_id).map(|g| g.spec.criteria.as_slice());
+    criteria
+        .unwrap_or_default()
+        .iter()
+        .find(|c| c.metric.key() == key)
+        .map(|c| c.metric.clone())
+        .or_else(|| key.parse::<Metric>().ok().map(Measure::from))
 }

@@ -17,8 +17,8 @@ use tally_app::Caller;
 use tally_app::views::{Choices, ProgressView, ViewKind};
 use tally_core::calendar::months_up_to;
 use tally_core::quantity::round;
-use tally_core::views::{Compare, Row, Score, Subject, in_unit};
-use tally_core::{Currency, Day, DayRange, Metric, Values};
+use tally_core::views::{Compare, GroupValues, Row, Score, Subject, in_unit};
+use tally_core::{Currency, Day, DayRange, Measure};
 
 /// The shortest span a trend chart shows (a one-day report charts the last 14 days).
 const MIN_TREND_DAYS: u32 = 14;
@@ -216,10 +216,11 @@ fn format_view(
 /// One row of the view, for people (the figures as the API shows them: a fraction to
 /// four places, a quantity to its unit's).
 pub fn row_view(row: &Row, currency: &Currency, lang: Lang) -> RowView {
-    let metric = row.metric;
-    let show = |value: Decimal| format::quantity(value, metric.unit(), currency, lang);
-    let actual = in_unit(metric, row.actual, currency);
-    let previous = in_unit(metric, row.previous, currency);
+    let metric = &row.metric;
+    let unit = metric.unit();
+    let show = |value: Decimal| format::quantity(value, unit, currency, lang);
+    let actual = in_unit(unit, row.actual, currency);
+    let previous = in_unit(unit, row.previous, currency);
     let change = actual - previous;
     let completion = row.completion.map(|c| round(c, 4));
     let pct = (!previous.is_zero()).then(|| round(change / previous, 4));
@@ -330,17 +331,17 @@ pub(super) fn range_text(range: DayRange, lang: Lang) -> String {
 /// What the trends show: the metrics of the table's rows, and the people (or teams)
 /// whose work they sum.
 struct Charted {
-    metrics: Vec<Metric>,
+    metrics: Vec<Measure>,
     subjects: Vec<Subject>,
 }
 
 impl Charted {
     fn of(view: Option<&ProgressView>) -> Charted {
-        let mut metrics: Vec<Metric> = Vec::new();
+        let mut metrics: Vec<Measure> = Vec::new();
         let mut subjects: BTreeSet<Subject> = BTreeSet::new();
         for row in view.map_or(&[][..], |v| v.rows.as_slice()) {
             if !metrics.contains(&row.metric) {
-                metrics.push(row.metric);
+                metrics.push(row.metric.clone());
             }
             subjects.insert(row.subject.clone());
         }
@@ -373,7 +374,7 @@ async fn trend(
         .daily_totals(version, days, &groups, &charted.metrics)
         .await?;
     let labels: Vec<String> = totals.iter().map(|(d, _)| format::date(*d, lang)).collect();
-    let values: Vec<&Values> = totals.iter().map(|(_, v)| v).collect();
+    let values: Vec<&GroupValues> = totals.iter().map(|(_, v)| v).collect();
     let series = series(&charted.metrics, &values, &state.app.org().currency, lang);
     Ok(json!({"days": labels, "series": series}))
 }
@@ -384,7 +385,7 @@ async fn trend(
 fn by_month(
     report: &mut Report,
     months: &[DayRange],
-    totals: &[Values],
+    totals: &[GroupValues],
     charted: &Charted,
     state: &AppState,
     lang: Lang,
@@ -393,12 +394,14 @@ fn by_month(
         return json!({});
     }
     let currency = &state.app.org().currency;
-    let value = |metric: Metric, values: &Values| in_unit(metric, values.get(metric), currency);
+    let value = |metric: &Measure, values: &GroupValues| {
+        in_unit(metric.unit(), values.get(metric), currency)
+    };
     let labels: Vec<String> = months.iter().map(|m| format::month(m.from, lang)).collect();
     report.month_metrics = charted
         .metrics
         .iter()
-        .map(|m| super::texts::metric_name(*m, lang).to_owned())
+        .map(|m| super::texts::metric_name(m, lang).to_owned())
         .collect();
     report.months = labels
         .iter()
@@ -408,29 +411,34 @@ fn by_month(
             cells: charted
                 .metrics
                 .iter()
-                .map(|m| format::quantity(value(*m, values), m.unit(), currency, lang))
+                .map(|m| format::quantity(value(m, values), m.unit(), currency, lang))
                 .collect(),
         })
         .collect();
-    let values: Vec<&Values> = totals.iter().collect();
+    let values: Vec<&GroupValues> = totals.iter().collect();
     let series = series(&charted.metrics, &values, currency, lang);
     json!({"labels": labels, "series": series})
 }
 
 /// A chart's series a metric: its key, name and unit, and its value at each point.
-fn series(metrics: &[Metric], points: &[&Values], currency: &Currency, lang: Lang) -> Vec<Value> {
+fn series(
+    metrics: &[Measure],
+    points: &[&GroupValues],
+    currency: &Currency,
+    lang: Lang,
+) -> Vec<Value> {
     metrics
         .iter()
         .map(|metric| {
             let values: Vec<f64> = points
                 .iter()
                 .map(|v| {
-                    in_unit(*metric, v.get(*metric), currency)
+                    in_unit(metric.unit(), v.get(metric), currency)
                         .to_f64()
                         .unwrap_or(0.0)
                 })
                 .collect();
-            let name = super::texts::metric_name(*metric, lang);
+            let name = super::texts::metric_name(metric, lang);
             json!({"metric": metric.key(), "name": name, "unit": metric.unit(), "values": values})
         })
         .collect()

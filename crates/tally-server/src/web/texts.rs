@@ -356,7 +356,7 @@ pub fn code(lang: Lang) -> &'static str {
 }
 
 /// A metric's name in a language.
-pub fn metric_name(metric: tally_core::Metric, lang: Lang) -> &'static str {
+pub fn metric_name(metric: &tally_core::Measure, lang: Lang) -> &str {
     match lang {
         Lang::Vi => metric.name_vi(),
         Lang::En => metric.name_en(),

@@ -11,6 +11,7 @@ mod calls;
 mod channels;
 mod compare;
 mod crm;
+mod custom_goals;
 mod custom_metrics;
 mod email;
 mod events;

@@ -23,7 +23,7 @@ async fn inbox(app: &TestApp, user: &str) -> Vec<(NoticeKind, String, String, St
             let subject = match key.subject {
                 Subject::User(id) | Subject::Team(id) => id,
             };
-            let metric = key.metric.map_or(String::new(), |m| m.key().to_owned());
+            let metric = key.metric.unwrap_or_default();
             (key.kind, subject, metric, key.mark)
         })
         .collect()

@@ -97,8 +97,8 @@ pub struct RowJson<'v> {
     goal_id: Option<&'v str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     goal_name: Option<&'v str>,
-    metric: &'static str,
-    metric_name: &'static str,
+    metric: &'v str,
+    metric_name: &'v str,
     #[serde(skip_serializing_if = "Option::is_none")]
     period: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,10 +160,11 @@ impl Serialize for Fraction {
 
 impl<'v> RowJson<'v> {
     fn of(row: &'v Row, currency: &Currency, lang: Lang) -> RowJson<'v> {
-        let metric = row.metric;
-        let quantity = |value: Decimal| Quantity::of(metric, value, currency);
-        let actual = in_unit(metric, row.actual, currency);
-        let previous = in_unit(metric, row.previous, currency);
+        let metric = &row.metric;
+        let unit = metric.unit();
+        let quantity = |value: Decimal| Quantity::of(unit, value, currency);
+        let actual = in_unit(unit, row.actual, currency);
+        let previous = in_unit(unit, row.previous, currency);
         let change = actual - previous;
         let (user_id, team_id) = subject_ids(&row.subject);
         let targets = row.team_targets.as_ref();
@@ -288,7 +289,7 @@ pub struct ResultJson {
     name: String,
     period_from: String,
     period_to: String,
-    metric: &'static str,
+    metric: String,
     revision: i64,
     #[schema(value_type = openapi::Quantity)]
     target: Quantity,
@@ -320,8 +321,8 @@ impl ResultsJson {
 
 impl ResultJson {
     fn of(result: FrozenResult, currency: &Currency) -> ResultJson {
-        let metric = result.metric;
-        let amount = |raw| Quantity::of(metric, in_unit(metric, raw, currency), currency);
+        let unit = result.metric.unit();
+        let amount = |raw| Quantity::of(unit, in_unit(unit, raw, currency), currency);
         let (user_id, team_id) = match result.subject {
             Subject::User(id) => (Some(id), None),
             Subject::Team(id) => (None, Some(id)),
@@ -332,9 +333,9 @@ impl ResultJson {
             name: result.name,
             period_from: result.period.from.to_string(),
             period_to: result.period.to.to_string(),
-            metric: metric.key(),
+            metric: result.metric.key().to_owned(),
             revision: result.revision,
-            target: Quantity::of(metric, result.target, currency),
+            target: Quantity::of(unit, result.target, currency),
             actual: amount(result.actual),
             achieved: result.achieved,
             closed_at: crate::api::json::micros_json(result.closed_at),

@@ -9,7 +9,7 @@ use crate::web::PageError;
 use crate::web::format::{grouped_by_threes, typed_day};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use tally_core::Metric;
+use tally_core::Measure;
 use tally_core::metric::Unit;
 
 /// The form as typed, and the API body made of it.
@@ -21,8 +21,9 @@ pub struct Posted {
     pub assignees: Vec<Value>,
 }
 
-/// Reads the posted pairs (one pass; at most [`MAX_ROWS`] criterion rows).
-pub fn read(pairs: &[(String, String)], lang: Lang) -> Posted {
+/// Reads the posted pairs (one pass; at most [`MAX_ROWS`] criterion rows); `metrics`
+/// are those a criterion may name, whose units say how a target is typed.
+pub fn read(pairs: &[(String, String)], lang: Lang, metrics: &[Measure]) -> Posted {
     let mut fields: HashMap<&str, &str> = HashMap::new();
     for (key, value) in pairs {
         fields.entry(key.as_str()).or_insert(value.as_str());
@@ -38,7 +39,7 @@ pub fn read(pairs: &[(String, String)], lang: Lang) -> Posted {
             error: String::new(),
         })
         .collect();
-    let (criteria, row_of) = criteria(&rows, lang);
+    let (criteria, row_of) = criteria(&rows, lang, metrics);
     let assignees = assignees(pairs);
     let mut body = Map::new();
     body.insert("name".into(), json!(field("name")));
@@ -71,14 +72,18 @@ pub fn read(pairs: &[(String, String)], lang: Lang) -> Posted {
 }
 
 /// The filled rows as the API's criteria, and the row of each.
-fn criteria(rows: &[CriterionRow], lang: Lang) -> (Vec<Value>, Vec<usize>) {
+fn criteria(rows: &[CriterionRow], lang: Lang, metrics: &[Measure]) -> (Vec<Value>, Vec<usize>) {
     let filled = rows
         .iter()
         .enumerate()
         .filter(|(_, r)| !r.metric.is_empty());
     filled
         .map(|(i, row)| {
-            let target = target_json(row, lang);
+            let unit = metrics
+                .iter()
+                .find(|m| m.key() == row.metric)
+                .map(Measure::unit);
+            let target = target_json(row, lang, unit);
             let mut criterion =
                 json!({"metric": row.metric, "period": row.period, "target": target});
             if !row.weight.is_empty() {
@@ -123,8 +128,7 @@ fn assignees(pairs: &[(String, String)]) -> Vec<Value> {
 /// A target as typed: talk time may be `h:mm:ss` or `h:mm`; numbers may have the
 /// language's thousands separators (`1.500.000` in Vietnamese, `1,500,000` in English)
 /// and decimal separator. What cannot be read goes to the API as typed, which says why.
-pub(super) fn target_json(row: &CriterionRow, lang: Lang) -> Value {
-    let unit = row.metric.parse::<Metric>().map(Metric::unit).ok();
+pub(super) fn target_json(row: &CriterionRow, lang: Lang, unit: Option<Unit>) -> Value {
     let text = row.target.replace([' ', '\u{a0}', '₫'], "");
     if unit == Some(Unit::Seconds)
         && text.contains(':')
@@ -226,7 +230,8 @@ mod tests {
             target: typed.into(),
             ..CriterionRow::default()
         };
-        target_json(&row, lang)
+        let unit = metric.parse::<tally_core::Metric>().ok().map(|m| m.unit());
+        target_json(&row, lang, unit)
     }
 
     #[test]
@@ -260,7 +265,7 @@ mod tests {
         for i in 0..10_000 {
             pairs.push((format!("metric_{i}"), "calls".to_owned()));
         }
-        let posted = read(&pairs, Lang::Vi);
+        let posted = read(&pairs, Lang::Vi, &[]);
         assert_eq!(posted.form.rows.len(), MAX_ROWS);
     }
 }

@@ -19,11 +19,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tally_app::input::Fields;
 use tally_core::goal::MAX_CRITERIA;
 use tally_core::metric::Unit;
 use tally_core::quantity::round;
-use tally_core::{Assignee, Metric};
+use tally_core::{Assignee, Measure, Metric};
 
 /// Criterion rows the form offers beyond those already filled.
 const SPARE_ROWS: usize = 3;
@@ -54,8 +55,8 @@ pub struct CriterionRow {
 
 /// A metric in the form's menu.
 pub struct MetricOption {
-    pub key: &'static str,
-    pub name: &'static str,
+    pub key: String,
+    pub name: String,
     pub unit: &'static str,
 }
 
@@ -133,7 +134,7 @@ pub async fn list(
             .map(|c| {
                 format!(
                     "{} / {}",
-                    texts::metric_name(c.metric, viewer.lang),
+                    texts::metric_name(&c.metric, viewer.lang),
                     t.period_kind(c.period.as_str())
                 )
             })
@@ -202,7 +203,7 @@ pub async fn edit_form(
         .map(|c| CriterionRow {
             metric: c.metric.key().to_owned(),
             period: c.period.as_str().to_owned(),
-            target: typed_target(exponent, viewer.lang, c.metric, c.target),
+            target: typed_target(exponent, viewer.lang, c.metric.unit(), c.target),
             weight: typed_weight(viewer.lang, c.weight),
             error: String::new(),
         })
@@ -252,8 +253,8 @@ impl Chosen {
 
 /// A stored target as a person would type it: talk time as `h:mm:ss`, money with the
 /// language's thousands separators (the form reads both back).
-fn typed_target(exponent: u32, lang: Lang, metric: Metric, target: Decimal) -> String {
-    match metric.unit() {
+fn typed_target(exponent: u32, lang: Lang, unit: Unit, target: Decimal) -> String {
+    match unit {
         Unit::Seconds => super::format::duration(target),
         Unit::Money => super::format::number(target, exponent, lang),
         Unit::Count => round(target, 2).normalize().to_string(),
@@ -305,19 +306,32 @@ async fn form_page(
         chrome: viewer.chrome("goals", &here),
         id,
         form,
-        metrics: metric_options(viewer.lang),
+        metrics: metric_options(&measures(state).await?, viewer.lang),
         users,
         teams,
     };
     Ok(unprocessable_if(page.form.has_errors(), render(&page)?))
 }
 
-fn metric_options(lang: Lang) -> Vec<MetricOption> {
-    Metric::ALL
+/// The metrics a criterion may name: the 18 built in, then the organisation's own.
+async fn measures(state: &AppState) -> Result<Vec<Measure>, PageError> {
+    let custom = state.app.custom_metrics().await?;
+    let custom = custom
+        .into_iter()
+        .map(|m| Measure::Custom(Arc::new(m.metric)));
+    Ok(Metric::ALL
+        .into_iter()
+        .map(Measure::from)
+        .chain(custom)
+        .collect())
+}
+
+fn metric_options(measures: &[Measure], lang: Lang) -> Vec<MetricOption> {
+    measures
         .iter()
         .map(|m| MetricOption {
-            key: m.key(),
-            name: texts::metric_name(*m, lang),
+            key: m.key().to_owned(),
+            name: texts::metric_name(m, lang).to_owned(),
             unit: match m.unit() {
                 Unit::Count => "",
                 Unit::Seconds => "h:mm:ss",
@@ -335,7 +349,7 @@ async fn save(
     pairs: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
     require_setup(&viewer)?;
-    let mut posted = form::read(&pairs, viewer.lang);
+    let mut posted = form::read(&pairs, viewer.lang, &measures(&state).await?);
     let body = Fields(posted.body.clone());
     let outcome = if id.is_empty() {
         state.app.create_goal(&viewer.caller, &body).await
@@ -399,14 +413,15 @@ mod tests {
         ];
         for lang in [Lang::Vi, Lang::En] {
             for (metric, target, value) in &stored {
-                let typed = typed_target(0, lang, metric.parse().unwrap(), target.parse().unwrap());
+                let unit = metric.parse::<tally_core::Metric>().unwrap().unit();
+                let typed = typed_target(0, lang, unit, target.parse().unwrap());
                 let row = super::CriterionRow {
                     metric: (*metric).to_owned(),
                     target: typed.clone(),
                     ..super::CriterionRow::default()
                 };
                 assert_eq!(
-                    &super::form::target_json(&row, lang),
+                    &super::form::target_json(&row, lang, Some(unit)),
                     value,
                     "{metric} {typed}"
                 );
@@ -428,7 +443,7 @@ mod tests {
             typed_target(
                 0,
                 Lang::Vi,
-                metric.parse().unwrap(),
+                metric.parse::<tally_core::Metric>().unwrap().unit(),
                 target.parse().unwrap(),
             )
         };
