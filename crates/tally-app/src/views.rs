@@ -44,6 +44,9 @@ pub struct ProgressView {
     pub daily: Vec<DailyGroup>,
     /// The data version the figures are at least as new as.
     pub data_version: i64,
+    /// The custom metrics of its rows whose history is still being counted: their
+    /// values are partial.
+    pub counting: Vec<String>,
 }
 
 /// The member-days of one subject's row(s), for a per-day breakdown.
@@ -180,6 +183,7 @@ impl App {
         let ctx = self.context(directory, range, compare);
         let plan = plan_teams(&ctx, &specs, &teams);
         let values = self.values(&now, &plan.groups(), &plan.metrics()).await?;
+        let counting = self.counting_of(&plan.metrics()).await?;
         let rows = plan.finish(&ctx, &values);
         let mut metrics: BTreeMap<&str, Vec<Measure>> = BTreeMap::new();
         for row in &rows {
@@ -207,6 +211,7 @@ impl App {
             scores: Vec::new(),
             daily,
             data_version: now.data_version,
+            counting,
         })
     }
 
@@ -364,6 +369,7 @@ impl App {
             scores: Vec::new(),
             daily: Vec::new(),
             data_version: now.data_version,
+            counting: self.counting_of(&metrics).await?,
         };
         let mut offset = 0;
         for (goal, plan) in goals.iter().zip(plans) {
@@ -464,6 +470,20 @@ impl App {
             }
         }
         Ok(values)
+    }
+
+    /// The keys of the custom metrics among `metrics` whose history is still being
+    /// counted, as the store says now.
+    async fn counting_of(&self, metrics: &[Measure]) -> Result<Vec<String>> {
+        if metrics.iter().all(|m| m.built_in().is_some()) {
+            return Ok(Vec::new());
+        }
+        let stored = self.store().custom_metrics().await?;
+        Ok(stored
+            .into_iter()
+            .filter(|s| s.counting() && metrics.iter().any(|m| m.key() == s.metric.key))
+            .map(|s| s.metric.key)
+            .collect())
     }
 
     /// Whether a custom metric of `spec` is still counting its history (its values

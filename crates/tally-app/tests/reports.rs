@@ -1,8 +1,9 @@
-//! The users and teams reports of the application layer with a custom metric: the
-//! metrics asked for, in their order, and a custom metric whose history is not counted
-//! yet said to be counting (its values partial) until its history is counted. The
-//! history loop is not running here: its steps are taken by hand, so the moment in
-//! between is certain.
+//! The users and teams reports and the goal views of the application layer with a
+//! custom metric: the metrics asked for, in their order, and a custom metric whose
+//! history is not counted yet said to be counting (its values partial) until its
+//! history is counted; a goal's period with it does not close meanwhile. The history
+//! loop is not running here: its steps are taken by hand, so the moment in between is
+//! certain.
 
 // In tests a panic is a failure that says where: unwrapping is how they assert.
 #![allow(clippy::unwrap_used)]
@@ -11,10 +12,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tally_app::reports::{Report, ReportMetric};
 use tally_app::{App, Caller, input::Fields};
-use tally_core::views::Subject;
+use tally_core::views::{Compare, Subject};
 use tally_core::{Calendar, Currency, DayRange, Event, Organization};
 use tally_store::testing::TestDb;
-use tally_store::{Backend, Store};
+use tally_store::{Backend, Page, Store};
 
 fn org() -> Organization {
     Organization {
@@ -100,9 +101,45 @@ async fn a_report_says_which_custom_metric_is_still_counting(backend: Backend) {
         [("lan".into(), vec![0, 2]), ("minh".into(), vec![0, 1])]
     );
 
+    // A goal of November with it: the view says it is counting, and the month (ended
+    // before today) does not close on partial values.
+    let Value::Object(goal) = json!({"name": "Long calls", "starts_on": "2026-11-01",
+        "ends_on": "2026-11-30", "assignees": [{"user_id": "lan"}],
+        "criteria": [{"metric": "long_calls", "period": "month", "target": 2}]})
+    else {
+        unreachable!()
+    };
+    let goal = app.create_goal(&owner, &Fields(goal)).await.unwrap();
+    let view = app
+        .employees_view(&owner, november, Compare::Previous, None, None)
+        .await
+        .unwrap();
+    assert_eq!(view.counting, ["long_calls"]);
+    assert_eq!(view.rows[0].actual, 0);
+    let page = Page {
+        limit: 100,
+        offset: 0,
+    };
+    let results = |range| app.goal_results(&owner, &goal.id, range, None, page);
+    assert_eq!(results(november).await.unwrap().total, 0);
+
+    let before = store.versions().await.unwrap().data;
     while let Some(id) = store.custom_history_after(0).await.unwrap() {
         store.count_custom_history(&org(), id, 2).await.unwrap();
     }
+    // The last step tells live pages to fetch again.
+    assert_eq!(store.versions().await.unwrap().data, before + 1);
+    let view = app
+        .employees_view(&owner, november, Compare::Previous, None, None)
+        .await
+        .unwrap();
+    assert!(view.counting.is_empty());
+    assert_eq!((view.rows[0].actual, view.rows[0].target), (1, 2.into()));
+    let closed = results(november).await.unwrap();
+    assert_eq!(closed.total, 1);
+    assert_eq!(closed.results[0].metric.key(), "long_calls");
+    assert_eq!(closed.results[0].actual, 1);
+
     let counted = report(false).await;
     assert!(counted.metrics.iter().all(|m| !m.counting()));
     assert_eq!(

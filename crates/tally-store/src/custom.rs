@@ -204,6 +204,11 @@ impl Store {
             .bind(before.id)
             .execute(&mut *w.tx)
             .await?;
+        if to == before.counted_from {
+            // The whole history is in: a new data version (naming no day of the
+            // built-in figures) tells live pages showing the metric to fetch again.
+            crate::ingest::next_version(&mut w, "").await?;
+        }
         w.tx.commit().await?;
         Ok(Some(StoredMetric {
             counted_to: to,

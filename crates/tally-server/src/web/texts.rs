@@ -534,6 +534,17 @@ pub fn sentence(lang: Lang, message: &str) -> String {
     {
         return format!("{line} đã thuộc kênh '{channel}'");
     }
+    if let Some((goal, rest)) = message
+        .strip_prefix("goal '")
+        .and_then(|m| m.split_once("' has '"))
+        && let Some((metric, what)) = rest.split_once("' as a criterion, so ")
+    {
+        let what = match what {
+            "it cannot be removed" => "nên không thể xoá",
+            _ => "nên không thể đổi đơn vị",
+        };
+        return format!("mục tiêu '{goal}' đang dùng chỉ tiêu '{metric}', {what}");
+    }
     if let Some(line) = message.strip_suffix(" is listed twice") {
         return format!("{line} bị nhập hai lần");
     }

@@ -150,19 +150,6 @@ impl Browser {
             .is_empty()
     }
 
-    /// Waits until nothing matches `css` (the page a click led to has replaced the one
-    /// that had it); fails after [`PATIENCE`].
-    pub async fn until_gone(&self, css: &str) {
-        let started = Instant::now();
-        while self.has(css).await {
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{css} still shown after {PATIENCE:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
         field.clear().await.expect("clear the field");

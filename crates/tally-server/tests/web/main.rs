@@ -733,7 +733,8 @@ async fn the_bell_rings_without_a_reload(app: &TestApp) {
 
 /// A criterion of the organisation's own, defined from its page: a wrong definition
 /// answered next to the form, then calls over 2 minutes, whose history (calls made
-/// before it) is counted and which the users report then counts.
+/// before it) is counted and which the users report then counts; then put in a goal
+/// from the goal form, moving live on the KPI page, and kept from removal.
 async fn a_manager_defines_a_criterion_and_the_report_counts_it(app: &TestApp) {
     seed(app).await;
     calls(app, "lan", 0, 3).await;
@@ -783,10 +784,46 @@ async fn a_manager_defines_a_criterion_and_the_report_counts_it(app: &TestApp) {
         report["rows"][0]["values"],
         json!({"calls": 4, "long_calls": 1})
     );
+
+    // It is a criterion of a goal like a built-in metric, and moves live.
+    boss.goto(&format!("{}/goals/new", app.base)).await;
+    boss.fill("#name", "Cuộc gọi chất lượng").await;
+    boss.select("#metric_0", "long_calls").await;
+    boss.select("#period_0", "day").await;
+    boss.fill("#target_0", "2").await;
+    boss.select("#team-north", "each_member").await;
+    boss.click("#save-goal").await;
+    boss.find("p.notice").await;
+    assert!(
+        boss.text("table.goals")
+            .await
+            .contains("Cuộc gọi trên 2 phút")
+    );
+    boss.goto(&format!("{}/kpi", app.base)).await;
+    let lan_long = "tr[data-subject='lan'][data-metric='long_calls']";
+    boss.wait_for_text(&format!("{lan_long} td.actual"), "1")
+        .await;
+    assert!(boss.text(lan_long).await.contains("Cuộc gọi trên 2 phút"));
+    wait_until_live(&boss).await;
+    let again = json!([{"id": "lan-long-2", "type": "call", "at": jiff::Timestamp::now().to_string(),
+        "user_id": "lan", "direction": "outbound", "answered": true, "talk_seconds": 130}]);
+    app.events(again).await;
+    boss.wait_for_text(&format!("{lan_long} td.actual"), "2")
+        .await;
+    assert_eq!(
+        boss.text(&format!("{lan_long} td.completion")).await,
+        "100 %"
+    );
+
+    // A goal names it: removing it is refused, in the page's language.
+    boss.goto(&format!("{}/admin/metrics", app.base)).await;
     boss.click("tr[data-metric='long_calls'] button").await;
-    // The form is on the page before and after the removal: wait for the row to go.
-    boss.until_gone("tr[data-metric='long_calls']").await;
-    boss.find("#create-metric").await;
+    let error = boss.text("#metric-error").await;
+    assert!(
+        error.contains("đang dùng chỉ tiêu 'long_calls', nên không thể xoá"),
+        "{error}"
+    );
+    boss.find("tr[data-metric='long_calls']").await;
     boss.quit().await;
 }
 

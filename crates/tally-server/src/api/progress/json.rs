@@ -36,6 +36,10 @@ pub struct ViewJson<'v> {
     pub(super) rows: Vec<RowJson<'v>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scores: Option<Vec<ScoreJson<'v>>>,
+    /// The custom metrics of the rows whose history is still being counted: their
+    /// values are partial (absent when there is none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    counting: &'v [String],
 }
 
 impl<'v> ViewJson<'v> {
@@ -58,6 +62,7 @@ impl<'v> ViewJson<'v> {
                 .collect(),
             scores: (view.kind != ViewKind::Teams)
                 .then(|| view.scores.iter().map(ScoreJson::of).collect()),
+            counting: &view.counting,
         }
     }
 
