@@ -35,7 +35,8 @@ impl App {
             return Ok(());
         }
         let now = self.now().await?;
-        let spec = (now.directory)
+        let directory = &now.directory;
+        let spec = directory
             .spec_of(&goal.definition, &self.org().currency)
             .map_err(|e| Error::internal(format!("reading goal '{}'", goal.id), e))?;
         if self.counting_any(&spec).await? {
@@ -53,7 +54,7 @@ impl App {
         let calendar = &self.org().calendar;
         while through < last {
             let window = next_window(&current.spec, calendar, through.plus(1), last, per_end);
-            let results = self.close_window(&now.directory, current, window).await?;
+            let results = self.close_window(directory, current, window).await?;
             if !self
                 .store()
                 .record_results(goal.key, &results, through, window.to)

@@ -100,7 +100,8 @@ impl App {
                 let definition = definitions.get(&result.revision).ok_or_else(|| {
                     Error::internal("reading a goal's history", "a revision is missing")
                 })?;
-                let spec = (directory.spec_of(definition, &self.org().currency))
+                let spec = directory
+                    .spec_of(definition, &self.org().currency)
                     .map_err(|e| Error::internal("reading a goal's revision", e))?;
                 let ctx = self.context(directory, result.period, Compare::Previous);
                 let plan = plan_goal(&ctx, &goal.record.id, &spec);

@@ -5,6 +5,7 @@
 
 use crate::access::send;
 use crate::both;
+use crate::custom_metrics::{self, counted, long_calls};
 use crate::helpers::TestApp;
 use crate::sessions::{get, person, sign_in};
 use reqwest::{Method, StatusCode};
@@ -13,27 +14,9 @@ use tally_core::Role;
 
 both!(a_custom_metric_is_a_criterion_like_a_built_in_one);
 
-fn long_calls(seconds: u32) -> Value {
-    json!({"key": "long_calls", "name_vi": "Cuộc gọi trên 2 phút", "name_en": "Calls over 2 minutes",
-           "of": "events", "events": ["call"], "aggregate": "count",
-           "filters": {"answered": true, "talk_seconds_at_least": seconds}})
-}
-
+/// An answered outbound call of `talk_seconds` on `day`.
 fn call(id: &str, user: &str, day: &str, talk_seconds: u32) -> Value {
-    json!({"id": id, "type": "call", "user_id": user, "at": format!("{day}T10:00:00+07:00"),
-           "direction": "outbound", "answered": true, "talk_seconds": talk_seconds})
-}
-
-/// Polls the metric until its whole history is counted (the server counts it beside).
-async fn counted(app: &TestApp, key: &str) {
-    for _ in 0..200 {
-        let metric = app.get_ok(&format!("/api/v1/metrics/{key}")).await;
-        if metric["history_counted"] == 100 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the history of {key} was not counted in 10 s");
+    custom_metrics::call(id, user, day, true, talk_seconds)
 }
 
 /// (subject, actual) of the rows of `metric` in a view.

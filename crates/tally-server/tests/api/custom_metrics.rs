@@ -16,7 +16,7 @@ both!(
     a_custom_metric_of_records_follows_the_records_now,
 );
 
-fn long_calls(seconds: u32) -> Value {
+pub fn long_calls(seconds: u32) -> Value {
     json!({"key": "long_calls", "name_vi": "Cuộc gọi trên 2 phút", "name_en": "Calls over 2 minutes",
            "of": "events", "events": ["call"], "aggregate": "count",
            "filters": {"answered": true, "talk_seconds_at_least": seconds}})
@@ -174,13 +174,13 @@ async fn custom_metrics_are_read_by_all_and_changed_by_managers(app: &TestApp) {
     );
 }
 
-fn call(id: &str, user: &str, day: &str, answered: bool, talk_seconds: u32) -> Value {
+pub fn call(id: &str, user: &str, day: &str, answered: bool, talk_seconds: u32) -> Value {
     json!({"id": id, "type": "call", "user_id": user, "at": format!("{day}T10:00:00+07:00"),
            "direction": "outbound", "answered": answered, "talk_seconds": talk_seconds})
 }
 
 /// Polls the metric until its whole history is counted (the server counts it beside).
-async fn counted(app: &TestApp, key: &str) {
+pub async fn counted(app: &TestApp, key: &str) {
     for _ in 0..200 {
         let metric = app.get_ok(&format!("/api/v1/metrics/{key}")).await;
         if metric["history_counted"] == 100 {
