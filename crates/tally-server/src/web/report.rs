@@ -87,6 +87,9 @@ pub struct Report {
     pub as_of: String,
     /// The data version the figures are at least as new as.
     pub version: i64,
+    /// The names of the custom metrics of the rows whose history is still being
+    /// counted (their figures are partial).
+    pub counting: Vec<String>,
 }
 
 /// Computes the view the selection asks for, and formats it. A filter the person may
@@ -190,9 +193,15 @@ fn format_view(
     view: Option<&ProgressView>,
 ) -> Report {
     let currency = &state.app.org().currency;
-    let rows = view
+    let rows: Vec<RowView> = view
         .map(|v| v.rows.iter().map(|r| row_view(r, currency, lang)).collect())
         .unwrap_or_default();
+    let counting = view
+        .map_or(&[][..], |v| v.counting.as_slice())
+        .iter()
+        .filter_map(|key| rows.iter().find(|r| r.metric == *key))
+        .map(|row| row.metric_name.clone())
+        .collect();
     let scores = view
         .filter(|v| v.kind != ViewKind::Teams)
         .map_or(&[][..], |v| v.scores.as_slice());
@@ -206,6 +215,7 @@ fn format_view(
         month_metrics: Vec::new(),
         months: Vec::new(),
         version: 0,
+        counting,
         as_of: jiff::Timestamp::now()
             .to_zoned_datetime(state.app.org().calendar.time_zone().clone())
             .strftime("%H:%M:%S")

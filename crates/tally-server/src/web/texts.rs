@@ -130,6 +130,7 @@ texts! {
     live: "Trực tiếp", "Live";
     reconnecting: "Đang kết nối lại…", "Reconnecting…";
     as_of: "Số liệu lúc", "Figures as of";
+    still_counting: "Đang đếm lịch sử, số liệu chưa đủ", "Still counting the history, figures are partial";
     previous_period: "kỳ trước", "previous period";
     no_rows: "Chưa có mục tiêu nào áp dụng cho lựa chọn này.", "No goal applies to this selection.";
     no_goals: "Chưa có mục tiêu nào.", "No goals yet.";
