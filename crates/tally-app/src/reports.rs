@@ -15,37 +15,44 @@ use crate::custom_metrics::StoredMetric;
 use crate::directory::Directory;
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use tally_core::access::Scope;
+use tally_core::custom::CustomMetric;
 use tally_core::metric::Unit;
 use tally_core::org::Roster;
 use tally_core::views::Subject;
-use tally_core::{DayRange, Metric, Role, Values};
+use tally_core::{DayRange, Measure, Metric, Role, Values};
 
-/// A metric a report shows: one of the 18 built in, or one of the organisation's own.
+/// A metric a report shows (one of the 18 built in, or one of the organisation's own),
+/// and whether its values are partial: a custom metric whose history is still counted.
 #[derive(Clone, Debug)]
-pub enum ReportMetric {
-    BuiltIn(Metric),
-    Custom(StoredMetric),
+pub struct ReportMetric {
+    pub measure: Measure,
+    /// A custom metric as stored: where its values are read, how far it is counted.
+    stored: Option<StoredMetric>,
 }
 
 impl ReportMetric {
     pub fn key(&self) -> &str {
-        match self {
-            ReportMetric::BuiltIn(metric) => metric.key(),
-            ReportMetric::Custom(custom) => &custom.metric.key,
-        }
+        self.measure.key()
     }
 
     pub fn unit(&self) -> Unit {
-        match self {
-            ReportMetric::BuiltIn(metric) => metric.unit(),
-            ReportMetric::Custom(custom) => custom.metric.unit(),
-        }
+        self.measure.unit()
     }
 
     /// Whether its values are partial: a custom metric whose history is still counted.
     pub fn counting(&self) -> bool {
-        matches!(self, ReportMetric::Custom(custom) if custom.counting())
+        self.stored.as_ref().is_some_and(StoredMetric::counting)
+    }
+}
+
+impl From<Metric> for ReportMetric {
+    fn from(metric: Metric) -> ReportMetric {
+        ReportMetric {
+            measure: Measure::BuiltIn(metric),
+            stored: None,
+        }
     }
 }
 
@@ -78,23 +85,27 @@ impl App {
             .filter(|k| !k.is_empty())
             .collect();
         if keys.is_empty() {
-            return Ok(Metric::ALL.into_iter().map(ReportMetric::BuiltIn).collect());
+            return Ok(Metric::ALL.into_iter().map(ReportMetric::from).collect());
         }
-        let mut defined: Option<Vec<StoredMetric>> = None;
+        let mut defined: Option<(Vec<StoredMetric>, Vec<Arc<CustomMetric>>)> = None;
         let mut metrics: Vec<ReportMetric> = Vec::with_capacity(keys.len());
         for key in keys {
             let metric = match key.parse::<Metric>() {
-                Ok(metric) => ReportMetric::BuiltIn(metric),
-                Err(unknown) => {
-                    let defined = match &mut defined {
+                Ok(metric) => ReportMetric::from(metric),
+                Err(_) => {
+                    let (stored, definitions) = match &mut defined {
                         Some(defined) => defined,
-                        None => defined.insert(self.custom_metrics().await?),
+                        None => {
+                            let stored = self.custom_metrics().await?;
+                            let definitions =
+                                stored.iter().map(|m| Arc::new(m.metric.clone())).collect();
+                            defined.insert((stored, definitions))
+                        }
                     };
-                    let custom = defined
-                        .iter()
-                        .find(|m| m.metric.key == key)
-                        .ok_or_else(|| Error::invalid("metrics", unknown.to_string()))?;
-                    ReportMetric::Custom(custom.clone())
+                    let measure = Measure::find(key, definitions)
+                        .map_err(|unknown| Error::invalid("metrics", unknown.to_string()))?;
+                    let stored = stored.iter().find(|m| m.metric.key == key).cloned();
+                    ReportMetric { measure, stored }
                 }
             };
             if metrics.iter().all(|m| m.key() != metric.key()) {
@@ -207,7 +218,7 @@ impl App {
     ) -> Result<Report> {
         let mut custom = Vec::new();
         for metric in &metrics {
-            if let ReportMetric::Custom(stored) = metric {
+            if let Some(stored) = &metric.stored {
                 custom.push(self.custom_values(roster, stored, range, &rows).await?);
             }
         }
@@ -218,9 +229,9 @@ impl App {
                 let mut customs = custom.iter().map(|column| column[i]);
                 let values = metrics
                     .iter()
-                    .map(|metric| match metric {
-                        ReportMetric::BuiltIn(m) => built_in.get(*m),
-                        ReportMetric::Custom(_) => customs.next().unwrap_or_default(),
+                    .map(|metric| match metric.measure.built_in() {
+                        Some(m) => built_in.get(m),
+                        None => customs.next().unwrap_or_default(),
                     })
                     .collect();
                 ReportRow {

@@ -89,12 +89,13 @@ impl App {
         let mut actuals: HashMap<(i64, DayRange), HashMap<(Subject, String), i128>> =
             HashMap::new();
         let mut results = Vec::with_capacity(stored.len());
+        let mut read = HashMap::new();
         for result in stored {
             let subject = match result.subject_kind.as_str() {
                 "team" => Subject::Team(result.subject_id.clone()),
                 _ => Subject::User(result.subject_id.clone()),
             };
-            let metric = frozen_measure(&result, &directory.custom_definitions)?;
+            let metric = frozen_measure(&result, &directory.custom_definitions, &mut read)?;
             let key = (result.revision, result.period);
             if let Entry::Vacant(slot) = actuals.entry(key) {
                 let definition = definitions.get(&result.revision).ok_or_else(|| {
@@ -151,16 +152,24 @@ impl App {
 
 /// A stored result's metric: a custom one as the definition kept with the result says
 /// (as it was when the period closed), else as defined now; a built-in one by key.
+/// `read` keeps the definitions read so far: a page repeats the same few.
 fn frozen_measure(
     result: &tally_store::GoalResult,
     custom: &[Arc<CustomMetric>],
+    read: &mut HashMap<String, Measure>,
 ) -> Result<Measure> {
-    if let Some(definition) = &result.metric_definition {
-        let value: serde_json::Value = serde_json::from_str(definition)
-            .map_err(|e| Error::internal("reading a result's metric", e))?;
-        let metric = CustomMetric::parse(&value, None)
-            .map_err(|e| Error::internal("reading a result's metric", e))?;
-        return Ok(Measure::Custom(Arc::new(metric)));
+    let Some(definition) = &result.metric_definition else {
+        return Measure::find(&result.metric, custom)
+            .map_err(|e| Error::internal("reading a stored result", e));
+    };
+    if let Some(measure) = read.get(definition) {
+        return Ok(measure.clone());
     }
-    Measure::find(&result.metric, custom).map_err(|e| Error::internal("reading a stored result", e))
+    let value: serde_json::Value = serde_json::from_str(definition)
+        .map_err(|e| Error::internal("reading a result's metric", e))?;
+    let metric = CustomMetric::parse(&value, None)
+        .map_err(|e| Error::internal("reading a result's metric", e))?;
+    let measure = Measure::Custom(Arc::new(metric));
+    read.insert(definition.clone(), measure.clone());
+    Ok(measure)
 }

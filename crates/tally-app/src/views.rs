@@ -329,6 +329,9 @@ impl App {
 
     /// The custom metrics among `metrics`, by key, as stored.
     async fn custom_of(&self, metrics: &[Measure]) -> Result<Vec<(String, StoredMetric)>> {
+        if metrics.iter().all(|m| m.built_in().is_some()) {
+            return Ok(Vec::new());
+        }
         let now = self.now().await?;
         let mut custom = Vec::new();
         for measure in metrics {

@@ -277,6 +277,16 @@ impl EventKind {
             _ => None,
         }
     }
+
+    /// The opportunity the event is on, if any.
+    pub fn opportunity_id(&self) -> Option<&str> {
+        match self {
+            EventKind::OpportunityCreated { opportunity_id, .. }
+            | EventKind::OpportunityUpdated { opportunity_id, .. }
+            | EventKind::OpportunityStatusChanged { opportunity_id, .. } => Some(opportunity_id),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Status {

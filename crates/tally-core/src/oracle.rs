@@ -499,16 +499,6 @@ fn in_list_b(kind: &EventKind) -> bool {
     }
 }
 
-/// The opportunity an action is on (metrics 15 and 18).
-fn opportunity_of(kind: &EventKind) -> Option<&str> {
-    match kind {
-        EventKind::OpportunityCreated { opportunity_id, .. }
-        | EventKind::OpportunityUpdated { opportunity_id, .. }
-        | EventKind::OpportunityStatusChanged { opportunity_id, .. } => Some(opportunity_id),
-        _ => None,
-    }
-}
-
 /// What an event counts for its actor, metric by metric, per the spec's table
 /// (metrics 7 and 8, which need the event's customer, apart).
 fn actor_count(metric: Metric, kind: &EventKind) -> i64 {
@@ -538,7 +528,7 @@ fn actor_count(metric: Metric, kind: &EventKind) -> i64 {
                 ..
             }
         )),
-        Metric::OpportunityInteractions => one(opportunity_of(kind).is_some()),
+        Metric::OpportunityInteractions => one(kind.opportunity_id().is_some()),
         _ => 0,
     }
 }
@@ -621,7 +611,7 @@ impl Credits<'_> {
                 EntityRef::customer(customer),
             );
         }
-        if let Some(opportunity) = opportunity_of(kind) {
+        if let Some(opportunity) = kind.opportunity_id() {
             let entity = EntityRef::opportunity(opportunity);
             self.mark(actor, day, Metric::OpportunitiesInteracted, entity);
         }

@@ -42,7 +42,7 @@ impl EventRule {
                 })
             }
             Aggregate::DistinctOpportunities => {
-                opportunity_of(&event.kind).map(|entity| Credit::Mark {
+                event.kind.opportunity_id().map(|entity| Credit::Mark {
                     user: event.user_id.clone(),
                     day,
                     entity: entity.to_owned(),
@@ -105,14 +105,5 @@ fn customer_of(kind: &EventKind, state: &State) -> Option<String> {
             .get(opportunity_id)
             .map(|o| o.customer_id.clone()),
         EventKind::TodoCreated { .. } | EventKind::TodoCompleted { .. } => None,
-    }
-}
-
-fn opportunity_of(kind: &EventKind) -> Option<&str> {
-    match kind {
-        EventKind::OpportunityCreated { opportunity_id, .. }
-        | EventKind::OpportunityUpdated { opportunity_id, .. }
-        | EventKind::OpportunityStatusChanged { opportunity_id, .. } => Some(opportunity_id),
-        _ => None,
     }
 }
