@@ -69,11 +69,6 @@ impl App {
             Some(_) => return Err(Error::invalid("key", "a metric's key cannot change")),
         }
         let metric = self.read_definition(&Fields(body)).await?;
-        let before = self.store().custom_metric(key).await?;
-        if before.metric.unit() != metric.unit() {
-            self.refuse_if_in_goals(key, "its unit cannot change")
-                .await?;
-        }
         Ok(self.store().redefine_custom_metric(&metric).await?)
     }
 
@@ -82,26 +77,7 @@ impl App {
     #[tracing::instrument(skip_all, fields(caller = %caller.actor(), metric = key))]
     pub async fn remove_custom_metric(&self, caller: &Caller, key: &str) -> Result<()> {
         caller.require(&[Role::Owner, Role::Admin], "remove metrics")?;
-        self.store().custom_metric(key).await?;
-        self.refuse_if_in_goals(key, "it cannot be removed").await?;
         Ok(self.store().remove_custom_metric(key).await?)
-    }
-
-    /// A conflict naming the first goal (archived ones included) with a revision whose
-    /// criteria name the metric `key`.
-    async fn refuse_if_in_goals(&self, key: &str, what: &str) -> Result<()> {
-        let now = self.now().await?;
-        for goal in &now.directory.goals {
-            for revision in self.store().goal_revisions(goal.record.key).await? {
-                if names_metric(&revision.definition, key) {
-                    return Err(Error::Conflict(format!(
-                        "goal '{}' has '{key}' as a criterion, so {what}",
-                        goal.record.id
-                    )));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Counts the custom metrics' histories, a window of the log at a time and each
@@ -156,14 +132,4 @@ impl App {
         CustomMetric::parse(&Value::Object(body.0.clone()), Some(&channels))
             .map_err(|e| Error::invalid(&e.field, e.message))
     }
-}
-
-/// Whether a stored goal definition has a criterion of the metric `key`.
-fn names_metric(definition: &str, key: &str) -> bool {
-    let value: Value = serde_json::from_str(definition).unwrap_or_default();
-    let criteria = value.get("criteria").and_then(Value::as_array);
-    criteria
-        .into_iter()
-        .flatten()
-        .any(|c| c.get("metric").and_then(Value::as_str) == Some(key))
 }

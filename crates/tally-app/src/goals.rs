@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 use tally_core::access::Scope;
 use tally_core::calendar::MAX_RANGE_DAYS;
 use tally_core::event::MAX_ID_CHARS;
-use tally_core::{Assignee, GoalSpec};
-use tally_store::GoalRecord;
+use tally_core::{Assignee, GoalSpec, Measure};
+use tally_store::{GoalDefinition, GoalRecord};
 
 /// The fields a goal's definition has (`id` only when it is created).
 pub const GOAL_FIELDS: [&str; 6] = [
@@ -133,13 +133,7 @@ impl App {
         let definition = spec.to_json(&self.org().currency).to_string();
         let record = self
             .store()
-            .create_goal(
-                &id,
-                &spec.name,
-                &definition,
-                spec.starts_on,
-                &caller.actor(),
-            )
+            .create_goal(&id, &saved(&spec, &definition), &caller.actor())
             .await?;
         Ok(view(&record, &spec, &scope))
     }
@@ -174,16 +168,10 @@ impl App {
         covered(&scope, &spec)?;
         self.close_due_periods(&goal.record).await?;
         let definition = spec.to_json(&self.org().currency).to_string();
+        let saved = saved(&spec, &definition);
         let record = self
             .store()
-            .update_goal(
-                id,
-                goal.record.revision,
-                &spec.name,
-                &definition,
-                spec.starts_on,
-                &caller.actor(),
-            )
+            .update_goal(id, goal.record.revision, &saved, &caller.actor())
             .await?;
         Ok(view(&record, &spec, &scope))
     }
@@ -260,6 +248,21 @@ fn covered(scope: &Scope, spec: &GoalSpec) -> Result<()> {
     Err(Error::Forbidden(
         "a supervisor sets goals only for the teams they supervise and their members".into(),
     ))
+}
+
+/// What the store saves of a checked goal: with the custom metrics its criteria name,
+/// which must still stand as they were read when the save takes the write lock.
+fn saved<'a>(spec: &'a GoalSpec, definition: &'a str) -> GoalDefinition<'a> {
+    let custom = spec.criteria.iter().filter_map(|c| match &c.metric {
+        Measure::Custom(metric) => Some(&**metric),
+        Measure::BuiltIn(_) => None,
+    });
+    GoalDefinition {
+        name: &spec.name,
+        definition,
+        starts_on: spec.starts_on,
+        custom: custom.collect(),
+    }
 }
 
 fn view(record: &GoalRecord, spec: &GoalSpec, scope: &Scope) -> GoalView {

@@ -109,7 +109,10 @@ impl Store {
         metric: &CustomMetric,
     ) -> Result<StoredMetric, StoreError> {
         let mut w = self.begin_write().await?;
-        let id = metric_id(&mut w, &metric.key).await?;
+        let (id, before) = metric_in(&mut w, &metric.key).await?;
+        if before.unit() != metric.unit() {
+            refuse_if_in_goals(&mut w, &metric.key, "its unit cannot change").await?;
+        }
         drop_values(&mut w, id).await?;
         let last = last_logged(&mut w).await?;
         sqlx::query(
@@ -128,10 +131,12 @@ impl Store {
         self.custom_metric(&metric.key).await
     }
 
-    /// Removes a custom metric and its values.
+    /// Removes a custom metric and its values, unless a goal names it (in any of its
+    /// revisions, archived goals included: their history and results read it).
     pub async fn remove_custom_metric(&self, key: &str) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        let id = metric_id(&mut w, key).await?;
+        let (id, _) = metric_in(&mut w, key).await?;
+        refuse_if_in_goals(&mut w, key, "it cannot be removed").await?;
         drop_values(&mut w, id).await?;
         sqlx::query("delete from custom_metrics where id = $1")
             .bind(id)
@@ -512,12 +517,79 @@ fn history_done(metric: &CustomMetric, last: i64) -> i64 {
     }
 }
 
-async fn metric_id(w: &mut WriteTx<'_>, key: &str) -> Result<i64, StoreError> {
-    let row: Option<(i64,)> = sqlx::query_as("select id from custom_metrics where key = $1")
-        .bind(key)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-    row.map(|(id,)| id).ok_or_else(|| not_found(key))
+/// The id and definition of the metric `key`, read in the write transaction.
+async fn metric_in(w: &mut WriteTx<'_>, key: &str) -> Result<(i64, CustomMetric), StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("select id, definition from custom_metrics where key = $1")
+            .bind(key)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+    let (id, definition) = row.ok_or_else(|| not_found(key))?;
+    Ok((id, parse(&definition)?))
+}
+
+/// A conflict naming the first goal (by when it was created, archived ones included)
+/// with a revision whose criteria name the metric `key`. Read under the write lock,
+/// which goals are saved under too, so no goal naming the metric is saved between
+/// this look and the change it guards.
+async fn refuse_if_in_goals(w: &mut WriteTx<'_>, key: &str, what: &str) -> Result<(), StoreError> {
+    // The `like` only narrows the revisions to parse; the JSON decides.
+    let revisions: Vec<(String, String)> = sqlx::query_as(
+        "select g.id, r.definition from goal_revisions r join goals g on g.key = r.goal_key \
+         where r.definition like $1 order by g.key, r.revision",
+    )
+    .bind(format!("%{key}%"))
+    .fetch_all(&mut *w.tx)
+    .await?;
+    match revisions.iter().find(|(_, d)| names_metric(d, key)) {
+        Some((goal, _)) => Err(StoreError::Conflict(format!(
+            "goal '{goal}' has '{key}' as a criterion, so {what}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether a stored goal definition has a criterion of the metric `key`.
+fn names_metric(definition: &str, key: &str) -> bool {
+    let value: Value = serde_json::from_str(definition).unwrap_or_default();
+    let criteria = value.get("criteria").and_then(Value::as_array);
+    criteria
+        .into_iter()
+        .flatten()
+        .any(|c| c.get("metric").and_then(Value::as_str) == Some(key))
+}
+
+/// Checks, in a goal's write transaction, that each custom metric its criteria name
+/// still exists with the unit their targets were read in: a metric removed or given
+/// another unit while the goal was being saved refuses the save.
+pub(crate) async fn criteria_stand(
+    w: &mut WriteTx<'_>,
+    named: &[&CustomMetric],
+) -> Result<(), StoreError> {
+    if named.is_empty() {
+        return Ok(());
+    }
+    let stored = custom_metrics_in(&mut w.tx).await?;
+    for metric in named {
+        let now = stored.iter().find(|s| s.metric.key == metric.key);
+        match now {
+            None => {
+                return Err(StoreError::Conflict(format!(
+                    "the metric '{}' was removed while the goal was being saved",
+                    metric.key
+                )));
+            }
+            Some(now) if now.metric.unit() != metric.unit() => {
+                return Err(StoreError::Conflict(format!(
+                    "the metric '{}' changed its unit while the goal was being saved; \
+                     enter its target again",
+                    metric.key
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 async fn drop_values(w: &mut WriteTx<'_>, id: i64) -> Result<(), StoreError> {

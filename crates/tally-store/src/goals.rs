@@ -8,6 +8,7 @@ use crate::people::day_of;
 use crate::{Store, StoreError, bump_org_version};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use tally_core::custom::CustomMetric;
 use tally_core::{Day, DayRange};
 
 /// A goal as stored.
@@ -136,17 +137,33 @@ fn now_micros() -> i64 {
     jiff::Timestamp::now().as_microsecond()
 }
 
+/// A goal's definition as it is saved.
+pub struct GoalDefinition<'a> {
+    pub name: &'a str,
+    /// The definition's JSON (`GoalSpec::to_json`).
+    pub definition: &'a str,
+    pub starts_on: Day,
+    /// The custom metrics its criteria name, as its targets were read: the save is
+    /// refused if one was removed or changed its unit meanwhile.
+    pub custom: Vec<&'a CustomMetric>,
+}
+
 impl Store {
-    /// Creates a goal (revision 1). Nothing before `starts_on` is ever closed.
+    /// Creates a goal (revision 1). Nothing before its `starts_on` is ever closed.
     pub async fn create_goal(
         &self,
         id: &str,
-        name: &str,
-        definition: &str,
-        starts_on: Day,
+        goal: &GoalDefinition<'_>,
         actor: &str,
     ) -> Result<GoalRecord, StoreError> {
+        let GoalDefinition {
+            name,
+            definition,
+            starts_on,
+            ..
+        } = *goal;
         let mut w = self.begin_write().await?;
+        crate::custom::criteria_stand(&mut w, &goal.custom).await?;
         let now = now_micros();
         let (key,): (i64,) = sqlx::query_as(
             "insert into goals (id, name, definition, revision, closed_through, created_at, \
@@ -180,12 +197,17 @@ impl Store {
         &self,
         id: &str,
         expected_revision: i64,
-        name: &str,
-        definition: &str,
-        starts_on: Day,
+        goal: &GoalDefinition<'_>,
         actor: &str,
     ) -> Result<GoalRecord, StoreError> {
+        let GoalDefinition {
+            name,
+            definition,
+            starts_on,
+            ..
+        } = *goal;
         let mut w = self.begin_write().await?;
+        crate::custom::criteria_stand(&mut w, &goal.custom).await?;
         let goal = goal_in(&mut w.tx, id).await?;
         unchanged_since(&goal, expected_revision)?;
         let now = now_micros();

@@ -38,7 +38,7 @@ pub use crm::{CrmQuery, CrmRecord, CrmWrite};
 pub use custom::{HISTORY_WINDOW, StoredMetric};
 pub use email::{DueDigest, DueEmail, EmailChoice, MailOutcome};
 pub use error::StoreError;
-pub use goals::{GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
+pub use goals::{GoalDefinition, GoalRecord, GoalResult, GoalRevision, Page, ResultSubjects};
 pub use ingest::{IngestOutcome, MayCredit, Submission};
 pub use notices::{ClosedResult, InboxItem, NoticeRecord};
 pub use organisation::{OrgSnapshot, Versions};

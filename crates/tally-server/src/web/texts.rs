@@ -546,6 +546,21 @@ pub fn sentence(lang: Lang, message: &str) -> String {
         };
         return format!("mục tiêu '{goal}' đang dùng chỉ tiêu '{metric}', {what}");
     }
+    if let Some(rest) = message.strip_prefix("the metric '")
+        && let Some((metric, what)) = rest.split_once("' ")
+    {
+        match what {
+            "was removed while the goal was being saved" => {
+                return format!("chỉ tiêu '{metric}' vừa bị xoá trong lúc lưu mục tiêu");
+            }
+            "changed its unit while the goal was being saved; enter its target again" => {
+                return format!(
+                    "chỉ tiêu '{metric}' vừa đổi đơn vị trong lúc lưu mục tiêu; hãy nhập lại mức cần đạt"
+                );
+            }
+            _ => {}
+        }
+    }
     if let Some(line) = message.strip_suffix(" is listed twice") {
         return format!("{line} bị nhập hai lần");
     }
@@ -629,6 +644,13 @@ mod tests {
         assert_eq!(
             sentence(Lang::Vi, "a customer with id 'c-1' already exists"),
             "đã có khách hàng với mã 'c-1'"
+        );
+        assert_eq!(
+            sentence(
+                Lang::Vi,
+                "the metric 'zalo' was removed while the goal was being saved"
+            ),
+            "chỉ tiêu 'zalo' vừa bị xoá trong lúc lưu mục tiêu"
         );
         assert_eq!(sentence(Lang::Vi, "something new"), "something new");
     }
