@@ -197,7 +197,7 @@ impl Store {
         &self,
         id: &str,
         expected_revision: i64,
-        goal: &GoalDefinition<'_>,
+        saved: &GoalDefinition<'_>,
         actor: &str,
     ) -> Result<GoalRecord, StoreError> {
         let GoalDefinition {
@@ -205,9 +205,9 @@ impl Store {
             definition,
             starts_on,
             ..
-        } = *goal;
+        } = *saved;
         let mut w = self.begin_write().await?;
-        crate::custom::criteria_stand(&mut w, &goal.custom).await?;
+        crate::custom::criteria_stand(&mut w, &saved.custom).await?;
         let goal = goal_in(&mut w.tx, id).await?;
         unchanged_since(&goal, expected_revision)?;
         let now = now_micros();
