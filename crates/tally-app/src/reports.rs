@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use tally_core::access::Scope;
-use tally_core::custom::CustomMetric;
 use tally_core::metric::Unit;
 use tally_core::org::Roster;
 use tally_core::views::Subject;
@@ -87,25 +86,24 @@ impl App {
         if keys.is_empty() {
             return Ok(Metric::ALL.into_iter().map(ReportMetric::from).collect());
         }
-        let mut defined: Option<(Vec<StoredMetric>, Vec<Arc<CustomMetric>>)> = None;
+        let mut defined: Option<Vec<StoredMetric>> = None;
         let mut metrics: Vec<ReportMetric> = Vec::with_capacity(keys.len());
         for key in keys {
             let metric = match key.parse::<Metric>() {
                 Ok(metric) => ReportMetric::from(metric),
-                Err(_) => {
-                    let (stored, definitions) = match &mut defined {
+                Err(unknown) => {
+                    let defined = match &mut defined {
                         Some(defined) => defined,
-                        None => {
-                            let stored = self.custom_metrics().await?;
-                            let definitions =
-                                stored.iter().map(|m| Arc::new(m.metric.clone())).collect();
-                            defined.insert((stored, definitions))
-                        }
+                        None => defined.insert(self.custom_metrics().await?),
                     };
-                    let measure = Measure::find(key, definitions)
-                        .map_err(|unknown| Error::invalid("metrics", unknown.to_string()))?;
-                    let stored = stored.iter().find(|m| m.metric.key == key).cloned();
-                    ReportMetric { measure, stored }
+                    let stored = defined
+                        .iter()
+                        .find(|m| m.metric.key == key)
+                        .ok_or_else(|| Error::invalid("metrics", unknown.to_string()))?;
+                    ReportMetric {
+                        measure: Measure::Custom(Arc::new(stored.metric.clone())),
+                        stored: Some(stored.clone()),
+                    }
                 }
             };
             if metrics.iter().all(|m| m.key() != metric.key()) {

@@ -10,9 +10,9 @@ use cli::{Cli, Command, TokenCommand, UserCommand};
 use std::process::ExitCode;
 
 /// mimalloc instead of the system's allocator: the server allocates and frees many
-/// small values per event and per view from several threads, and mimalloc hands freed
-/// pages back to the system where glibc's per-thread arenas keep them (see
-/// `docs/benchmarks.md`, "The allocator").
+/// small values per event and per view from several threads, and with mimalloc it
+/// ingests and answers faster for about the same memory (see `docs/benchmarks.md`,
+/// "The allocator").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
