@@ -17,6 +17,7 @@ mod error;
 mod goals;
 mod ingest;
 mod listen;
+mod marks;
 mod notices;
 mod organisation;
 mod people;

@@ -8,6 +8,7 @@
 //! applies its own committed sums to the model when nothing came in between, so a
 //! single instance never reloads. Reads therefore cost users × days, never events.
 
+use crate::marks::Marks;
 use crate::sql::{SUMMED, summed_metrics};
 use crate::{Backend, Store, StoreError};
 use futures::TryStreamExt;
@@ -19,8 +20,8 @@ use tokio::sync::RwLockReadGuard;
 /// The two distinct-count metrics, whose marks the model keeps per entity.
 const DISTINCT: [Metric; 2] = [Metric::CustomersInteracted, Metric::OpportunitiesInteracted];
 
-/// One (user, metric) and its sorted marks.
-type MarkList<'a> = (&'a (i64, Metric), &'a Vec<(Day, u32)>);
+/// One (user, metric) and its marks.
+type MarkList<'a> = (&'a (i64, Metric), &'a Marks);
 
 /// From this many mark lists on, counting is split over the cores.
 const PARALLEL_FROM: usize = 256;
@@ -32,12 +33,17 @@ pub(crate) struct ReadModel {
     pub(crate) version: i64,
     /// Per user key: the days with data and their summed metrics.
     pub(crate) sums: HashMap<i64, UserDays>,
-    /// Per (user key, distinct metric): its marks as (day, entity number), sorted, so
-    /// a range is a contiguous slice (most marks are today's: appended at the end).
-    pub(crate) marks: HashMap<(i64, Metric), Vec<(Day, u32)>>,
+    /// Per (user key, distinct metric): its marks by day (see `marks.rs`).
+    pub(crate) marks: HashMap<(i64, Metric), Marks>,
     /// Entity ids as small numbers: compact marks, and counting with a stamp array.
     pub(crate) entities: HashMap<String, u32>,
+    /// Counters put back after a report, to be taken by the next: each holds a stamp
+    /// per entity (2.9 MB at 720,000 entities), which a new one would zero again.
+    counters: std::sync::Mutex<Vec<Distinct>>,
 }
+
+/// How many idle counters the model keeps: one per report running at once, up to this.
+const IDLE_COUNTERS: usize = 8;
 
 /// One user's days with data, sorted, and each day's summed metrics (in rollup column
 /// order) at the same index: a range is a contiguous slice of each, found by a binary
@@ -134,12 +140,11 @@ impl ReadModel {
 
     fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
         let next = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
-        let mark = (day, *self.entities.entry(entity).or_insert(next));
-        let marks = self.marks.entry((user, metric)).or_default();
-        let at = marks.partition_point(|m| *m < mark);
-        if marks.get(at) != Some(&mark) {
-            marks.insert(at, mark);
-        }
+        let number = *self.entities.entry(entity).or_insert(next);
+        self.marks
+            .entry((user, metric))
+            .or_default()
+            .insert(day, number);
     }
 
     /// Puts back a user's part of a snapshot (see `snapshot.rs`).
@@ -148,7 +153,7 @@ impl ReadModel {
             self.sums.insert(user, part.days);
         }
         for (metric, marks) in part.marks {
-            self.marks.insert((user, metric), marks);
+            self.marks.insert((user, metric), Marks::of(&marks));
         }
     }
 
@@ -166,7 +171,7 @@ impl ReadModel {
             user_days.forget(days);
         }
         for marks in self.marks.values_mut() {
-            marks.retain(|(day, _)| !days.contains(day));
+            marks.forget(days);
         }
     }
 
@@ -204,7 +209,7 @@ impl ReadModel {
             let mut distinct = self.counter();
             let counted = chunk
                 .iter()
-                .map(|(key, marks)| (**key, distinct.count(within(marks, range))));
+                .map(|(key, marks)| (**key, distinct.count(marks.local_within(range))));
             counted.collect::<Vec<_>>()
         };
         let cores = std::thread::available_parallelism()
@@ -281,11 +286,9 @@ impl ReadModel {
             add_columns(&mut values, total);
         }
         for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
-            let marks = self
-                .marks
-                .get(&(user, *metric))
-                .map_or(&[][..], Vec::as_slice);
-            values.set(*metric, distinct.count(within(marks, range)));
+            let marks = self.marks.get(&(user, *metric));
+            let count = marks.map_or(0, |m| distinct.count(m.local_within(range)));
+            values.set(*metric, count);
         }
         values
     }
@@ -363,14 +366,13 @@ impl ReadModel {
         }
         for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
             for (offset, day) in range.days().enumerate() {
-                let marks = spans
+                distinct.begin();
+                spans
                     .iter()
                     .filter(|(_, span)| span.contains(day))
-                    .flat_map(|(user, _)| {
-                        let marks = self.marks.get(&(*user, *metric));
-                        within(marks.map_or(&[][..], Vec::as_slice), DayRange::single(day))
-                    });
-                let count = distinct.count(marks);
+                    .filter_map(|(user, _)| self.marks.get(&(*user, *metric)))
+                    .for_each(|marks| distinct.add(marks.within(DayRange::single(day))));
+                let count = distinct.counted;
                 if count > 0 {
                     by_day[offset].add(*metric, count);
                 }
@@ -378,9 +380,21 @@ impl ReadModel {
         }
     }
 
-    /// A counter of distinct entities, sized for this model.
-    pub(crate) fn counter(&self) -> Distinct {
-        Distinct::new(self.entities.len())
+    /// A counter of distinct entities, sized for this model: an idle one if there is
+    /// one, given back to the model when dropped.
+    pub(crate) fn counter(&self) -> Counter<'_> {
+        let mut distinct = self.idle_counters().pop().unwrap_or_default();
+        distinct.cover(self.entities.len());
+        Counter {
+            model: self,
+            distinct,
+        }
+    }
+
+    fn idle_counters(&self) -> std::sync::MutexGuard<'_, Vec<Distinct>> {
+        self.counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Distinct counts over the union of member-days: each span of days with its users.
@@ -395,20 +409,18 @@ impl ReadModel {
             .iter()
             .filter(|metric| wanted.contains(metric))
             .map(|metric| {
-                let marks = spans.iter().flat_map(|((from, to), users)| {
+                distinct.begin();
+                for ((from, to), users) in spans {
                     let range = DayRange {
                         from: *from,
                         to: *to,
                     };
-                    users.iter().flat_map(move |user| {
-                        let marks = self
-                            .marks
-                            .get(&(*user, *metric))
-                            .map_or(&[][..], Vec::as_slice);
-                        within(marks, range)
-                    })
-                });
-                (*metric, distinct.count(marks))
+                    users
+                        .iter()
+                        .filter_map(|user| self.marks.get(&(*user, *metric)))
+                        .for_each(|marks| distinct.add(marks.within(range)));
+                }
+                (*metric, distinct.counted)
             })
             .collect()
     }
@@ -421,40 +433,82 @@ fn add_columns(values: &mut Values, sums: [i128; SUMMED]) {
     }
 }
 
-/// The marks of a sorted slice that fall in the range.
-fn within(marks: &[(Day, u32)], range: DayRange) -> &[(Day, u32)] {
-    let start = marks.partition_point(|(day, _)| *day < range.from);
-    let end = marks.partition_point(|(day, _)| *day <= range.to);
-    &marks[start..end.max(start)]
-}
-
 /// Counts distinct entity numbers: each count stamps what it saw, so nothing is
 /// cleared between counts and no set is allocated per count.
+#[derive(Default)]
 pub(crate) struct Distinct {
     seen: Vec<u32>,
     stamp: u32,
+    /// The different numbers seen since the count began.
+    counted: i64,
 }
 
 impl Distinct {
-    fn new(entities: usize) -> Distinct {
-        Distinct {
-            seen: vec![0; entities],
-            stamp: 0,
+    /// Makes room for entity numbers below `entities` (numbers only grow).
+    fn cover(&mut self, entities: usize) {
+        if self.seen.len() < entities {
+            self.seen.resize(entities, 0);
         }
     }
 
-    fn count<'a>(&mut self, marks: impl IntoIterator<Item = &'a (Day, u32)>) -> i64 {
+    /// How many different numbers `entities` holds: the model's numbers, or one
+    /// list's local numbers.
+    fn count(&mut self, entities: impl IntoIterator<Item = u32>) -> i64 {
+        self.begin();
+        self.add(entities);
+        self.counted
+    }
+
+    /// Starts a count over several lists (each given to [`add`](Self::add)): what
+    /// earlier counts saw is forgotten.
+    fn begin(&mut self) {
+        if self.stamp == u32::MAX {
+            self.seen.fill(0);
+            self.stamp = 0;
+        }
         self.stamp += 1;
-        let mut n = 0;
-        for (_, entity) in marks {
-            if let Some(seen) = self.seen.get_mut(*entity as usize)
+        self.counted = 0;
+    }
+
+    /// Adds the numbers not seen yet since [`begin`](Self::begin) to `counted`.
+    fn add(&mut self, entities: impl IntoIterator<Item = u32>) {
+        for entity in entities {
+            if let Some(seen) = self.seen.get_mut(entity as usize)
                 && *seen != self.stamp
             {
                 *seen = self.stamp;
-                n += 1;
+                self.counted += 1;
             }
         }
-        n
+    }
+}
+
+/// A [`Distinct`] lent by the model for one report.
+pub(crate) struct Counter<'a> {
+    model: &'a ReadModel,
+    distinct: Distinct,
+}
+
+impl std::ops::Deref for Counter<'_> {
+    type Target = Distinct;
+
+    fn deref(&self) -> &Distinct {
+        &self.distinct
+    }
+}
+
+impl std::ops::DerefMut for Counter<'_> {
+    fn deref_mut(&mut self) -> &mut Distinct {
+        &mut self.distinct
+    }
+}
+
+impl Drop for Counter<'_> {
+    fn drop(&mut self) {
+        let mut idle = self.model.idle_counters();
+        if idle.len() < IDLE_COUNTERS {
+            idle.push(std::mem::take(&mut self.distinct));
+        }
     }
 }
 
@@ -633,6 +687,45 @@ async fn load_marks(
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn a_counter_lent_again_counts_afresh_even_past_its_last_stamp() {
+        let mut model = ReadModel::default();
+        for (day, entity) in [(1, "a"), (1, "b"), (2, "a"), (3, "c")] {
+            model.add_mark(
+                Day::from_number(day),
+                7,
+                Metric::CustomersInteracted,
+                entity.into(),
+            );
+        }
+        let all = DayRange {
+            from: Day::from_number(0),
+            to: Day::from_number(9),
+        };
+        let marks = &model.marks[&(7, Metric::CustomersInteracted)];
+        {
+            let mut counter = model.counter();
+            assert_eq!(counter.count(marks.within(all)), 3);
+            counter.stamp = u32::MAX - 1;
+            assert_eq!(counter.count(marks.local_within(all)), 3);
+        }
+        // The same counter comes back, at its last stamp: it starts over, cleared.
+        let mut counter = model.counter();
+        assert_eq!(counter.stamp, u32::MAX);
+        assert_eq!(counter.count(marks.within(all).take(2)), 2);
+        assert_eq!(counter.stamp, 1);
+        // A mark of a new entity after the counter was sized still counts.
+        drop(counter);
+        model.add_mark(
+            Day::from_number(4),
+            7,
+            Metric::CustomersInteracted,
+            "d".into(),
+        );
+        let marks = &model.marks[&(7, Metric::CustomersInteracted)];
+        assert_eq!(model.counter().count(marks.within(all)), 4);
+    }
 
     #[test]
     fn distinct_counts_split_over_cores_equal_a_plain_count() {

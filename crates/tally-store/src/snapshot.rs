@@ -14,6 +14,7 @@
 //! general-purpose serialiser would only wrap. A part that does not read back whole is
 //! refused and the model is loaded from the tables instead.
 
+use crate::marks::Marks;
 use crate::readmodel::{ReadModel, UserDays};
 use crate::sql::SUMMED;
 use crate::{Store, StoreError};
@@ -28,7 +29,7 @@ const META: &str = "model_snapshot";
 const FORMAT: &str = "1";
 
 /// A user's marks of one distinct metric, as (day, entity number), sorted.
-type MarkList<'a> = (Metric, &'a [(Day, u32)]);
+type MarkList<'a> = (Metric, &'a Marks);
 
 /// Entity ids per part.
 const ENTITIES_PER_PART: usize = 50_000;
@@ -153,7 +154,7 @@ fn parts_of(model: &ReadModel) -> Vec<(String, Vec<u8>)> {
         marks_by_user
             .entry(*user)
             .or_default()
-            .push((*metric, marks.as_slice()));
+            .push((*metric, marks));
     }
     let empty = UserDays::default();
     let mut users: Vec<i64> = model
@@ -299,7 +300,8 @@ mod tests {
             sums: vec![[7; SUMMED], [i64::MIN; SUMMED]],
         };
         let marks = vec![(Day::from_number(20_000), 3), (Day::from_number(20_003), 9)];
-        let body = encode_user(&days, &[(Metric::CustomersInteracted, &marks)]);
+        let list = Marks::of(&marks);
+        let body = encode_user(&days, &[(Metric::CustomersInteracted, &list)]);
         let part = decode_user(&body).unwrap();
         assert_eq!(part.days.days, days.days);
         assert_eq!(part.days.sums, days.sums);
