@@ -39,6 +39,13 @@ impl Marks {
         Marks { marks, entities }
     }
 
+    /// Adds these (day, model number) marks at once (each once).
+    pub(crate) fn extend(&mut self, marks: &[(Day, u32)]) {
+        let mut all: Vec<(Day, u32)> = self.iter().collect();
+        all.extend_from_slice(marks);
+        *self = Marks::of(&all);
+    }
+
     /// Adds a mark of the entity with the model's number `entity` (once).
     pub(crate) fn insert(&mut self, day: Day, entity: u32) {
         let mark = (day, self.local(entity));
@@ -137,6 +144,9 @@ mod tests {
         }
         let all: Vec<(Day, u32)> = marks.iter().map(|(d, e)| (day(*d), *e)).collect();
         let at_once = Marks::of(&all);
+        let mut in_two = Marks::of(&all[4..]);
+        in_two.extend(&all[..4]);
+        assert_eq!(in_two, at_once);
         let mut expected: Vec<(Day, u32)> = all.clone();
         expected.sort_unstable();
         expected.dedup();

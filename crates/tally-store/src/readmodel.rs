@@ -139,12 +139,17 @@ impl ReadModel {
     }
 
     fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
-        let next = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
-        let number = *self.entities.entry(entity).or_insert(next);
+        let number = self.entity_number(entity);
         self.marks
             .entry((user, metric))
             .or_default()
             .insert(day, number);
+    }
+
+    /// The model's number of an entity id, given one if new.
+    fn entity_number(&mut self, entity: String) -> u32 {
+        let next = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
+        *self.entities.entry(entity).or_insert(next)
     }
 
     /// Puts back a user's part of a snapshot (see `snapshot.rs`).
@@ -672,13 +677,23 @@ async fn load_marks(
 ) -> Result<(), StoreError> {
     let sql = format!("select day, user_key, metric, entity from marks {filter}");
     let mut rows = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql).fetch(&mut **tx);
+    // Gathered per list, then each list built at once: added one by one, in the
+    // table's order, every entity that ranks before the list's others would move them.
+    let mut loaded: HashMap<(i64, Metric), Vec<(Day, u32)>> = HashMap::new();
     while let Some((day, user, metric, entity)) = rows.try_next().await? {
         let metric = usize::try_from(metric)
             .ok()
             .and_then(|i| Metric::ALL.get(i).copied());
         let metric =
             metric.ok_or_else(|| StoreError::Corrupt(format!("marks.metric {metric:?}")))?;
-        model.add_mark(crate::people::day_of(day), user, metric, entity);
+        let number = model.entity_number(entity);
+        loaded
+            .entry((user, metric))
+            .or_default()
+            .push((crate::people::day_of(day), number));
+    }
+    for (key, marks) in loaded {
+        model.marks.entry(key).or_default().extend(&marks);
     }
     Ok(())
 }
