@@ -28,7 +28,8 @@ const META: &str = "model_snapshot";
 /// The format of the parts; a snapshot of another format is ignored.
 const FORMAT: &str = "1";
 
-/// A user's marks of one distinct metric, as (day, entity number), sorted.
+/// A user's marks of one distinct metric; a part holds them as (day, the model's
+/// entity number), in that order.
 type MarkList<'a> = (Metric, &'a Marks);
 
 /// Entity ids per part.
