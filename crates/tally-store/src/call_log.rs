@@ -90,7 +90,7 @@ async fn write(
              direction, answered, talk_seconds, channel) values {}",
             value_rows(w.backend, chunk.len(), WIDTH)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for call in chunk {
             let at = jiff::Timestamp::from_microsecond(call.at_micros).unwrap_or_default();
             query = query

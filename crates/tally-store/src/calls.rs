@@ -153,7 +153,7 @@ impl Store {
                  where call_records.status = 'unmapped'",
                 crate::sql::value_rows(self.backend, chunk.len(), 7)
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = crate::sql::batch_query(self.backend, &sql);
             for row in chunk {
                 query = query
                     .bind(&row.source)

@@ -460,7 +460,7 @@ async fn write_sums(
              do update set value = custom_sums.value + excluded.value",
             value_rows(w.backend, chunk.len(), 4)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for ((id, day, user), value) in chunk {
             query = query
                 .bind(*id)
@@ -488,7 +488,7 @@ async fn write_marks(
              on conflict do nothing",
             value_rows(w.backend, chunk.len(), 4)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for (id, day, user, entity) in chunk {
             query = query
                 .bind(*id)

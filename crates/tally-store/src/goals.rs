@@ -339,7 +339,7 @@ impl Store {
                  do nothing",
                 crate::sql::value_rows(self.backend, chunk.len(), 12)
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = crate::sql::batch_query(self.backend, &sql);
             for r in chunk {
                 query = query
                     .bind(goal_key)

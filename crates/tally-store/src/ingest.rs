@@ -637,7 +637,7 @@ where
             "{prefix} ({})",
             crate::sql::params(w.backend, 1, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String, V)>(&sql);
+        let mut query = crate::sql::batch_query_as::<(String, V)>(w.backend, &sql);
         for key in chunk {
             query = query.bind(*key);
         }
@@ -658,7 +658,7 @@ async fn write_events(
             "insert into events (id, type, user_id, at_micros, day, body, received_at) values {}",
             value_rows(w.backend, chunk.len(), WIDTH)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for (e, body) in chunk {
             let micros = e.at.as_microsecond();
             query = query
@@ -700,7 +700,7 @@ pub(crate) async fn write_entities(w: &mut WriteTx<'_>, state: &State) -> Result
              on conflict (kind, id) do update set state = excluded.state",
             value_rows(w.backend, chunk.len(), 3)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for (kind, id, json) in chunk {
             query = query.bind(*kind).bind(id.clone()).bind(json.clone());
         }
@@ -728,7 +728,7 @@ pub(crate) async fn write_sums(
             value_rows(w.backend, chunk.len(), WIDTH),
             updates.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for ((day, user), values) in chunk {
             query = query
                 .bind(i64::from(day.number()))
@@ -791,7 +791,7 @@ pub(crate) async fn write_sales(
             value_rows(w.backend, chunk.len(), WIDTH),
             updates.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for ((day, channel, user), values) in chunk {
             query = query
                 .bind(i64::from(day.number()))
@@ -817,7 +817,7 @@ pub(crate) async fn write_marks(
             "insert into marks (day, user_key, metric, entity) values {} on conflict do nothing",
             value_rows(w.backend, chunk.len(), 4)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::batch_query(w.backend, &sql);
         for (day, user, metric, entity) in chunk {
             query = query
                 .bind(i64::from(day.number()))

@@ -89,7 +89,10 @@ impl Store {
         install_default_drivers();
         let (backend, url) = backend_of(url)?;
         let (pool, write_pool) = match backend {
-            Backend::Sqlite => (sqlite_pool(&url, 4).await?, sqlite_pool(&url, 1).await?),
+            Backend::Sqlite => (
+                sqlite_pool(&url, 4, READING_CACHE_KIB).await?,
+                sqlite_pool(&url, 1, WRITING_CACHE_KIB).await?,
+            ),
             Backend::Postgres => (
                 postgres_pool(&url, 16).await?,
                 postgres_pool(&url, 1).await?,
@@ -253,19 +256,30 @@ async fn postgres_pool(url: &str, connections: u32) -> Result<AnyPool, StoreErro
     Ok(pool)
 }
 
-async fn sqlite_pool(url: &str, connections: u32) -> Result<AnyPool, StoreError> {
+/// SQLite's page cache of the writing connection: inserts into the event log's
+/// indexes stay in memory within a batch.
+const WRITING_CACHE_KIB: u32 = 16 * 1024;
+
+/// SQLite's page cache of each reading connection. Reports come from the read model;
+/// what the readers look up (tokens, the CRM, a batch of call records' phones) finds
+/// its pages in the operating system's file cache, where a cache of 16 MiB per reader
+/// filled with index pages the first time an import looked up 10,000 phones and kept
+/// them (see `docs/benchmarks.md`).
+const READING_CACHE_KIB: u32 = 2 * 1024;
+
+async fn sqlite_pool(url: &str, connections: u32, cache_kib: u32) -> Result<AnyPool, StoreError> {
     let pool = AnyPoolOptions::new()
         .max_connections(connections)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 // WAL lets reports read while a batch commits; synchronous=full makes
                 // every acknowledged commit durable, even across a power loss.
-                conn.execute(
+                let pragmas = format!(
                     "pragma journal_mode = wal; pragma synchronous = full; \
                      pragma busy_timeout = 10000; pragma foreign_keys = on; \
-                     pragma cache_size = -16384;",
-                )
-                .await?;
+                     pragma cache_size = -{cache_kib};"
+                );
+                conn.execute(pragmas.as_str()).await?;
                 Ok(())
             })
         })

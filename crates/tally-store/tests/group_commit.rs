@@ -144,6 +144,49 @@ async fn a_group_failing_together_is_retried_batch_by_batch(backend: Backend) {
     store.close().await;
 }
 
+/// A group of two 300-event batches sent twice, on statements built for its row
+/// counts (prepared for one use on SQLite, kept on PostgreSQL): every event counted
+/// once, then every one a duplicate.
+async fn a_group_sent_twice_counts_each_event_once(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let store = store_with(&db, &["lan", "minh"]).await;
+    let calls = |batch: usize| -> Vec<(usize, Event)> {
+        let values: Vec<Value> = (0..300)
+            .map(|i| {
+                let user = if i % 3 == 0 { "minh" } else { "lan" };
+                call(&format!("c{batch}-{i}"), user, 10)
+            })
+            .collect();
+        parsed(&values)
+    };
+    let (first, second) = (calls(1), calls(2));
+    let group = || {
+        [&first, &second].map(|events| Submission {
+            events,
+            may_credit: None,
+        })
+    };
+    for outcome in store.ingest_group(&org(), &group()).await {
+        assert_eq!(summary(&outcome.unwrap()), (300, 0, vec![]));
+    }
+    for outcome in store.ingest_group(&org(), &group()).await {
+        assert_eq!(summary(&outcome.unwrap()), (0, 300, vec![]));
+    }
+    assert_eq!(day_value(&store, "lan", Metric::Calls).await, 400);
+    assert_eq!(day_value(&store, "minh", Metric::TalkSeconds).await, 2_000);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_group_sent_twice_counts_each_event_once_on_sqlite() {
+    a_group_sent_twice_counts_each_event_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_group_sent_twice_counts_each_event_once_on_postgres() {
+    a_group_sent_twice_counts_each_event_once(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn batches_decide_as_if_alone_in_order_on_sqlite() {
     batches_decide_as_if_alone_in_order(Backend::Sqlite).await;
