@@ -4,10 +4,10 @@
 //!
 //! A mark names its entity by a number local to the list (the entity's rank among
 //! the list's own entities), not by the model's number. Counting one list's distinct
-//! entities then stamps a few kilobytes that stay in the core's cache, where the
-//! model's numbers spread a list's few hundred entities over a stamp per entity of
-//! the whole model (2.9 MB at 720,000), each touch a cache miss: two thirds of a
-//! full users report's time before. Counts over several lists (a team, a day of a
+//! entities then sets a bit per local number, a few words that stay in the core's
+//! cache, where the model's numbers spread a list's few hundred entities over a stamp
+//! per entity of the whole model (2.9 MB at 720,000), each touch a cache miss: two
+//! thirds of a full users report's time before. Counts over several lists (a team, a day of a
 //! group) turn local numbers back into the model's.
 
 use std::collections::BTreeSet;
@@ -22,6 +22,14 @@ pub(crate) struct Marks {
     /// index here, so the marks of a day are in the model's order too and a count
     /// over several lists walks the model's stamps forwards.
     entities: Vec<u32>,
+    /// The number of the first mark's day.
+    first: i32,
+    /// Where each day's marks start: `starts[i]` is the index of the first mark on or
+    /// after the day `first + i`, for each day from the first mark's to the day after
+    /// the last's. A range's start is one read here, where searching the marks touched
+    /// a dozen cache lines of a list read from memory: a quarter of a full users
+    /// report's time. At most 4 bytes a day of the list's history, against 8 a mark.
+    starts: Vec<u32>,
 }
 
 impl Marks {
@@ -36,7 +44,13 @@ impl Marks {
             .collect();
         marks.sort_unstable();
         marks.dedup();
-        Marks { marks, entities }
+        let mut list = Marks {
+            marks,
+            entities,
+            ..Marks::default()
+        };
+        list.index();
+        list
     }
 
     /// Adds these (day, model number) marks at once (each once).
@@ -52,6 +66,40 @@ impl Marks {
         let at = self.marks.partition_point(|m| *m < mark);
         if self.marks.get(at) != Some(&mark) {
             self.marks.insert(at, mark);
+            self.index_new(day);
+        }
+    }
+
+    /// Indexes the marks' days afresh.
+    fn index(&mut self) {
+        self.starts.clear();
+        let (Some((first, _)), Some((last, _))) = (self.marks.first(), self.marks.last()) else {
+            return;
+        };
+        self.first = first.number();
+        let mut at = 0;
+        for day in self.first..=last.number() + 1 {
+            at += self.marks[at..].partition_point(|(d, _)| d.number() < day);
+            self.starts.push(at as u32);
+        }
+    }
+
+    /// Indexes a mark just inserted on `day`: the days after it start one later. Most
+    /// marks are the list's newest (today's): one entry moves, or one is added.
+    fn index_new(&mut self, day: Day) {
+        let Ok(offset) = usize::try_from(day.number() - self.first) else {
+            return self.index();
+        };
+        if self.starts.is_empty() {
+            return self.index();
+        }
+        let len = self.marks.len() as u32;
+        if offset + 1 < self.starts.len() {
+            self.starts[offset + 1..].iter_mut().for_each(|s| *s += 1);
+        } else {
+            // After the last day: the days up to it start at the new mark, the last.
+            self.starts.resize(offset + 1, len - 1);
+            self.starts.push(len);
         }
     }
 
@@ -78,6 +126,7 @@ impl Marks {
     /// Drops the marks of these days (the entities' numbers stay).
     pub(crate) fn forget(&mut self, days: &BTreeSet<Day>) {
         self.marks.retain(|(day, _)| !days.contains(day));
+        self.index();
     }
 
     /// How many marks the list holds.
@@ -88,13 +137,31 @@ impl Marks {
     /// The local numbers of the marks within the range (repeated when an entity was
     /// marked on several days): for counting this list alone.
     pub(crate) fn local_within(&self, range: DayRange) -> impl Iterator<Item = u32> + '_ {
-        self.slice(range).iter().map(|(_, local)| *local)
+        self.since(range.from)
+            .iter()
+            .take_while(move |(day, _)| *day <= range.to)
+            .map(|(_, local)| *local)
     }
 
     /// The model's numbers of the marks within the range: for counting over lists.
     pub(crate) fn within(&self, range: DayRange) -> impl Iterator<Item = u32> + '_ {
         self.local_within(range)
             .map(|local| self.entities[local as usize])
+    }
+
+    /// How many different entities the list marked within the range. `bits` is
+    /// scratch, one bit per local number (a list of 2,000 entities: 32 words, in the
+    /// core's cache): each mark sets its bit without a branch to mispredict, and the
+    /// bits are counted at the end.
+    pub(crate) fn distinct_within(&self, range: DayRange, bits: &mut Vec<u64>) -> i64 {
+        bits.clear();
+        bits.resize(self.entities.len().div_ceil(64), 0);
+        for local in self.local_within(range) {
+            if let Some(word) = bits.get_mut(local as usize / 64) {
+                *word |= 1 << (local % 64);
+            }
+        }
+        bits.iter().map(|word| i64::from(word.count_ones())).sum()
     }
 
     /// Every mark as (day, the model's number), in that order.
@@ -104,10 +171,17 @@ impl Marks {
             .map(|(day, local)| (*day, self.entities[*local as usize]))
     }
 
-    fn slice(&self, range: DayRange) -> &[(Day, u32)] {
-        let start = self.marks.partition_point(|(day, _)| *day < range.from);
-        let end = self.marks.partition_point(|(day, _)| *day <= range.to);
-        &self.marks[start..end.max(start)]
+    /// The marks from the day `from` on, found in the index. A range's end is found by
+    /// walking its marks, which are read anyway.
+    fn since(&self, from: Day) -> &[(Day, u32)] {
+        let start = match usize::try_from(from.number() - self.first) {
+            Err(_) => 0,
+            Ok(offset) => self
+                .starts
+                .get(offset)
+                .map_or(self.marks.len(), |s| *s as usize),
+        };
+        &self.marks[start..]
     }
 }
 
@@ -179,5 +253,34 @@ mod tests {
         assert_eq!(list.within(range(6, 9)).count(), 0);
         list.forget(&BTreeSet::from([day(2)]));
         assert_eq!(list.within(range(0, 9)).collect::<Vec<_>>(), vec![40, 30]);
+    }
+
+    #[test]
+    fn a_lists_distinct_count_within_a_range_equals_a_set_of_its_entities() {
+        // 200 entities (four words of bits), marked out of order on 30 days: the
+        // index of days grows at both ends and in the middle.
+        let mut list = Marks::default();
+        let mut all = Vec::new();
+        for n in 0..3_000_u32 {
+            let (d, entity) = (((n * 7919 + 13) % 30) as i32, n * 104_729 % 200 * 3);
+            list.insert(day(d), entity);
+            all.push((d, entity));
+        }
+        let at_once: Vec<(Day, u32)> = all.iter().map(|(d, e)| (day(*d), *e)).collect();
+        assert_eq!(
+            list,
+            Marks::of(&at_once),
+            "the days indexed alike either way"
+        );
+        let mut bits = vec![u64::MAX; 1];
+        for (from, to) in [(0, 29), (3, 3), (10, 19), (29, 40), (31, 40), (5, 4)] {
+            let expected: BTreeSet<u32> = all
+                .iter()
+                .filter(|(d, _)| (from..=to).contains(d))
+                .map(|(_, entity)| *entity)
+                .collect();
+            let counted = list.distinct_within(range(from, to), &mut bits);
+            assert_eq!(counted, expected.len() as i64, "days {from}..={to}");
+        }
     }
 }

@@ -214,7 +214,7 @@ impl ReadModel {
             let mut distinct = self.counter();
             let counted = chunk
                 .iter()
-                .map(|(key, marks)| (**key, distinct.count(marks.local_within(range))));
+                .map(|(key, marks)| (**key, distinct.count_list(marks, range)));
             counted.collect::<Vec<_>>()
         };
         let cores = std::thread::available_parallelism()
@@ -292,7 +292,7 @@ impl ReadModel {
         }
         for metric in DISTINCT.iter().filter(|m| wanted.contains(m)) {
             let marks = self.marks.get(&(user, *metric));
-            let count = marks.map_or(0, |m| distinct.count(m.local_within(range)));
+            let count = marks.map_or(0, |m| distinct.count_list(m, range));
             values.set(*metric, count);
         }
         values
@@ -446,6 +446,8 @@ pub(crate) struct Distinct {
     stamp: u32,
     /// The different numbers seen since the count began.
     counted: i64,
+    /// Scratch for counting one list by its local numbers ([`Marks::distinct_within`]).
+    bits: Vec<u64>,
 }
 
 impl Distinct {
@@ -456,8 +458,13 @@ impl Distinct {
         }
     }
 
-    /// How many different numbers `entities` holds: the model's numbers, or one
-    /// list's local numbers.
+    /// How many different entities one list marked within the range.
+    fn count_list(&mut self, marks: &Marks, range: DayRange) -> i64 {
+        marks.distinct_within(range, &mut self.bits)
+    }
+
+    /// How many different numbers `entities` holds (the model's numbers).
+    #[cfg(test)]
     fn count(&mut self, entities: impl IntoIterator<Item = u32>) -> i64 {
         self.begin();
         self.add(entities);
