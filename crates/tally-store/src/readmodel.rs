@@ -187,7 +187,6 @@ impl ReadModel {
         users: Option<&[i64]>,
     ) -> HashMap<i64, Values> {
         let mut values = HashMap::new();
-        self.sums_into(range, users, &mut values);
         let lists: Vec<MarkList<'_>> = match users {
             None => self.marks.iter().collect(),
             Some(users) => users
@@ -196,7 +195,8 @@ impl ReadModel {
                 .filter_map(|key| self.marks.get_key_value(&key))
                 .collect(),
         };
-        for ((user, metric), n) in self.count_lists(&lists, range) {
+        let sum = || self.sums_into(range, users, &mut values);
+        for ((user, metric), n) in self.count_lists(&lists, range, sum) {
             if n > 0 {
                 values
                     .entry(user)
@@ -208,8 +208,14 @@ impl ReadModel {
     }
 
     /// Distinct entities of each (user, metric) mark list within the range. Big reports
-    /// split the lists over the machine's cores: this is most of a report's work.
-    fn count_lists(&self, lists: &[MarkList<'_>], range: DayRange) -> Vec<((i64, Metric), i64)> {
+    /// split the lists over the machine's cores: this is most of a report's work. The
+    /// calling thread does `meanwhile` (the report's sums) while the others count.
+    fn count_lists(
+        &self,
+        lists: &[MarkList<'_>],
+        range: DayRange,
+        meanwhile: impl FnOnce(),
+    ) -> Vec<((i64, Metric), i64)> {
         let count = |chunk: &[MarkList<'_>]| {
             let mut distinct = self.counter();
             let counted = chunk
@@ -221,6 +227,7 @@ impl ReadModel {
             .map_or(1, |n| n.get())
             .min(8);
         if cores == 1 || lists.len() < PARALLEL_FROM {
+            meanwhile();
             return count(lists);
         }
         std::thread::scope(|scope| {
@@ -228,6 +235,7 @@ impl ReadModel {
                 .chunks(lists.len().div_ceil(cores))
                 .map(|c| scope.spawn(move || count(c)))
                 .collect();
+            meanwhile();
             let joined = parts
                 .into_iter()
                 .map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
