@@ -7,8 +7,9 @@
 //! entities then sets a bit per local number, a few words that stay in the core's
 //! cache, where the model's numbers spread a list's few hundred entities over a stamp
 //! per entity of the whole model (2.9 MB at 720,000), each touch a cache miss: two
-//! thirds of a full users report's time before. Counts over several lists (a team, a day of a
-//! group) turn local numbers back into the model's.
+//! thirds of a full users report's time before. Counts over several lists (a team, a
+//! day of a group) turn local numbers back into the model's. Each list also indexes
+//! where each of its days starts, so a range's start is one read.
 
 use std::collections::BTreeSet;
 use tally_core::{Day, DayRange};
