@@ -23,7 +23,8 @@ pub(crate) struct Marks {
     /// index here, so the marks of a day are in the model's order too and a count
     /// over several lists walks the model's stamps forwards.
     entities: Vec<u32>,
-    /// The number of the first mark's day.
+    /// The number of the first mark's day (0 when there is none), kept beside
+    /// `starts` so that finding a range's start does not read the marks.
     first: i32,
     /// Where each day's marks start: `starts[i]` is the index of the first mark on or
     /// after the day `first + i`, for each day from the first mark's to the day after
@@ -75,6 +76,7 @@ impl Marks {
     fn index(&mut self) {
         self.starts.clear();
         let (Some((first, _)), Some((last, _))) = (self.marks.first(), self.marks.last()) else {
+            self.first = 0;
             return;
         };
         self.first = first.number();
