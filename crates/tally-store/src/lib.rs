@@ -13,6 +13,7 @@ mod calls;
 pub mod crm;
 mod custom;
 mod email;
+mod entity_ids;
 mod error;
 mod goals;
 mod ingest;

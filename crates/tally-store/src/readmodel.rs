@@ -8,6 +8,7 @@
 //! applies its own committed sums to the model when nothing came in between, so a
 //! single instance never reloads. Reads therefore cost users × days, never events.
 
+use crate::entity_ids::EntityIds;
 use crate::marks::Marks;
 use crate::sql::{SUMMED, summed_metrics};
 use crate::{Backend, Store, StoreError};
@@ -36,7 +37,7 @@ pub(crate) struct ReadModel {
     /// Per (user key, distinct metric): its marks by day (see `marks.rs`).
     pub(crate) marks: HashMap<(i64, Metric), Marks>,
     /// Entity ids as small numbers: compact marks, and counting with a stamp array.
-    pub(crate) entities: HashMap<String, u32>,
+    pub(crate) entities: EntityIds,
     /// Counters put back after a report, to be taken by the next: each holds a stamp
     /// per entity (2.9 MB at 720,000 entities), which a new one would zero again.
     counters: std::sync::Mutex<Vec<Distinct>>,
@@ -139,17 +140,11 @@ impl ReadModel {
     }
 
     fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
-        let number = self.entity_number(entity);
+        let number = self.entities.number(&entity);
         self.marks
             .entry((user, metric))
             .or_default()
             .insert(day, number);
-    }
-
-    /// The model's number of an entity id, given one if new.
-    fn entity_number(&mut self, entity: String) -> u32 {
-        let next = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
-        *self.entities.entry(entity).or_insert(next)
     }
 
     /// Puts back a user's part of a snapshot (see `snapshot.rs`).
@@ -164,7 +159,7 @@ impl ReadModel {
 
     /// Puts back a snapshot's entity numbers; the model is then the database at
     /// `version`.
-    pub(crate) fn restore_entities(&mut self, entities: HashMap<String, u32>, version: i64) {
+    pub(crate) fn restore_entities(&mut self, entities: EntityIds, version: i64) {
         self.entities = entities;
         self.version = version;
         self.loaded = true;
@@ -701,7 +696,7 @@ async fn load_marks(
             .and_then(|i| Metric::ALL.get(i).copied());
         let metric =
             metric.ok_or_else(|| StoreError::Corrupt(format!("marks.metric {metric:?}")))?;
-        let number = model.entity_number(entity);
+        let number = model.entities.number(&entity);
         loaded
             .entry((user, metric))
             .or_default()

@@ -14,6 +14,7 @@
 //! general-purpose serialiser would only wrap. A part that does not read back whole is
 //! refused and the model is loaded from the tables instead.
 
+use crate::entity_ids::EntityIds;
 use crate::marks::Marks;
 use crate::readmodel::{ReadModel, UserDays};
 use crate::sql::SUMMED;
@@ -130,7 +131,7 @@ pub(crate) async fn read(
         }
     }
     entities.sort_by_key(|(first, _)| *first);
-    let mut numbers = HashMap::new();
+    let mut numbers = EntityIds::default();
     for (first, ids) in entities {
         if first != numbers.len() {
             tracing::warn!(
@@ -140,8 +141,14 @@ pub(crate) async fn read(
             return Ok(None);
         }
         for id in ids {
-            let number = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
-            numbers.insert(id, number);
+            let next = numbers.len();
+            if numbers.number(&id) as usize != next {
+                tracing::warn!(
+                    next,
+                    "the read model's snapshot lists an entity twice; loading from the tables"
+                );
+                return Ok(None);
+            }
         }
     }
     model.restore_entities(numbers, version);
@@ -174,14 +181,10 @@ fn parts_of(model: &ReadModel) -> Vec<(String, Vec<u8>)> {
             (format!("u{user}"), encode_user(days, &marks))
         })
         .collect();
-    let mut ids: Vec<(&String, u32)> = model.entities.iter().map(|(id, n)| (id, *n)).collect();
-    ids.sort_unstable_by_key(|(_, n)| *n);
+    let ids: Vec<&str> = model.entities.ids().collect();
     for (chunk, ids) in ids.chunks(ENTITIES_PER_PART).enumerate() {
         let first = chunk * ENTITIES_PER_PART;
-        parts.push((
-            format!("e{first}"),
-            encode_entities(ids.iter().map(|(id, _)| *id)),
-        ));
+        parts.push((format!("e{first}"), encode_entities(ids.iter().copied())));
     }
     parts
 }
@@ -211,7 +214,7 @@ fn encode_user(days: &UserDays, marks: &[MarkList<'_>]) -> Vec<u8> {
 }
 
 /// A chunk of entity ids, in number order: per id a `u32` length and its UTF-8 bytes.
-fn encode_entities<'a>(ids: impl Iterator<Item = &'a String>) -> Vec<u8> {
+fn encode_entities<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<u8> {
     let mut out = Vec::new();
     for id in ids {
         put_len(&mut out, id.len());
@@ -316,7 +319,10 @@ mod tests {
     #[test]
     fn entity_ids_read_back_in_order() {
         let ids = vec!["c1".to_owned(), "khách hàng 2".to_owned(), String::new()];
-        assert_eq!(decode_entities(&encode_entities(ids.iter())), Some(ids));
+        assert_eq!(
+            decode_entities(&encode_entities(ids.iter().map(String::as_str))),
+            Some(ids)
+        );
         assert_eq!(decode_entities(&[5, 0, 0, 0, b'a']), None);
     }
 }
