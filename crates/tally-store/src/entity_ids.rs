@@ -5,8 +5,8 @@
 //! A `HashMap<String, u32>` held the same at 10 M events (720,473 customer and
 //! opportunity ids, 4.8 MB of text) in about 40 MB: a 32-byte slot, over a
 //! power-of-two number of slots, and a heap allocation per id. Here an id costs its
-//! bytes, one end offset and a 4-byte slot: about 16 MB (see `docs/benchmarks.md`,
-//! "Entity ids in one buffer").
+//! bytes, one end offset and a 4-byte slot: about 16 MB in use (see
+//! `docs/benchmarks.md`, "Entity ids in one buffer").
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
@@ -30,8 +30,9 @@ impl EntityIds {
         self.ends.len()
     }
 
-    /// The number of `id`, given the next one if `id` is new. Numbers are `u32`: past
-    /// 4,294,967,295 different ids, every new one would share the last number.
+    /// The number of `id`, given the next one if `id` is new. Numbers are `u32`, as
+    /// the marks store them: past 4,294,967,296 different ids (far beyond any
+    /// history), every new one would share the last number.
     pub(crate) fn number(&mut self, id: &str) -> u32 {
         let Self {
             text,
