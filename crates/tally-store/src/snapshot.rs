@@ -3,7 +3,8 @@
 //!
 //! The snapshot is the model as of one data version `V`, kept in `model_snapshot`
 //! (migration 0010) in parts: one per user (their days' sums and their distinct marks)
-//! and the entity ids in chunks, with `V` in `meta`. Loading it gives the model at `V`
+//! and the entity ids in chunks, with `V` and the number of parts in `meta`. Loading
+//! it gives the model at `V`
 //! exactly; the days that versions after `V` touched are then reloaded from the tables,
 //! as for any model that fell behind, and a version after `V` that changed everything
 //! (`tally rebuild`) reloads everything. So a snapshot of any age is safe: an old one
@@ -23,7 +24,8 @@ use futures::TryStreamExt;
 use std::collections::HashMap;
 use tally_core::{Day, Metric};
 
-/// The `meta` entry holding the snapshot's format and data version.
+/// The `meta` entry holding the snapshot's format, data version and number of parts
+/// (`1:V:N`; builds before the count wrote `1:V`, which still reads).
 const META: &str = "model_snapshot";
 
 /// The format of the parts; a snapshot of another format is ignored.
@@ -51,6 +53,7 @@ impl Store {
         sqlx::query("delete from model_snapshot")
             .execute(&mut *w.tx)
             .await?;
+        let entry = format!("{FORMAT}:{version}:{}", parts.len());
         for (part, body) in parts {
             sqlx::query("insert into model_snapshot (part, body) values ($1, $2)")
                 .bind(part)
@@ -58,7 +61,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        crate::upsert_meta(&mut *w.tx, META, &format!("{FORMAT}:{version}")).await?;
+        crate::upsert_meta(&mut *w.tx, META, &entry).await?;
         w.tx.commit().await?;
         Ok(Some(version))
     }
@@ -80,13 +83,27 @@ impl Store {
 
     /// The data version of the stored snapshot, if there is one this build reads.
     pub async fn model_snapshot_version(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self.meta(META).await?.as_deref().and_then(version_of))
+        let entry = self.meta(META).await?;
+        Ok(entry
+            .as_deref()
+            .and_then(stored)
+            .map(|(version, _)| version))
     }
 }
 
-fn version_of(meta: &str) -> Option<i64> {
-    let (format, version) = meta.split_once(':')?;
-    (format == FORMAT).then(|| version.parse().ok())?
+/// The data version of a snapshot of this build's format, and its number of parts
+/// when the entry records it.
+fn stored(entry: &str) -> Option<(i64, Option<usize>)> {
+    let mut fields = entry.split(':');
+    if fields.next()? != FORMAT {
+        return None;
+    }
+    let version = fields.next()?.parse().ok()?;
+    let parts = match fields.next() {
+        Some(count) => Some(count.parse().ok()?),
+        None => None,
+    };
+    fields.next().is_none().then_some((version, parts))
 }
 
 /// Reads the snapshot within the transaction that loads the model, if there is one
@@ -100,7 +117,7 @@ pub(crate) async fn read(
         .bind(META)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(version) = meta.and_then(|(m,)| version_of(&m)) else {
+    let Some((version, parts)) = meta.and_then(|(m,)| stored(&m)) else {
         return Ok(None);
     };
     if version > latest {
@@ -110,7 +127,9 @@ pub(crate) async fn read(
     let mut entities: Vec<(usize, Vec<String>)> = Vec::new();
     let mut rows = sqlx::query_as::<_, (String, Vec<u8>)>("select part, body from model_snapshot")
         .fetch(&mut **tx);
+    let mut read_parts = 0;
     while let Some((part, body)) = rows.try_next().await? {
+        read_parts += 1;
         let decoded = match part.split_at_checked(1) {
             Some(("u", key)) => key
                 .parse()
@@ -129,6 +148,13 @@ pub(crate) async fn read(
             );
             return Ok(None);
         }
+    }
+    if parts.is_some_and(|parts| parts != read_parts) {
+        tracing::warn!(
+            read_parts,
+            "the read model's snapshot misses parts; loading from the tables"
+        );
+        return Ok(None);
     }
     entities.sort_by_key(|(first, _)| *first);
     let mut numbers = EntityIds::default();
@@ -314,6 +340,15 @@ mod tests {
         let mut longer = body.clone();
         longer.push(0);
         assert!(decode_user(&longer).is_none());
+    }
+
+    #[test]
+    fn the_entry_gives_the_version_and_the_parts_when_counted() {
+        assert_eq!(stored("1:42:7"), Some((42, Some(7))));
+        assert_eq!(stored("1:42"), Some((42, None)), "written before the count");
+        for other in ["2:42:7", "1:x:7", "1:42:x", "1:42:7:1", "1", ""] {
+            assert_eq!(stored(other), None, "{other:?}");
+        }
     }
 
     #[test]
