@@ -130,7 +130,7 @@ impl ReadModel {
             self.add_sums(day, user, &sums);
         }
         for (day, user, metric, entity) in change.marks {
-            self.add_mark(day, user, metric, entity);
+            self.add_mark(day, user, metric, &entity);
         }
         self.version = change.version;
     }
@@ -139,8 +139,8 @@ impl ReadModel {
         self.sums.entry(user).or_default().add(day, sums);
     }
 
-    fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: String) {
-        let number = self.entities.number(&entity);
+    fn add_mark(&mut self, day: Day, user: i64, metric: Metric, entity: &str) {
+        let number = self.entities.number(entity);
         self.marks
             .entry((user, metric))
             .or_default()
@@ -721,7 +721,7 @@ mod tests {
                 Day::from_number(day),
                 7,
                 Metric::CustomersInteracted,
-                entity.into(),
+                entity,
             );
         }
         let all = DayRange {
@@ -742,12 +742,7 @@ mod tests {
         assert_eq!(counter.stamp, 1);
         // A mark of a new entity after the counter was sized still counts.
         drop(counter);
-        model.add_mark(
-            Day::from_number(4),
-            7,
-            Metric::CustomersInteracted,
-            "d".into(),
-        );
+        model.add_mark(Day::from_number(4), 7, Metric::CustomersInteracted, "d");
         let marks = &model.marks[&(7, Metric::CustomersInteracted)];
         assert_eq!(model.counter().count(marks.within(all)), 4);
     }
@@ -767,7 +762,7 @@ mod tests {
             for n in 0..30_i32 {
                 let day = Day::from_number(n);
                 let entity = format!("c{}", (user * 7 + i64::from(n) * 3) % 50);
-                model.add_mark(day, user, Metric::CustomersInteracted, entity.clone());
+                model.add_mark(day, user, Metric::CustomersInteracted, &entity);
                 if range.contains(day) {
                     expected.entry(user).or_default().insert(entity);
                 }
@@ -807,7 +802,7 @@ mod tests {
                 model.add_sums(day(n), user, &sums);
                 // Customers shared between people and days: a day counts each once.
                 let customer = format!("c{}", (n + user as i32) % 3);
-                model.add_mark(day(n), user, Metric::CustomersInteracted, customer);
+                model.add_mark(day(n), user, Metric::CustomersInteracted, &customer);
             }
         }
         let range = DayRange {

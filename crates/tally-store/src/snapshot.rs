@@ -4,11 +4,10 @@
 //! The snapshot is the model as of one data version `V`, kept in `model_snapshot`
 //! (migration 0010) in parts: one per user (their days' sums and their distinct marks)
 //! and the entity ids in chunks, with `V` and the number of parts in `meta`. Loading
-//! it gives the model at `V`
-//! exactly; the days that versions after `V` touched are then reloaded from the tables,
-//! as for any model that fell behind, and a version after `V` that changed everything
-//! (`tally rebuild`) reloads everything. So a snapshot of any age is safe: an old one
-//! only leaves more days to reload.
+//! it gives the model at `V` exactly; the days that versions after `V` touched are
+//! then reloaded from the tables, as for any model that fell behind, and a version
+//! after `V` that changed everything (`tally rebuild`) reloads everything. So a
+//! snapshot of any age is safe: an old one only leaves more days to reload.
 //!
 //! Parts are flat little-endian integers (layout in [`encode_user`] and
 //! [`encode_entities`]): the model is arrays of fixed-width numbers, which a
