@@ -441,7 +441,7 @@ impl Credits {
         let mark_users = self.marks.iter().map(|(_, _, user, _)| user.as_str());
         let users: BTreeSet<&str> = sum_users.chain(mark_users).collect();
         let user_keys: HashMap<String, i64> =
-            select_in(w, "select id, key from users where id in", &users).await?;
+            select_in(w, "select id, key from users where", "id", &users).await?;
         write_sums(w, &self.sums, &user_keys).await?;
         write_marks(w, &self.marks, &user_keys).await
     }

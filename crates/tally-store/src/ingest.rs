@@ -7,7 +7,7 @@
 
 use crate::readmodel::Change;
 use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
-use crate::{Store, StoreError, WriteTx};
+use crate::{Backend, Store, StoreError, WriteTx};
 use sqlx::Any;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::PoisonError;
@@ -267,7 +267,7 @@ impl Store {
             }
         }
         let found: HashMap<String, i64> =
-            select_in(w, "select id, key from users where id in", &unknown).await?;
+            select_in(w, "select id, key from users where", "id", &unknown).await?;
         let mut known = self
             .user_keys
             .write()
@@ -482,7 +482,7 @@ async fn earlier_bodies<'e>(
     events: impl IntoIterator<Item = &'e (usize, Event)>,
 ) -> Result<HashMap<String, String>, StoreError> {
     let ids: BTreeSet<&str> = events.into_iter().map(|(_, e)| e.id.as_str()).collect();
-    select_in(w, "select id, body from events where id in", &ids).await
+    select_in(w, "select id, body from events where", "id", &ids).await
 }
 
 /// The channels the batch names that the organisation has.
@@ -498,7 +498,7 @@ async fn known_channels<'e>(
         return Ok(HashSet::new());
     }
     let found: HashMap<String, String> =
-        select_in(w, "select id, name from channels where id in", &named).await?;
+        select_in(w, "select id, name from channels where", "id", &named).await?;
     Ok(found.into_keys().collect())
 }
 
@@ -552,10 +552,10 @@ async fn load_entities<'e>(
             .map(|r| r.id.as_str())
             .collect();
         let sql = format!(
-            "select id, state from entities where kind = '{}' and id in",
+            "select id, state from entities where kind = '{}' and",
             kind.name()
         );
-        let rows: HashMap<String, String> = select_in(w, &sql, &ids).await?;
+        let rows: HashMap<String, String> = select_in(w, &sql, "id", &ids).await?;
         for (id, json) in rows {
             match kind {
                 EntityKind::Customer => state
@@ -621,20 +621,36 @@ fn entities_of(event: &Event) -> Vec<EntityRef> {
     }
 }
 
-/// Runs `{prefix} ($1, $2, …)` over `keys` in chunks, collecting two-column rows.
+/// The rows of `{head} {column} in (keys)`, two columns each. On SQLite the keys are
+/// a list of parameters, in chunks. On PostgreSQL they are one JSON array, so the
+/// statement's text never changes (prepared once), and its plan does not depend on
+/// the table's statistics: with a list of hundreds of parameters and statistics
+/// older than a bulk import, PostgreSQL read every customer to find a batch's few
+/// hundred (6 ms a batch at 25,000 customers, growing with them; see
+/// `docs/benchmarks.md`).
 pub(crate) async fn select_in<V>(
     w: &mut WriteTx<'_>,
-    prefix: &str,
+    head: &str,
+    column: &str,
     keys: &BTreeSet<&str>,
 ) -> Result<HashMap<String, V>, StoreError>
 where
     V: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
 {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if w.backend == Backend::Postgres {
+        let sql = format!("{head} {}", crate::sql::in_json_array(w.backend, column, 1));
+        let keys = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let query = sqlx::query_as::<_, (String, V)>(&sql).bind(keys);
+        return Ok(query.fetch_all(&mut *w.tx).await?.into_iter().collect());
+    }
     let mut found = HashMap::new();
     let keys: Vec<&str> = keys.iter().copied().collect();
     for chunk in keys.chunks(rows_per_statement(1)) {
         let sql = format!(
-            "{prefix} ({})",
+            "{head} {column} in ({})",
             crate::sql::params(w.backend, 1, chunk.len())
         );
         let mut query = crate::sql::batch_query_as::<(String, V)>(w.backend, &sql);
