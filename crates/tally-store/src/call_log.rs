@@ -9,7 +9,8 @@
 //! it, and every few seconds in the background. Writes are serialised by the write
 //! lock, so events commit in sequence order and none is skipped.
 
-use crate::sql::{in_numbered_json_array, rows_per_statement, value_rows};
+use crate::rows::{Cell, Insert};
+use crate::sql::in_numbered_json_array;
 use crate::{Store, StoreError, WriteTx};
 use serde_json::Value;
 use sqlx::Row;
@@ -50,8 +51,6 @@ pub struct CallQuery {
     pub offset: i64,
 }
 
-const WIDTH: usize = 10;
-
 /// The log's row of an event, if it is a call.
 fn row_of(event: &Event) -> Option<LoggedCall> {
     let EventKind::Call {
@@ -84,30 +83,31 @@ async fn write(
     calls: &[LoggedCall],
     org: &Organization,
 ) -> Result<(), StoreError> {
-    for chunk in calls.chunks(rows_per_statement(WIDTH)) {
-        let sql = format!(
-            "insert into call_log (event_id, user_id, customer_id, phone, at_micros, day, \
-             direction, answered, talk_seconds, channel) values {}",
-            value_rows(w.backend, chunk.len(), WIDTH)
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for call in chunk {
-            let at = jiff::Timestamp::from_microsecond(call.at_micros).unwrap_or_default();
-            query = query
-                .bind(call.event_id.clone())
-                .bind(call.user_id.clone())
-                .bind(call.customer_id.clone())
-                .bind(call.phone.clone())
-                .bind(call.at_micros)
-                .bind(i64::from(org.calendar.day_of(at).number()))
-                .bind(if call.inbound { "inbound" } else { "outbound" })
-                .bind(i64::from(call.answered))
-                .bind(call.talk_seconds)
-                .bind(call.channel.clone());
-        }
-        query.execute(&mut *w.tx).await?;
+    const INSERT: Insert = Insert {
+        head: "insert into call_log (event_id, user_id, customer_id, phone, at_micros, day, \
+               direction, answered, talk_seconds, channel)",
+        types: &[
+            "text", "text", "text", "text", "bigint", "bigint", "text", "bigint", "bigint", "text",
+        ],
+        tail: "",
+    };
+    let mut cells = Vec::with_capacity(calls.len() * INSERT.types.len());
+    for call in calls {
+        let at = jiff::Timestamp::from_microsecond(call.at_micros).unwrap_or_default();
+        cells.extend([
+            Cell::Text(&call.event_id),
+            Cell::Text(&call.user_id),
+            Cell::text_or_null(call.customer_id.as_deref()),
+            Cell::Text(&call.phone),
+            Cell::Int(call.at_micros),
+            Cell::Int(i64::from(org.calendar.day_of(at).number())),
+            Cell::Text(if call.inbound { "inbound" } else { "outbound" }),
+            Cell::Int(i64::from(call.answered)),
+            Cell::Int(call.talk_seconds),
+            Cell::text_or_null(call.channel.as_deref()),
+        ]);
     }
-    Ok(())
+    Ok(INSERT.run(w, &cells).await?)
 }
 
 impl Store {

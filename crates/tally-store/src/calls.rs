@@ -1,6 +1,7 @@
 //! Phone extensions of users, and the call records received from the PBX with what
 //! became of each (counted, internal, kept aside as unmapped, rejected).
 
+use crate::rows::{Cell, Insert};
 use crate::{Store, StoreError};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -145,27 +146,26 @@ impl Store {
     /// rejected stays as it is; a kept-aside one takes its new status.
     pub async fn record_calls(&self, rows: &[CallRow]) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        for chunk in rows.chunks(crate::sql::rows_per_statement(7)) {
-            let sql = format!(
-                "insert into call_records (source, uid, status, reason, record, event_id, received_at) \
-                 values {} on conflict (source, uid) do update set status = excluded.status, \
-                 reason = excluded.reason, event_id = excluded.event_id \
-                 where call_records.status = 'unmapped'",
-                crate::sql::value_rows(self.backend, chunk.len(), 7)
-            );
-            let mut query = crate::sql::batch_query(self.backend, &sql);
-            for row in chunk {
-                query = query
-                    .bind(&row.source)
-                    .bind(&row.uid)
-                    .bind(&row.status)
-                    .bind(&row.reason)
-                    .bind(&row.record)
-                    .bind(&row.event_id)
-                    .bind(row.received_at);
-            }
-            query.execute(&mut *w.tx).await?;
+        const INSERT: Insert = Insert {
+            head: "insert into call_records (source, uid, status, reason, record, event_id, received_at)",
+            types: &["text", "text", "text", "text", "text", "text", "bigint"],
+            tail: "on conflict (source, uid) do update set status = excluded.status, \
+                   reason = excluded.reason, event_id = excluded.event_id \
+                   where call_records.status = 'unmapped'",
+        };
+        let mut cells = Vec::with_capacity(rows.len() * INSERT.types.len());
+        for row in rows {
+            cells.extend([
+                Cell::Text(&row.source),
+                Cell::Text(&row.uid),
+                Cell::Text(&row.status),
+                Cell::text_or_null(row.reason.as_deref()),
+                Cell::Text(&row.record),
+                Cell::text_or_null(row.event_id.as_deref()),
+                Cell::Int(row.received_at),
+            ]);
         }
+        INSERT.run(&mut w, &cells).await?;
         crate::bump_org_version(&mut w.tx).await?;
         w.tx.commit().await?;
         Ok(())

@@ -11,7 +11,8 @@
 //! ingest already keeps current.
 
 use crate::ingest::{key_of, select_in};
-use crate::sql::{in_numbered_json_array, now_seconds, rows_per_statement, value_rows};
+use crate::rows::{Cell, Insert};
+use crate::sql::{in_numbered_json_array, now_seconds};
 use crate::{Store, StoreError, WriteTx, bump_org_version};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -452,28 +453,25 @@ async fn write_sums(
     sums: &HashMap<(i64, Day, String), i64>,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
-    let rows: Vec<_> = sums.iter().filter(|(_, v)| **v != 0).collect();
-    for chunk in rows.chunks(rows_per_statement(4)) {
-        let sql = format!(
-            "insert into custom_sums (metric_id, day, user_key, value) values {} \
-             on conflict (metric_id, day, user_key) \
-             do update set value = custom_sums.value + excluded.value",
-            value_rows(w.backend, chunk.len(), 4)
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for ((id, day, user), value) in chunk {
-            query = query
-                .bind(*id)
-                .bind(i64::from(day.number()))
-                .bind(key_of(user_keys, user)?)
-                .bind(**value);
-        }
-        query.execute(&mut *w.tx).await.map_err(|e| match e {
-            e if crate::ingest::out_of_range(&e) => too_large(),
-            e => e.into(),
-        })?;
+    const INSERT: Insert = Insert {
+        head: "insert into custom_sums (metric_id, day, user_key, value)",
+        types: &["bigint"; 4],
+        tail: "on conflict (metric_id, day, user_key) \
+               do update set value = custom_sums.value + excluded.value",
+    };
+    let mut cells = Vec::with_capacity(sums.len() * INSERT.types.len());
+    for ((id, day, user), value) in sums.iter().filter(|(_, v)| **v != 0) {
+        cells.extend([
+            Cell::Int(*id),
+            Cell::Int(i64::from(day.number())),
+            Cell::Int(key_of(user_keys, user)?),
+            Cell::Int(*value),
+        ]);
     }
-    Ok(())
+    INSERT.run(w, &cells).await.map_err(|e| match e {
+        e if crate::ingest::out_of_range(&e) => too_large(),
+        e => e.into(),
+    })
 }
 
 async fn write_marks(
@@ -481,24 +479,21 @@ async fn write_marks(
     marks: &BTreeSet<(i64, Day, String, String)>,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
-    let rows: Vec<_> = marks.iter().collect();
-    for chunk in rows.chunks(rows_per_statement(4)) {
-        let sql = format!(
-            "insert into custom_marks (metric_id, day, user_key, entity) values {} \
-             on conflict do nothing",
-            value_rows(w.backend, chunk.len(), 4)
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for (id, day, user, entity) in chunk {
-            query = query
-                .bind(*id)
-                .bind(i64::from(day.number()))
-                .bind(key_of(user_keys, user)?)
-                .bind(entity.clone());
-        }
-        query.execute(&mut *w.tx).await?;
+    const INSERT: Insert = Insert {
+        head: "insert into custom_marks (metric_id, day, user_key, entity)",
+        types: &["bigint", "bigint", "bigint", "text"],
+        tail: "on conflict do nothing",
+    };
+    let mut cells = Vec::with_capacity(marks.len() * INSERT.types.len());
+    for (id, day, user, entity) in marks {
+        cells.extend([
+            Cell::Int(*id),
+            Cell::Int(i64::from(day.number())),
+            Cell::Int(key_of(user_keys, user)?),
+            Cell::Text(entity),
+        ]);
     }
-    Ok(())
+    Ok(INSERT.run(w, &cells).await?)
 }
 
 /// The last `seq` of the event log (0 when empty).

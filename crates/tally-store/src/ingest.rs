@@ -6,7 +6,8 @@
 //! Either the whole plan commits or nothing does: no half-applied event.
 
 use crate::readmodel::Change;
-use crate::sql::{SUMMED, rows_per_statement, summed_metrics, value_rows};
+use crate::rows::{Cell, Insert};
+use crate::sql::{SUMMED, rows_per_statement, summed_metrics};
 use crate::{Backend, Store, StoreError, WriteTx};
 use sqlx::Any;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -667,32 +668,34 @@ async fn write_events(
     events: &[(Event, String)],
     org: &Organization,
 ) -> Result<(), StoreError> {
-    const WIDTH: usize = 7;
+    const INSERT: Insert = Insert {
+        head: "insert into events (id, type, user_id, at_micros, day, body, received_at)",
+        types: &["text", "text", "text", "bigint", "bigint", "text", "bigint"],
+        tail: "",
+    };
     let received_at = crate::sql::now_seconds();
-    for chunk in events.chunks(rows_per_statement(WIDTH)) {
-        let sql = format!(
-            "insert into events (id, type, user_id, at_micros, day, body, received_at) values {}",
-            value_rows(w.backend, chunk.len(), WIDTH)
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for (e, body) in chunk {
-            let micros = e.at.as_microsecond();
-            query = query
-                .bind(e.id.clone())
-                .bind(e.type_name())
-                .bind(e.user_id.clone())
-                .bind(micros)
-                .bind(i64::from(org.calendar.day_of(e.at).number()))
-                .bind(body.clone())
-                .bind(received_at);
-        }
-        query.execute(&mut *w.tx).await?;
+    let mut cells = Vec::with_capacity(events.len() * INSERT.types.len());
+    for (e, body) in events {
+        cells.extend([
+            Cell::Text(&e.id),
+            Cell::Text(e.type_name()),
+            Cell::Text(&e.user_id),
+            Cell::Int(e.at.as_microsecond()),
+            Cell::Int(i64::from(org.calendar.day_of(e.at).number())),
+            Cell::Text(body),
+            Cell::Int(received_at),
+        ]);
     }
-    Ok(())
+    Ok(INSERT.run(w, &cells).await?)
 }
 
 /// Writes back every entity the batch created or changed.
 pub(crate) async fn write_entities(w: &mut WriteTx<'_>, state: &State) -> Result<(), StoreError> {
+    const INSERT: Insert = Insert {
+        head: "insert into entities (kind, id, state)",
+        types: &["text", "text", "text"],
+        tail: "on conflict (kind, id) do update set state = excluded.state",
+    };
     let mut rows = Vec::new();
     for entity in &state.touched {
         let json = match entity.kind {
@@ -707,22 +710,13 @@ pub(crate) async fn write_entities(w: &mut WriteTx<'_>, state: &State) -> Result
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?
         {
-            rows.push((entity.kind.name(), entity.id.clone(), json));
+            rows.push((entity.kind.name(), entity.id.as_str(), json));
         }
     }
-    for chunk in rows.chunks(rows_per_statement(3)) {
-        let sql = format!(
-            "insert into entities (kind, id, state) values {} \
-             on conflict (kind, id) do update set state = excluded.state",
-            value_rows(w.backend, chunk.len(), 3)
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for (kind, id, json) in chunk {
-            query = query.bind(*kind).bind(id.clone()).bind(json.clone());
-        }
-        query.execute(&mut *w.tx).await?;
-    }
-    Ok(())
+    let cells: Vec<Cell> = (rows.iter())
+        .flat_map(|(kind, id, json)| [Cell::Text(kind), Cell::Text(id), Cell::Text(json)])
+        .collect();
+    Ok(INSERT.run(w, &cells).await?)
 }
 
 pub(crate) async fn write_sums(
@@ -730,35 +724,34 @@ pub(crate) async fn write_sums(
     sums: &HashMap<(Day, String), [i64; SUMMED]>,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
-    const WIDTH: usize = SUMMED + 2;
     let columns: Vec<&str> = summed_metrics().map(Metric::key).collect();
     let updates: Vec<String> = columns
         .iter()
         .map(|c| format!("{c} = rollups.{c} + excluded.{c}"))
         .collect();
-    let rows: Vec<_> = sums.iter().collect();
-    for chunk in rows.chunks(rows_per_statement(WIDTH)) {
-        let sql = format!(
-            "insert into rollups (day, user_key, {}) values {} on conflict (day, user_key) do update set {}",
-            columns.join(", "),
-            value_rows(w.backend, chunk.len(), WIDTH),
-            updates.join(", ")
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for ((day, user), values) in chunk {
-            query = query
-                .bind(i64::from(day.number()))
-                .bind(key_of(user_keys, user)?);
-            for value in values.iter() {
-                query = query.bind(*value);
-            }
-        }
-        query.execute(&mut *w.tx).await.map_err(|e| match e {
-            e if out_of_range(&e) => too_large(),
-            e => e.into(),
-        })?;
+    let head = format!(
+        "insert into rollups (day, user_key, {})",
+        columns.join(", ")
+    );
+    let tail = format!(
+        "on conflict (day, user_key) do update set {}",
+        updates.join(", ")
+    );
+    let insert = Insert {
+        head: &head,
+        types: &["bigint"; SUMMED + 2],
+        tail: &tail,
+    };
+    let mut cells = Vec::with_capacity(sums.len() * insert.types.len());
+    for ((day, user), values) in sums {
+        cells.push(Cell::Int(i64::from(day.number())));
+        cells.push(Cell::Int(key_of(user_keys, user)?));
+        cells.extend(values.iter().map(|v| Cell::Int(*v)));
     }
-    Ok(())
+    insert.run(w, &cells).await.map_err(|e| match e {
+        e if out_of_range(&e) => too_large(),
+        e => e.into(),
+    })
 }
 
 /// A batch that would take a user's day of revenue past 64 bits: refused whole.
@@ -789,37 +782,34 @@ pub(crate) async fn write_sales(
     sales: &SalesSums,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
-    const WIDTH: usize = SALE_MEASURES + 3;
     let columns: Vec<&str> = SaleMeasure::ALL.iter().map(|m| m.key()).collect();
     let updates: Vec<String> = columns
         .iter()
         .map(|c| format!("{c} = sales_rollups.{c} + excluded.{c}"))
         .collect();
-    let rows: Vec<_> = sales
-        .iter()
-        .filter(|(_, v)| v.iter().any(|d| *d != 0))
-        .collect();
-    for chunk in rows.chunks(rows_per_statement(WIDTH)) {
-        let sql = format!(
-            "insert into sales_rollups (day, channel, user_key, {}) values {} \
-             on conflict (day, channel, user_key) do update set {}",
-            columns.join(", "),
-            value_rows(w.backend, chunk.len(), WIDTH),
-            updates.join(", ")
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for ((day, channel, user), values) in chunk {
-            query = query
-                .bind(i64::from(day.number()))
-                .bind(channel.clone())
-                .bind(key_of(user_keys, user)?);
-            for value in values.iter() {
-                query = query.bind(*value);
-            }
-        }
-        query.execute(&mut *w.tx).await?;
+    let head = format!(
+        "insert into sales_rollups (day, channel, user_key, {})",
+        columns.join(", ")
+    );
+    let tail = format!(
+        "on conflict (day, channel, user_key) do update set {}",
+        updates.join(", ")
+    );
+    let mut types = ["bigint"; SALE_MEASURES + 3];
+    types[1] = "text";
+    let insert = Insert {
+        head: &head,
+        types: &types,
+        tail: &tail,
+    };
+    let mut cells = Vec::new();
+    for ((day, channel, user), values) in sales.iter().filter(|(_, v)| v.iter().any(|d| *d != 0)) {
+        cells.push(Cell::Int(i64::from(day.number())));
+        cells.push(Cell::Text(channel));
+        cells.push(Cell::Int(key_of(user_keys, user)?));
+        cells.extend(values.iter().map(|v| Cell::Int(*v)));
     }
-    Ok(())
+    Ok(insert.run(w, &cells).await?)
 }
 
 pub(crate) async fn write_marks(
@@ -827,23 +817,21 @@ pub(crate) async fn write_marks(
     marks: &BTreeSet<(Day, String, Metric, String)>,
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
-    let rows: Vec<_> = marks.iter().collect();
-    for chunk in rows.chunks(rows_per_statement(4)) {
-        let sql = format!(
-            "insert into marks (day, user_key, metric, entity) values {} on conflict do nothing",
-            value_rows(w.backend, chunk.len(), 4)
-        );
-        let mut query = crate::sql::batch_query(w.backend, &sql);
-        for (day, user, metric, entity) in chunk {
-            query = query
-                .bind(i64::from(day.number()))
-                .bind(key_of(user_keys, user)?)
-                .bind(metric.index() as i64)
-                .bind(entity.clone());
-        }
-        query.execute(&mut *w.tx).await?;
+    const INSERT: Insert = Insert {
+        head: "insert into marks (day, user_key, metric, entity)",
+        types: &["bigint", "bigint", "bigint", "text"],
+        tail: "on conflict do nothing",
+    };
+    let mut cells = Vec::with_capacity(marks.len() * INSERT.types.len());
+    for (day, user, metric, entity) in marks {
+        cells.extend([
+            Cell::Int(i64::from(day.number())),
+            Cell::Int(key_of(user_keys, user)?),
+            Cell::Int(metric.index() as i64),
+            Cell::Text(entity),
+        ]);
     }
-    Ok(())
+    Ok(INSERT.run(w, &cells).await?)
 }
 
 pub(crate) fn key_of(user_keys: &HashMap<String, i64>, user: &str) -> Result<i64, StoreError> {

@@ -25,6 +25,7 @@ mod people;
 mod readmodel;
 mod rebuild;
 mod reports;
+mod rows;
 mod sales;
 mod screens;
 mod snapshot;
