@@ -2,10 +2,10 @@
 //! `values` list of parameters, in chunks under its limit of parameters. On
 //! PostgreSQL each column is one array, bound as one text parameter and spread back
 //! into rows by `unnest`: the statement's text is then the same whatever the number
-//! of rows, so it is parsed and planned once per connection and bound with one
-//! parameter a column, where a `values` list of ten thousand parameters was parsed
-//! again for each batch (its text changed with the number of rows) and bound value
-//! by value (see `docs/benchmarks.md`).
+//! of rows, so it is parsed once per connection and bound with one parameter a
+//! column, where a `values` list of ten thousand parameters was parsed again for
+//! each batch (its text changed with the number of rows) and bound value by value
+//! (see `docs/benchmarks.md`).
 
 use crate::sql::{rows_per_statement, value_rows};
 use crate::{Backend, WriteTx};
@@ -124,12 +124,14 @@ fn array_literals(width: usize, cells: &[Cell<'_>]) -> Vec<String> {
 fn quote_into(array: &mut String, value: &str) {
     array.reserve(value.len() + 2);
     array.push('"');
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            array.push('\\');
-        }
-        array.push(c);
+    let mut rest = value;
+    while let Some(at) = rest.find(['"', '\\']) {
+        array.push_str(&rest[..at]);
+        array.push('\\');
+        array.push_str(&rest[at..=at]);
+        rest = &rest[at + 1..];
     }
+    array.push_str(rest);
     array.push('"');
 }
 
