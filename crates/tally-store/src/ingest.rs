@@ -6,7 +6,7 @@
 //! Either the whole plan commits or nothing does: no half-applied event.
 
 use crate::readmodel::Change;
-use crate::rows::{Cell, Insert};
+use crate::rows::{Cell, Insert, adding};
 use crate::sql::{SUMMED, rows_per_statement, summed_metrics};
 use crate::{Backend, Store, StoreError, WriteTx};
 use sqlx::Any;
@@ -725,18 +725,7 @@ pub(crate) async fn write_sums(
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
     let columns: Vec<&str> = summed_metrics().map(Metric::key).collect();
-    let updates: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{c} = rollups.{c} + excluded.{c}"))
-        .collect();
-    let head = format!(
-        "insert into rollups (day, user_key, {})",
-        columns.join(", ")
-    );
-    let tail = format!(
-        "on conflict (day, user_key) do update set {}",
-        updates.join(", ")
-    );
+    let (head, tail) = adding("rollups", &["day", "user_key"], &columns);
     let insert = Insert {
         head: &head,
         types: &["bigint"; SUMMED + 2],
@@ -783,18 +772,7 @@ pub(crate) async fn write_sales(
     user_keys: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
     let columns: Vec<&str> = SaleMeasure::ALL.iter().map(|m| m.key()).collect();
-    let updates: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{c} = sales_rollups.{c} + excluded.{c}"))
-        .collect();
-    let head = format!(
-        "insert into sales_rollups (day, channel, user_key, {})",
-        columns.join(", ")
-    );
-    let tail = format!(
-        "on conflict (day, channel, user_key) do update set {}",
-        updates.join(", ")
-    );
+    let (head, tail) = adding("sales_rollups", &["day", "channel", "user_key"], &columns);
     let mut types = ["bigint"; SALE_MEASURES + 3];
     types[1] = "text";
     let insert = Insert {

@@ -37,6 +37,25 @@ pub(crate) struct Insert<'a> {
     pub tail: &'a str,
 }
 
+/// The head and tail of an [`Insert`] into `table` that adds the `summed` columns to
+/// those of the row already stored under the same `keys` (or stores the row).
+pub(crate) fn adding(table: &str, keys: &[&str], summed: &[&str]) -> (String, String) {
+    let updates: Vec<String> = (summed.iter())
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    let head = format!(
+        "insert into {table} ({}, {})",
+        keys.join(", "),
+        summed.join(", ")
+    );
+    let tail = format!(
+        "on conflict ({}) do update set {}",
+        keys.join(", "),
+        updates.join(", ")
+    );
+    (head, tail)
+}
+
 impl Insert<'_> {
     /// Writes `cells`, row after row (each row one cell a column).
     pub(crate) async fn run(
@@ -138,6 +157,16 @@ fn quote_into(array: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_adding_insert_sums_into_the_stored_row() {
+        let (head, tail) = adding("t", &["day", "user_key"], &["a", "b"]);
+        assert_eq!(head, "insert into t (day, user_key, a, b)");
+        assert_eq!(
+            tail,
+            "on conflict (day, user_key) do update set a = t.a + excluded.a, b = t.b + excluded.b"
+        );
+    }
 
     #[test]
     fn columns_become_array_literals_with_text_quoted() {
