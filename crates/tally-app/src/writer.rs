@@ -8,16 +8,30 @@
 //! hands the group to [`Store::ingest_group`], which decides each batch exactly as if
 //! it were alone, in arrival order. No timer delays a lone request: a group is simply
 //! what arrived during the previous commit.
+//!
+//! The writing is a pipeline of two steps. While one group is written and committed
+//! (by a task of its own), the writer loads and decides the next one on a reading
+//! connection ([`Store::plan_ahead`]), on top of what the group being written leaves.
+//! Groups still commit one at a time and in arrival order: the next one's write starts
+//! after the previous one's commit, and its plan is used only if that group was
+//! written whole and nothing else wrote in between (otherwise it is made again under
+//! the write lock).
 
 use std::sync::{Arc, OnceLock};
 use tally_core::access::Scope;
 use tally_core::{Event, Organization};
-use tally_store::{IngestOutcome, Store, StoreError, Submission};
+use tally_store::{IngestOutcome, Planned, Store, StoreError, Submission, Written};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 /// Events one group commit takes at most: a bound on a transaction's size (and on
 /// the latency a single event waiting behind big batches sees).
 pub const GROUP_EVENTS: usize = 5_000;
+
+/// Events a group needs for the writer to plan it while the previous group is being
+/// written: below this, a bigger group (one commit for more requests) saves more than
+/// planning ahead does (measured in `docs/benchmarks.md`).
+const PLAN_AHEAD_EVENTS: usize = 256;
 
 /// Requests that may wait for the writer before a new one waits to be queued.
 const QUEUED: usize = 1_024;
@@ -63,19 +77,37 @@ fn stopped() -> StoreError {
 /// Starts the writer task; it ends when the application (the sender) is dropped.
 fn start(store: Arc<Store>, org: Organization) -> mpsc::Sender<Pending> {
     let (sender, mut receiver) = mpsc::channel::<Pending>(QUEUED);
+    let org = Arc::new(org);
     tokio::spawn(async move {
+        let mut writing = None;
         while let Some(first) = receiver.recv().await {
             let group = gather(first, &mut receiver);
-            commit(&store, &org, group).await;
+            writing = write_next(&store, &org, group, writing, &mut receiver).await;
+        }
+        if let Some(last) = writing {
+            let _ = last.task.await;
         }
     });
     sender
 }
 
+/// A group being written: its task (which tells whether the group was written whole
+/// as planned) and what it leaves for the next group's plan.
+struct Writing {
+    task: JoinHandle<bool>,
+    written: Written,
+}
+
 /// The first batch and whatever queued behind it, up to [`GROUP_EVENTS`] events.
 fn gather(first: Pending, receiver: &mut mpsc::Receiver<Pending>) -> Vec<Pending> {
-    let mut events = first.events.len();
     let mut group = vec![first];
+    top_up(&mut group, receiver);
+    group
+}
+
+/// Adds to the group whatever has queued, up to [`GROUP_EVENTS`] events.
+fn top_up(group: &mut Vec<Pending>, receiver: &mut mpsc::Receiver<Pending>) {
+    let mut events = events_in(group);
     while events < GROUP_EVENTS {
         match receiver.try_recv() {
             Ok(next) => {
@@ -85,23 +117,81 @@ fn gather(first: Pending, receiver: &mut mpsc::Receiver<Pending>) -> Vec<Pending
             Err(_) => break,
         }
     }
-    group
 }
 
-/// Writes a group in one transaction and answers each request.
-async fn commit(store: &Store, org: &Organization, group: Vec<Pending>) {
-    let batches: Vec<Submission<'_>> = group
+fn events_in(group: &[Pending]) -> usize {
+    group.iter().map(|p| p.events.len()).sum()
+}
+
+/// Plans a group while the previous one is written, waits for that one's commit, then
+/// starts writing this one. Returns it as soon as its transaction holds the write lock.
+///
+/// A group of fewer than [`PLAN_AHEAD_EVENTS`] events is not planned ahead: it waits
+/// for the previous commit and takes in the requests that arrived meanwhile, so that
+/// single events share one commit (one fsync) as they did before the pipeline.
+async fn write_next(
+    store: &Arc<Store>,
+    org: &Arc<Organization>,
+    mut group: Vec<Pending>,
+    previous: Option<Writing>,
+    receiver: &mut mpsc::Receiver<Pending>,
+) -> Option<Writing> {
+    let after = previous.as_ref().map(|p| &p.written);
+    let ahead = match events_in(&group) >= PLAN_AHEAD_EVENTS {
+        // A plan that cannot be made here (a read failed) is made under the lock.
+        true => store
+            .plan_ahead(org, &submissions(&group), after)
+            .await
+            .ok(),
+        false => None,
+    };
+    let whole = match previous {
+        Some(previous) => previous.task.await.unwrap_or(false),
+        None => true,
+    };
+    if ahead.is_none() {
+        top_up(&mut group, receiver);
+    }
+    let ahead = ahead.filter(|_| whole);
+    let (told, written) = oneshot::channel();
+    let task = tokio::spawn(commit(store.clone(), org.clone(), group, ahead, told));
+    match written.await {
+        Ok(written) => Some(Writing { task, written }),
+        // Nothing to plan on (the group was empty, or failed before it was planned).
+        Err(_) => {
+            let _ = task.await;
+            None
+        }
+    }
+}
+
+/// The group's batches as the store takes them.
+fn submissions(group: &[Pending]) -> Vec<Submission<'_>> {
+    group
         .iter()
         .map(|p| Submission {
             events: &p.events,
             may_credit: p.may_credit.as_ref().map(|s| s as _),
         })
-        .collect();
+        .collect()
+}
+
+/// Writes a group in one transaction, answers each request, and tells whether the
+/// group was written whole as planned.
+async fn commit(
+    store: Arc<Store>,
+    org: Arc<Organization>,
+    group: Vec<Pending>,
+    ahead: Option<Planned>,
+    told: oneshot::Sender<Written>,
+) -> bool {
+    let batches = submissions(&group);
     metrics::histogram!("tally_group_commit_batches").record(batches.len() as f64);
-    let outcomes = store.ingest_group(org, &batches).await;
+    let (outcomes, whole) = store.ingest_group(&org, &batches, ahead, Some(told)).await;
     drop(batches);
     for (pending, outcome) in group.into_iter().zip(outcomes) {
         // A request that gave up waiting no longer listens; its batch is stored.
         let _ = pending.answer.send(outcome);
     }
+    whole
 }

@@ -441,8 +441,13 @@ impl Credits {
         let sum_users = self.sums.keys().map(|(_, _, user)| user.as_str());
         let mark_users = self.marks.iter().map(|(_, _, user, _)| user.as_str());
         let users: BTreeSet<&str> = sum_users.chain(mark_users).collect();
-        let user_keys: HashMap<String, i64> =
-            select_in(w, "select id, key from users where", "id", &users).await?;
+        let user_keys: HashMap<String, i64> = select_in(
+            &mut w.conn(),
+            "select id, key from users where",
+            "id",
+            &users,
+        )
+        .await?;
         write_sums(w, &self.sums, &user_keys).await?;
         write_marks(w, &self.marks, &user_keys).await
     }

@@ -5,10 +5,11 @@
 //! the accepted events, the entity changes and the summed contributions together.
 //! Either the whole plan commits or nothing does: no half-applied event.
 
+use crate::ahead::{Planned, Written};
 use crate::readmodel::Change;
 use crate::rows::{Cell, Insert, adding};
 use crate::sql::{SUMMED, rows_per_statement, summed_metrics};
-use crate::{Backend, Store, StoreError, WriteTx};
+use crate::{Backend, Conn, Store, StoreError, WriteTx};
 use sqlx::Any;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::PoisonError;
@@ -16,6 +17,7 @@ use tally_core::access::{CreditLimit, first_refused};
 use tally_core::batch::RejectedEvent;
 use tally_core::state::{EntityKind, EntityRef, SaleMeasure};
 use tally_core::{Contribution, Day, Event, EventKind, Metric, Organization, State, apply};
+use tokio::sync::oneshot;
 
 /// Whom a batch may credit: `None` for anyone; a limited caller (a supervisor and
 /// their teams) passes the test of the people they may write for, and an event that
@@ -41,10 +43,10 @@ pub struct Submission<'a> {
 
 /// The writes of a transaction's batches, decided before anything is written.
 #[derive(Default)]
-struct Plan {
+pub(crate) struct Plan {
     /// Accepted events with their canonical JSON, computed once for both the duplicate
     /// check and the log.
-    events: Vec<(Event, String)>,
+    pub(crate) events: Vec<(Event, String)>,
     sums: HashMap<(Day, String), [i64; SUMMED]>,
     marks: BTreeSet<(Day, String, Metric, String)>,
     /// The sales by channel: (day, channel, user) → the measures' deltas.
@@ -64,11 +66,15 @@ pub(crate) const SALE_MEASURES: usize = SaleMeasure::ALL.len();
 
 /// What a transaction reads before it plans: the stored bodies of its ids, its users'
 /// keys and its entities' state.
-struct Loaded {
-    known: HashMap<String, String>,
+pub(crate) struct Loaded {
+    pub(crate) known: HashMap<String, String>,
     user_keys: HashMap<String, i64>,
-    state: State,
+    pub(crate) state: State,
 }
+
+/// A group's plan: what was loaded (with the plan's entity changes applied), the
+/// writes, and each batch's outcome.
+pub(crate) type Planning = (Loaded, Plan, Vec<IngestOutcome>);
 
 impl Store {
     /// Ingests parsed events (each with its position in the request), in order.
@@ -90,15 +96,11 @@ impl Store {
         events: Vec<(usize, Event)>,
         may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
-        let mut outcomes = self
-            .ingest_together(
-                org,
-                &[Submission {
-                    events: &events,
-                    may_credit,
-                }],
-            )
-            .await?;
+        let batch = Submission {
+            events: &events,
+            may_credit,
+        };
+        let mut outcomes = self.ingest_together(org, &[batch], None, None).await?;
         Ok(outcomes.pop().unwrap_or_default())
     }
 
@@ -108,21 +110,30 @@ impl Store {
     /// commit is durable. When the group fails as a whole (a database error, or days
     /// summed past 64 bits only together), each batch is retried alone, so one batch
     /// never fails another.
+    ///
+    /// `ahead` is the group's plan made before the write lock ([`Store::plan_ahead`]):
+    /// it is written when no other write came in between, and made again under the
+    /// lock otherwise. Once the lock is taken and the group planned, `written` is told
+    /// what the group will leave, for the next group to be planned on. Returns each
+    /// batch's outcome, and whether the group was written whole as planned (not in
+    /// retries alone).
     pub async fn ingest_group(
         &self,
         org: &Organization,
         batches: &[Submission<'_>],
-    ) -> Vec<Result<IngestOutcome, StoreError>> {
-        match self.ingest_together(org, batches).await {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(error) if batches.len() == 1 => vec![Err(error)],
+        ahead: Option<Planned>,
+        written: Option<oneshot::Sender<Written>>,
+    ) -> (Vec<Result<IngestOutcome, StoreError>>, bool) {
+        match self.ingest_together(org, batches, ahead, written).await {
+            Ok(outcomes) => (outcomes.into_iter().map(Ok).collect(), true),
+            Err(error) if batches.len() == 1 => (vec![Err(error)], false),
             Err(_) => {
                 let mut outcomes = Vec::with_capacity(batches.len());
                 for batch in batches {
-                    let alone = self.ingest_together(org, std::slice::from_ref(batch));
+                    let alone = self.ingest_together(org, std::slice::from_ref(batch), None, None);
                     outcomes.push(alone.await.map(|mut o| o.pop().unwrap_or_default()));
                 }
-                outcomes
+                (outcomes, false)
             }
         }
     }
@@ -140,7 +151,7 @@ impl Store {
         may_credit: MayCredit<'_>,
     ) -> Result<IngestOutcome, StoreError> {
         let mut w = self.begin_write().await?;
-        let mut loaded = self.load(&mut w, &events).await?;
+        let mut loaded = self.load(&mut w.conn(), &events).await?;
         let mut events = events;
         after_latest_change(&loaded.state, &mut events);
         let mut plan = Plan::default();
@@ -155,28 +166,54 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Plans every batch in order over one loaded state, writes them, and commits.
+    /// Plans every batch in order over one loaded state (or takes the plan made ahead
+    /// when it still holds), writes them, and commits.
     async fn ingest_together(
         &self,
         org: &Organization,
         batches: &[Submission<'_>],
+        ahead: Option<Planned>,
+        written: Option<oneshot::Sender<Written>>,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         if batches.iter().all(|b| b.events.is_empty()) {
             return Ok(batches.iter().map(|_| IngestOutcome::default()).collect());
         }
         let mut w = self.begin_write().await?;
-        let all: Vec<&(usize, Event)> = batches.iter().flat_map(|b| b.events).collect();
-        let mut loaded = self.load(&mut w, all).await?;
-        let mut plan = Plan::default();
-        let outcomes = batches
-            .iter()
-            .map(|b| plan.batch(org, &mut loaded, b.events, b.may_credit))
-            .collect();
+        let (mut loaded, plan, outcomes) = match ahead.and_then(|a| a.if_still_valid(w.count)) {
+            Some(planning) => planning,
+            None => self.plan(&mut w.conn(), org, batches, None).await?,
+        };
+        if let Some(written) = written {
+            // The next group may be planned on this one's writes from now on.
+            let _ = written.send(Written::of(w.count, &plan, &loaded));
+        }
         let change = self
             .write_plan(&mut w, org, &plan, &mut loaded, None)
             .await?;
         self.commit(w, change).await?;
         Ok(outcomes)
+    }
+
+    /// Loads what the batches need on `c`, lays over it what the group `after` writes
+    /// (when it is not committed yet), and decides every batch in order.
+    pub(crate) async fn plan(
+        &self,
+        c: &mut Conn<'_>,
+        org: &Organization,
+        batches: &[Submission<'_>],
+        after: Option<&Written>,
+    ) -> Result<Planning, StoreError> {
+        let all: Vec<&(usize, Event)> = batches.iter().flat_map(|b| b.events).collect();
+        let mut loaded = self.load(c, all.iter().copied()).await?;
+        if let Some(after) = after {
+            after.lay_over(&mut loaded, all.iter().map(|(_, e)| e));
+        }
+        let mut plan = Plan::default();
+        let outcomes = batches
+            .iter()
+            .map(|b| plan.batch(org, &mut loaded, b.events, b.may_credit))
+            .collect();
+        Ok((loaded, plan, outcomes))
     }
 
     /// Commits, then adds the change to this instance's read model.
@@ -190,20 +227,20 @@ impl Store {
         Ok(())
     }
 
-    /// Reads what planning these events needs, under the write lock.
+    /// Reads what planning these events needs: under the write lock, or ahead of it.
     async fn load<'e>(
         &self,
-        w: &mut WriteTx<'_>,
+        c: &mut Conn<'_>,
         events: impl IntoIterator<Item = &'e (usize, Event)> + Clone,
     ) -> Result<Loaded, StoreError> {
-        let known = earlier_bodies(w, events.clone()).await?;
-        let user_keys = self.user_keys(w, named_users(events.clone())).await?;
+        let known = earlier_bodies(c, events.clone()).await?;
+        let user_keys = self.user_keys(c, named_users(events.clone())).await?;
         let mut state = State {
             users: user_keys.keys().cloned().collect(),
-            channels: known_channels(w, events.clone()).await?,
+            channels: known_channels(c, events.clone()).await?,
             ..State::default()
         };
-        load_entities(w, events, &mut state).await?;
+        load_entities(c, events, &mut state).await?;
         Ok(Loaded {
             known,
             user_keys,
@@ -229,7 +266,7 @@ impl Store {
         let user_keys = &mut loaded.user_keys;
         let credited = plan.touched.iter().map(|(user, _)| user.as_str());
         let missing: BTreeSet<&str> = credited.filter(|u| !user_keys.contains_key(*u)).collect();
-        let found = self.user_keys(w, missing).await?;
+        let found = self.user_keys(&mut w.conn(), missing).await?;
         user_keys.extend(found);
         write_events(w, &plan.events, org).await?;
         write_entities(w, &loaded.state).await?;
@@ -249,7 +286,7 @@ impl Store {
     /// key never changes), from the database otherwise.
     async fn user_keys(
         &self,
-        w: &mut WriteTx<'_>,
+        c: &mut Conn<'_>,
         ids: BTreeSet<&str>,
     ) -> Result<HashMap<String, i64>, StoreError> {
         // Entries are only ever added, whole: a panic elsewhere leaves the map usable.
@@ -268,7 +305,7 @@ impl Store {
             }
         }
         let found: HashMap<String, i64> =
-            select_in(w, "select id, key from users where", "id", &unknown).await?;
+            select_in(c, "select id, key from users where", "id", &unknown).await?;
         let mut known = self
             .user_keys
             .write()
@@ -479,16 +516,16 @@ fn reject(
 
 /// The stored canonical bodies of the batch's ids that were received before.
 async fn earlier_bodies<'e>(
-    w: &mut WriteTx<'_>,
+    c: &mut Conn<'_>,
     events: impl IntoIterator<Item = &'e (usize, Event)>,
 ) -> Result<HashMap<String, String>, StoreError> {
     let ids: BTreeSet<&str> = events.into_iter().map(|(_, e)| e.id.as_str()).collect();
-    select_in(w, "select id, body from events where", "id", &ids).await
+    select_in(c, "select id, body from events where", "id", &ids).await
 }
 
 /// The channels the batch names that the organisation has.
 async fn known_channels<'e>(
-    w: &mut WriteTx<'_>,
+    c: &mut Conn<'_>,
     events: impl IntoIterator<Item = &'e (usize, Event)>,
 ) -> Result<HashSet<String>, StoreError> {
     let named: BTreeSet<&str> = events
@@ -499,7 +536,7 @@ async fn known_channels<'e>(
         return Ok(HashSet::new());
     }
     let found: HashMap<String, String> =
-        select_in(w, "select id, name from channels where", "id", &named).await?;
+        select_in(c, "select id, name from channels where", "id", &named).await?;
     Ok(found.into_keys().collect())
 }
 
@@ -534,7 +571,7 @@ fn named_users<'e>(events: impl IntoIterator<Item = &'e (usize, Event)>) -> BTre
 
 /// Loads the state of every entity the batch refers to.
 async fn load_entities<'e>(
-    w: &mut WriteTx<'_>,
+    c: &mut Conn<'_>,
     events: impl IntoIterator<Item = &'e (usize, Event)>,
     state: &mut State,
 ) -> Result<(), StoreError> {
@@ -556,7 +593,7 @@ async fn load_entities<'e>(
             "select id, state from entities where kind = '{}' and",
             kind.name()
         );
-        let rows: HashMap<String, String> = select_in(w, &sql, "id", &ids).await?;
+        let rows: HashMap<String, String> = select_in(c, &sql, "id", &ids).await?;
         for (id, json) in rows {
             match kind {
                 EntityKind::Customer => state
@@ -583,7 +620,7 @@ fn entity_state<T: serde::de::DeserializeOwned>(id: &str, json: &str) -> Result<
 }
 
 /// The entities an event refers to.
-fn entities_of(event: &Event) -> Vec<EntityRef> {
+pub(crate) fn entities_of(event: &Event) -> Vec<EntityRef> {
     match &event.kind {
         EventKind::Call {
             customer_id: Some(c),
@@ -630,7 +667,7 @@ fn entities_of(event: &Event) -> Vec<EntityRef> {
 /// hundred (6 ms a batch at 25,000 customers, growing with them; see
 /// `docs/benchmarks.md`).
 pub(crate) async fn select_in<V>(
-    w: &mut WriteTx<'_>,
+    c: &mut Conn<'_>,
     head: &str,
     column: &str,
     keys: &BTreeSet<&str>,
@@ -641,24 +678,24 @@ where
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
-    if w.backend == Backend::Postgres {
-        let sql = format!("{head} {}", crate::sql::in_json_array(w.backend, column, 1));
+    if c.backend == Backend::Postgres {
+        let sql = format!("{head} {}", crate::sql::in_json_array(c.backend, column, 1));
         let keys = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let query = sqlx::query_as::<_, (String, V)>(&sql).bind(keys);
-        return Ok(query.fetch_all(&mut *w.tx).await?.into_iter().collect());
+        return Ok(query.fetch_all(&mut *c.conn).await?.into_iter().collect());
     }
     let mut found = HashMap::new();
     let keys: Vec<&str> = keys.iter().copied().collect();
     for chunk in keys.chunks(rows_per_statement(1)) {
         let sql = format!(
             "{head} {column} in ({})",
-            crate::sql::params(w.backend, 1, chunk.len())
+            crate::sql::params(c.backend, 1, chunk.len())
         );
-        let mut query = crate::sql::batch_query_as::<(String, V)>(w.backend, &sql);
+        let mut query = crate::sql::batch_query_as::<(String, V)>(c.backend, &sql);
         for key in chunk {
             query = query.bind(*key);
         }
-        found.extend(query.fetch_all(&mut *w.tx).await?);
+        found.extend(query.fetch_all(&mut *c.conn).await?);
     }
     Ok(found)
 }

@@ -8,6 +8,7 @@
 //! Why `Any` and not two implementations of a trait: see `docs/decisions.md`.
 
 mod accounts;
+mod ahead;
 pub mod call_log;
 mod calls;
 pub mod crm;
@@ -35,6 +36,7 @@ pub mod testing;
 mod webhooks;
 
 pub use accounts::TokenListing;
+pub use ahead::{Planned, Written};
 pub use call_log::{CallQuery, LoggedCall};
 pub use calls::CallRow;
 pub use crm::{CrmQuery, CrmRecord, CrmWrite};
@@ -141,9 +143,13 @@ impl Store {
         if self.backend == Backend::Postgres {
             tx.execute("select pg_advisory_xact_lock(7411061)").await?;
         }
+        let (count,): (i64,) = sqlx::query_as("update write_count set n = n + 1 returning n")
+            .fetch_one(&mut *tx)
+            .await?;
         Ok(WriteTx {
             tx,
             backend: self.backend,
+            count,
             _guard: guard,
         })
     }
@@ -229,7 +235,26 @@ pub(crate) async fn upsert_meta<'e>(
 struct WriteTx<'a> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
+    /// The write counter this transaction moved to (see `migrations/*/0022_write_count.sql`).
+    count: i64,
     _guard: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl WriteTx<'_> {
+    /// The transaction's connection, to read what a batch's plan needs.
+    fn conn(&mut self) -> Conn<'_> {
+        Conn {
+            backend: self.backend,
+            conn: &mut self.tx,
+        }
+    }
+}
+
+/// A connection and the backend it talks to: a write transaction's, or a reading
+/// connection's when the writer plans a group ahead.
+pub(crate) struct Conn<'c> {
+    backend: Backend,
+    conn: &'c mut sqlx::AnyConnection,
 }
 
 fn backend_of(url: &str) -> Result<(Backend, String), StoreError> {

@@ -701,16 +701,37 @@ async fn ingest(
         parsed.push((start, events));
     }
     let groups = parsed.chunks(case.group).len();
+    let submissions: Vec<Vec<Submission<'_>>> = parsed
+        .chunks(case.group)
+        .map(|group| {
+            group
+                .iter()
+                .map(|(_, events)| Submission {
+                    events,
+                    may_credit: None,
+                })
+                .collect()
+        })
+        .collect();
+    // As the server's writer does: each group is planned ahead, on a reading
+    // connection, while the one before it is written; the custom metrics saved
+    // between groups are other writes that a plan made ahead must notice.
+    let org = &stream.org;
+    let mut ahead = match submissions.first() {
+        Some(first) => store.plan_ahead(org, first, None).await.ok(),
+        None => None,
+    };
     for (number, group) in parsed.chunks(case.group).enumerate() {
-        save_customs(store, case, &stream.org, number, groups).await?;
-        let submissions: Vec<Submission<'_>> = group
-            .iter()
-            .map(|(_, events)| Submission {
-                events,
-                may_credit: None,
-            })
-            .collect();
-        let outcomes = store.ingest_group(&stream.org, &submissions).await;
+        save_customs(store, case, org, number, groups).await?;
+        let (told, written) = tokio::sync::oneshot::channel();
+        let write = store.ingest_group(org, &submissions[number], ahead.take(), Some(told));
+        let plan_next = async {
+            let next = submissions.get(number + 1)?;
+            let written = written.await.ok()?;
+            store.plan_ahead(org, next, Some(&written)).await.ok()
+        };
+        let ((outcomes, whole), planned) = tokio::join!(write, plan_next);
+        ahead = planned.filter(|_| whole);
         for ((start, _), outcome) in group.iter().zip(outcomes) {
             let outcome = stored(outcome, "ingest")?;
             got.accepted += outcome.accepted;

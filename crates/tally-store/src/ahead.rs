@@ -1,0 +1,147 @@
+//! Planning the next group of batches while the previous one is written.
+//!
+//! The event writer ([`Store::ingest_group`]) takes turns with the database: it loads
+//! what a group refers to, decides it, then writes and commits it. To make the two
+//! overlap, the next group is loaded and decided on a reading connection while the
+//! previous group is still being written ([`Store::plan_ahead`]). What the previous
+//! group writes is not committed yet, so it is laid over what was read ([`Written`]):
+//! its events' bodies (a resend is a duplicate) and its entities' new state.
+//!
+//! Such a plan holds only if nothing else wrote in between: another request's
+//! transaction, another instance, a command-line import. Every write transaction moves
+//! one counter under the write lock (`migrations/*/0022_write_count.sql`); a plan made
+//! ahead expects the number that directly follows the previous group's, and is made
+//! again under the lock when the counter says otherwise. So a group is decided exactly
+//! as if it had been planned under the lock, and the ingest's answers do not change.
+
+use crate::ingest::{Loaded, Plan, Planning, entities_of};
+use crate::{Conn, Store, StoreError, Submission};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tally_core::state::{Customer, EntityKind, Opportunity, Todo};
+use tally_core::{Event, Organization};
+
+/// What a group being written leaves for the next group to be planned on: the write
+/// counter its transaction took, and its writes that may not be committed yet.
+#[derive(Clone)]
+pub struct Written {
+    count: i64,
+    writes: Arc<Writes>,
+}
+
+/// A group's accepted events (by id, their canonical bodies) and the new state of
+/// the entities it created or changed.
+#[derive(Default)]
+struct Writes {
+    bodies: HashMap<String, String>,
+    customers: HashMap<String, Customer>,
+    opportunities: HashMap<String, Opportunity>,
+    todos: HashMap<String, Todo>,
+}
+
+/// A group planned ahead of the write lock, and the write counter it expects.
+pub struct Planned {
+    expected: i64,
+    planning: Planning,
+}
+
+impl Store {
+    /// Plans a group on a reading connection, on top of the group `after` that is
+    /// being written (none: on what is committed). The plan is written by
+    /// [`Store::ingest_group`] only if no other write came in between.
+    pub async fn plan_ahead(
+        &self,
+        org: &Organization,
+        batches: &[Submission<'_>],
+        after: Option<&Written>,
+    ) -> Result<Planned, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut c = Conn {
+            backend: self.backend,
+            conn: &mut conn,
+        };
+        // Read before anything else: a write committed later is then seen as one.
+        let expected = match after {
+            Some(after) => after.count + 1,
+            None => write_count(&mut c).await? + 1,
+        };
+        let planning = self.plan(&mut c, org, batches, after).await?;
+        Ok(Planned { expected, planning })
+    }
+}
+
+impl Planned {
+    /// The plan, when the write transaction `count` directly follows what it was
+    /// planned on.
+    pub(crate) fn if_still_valid(self, count: i64) -> Option<Planning> {
+        (self.expected == count).then_some(self.planning)
+    }
+}
+
+impl Written {
+    /// What the group of `plan` leaves, written by transaction `count`.
+    pub(crate) fn of(count: i64, plan: &Plan, loaded: &Loaded) -> Written {
+        let state = &loaded.state;
+        let mut writes = Writes {
+            bodies: plan
+                .events
+                .iter()
+                .map(|(event, body)| (event.id.clone(), body.clone()))
+                .collect(),
+            ..Writes::default()
+        };
+        for entity in &state.touched {
+            let id = entity.id.clone();
+            match entity.kind {
+                EntityKind::Customer => copy(&state.customers, id, &mut writes.customers),
+                EntityKind::Opportunity => {
+                    copy(&state.opportunities, id, &mut writes.opportunities)
+                }
+                EntityKind::Todo => copy(&state.todos, id, &mut writes.todos),
+            }
+        }
+        Written {
+            count,
+            writes: Arc::new(writes),
+        }
+    }
+
+    /// Lays this group's writes over what was read for `events`: they are the newer.
+    pub(crate) fn lay_over<'e>(
+        &self,
+        loaded: &mut Loaded,
+        events: impl Iterator<Item = &'e Event>,
+    ) {
+        let (writes, state) = (&self.writes, &mut loaded.state);
+        for event in events {
+            if let Some(body) = writes.bodies.get(&event.id) {
+                loaded.known.insert(event.id.clone(), body.clone());
+            }
+            for entity in entities_of(event) {
+                let id = entity.id;
+                match entity.kind {
+                    EntityKind::Customer => copy(&writes.customers, id, &mut state.customers),
+                    EntityKind::Opportunity => {
+                        copy(&writes.opportunities, id, &mut state.opportunities)
+                    }
+                    EntityKind::Todo => copy(&writes.todos, id, &mut state.todos),
+                }
+            }
+        }
+    }
+}
+
+/// Copies the entity `id` from one map to the other, when the first has it.
+fn copy<T: Clone>(from: &HashMap<String, T>, id: String, to: &mut HashMap<String, T>) {
+    if let Some(entity) = from.get(&id) {
+        to.insert(id, entity.clone());
+    }
+}
+
+/// The write counter now.
+async fn write_count(c: &mut Conn<'_>) -> Result<i64, StoreError> {
+    let (count,): (i64,) = sqlx::query_as("select n from write_count")
+        .fetch_one(&mut *c.conn)
+        .await?;
+    Ok(count)
+}
