@@ -6,17 +6,20 @@
 //! answer, which comes only after the commit that holds it is durable. The task takes
 //! whatever has queued since its last commit (up to [`GROUP_EVENTS`] events) and
 //! hands the group to [`Store::ingest_group`], which decides each batch exactly as if
-//! it were alone, in arrival order. No timer delays a lone request: a group is simply
-//! what arrived during the previous commit.
+//! it were alone, in arrival order. No timer delays a lone request.
 //!
 //! The writing is a pipeline of two steps. While one group is written and committed
-//! (by a task of its own), the writer loads and decides the next one on a reading
-//! connection ([`Store::plan_ahead`]), on top of what the group being written leaves.
-//! Groups still commit one at a time and in arrival order: the next one's write starts
-//! after the previous one's commit, and its plan is used only if that group was
-//! written whole and nothing else wrote in between (otherwise it is made again under
-//! the write lock).
+//! (by a task of its own), the writer gathers what has queued and, when that is at
+//! least [`PLAN_AHEAD_EVENTS`] events, loads and decides it on a reading connection
+//! ([`Store::plan_ahead`]), on top of what the group being written leaves. Groups
+//! still commit one at a time and in arrival order: the next one's write starts after
+//! the previous one's commit, and its plan is used only if that group committed and
+//! nothing else wrote in between (otherwise it is made again under the write lock).
+//! A smaller group is not planned ahead: it also takes in the requests that arrived
+//! during the previous commit, so single events share one commit (one fsync).
 
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 use tally_core::access::Scope;
 use tally_core::{Event, Organization};
@@ -91,10 +94,9 @@ fn start(store: Arc<Store>, org: Organization) -> mpsc::Sender<Pending> {
     sender
 }
 
-/// A group being written: its task (which tells whether the group was written whole
-/// as planned) and what it leaves for the next group's plan.
+/// A group being written: its task, and what it leaves for the next group's plan.
 struct Writing {
-    task: JoinHandle<bool>,
+    task: JoinHandle<()>,
     written: Written,
 }
 
@@ -119,16 +121,13 @@ fn top_up(group: &mut Vec<Pending>, receiver: &mut mpsc::Receiver<Pending>) {
     }
 }
 
+/// How many events the group's batches hold.
 fn events_in(group: &[Pending]) -> usize {
     group.iter().map(|p| p.events.len()).sum()
 }
 
 /// Plans a group while the previous one is written, waits for that one's commit, then
 /// starts writing this one. Returns it as soon as its transaction holds the write lock.
-///
-/// A group of fewer than [`PLAN_AHEAD_EVENTS`] events is not planned ahead: it waits
-/// for the previous commit and takes in the requests that arrived meanwhile, so that
-/// single events share one commit (one fsync) as they did before the pipeline.
 async fn write_next(
     store: &Arc<Store>,
     org: &Arc<Organization>,
@@ -137,22 +136,14 @@ async fn write_next(
     receiver: &mut mpsc::Receiver<Pending>,
 ) -> Option<Writing> {
     let after = previous.as_ref().map(|p| &p.written);
-    let ahead = match events_in(&group) >= PLAN_AHEAD_EVENTS {
-        // A plan that cannot be made here (a read failed) is made under the lock.
-        true => store
-            .plan_ahead(org, &submissions(&group), after)
-            .await
-            .ok(),
-        false => None,
-    };
-    let whole = match previous {
-        Some(previous) => previous.task.await.unwrap_or(false),
-        None => true,
-    };
+    let ahead = plan_if_big(store, org, &group, after).await;
+    if let Some(previous) = previous {
+        // A task that panicked answered nobody; its batches' senders get an error.
+        let _ = previous.task.await;
+    }
     if ahead.is_none() {
         top_up(&mut group, receiver);
     }
-    let ahead = ahead.filter(|_| whole);
     let (told, written) = oneshot::channel();
     let task = tokio::spawn(commit(store.clone(), org.clone(), group, ahead, told));
     match written.await {
@@ -163,6 +154,23 @@ async fn write_next(
             None
         }
     }
+}
+
+/// The group's plan made ahead, when it holds at least [`PLAN_AHEAD_EVENTS`] events.
+/// A plan that cannot be made here (a read failed, or planning panicked) is made
+/// under the lock, where the same failure answers the requests.
+async fn plan_if_big(
+    store: &Store,
+    org: &Organization,
+    group: &[Pending],
+    after: Option<&Written>,
+) -> Option<Planned> {
+    if events_in(group) < PLAN_AHEAD_EVENTS {
+        return None;
+    }
+    let batches = submissions(group);
+    let planning = AssertUnwindSafe(store.plan_ahead(org, &batches, after));
+    planning.catch_unwind().await.ok()?.ok()
 }
 
 /// The group's batches as the store takes them.
@@ -176,22 +184,20 @@ fn submissions(group: &[Pending]) -> Vec<Submission<'_>> {
         .collect()
 }
 
-/// Writes a group in one transaction, answers each request, and tells whether the
-/// group was written whole as planned.
+/// Writes a group in one transaction and answers each request.
 async fn commit(
     store: Arc<Store>,
     org: Arc<Organization>,
     group: Vec<Pending>,
     ahead: Option<Planned>,
     told: oneshot::Sender<Written>,
-) -> bool {
+) {
     let batches = submissions(&group);
     metrics::histogram!("tally_group_commit_batches").record(batches.len() as f64);
-    let (outcomes, whole) = store.ingest_group(&org, &batches, ahead, Some(told)).await;
+    let outcomes = store.ingest_group(&org, &batches, ahead, Some(told)).await;
     drop(batches);
     for (pending, outcome) in group.into_iter().zip(outcomes) {
         // A request that gave up waiting no longer listens; its batch is stored.
         let _ = pending.answer.send(outcome);
     }
-    whole
 }

@@ -60,6 +60,9 @@ async fn metrics(State(state): State<AppState>, Auth(caller): Auth) -> Result<Re
     metrics::gauge!("tally_db_pool_connections").set(f64::from(size));
     metrics::gauge!("tally_db_pool_idle_connections").set(idle as f64);
     metrics::gauge!("tally_live_streams_open").set(state.live.listeners() as f64);
+    let (used, made_again) = state.app.store().plans_ahead();
+    metrics::counter!("tally_plans_ahead_total", "outcome" => "used").absolute(used);
+    metrics::counter!("tally_plans_ahead_total", "outcome" => "made_again").absolute(made_again);
     metrics::gauge!("tally_read_model_loaded")
         .set(f64::from(u8::from(state.app.store().model_loaded())));
     if let Some(lag) = state.app.store().model_lag().await? {

@@ -112,28 +112,27 @@ impl Store {
     /// never fails another.
     ///
     /// `ahead` is the group's plan made before the write lock ([`Store::plan_ahead`]):
-    /// it is written when no other write came in between, and made again under the
-    /// lock otherwise. Once the lock is taken and the group planned, `written` is told
-    /// what the group will leave, for the next group to be planned on. Returns each
-    /// batch's outcome, and whether the group was written whole as planned (not in
-    /// retries alone).
+    /// it is written when nothing else wrote in between and the group it was planned
+    /// on committed, and made again under the lock otherwise. Once the lock is taken
+    /// and the group planned, `written` is told what the group will leave, for the
+    /// next group to be planned on.
     pub async fn ingest_group(
         &self,
         org: &Organization,
         batches: &[Submission<'_>],
         ahead: Option<Planned>,
         written: Option<oneshot::Sender<Written>>,
-    ) -> (Vec<Result<IngestOutcome, StoreError>>, bool) {
+    ) -> Vec<Result<IngestOutcome, StoreError>> {
         match self.ingest_together(org, batches, ahead, written).await {
-            Ok(outcomes) => (outcomes.into_iter().map(Ok).collect(), true),
-            Err(error) if batches.len() == 1 => (vec![Err(error)], false),
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(error) if batches.len() == 1 => vec![Err(error)],
             Err(_) => {
                 let mut outcomes = Vec::with_capacity(batches.len());
                 for batch in batches {
                     let alone = self.ingest_together(org, std::slice::from_ref(batch), None, None);
                     outcomes.push(alone.await.map(|mut o| o.pop().unwrap_or_default()));
                 }
-                (outcomes, false)
+                outcomes
             }
         }
     }
@@ -179,18 +178,24 @@ impl Store {
             return Ok(batches.iter().map(|_| IngestOutcome::default()).collect());
         }
         let mut w = self.begin_write().await?;
-        let (mut loaded, plan, outcomes) = match ahead.and_then(|a| a.if_still_valid(w.count)) {
+        let (mut loaded, plan, outcomes) = match ahead.and_then(|a| self.still_valid(a, w.count)) {
             Some(planning) => planning,
             None => self.plan(&mut w.conn(), org, batches, None).await?,
         };
-        if let Some(written) = written {
-            // The next group may be planned on this one's writes from now on.
-            let _ = written.send(Written::of(w.count, &plan, &loaded));
-        }
+        // The next group may be planned on this one's writes from now on.
+        let committed = written.map(|written| {
+            let leaves = Written::of(w.count, &plan, &loaded);
+            let flag = leaves.commit_flag();
+            let _ = written.send(leaves);
+            flag
+        });
         let change = self
             .write_plan(&mut w, org, &plan, &mut loaded, None)
             .await?;
         self.commit(w, change).await?;
+        if let Some(flag) = committed {
+            flag.store(true, std::sync::atomic::Ordering::Release);
+        }
         Ok(outcomes)
     }
 

@@ -85,6 +85,8 @@ pub struct Store {
     user_keys: std::sync::RwLock<std::collections::HashMap<String, i64>>,
     /// Where to listen for other instances' writes (PostgreSQL), once someone asks.
     listening: listen::Listening,
+    /// Plans made ahead of the write lock, used or made again (see `ahead`).
+    plan_counts: ahead::PlanCounts,
 }
 
 impl Store {
@@ -111,6 +113,7 @@ impl Store {
             model_loaded: Default::default(),
             user_keys: Default::default(),
             listening: listen::Listening::new(backend, &url),
+            plan_counts: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

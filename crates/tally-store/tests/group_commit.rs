@@ -66,10 +66,7 @@ async fn batches_decide_as_if_alone_in_order(backend: Backend) {
             may_credit: scope.map(|s| s as _),
         })
         .collect();
-    let together = grouped
-        .ingest_group(&org(), &submissions, None, None)
-        .await
-        .0;
+    let together = grouped.ingest_group(&org(), &submissions, None, None).await;
     let mut alone = Vec::new();
     for (events, scope) in &batches {
         let may_credit = scope.map(|s| s as _);
@@ -133,7 +130,6 @@ async fn a_group_failing_together_is_retried_batch_by_batch(backend: Backend) {
     let mut outcomes = store
         .ingest_group(&org(), &batches, None, None)
         .await
-        .0
         .into_iter();
     assert_eq!(outcomes.next().unwrap().unwrap().accepted, 9_400);
     match outcomes.next().unwrap() {
@@ -173,10 +169,10 @@ async fn a_group_sent_twice_counts_each_event_once(backend: Backend) {
             may_credit: None,
         })
     };
-    for outcome in store.ingest_group(&org(), &group(), None, None).await.0 {
+    for outcome in store.ingest_group(&org(), &group(), None, None).await {
         assert_eq!(summary(&outcome.unwrap()), (300, 0, vec![]));
     }
-    for outcome in store.ingest_group(&org(), &group(), None, None).await.0 {
+    for outcome in store.ingest_group(&org(), &group(), None, None).await {
         assert_eq!(summary(&outcome.unwrap()), (0, 300, vec![]));
     }
     assert_eq!(day_value(&store, "lan", Metric::Calls).await, 400);

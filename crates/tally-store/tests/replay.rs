@@ -730,8 +730,8 @@ async fn ingest(
             let written = written.await.ok()?;
             store.plan_ahead(org, next, Some(&written)).await.ok()
         };
-        let ((outcomes, whole), planned) = tokio::join!(write, plan_next);
-        ahead = planned.filter(|_| whole);
+        let (outcomes, planned) = tokio::join!(write, plan_next);
+        ahead = planned;
         for ((start, _), outcome) in group.iter().zip(outcomes) {
             let outcome = stored(outcome, "ingest")?;
             got.accepted += outcome.accepted;

@@ -241,6 +241,8 @@ async fn ready_once_loaded_and_metrics_for_managers(app: &TestApp) {
         "tally_http_request_duration_seconds_bucket",
         "tally_events_total{source=\"api\",outcome=\"accepted\"}",
         "tally_group_commit_batches_bucket{le=\"16\"}",
+        "tally_plans_ahead_total{outcome=\"used\"}",
+        "tally_plans_ahead_total{outcome=\"made_again\"}",
         "tally_read_model_lag_versions",
         "tally_live_streams_open",
         "tally_db_pool_connections",
