@@ -21,8 +21,8 @@ use crate::{Conn, Store, StoreError, Submission};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use tally_core::state::{Customer, EntityKind, Opportunity, Todo};
-use tally_core::{Event, Organization};
+use tally_core::state::{EntityKind, EntityRef};
+use tally_core::{Event, Organization, State};
 
 /// What a group being written leaves for the next group to be planned on: the write
 /// counter its transaction took, its writes that may not be committed yet, and
@@ -34,13 +34,10 @@ pub struct Written {
 }
 
 /// A group's accepted events (by id, their canonical bodies) and the new state of
-/// the entities it created or changed.
-#[derive(Default)]
+/// the entities it created or changed (in a `State` of those entities only).
 struct Writes {
     bodies: HashMap<String, String>,
-    customers: HashMap<String, Customer>,
-    opportunities: HashMap<String, Opportunity>,
-    todos: HashMap<String, Todo>,
+    entities: State,
 }
 
 /// A group planned ahead of the write lock: the write counter it expects, and the
@@ -116,24 +113,16 @@ impl Store {
 impl Written {
     /// What the group of `plan` leaves, written by transaction `count`.
     pub(crate) fn of(count: i64, plan: &Plan, loaded: &Loaded) -> Written {
-        let state = &loaded.state;
         let mut writes = Writes {
             bodies: plan
                 .events
                 .iter()
                 .map(|(event, body)| (event.id.clone(), body.clone()))
                 .collect(),
-            ..Writes::default()
+            entities: State::default(),
         };
-        for entity in &state.touched {
-            let id = entity.id.clone();
-            match entity.kind {
-                EntityKind::Customer => copy(&state.customers, id, &mut writes.customers),
-                EntityKind::Opportunity => {
-                    copy(&state.opportunities, id, &mut writes.opportunities)
-                }
-                EntityKind::Todo => copy(&state.todos, id, &mut writes.todos),
-            }
+        for entity in &loaded.state.touched {
+            copy(entity, &loaded.state, &mut writes.entities);
         }
         Written {
             count,
@@ -153,29 +142,31 @@ impl Written {
         loaded: &mut Loaded,
         events: impl Iterator<Item = &'e Event>,
     ) {
-        let (writes, state) = (&self.writes, &mut loaded.state);
+        let writes = &self.writes;
         for event in events {
             if let Some(body) = writes.bodies.get(&event.id) {
                 loaded.known.insert(event.id.clone(), body.clone());
             }
             for entity in entities_of(event) {
-                let id = entity.id;
-                match entity.kind {
-                    EntityKind::Customer => copy(&writes.customers, id, &mut state.customers),
-                    EntityKind::Opportunity => {
-                        copy(&writes.opportunities, id, &mut state.opportunities)
-                    }
-                    EntityKind::Todo => copy(&writes.todos, id, &mut state.todos),
-                }
+                copy(&entity, &writes.entities, &mut loaded.state);
             }
         }
     }
 }
 
-/// Copies the entity `id` from one map to the other, when the first has it.
-fn copy<T: Clone>(from: &HashMap<String, T>, id: String, to: &mut HashMap<String, T>) {
-    if let Some(entity) = from.get(&id) {
-        to.insert(id, entity.clone());
+/// Copies one entity's state from one state to the other, when the first has it.
+fn copy(entity: &EntityRef, from: &State, to: &mut State) {
+    let id = &entity.id;
+    match entity.kind {
+        EntityKind::Customer => copy_in(&from.customers, id, &mut to.customers),
+        EntityKind::Opportunity => copy_in(&from.opportunities, id, &mut to.opportunities),
+        EntityKind::Todo => copy_in(&from.todos, id, &mut to.todos),
+    }
+}
+
+fn copy_in<T: Clone>(from: &HashMap<String, T>, id: &str, to: &mut HashMap<String, T>) {
+    if let Some(entity) = from.get(id) {
+        to.insert(id.to_owned(), entity.clone());
     }
 }
 
